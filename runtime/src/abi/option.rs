@@ -1,0 +1,68 @@
+//! `Option<T>`: a flag and, when set, the lowered `T`.
+
+use std::mem::MaybeUninit;
+
+use super::{Abi, fnv1a, mix};
+
+/// A lowered `Option`: `value` is initialised exactly when `is_some`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct RawOption<T> {
+    is_some: bool,
+    value: MaybeUninit<T>,
+}
+
+impl<T: Copy> Clone for RawOption<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: Copy> Copy for RawOption<T> {}
+
+impl<T: Copy> RawOption<T> {
+    #[inline(always)]
+    fn new(value: Option<T>) -> Self {
+        match value {
+            Some(value) => RawOption {
+                is_some: true,
+                value: MaybeUninit::new(value),
+            },
+            None => RawOption {
+                is_some: false,
+                value: MaybeUninit::uninit(),
+            },
+        }
+    }
+
+    #[inline(always)]
+    fn get(self) -> Option<T> {
+        // SAFETY: `value` is initialised exactly when `is_some` (see `new`).
+        self.is_some.then(|| unsafe { self.value.assume_init() })
+    }
+}
+
+// SAFETY: `T`'s lowered form, behind a flag; lifting defers to `T`.
+unsafe impl<T: Abi> Abi for Option<T> {
+    type Arg = RawOption<T::Arg>;
+    type Ret = RawOption<T::Ret>;
+    const TYPE_HASH: u64 = mix(fnv1a(b"Option"), T::TYPE_HASH);
+
+    #[inline(always)]
+    fn lower_arg(&self) -> Self::Arg {
+        RawOption::new(self.as_ref().map(T::lower_arg))
+    }
+    #[inline(always)]
+    unsafe fn lift_arg(arg: Self::Arg) -> Self {
+        // SAFETY: the caller's promise for the option covers its value.
+        arg.get().map(|value| unsafe { T::lift_arg(value) })
+    }
+    #[inline(always)]
+    fn lower_ret(self) -> Self::Ret {
+        RawOption::new(self.map(T::lower_ret))
+    }
+    #[inline(always)]
+    unsafe fn lift_ret(ret: Self::Ret) -> Self {
+        // SAFETY: the caller's promise for the option covers its value.
+        ret.get().map(|value| unsafe { T::lift_ret(value) })
+    }
+}

@@ -1,0 +1,96 @@
+//! Scalars cross by value, as themselves.
+
+use super::{Abi, fnv1a};
+
+/// Scalar types: plain values with the same layout on both sides, which
+/// also cross in slices (`&[T]`) and vectors (`Vec<T>`) without conversion.
+///
+/// # Safety
+///
+/// Every bit pattern a value of the type can have must be valid for it in
+/// any build of the crate (true of Rust's primitive scalars).
+pub unsafe trait Scalar: Copy + 'static {}
+
+macro_rules! scalars {
+    ($($ty:ty),* $(,)?) => {$(
+        // SAFETY: a primitive scalar has one fixed layout on a platform.
+        unsafe impl Scalar for $ty {}
+
+        // SAFETY: a scalar crosses as itself.
+        unsafe impl Abi for $ty {
+            type Arg = $ty;
+            type Ret = $ty;
+            const TYPE_HASH: u64 = fnv1a(stringify!($ty).as_bytes());
+
+            #[inline(always)]
+            fn lower_arg(&self) -> $ty {
+                *self
+            }
+            #[inline(always)]
+            unsafe fn lift_arg(arg: $ty) -> $ty {
+                arg
+            }
+            #[inline(always)]
+            fn lower_ret(self) -> $ty {
+                self
+            }
+            #[inline(always)]
+            unsafe fn lift_ret(ret: $ty) -> $ty {
+                ret
+            }
+        }
+    )*};
+}
+
+scalars!(bool, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64);
+
+// SAFETY: `char` is a 32-bit value in every build; only valid chars are
+// ever stored in one.
+unsafe impl Scalar for char {}
+
+// SAFETY: a char crosses as its `u32` code point (C has no `char` of
+// Rust's meaning), and is only lifted from a value lowered from a char.
+unsafe impl Abi for char {
+    type Arg = u32;
+    type Ret = u32;
+    const TYPE_HASH: u64 = fnv1a(b"char");
+
+    #[inline(always)]
+    fn lower_arg(&self) -> u32 {
+        *self as u32
+    }
+    #[inline(always)]
+    unsafe fn lift_arg(arg: u32) -> char {
+        // SAFETY: the caller promises `arg` came from a `char`.
+        unsafe { char::from_u32_unchecked(arg) }
+    }
+    #[inline(always)]
+    fn lower_ret(self) -> u32 {
+        self as u32
+    }
+    #[inline(always)]
+    unsafe fn lift_ret(ret: u32) -> char {
+        // SAFETY: the caller promises `ret` came from a `char`.
+        unsafe { char::from_u32_unchecked(ret) }
+    }
+}
+
+// SAFETY: `()` crosses as a zero byte, which C can represent.
+unsafe impl Abi for () {
+    type Arg = u8;
+    type Ret = u8;
+    const TYPE_HASH: u64 = fnv1a(b"()");
+
+    #[inline(always)]
+    fn lower_arg(&self) -> u8 {
+        0
+    }
+    #[inline(always)]
+    unsafe fn lift_arg(_: u8) {}
+    #[inline(always)]
+    fn lower_ret(self) -> u8 {
+        0
+    }
+    #[inline(always)]
+    unsafe fn lift_ret(_: u8) {}
+}

@@ -1,0 +1,50 @@
+//! The calling convention shared by host and plugin.
+
+use std::ffi::c_void;
+use std::mem::MaybeUninit;
+
+use crate::abi::OwnedBuf;
+
+/// The call returned normally; the value is set.
+pub const STATUS_OK: u8 = 0;
+/// The call panicked inside the plugin; the value is not set, and the
+/// message waits in the plugin's panic slot.
+pub const STATUS_PANICKED: u8 = 1;
+
+/// What every shim returns: a status and, when it is [`STATUS_OK`], the
+/// lowered value. Returned by value: small results come back in registers,
+/// large ones through the caller's stack, as the platform's C ABI decides.
+#[repr(C)]
+pub struct RetSlot<T> {
+    /// The lowered value, set exactly when `status` is [`STATUS_OK`].
+    pub value: MaybeUninit<T>,
+    /// [`STATUS_OK`] or [`STATUS_PANICKED`].
+    pub status: u8,
+}
+
+impl<T> RetSlot<T> {
+    /// A normal return.
+    #[inline(always)]
+    pub fn ok(value: T) -> Self {
+        RetSlot {
+            value: MaybeUninit::new(value),
+            status: STATUS_OK,
+        }
+    }
+
+    /// A caught panic.
+    #[inline(always)]
+    pub fn panicked() -> Self {
+        RetSlot {
+            value: MaybeUninit::uninit(),
+            status: STATUS_PANICKED,
+        }
+    }
+}
+
+/// The constructor shim: makes the instance.
+pub type NewFn = unsafe extern "C" fn() -> RetSlot<*mut c_void>;
+/// The destructor shim: drops the instance inside the plugin.
+pub type DropFn = unsafe extern "C" fn(instance: *mut c_void) -> RetSlot<u8>;
+/// Hands over (and clears) the message of the last panic on this thread.
+pub type TakePanicFn = unsafe extern "C" fn() -> OwnedBuf<u8>;

@@ -1,0 +1,40 @@
+//! Comparing the host's view of an interface with a plugin's.
+
+use crate::MethodDifference;
+use crate::meta::{InterfaceDesc, InterfaceMeta};
+
+/// Every method whose signature differs between host and plugin, in the
+/// host's order, then the plugin's new methods.
+///
+/// Compatible, so not listed: a method the host has with a default body and
+/// the plugin lacks (the default runs), and a method the plugin has with a
+/// default body that the host does not know (it is never called).
+pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<MethodDifference> {
+    let mut out = Vec::new();
+    for h in host.methods {
+        match plugin.methods.iter().find(|p| p.name == h.name) {
+            Some(p) if p.hash == h.hash => {}
+            Some(p) => out.push(MethodDifference {
+                method: h.name.to_owned(),
+                host: Some(h.signature.to_owned()),
+                plugin: Some(p.signature.clone()),
+            }),
+            None if h.required => out.push(MethodDifference {
+                method: h.name.to_owned(),
+                host: Some(h.signature.to_owned()),
+                plugin: None,
+            }),
+            None => {}
+        }
+    }
+    for p in &plugin.methods {
+        if p.required && !host.methods.iter().any(|h| h.name == p.name) {
+            out.push(MethodDifference {
+                method: p.name.clone(),
+                host: None,
+                plugin: Some(p.signature.clone()),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,198 @@
+//! The one error type of dynplug.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// The error type of everything that loads, checks or closes a library.
+///
+/// Every variant names the file it is about (`path`), and where the
+/// operating system had something to say, its text is the error's
+/// [`source()`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operating system could not open the file or map the library
+    /// (no such file, no permission, a dependency it needs is missing, ...).
+    #[error("{}: cannot load the library", path.display())]
+    Open {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+
+    /// The file is not a shared library that this platform can load.
+    #[error("{}: not a loadable library: {reason}", path.display())]
+    InvalidLibrary {
+        /// The file that was asked for.
+        path: PathBuf,
+        /// What is wrong with it, in words.
+        reason: String,
+    },
+
+    /// The library is not a dynplug plugin for the interface that was asked for.
+    #[error(
+        "{}: not a plugin for interface `{interface}` ({})",
+        path.display(),
+        found_text(found)
+    )]
+    NotAPlugin {
+        /// The library.
+        path: PathBuf,
+        /// The interface the host asked for.
+        interface: String,
+        /// The dynplug interfaces the library does export (may be empty).
+        found: Vec<String>,
+    },
+
+    /// The plugin was built with a version of dynplug whose boundary (ABI)
+    /// differs from the host's.
+    #[error(
+        "{}: plugin for `{interface}` was built with dynplug ABI version {plugin}, \
+         the host uses version {host}; rebuild the plugin against the host's dynplug",
+        path.display()
+    )]
+    AbiMismatch {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// The host's dynplug ABI version.
+        host: u32,
+        /// The plugin's dynplug ABI version.
+        plugin: u32,
+    },
+
+    /// The plugin was built against another version of the interface: some
+    /// methods differ. Each difference shows both signatures.
+    #[error(
+        "{}: plugin was built against another version of interface `{interface}`:{}",
+        path.display(),
+        differences_text(differences)
+    )]
+    InterfaceMismatch {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// Every method that differs.
+        differences: Vec<MethodDifference>,
+    },
+
+    /// Symbols that the interface needs are absent from the library. All of
+    /// them are listed, not only the first.
+    #[error(
+        "{}: plugin for `{interface}` lacks {} symbol(s): {}",
+        path.display(),
+        missing.len(),
+        missing.join(", ")
+    )]
+    MissingSymbols {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// Every missing symbol.
+        missing: Vec<String>,
+    },
+
+    /// The plugin's constructor panicked; no instance was made.
+    #[error(
+        "{}: the constructor of the `{interface}` plugin panicked: {message}",
+        path.display()
+    )]
+    Init {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// The panic message.
+        message: String,
+    },
+
+    /// [`close`](crate#closing-and-unloading) was asked to unload a library
+    /// that other loaders still use. The library stays loaded.
+    #[error(
+        "{}: cannot unload the library: {others} other loader(s) still use it",
+        path.display()
+    )]
+    InUse {
+        /// The library.
+        path: PathBuf,
+        /// How many other loaders hold it.
+        others: usize,
+    },
+
+    /// The operating system refused to unload the library.
+    #[error("{}: cannot unload the library", path.display())]
+    Close {
+        /// The library.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl Error {
+    /// The file this error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Error::Open { path, .. }
+            | Error::InvalidLibrary { path, .. }
+            | Error::NotAPlugin { path, .. }
+            | Error::AbiMismatch { path, .. }
+            | Error::InterfaceMismatch { path, .. }
+            | Error::MissingSymbols { path, .. }
+            | Error::Init { path, .. }
+            | Error::InUse { path, .. }
+            | Error::Close { path, .. } => path,
+        }
+    }
+}
+
+/// One method whose signature differs between the host's interface and the
+/// plugin's. `None` on one side means the method does not exist there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodDifference {
+    /// The method's name.
+    pub method: String,
+    /// The signature the host was built with, if the host has the method.
+    pub host: Option<String>,
+    /// The signature the plugin was built with, if the plugin has the method.
+    pub plugin: Option<String>,
+}
+
+impl fmt::Display for MethodDifference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |s: &Option<String>| match s {
+            Some(sig) => format!("`{sig}`"),
+            None => "(no such method)".to_owned(),
+        };
+        write!(
+            f,
+            "method `{}`: host has {}, plugin has {}",
+            self.method,
+            side(&self.host),
+            side(&self.plugin)
+        )
+    }
+}
+
+fn found_text(found: &[String]) -> String {
+    if found.is_empty() {
+        "it exports no dynplug interface".to_owned()
+    } else {
+        format!("it exports {}", quoted_list(found))
+    }
+}
+
+fn quoted_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("`{s}`")).collect();
+    quoted.join(", ")
+}
+
+fn differences_text(differences: &[MethodDifference]) -> String {
+    differences.iter().map(|d| format!("\n  - {d}")).collect()
+}

@@ -1,0 +1,130 @@
+//! Load plugins from shared libraries (`.so`, `.dylib`, `.dll`) as ordinary,
+//! safe Rust values.
+//!
+//! Put [`#[plugin_interface]`](plugin_interface) on a trait in a crate that
+//! host and plugins share; it generates a loader struct, `GreeterPlugin` for
+//! `trait Greeter`, that owns the library and implements the trait:
+//!
+//! ```ignore
+//! #[dynplug::plugin_interface]
+//! pub trait Greeter: Send + Sync {
+//!     fn greet(&self, name: &str) -> String;
+//!     /// Optional: a plugin that does not export it still loads.
+//!     fn shout(&self, s: &str) -> String { s.to_uppercase() }
+//! }
+//! ```
+//!
+//! In a plugin crate (`crate-type = ["cdylib"]`), put
+//! [`#[plugin_export]`](plugin_export) on the implementation; the compiler
+//! checks it against the trait:
+//!
+//! ```ignore
+//! #[derive(Default)]
+//! struct Hello;
+//!
+//! #[dynplug::plugin_export]
+//! impl greeter_api::Greeter for Hello {
+//!     fn greet(&self, name: &str) -> String { format!("Hello, {name}!") }
+//! }
+//! ```
+//!
+//! The host loads it and calls it, with no `unsafe` and no lifetime of the
+//! library in sight:
+//!
+//! ```ignore
+//! use greeter_api::{Greeter, GreeterPlugin};
+//!
+//! let plugin = GreeterPlugin::load("target/debug/libhello.so")?;
+//! assert_eq!(plugin.greet("world"), "Hello, world!");
+//! # Ok::<(), dynplug::Error>(())
+//! ```
+//!
+//! `examples/greeter` in the repository is this example, complete.
+//!
+//! # What `load` does
+//!
+//! 1. The path is used as a path: a bare file name is never handed to the
+//!    dynamic loader, which would search the system for it.
+//! 2. The library is opened with `RTLD_NOW | RTLD_LOCAL`: a dependency it
+//!    needs but cannot find fails here, not at a later call.
+//! 3. The interface's metadata record, which the plugin carries, is
+//!    compared with the host's: dynplug's ABI version, the interface's name,
+//!    and a hash of every method's signature. A plugin built against
+//!    another version of the interface is refused
+//!    ([`Error::InterfaceMismatch`], each differing method with both
+//!    signatures) before any of its methods runs.
+//! 4. Every symbol is resolved; all missing ones are reported together
+//!    ([`Error::MissingSymbols`]).
+//! 5. The plugin's instance is built (`Default`, or the function given with
+//!    `#[plugin_export(new = ...)]`); a panic there is [`Error::Init`].
+//!
+//! A plugin is code you run: `load` checks that the file is the plugin it
+//! claims to be, not that its author meant well. Trust a plugin file as you
+//! trust a dependency.
+//!
+//! # Types at the boundary
+//!
+//! Methods take `&self` or `&mut self`. Arguments and return values may be
+//! `bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`,
+//! `()`, `&str`, `String`, `&[T]` and `Vec<T>` of those scalars, and
+//! `Option<T>` of any of these. Borrowed data (`&str`, `&[T]`) crosses
+//! without a copy; owned data (`String`, `Vec<T>`) is copied into the
+//! receiver's allocator and freed by the allocator it came from, so host
+//! and plugin may use different global allocators. Anything else is a
+//! compile error that points at the type.
+//!
+//! # Panics
+//!
+//! A panic inside a plugin method is caught in the plugin and raised again
+//! in the host's thread as a panic whose payload is a `String` naming the
+//! library's file, the method (`Greeter::greet`) and the plugin's message.
+//! The host may catch it with [`std::panic::catch_unwind`] and go on using
+//! the plugin. A plugin built with `panic = "abort"` aborts the process
+//! instead: nothing can catch that.
+//!
+//! # Sharing, threads, lifetime
+//!
+//! A loader owns a shared handle to its library: two loaders of one file
+//! share the library, and each has its own instance. A loader is `Send`
+//! and `Sync` exactly when the trait has `Send` and `Sync` supertraits
+//! (which also makes the plugin's type `Send + Sync`). Dropping a loader
+//! drops its instance inside the plugin.
+//!
+//! # Closing and unloading
+//!
+//! By default a library stays mapped after its last loader is gone:
+//! unloading is unreliable across platforms (see
+//! [`LoadOptions::unload_when_unused`]). `close()` on a loader drops its
+//! instance and unloads the library now, or returns [`Error::InUse`] if
+//! other loaders still hold it.
+
+#![warn(missing_docs)]
+
+mod abi;
+mod call;
+mod check;
+mod error;
+mod export;
+mod library;
+mod meta;
+mod options;
+mod os;
+mod plugin;
+
+pub use dynplug_macros::{plugin_export, plugin_interface};
+pub use error::{Error, MethodDifference};
+pub use options::LoadOptions;
+
+/// What generated code needs. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::abi::{Abi, OwnedBuf, RawOption, RawSlice, Scalar, fnv1a, mix, signature_hash};
+    pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
+    pub use crate::export::{call, drop_instance, new_instance, take_panic};
+    pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
+    pub use crate::plugin::{Interface, Loaded, PluginCore, load};
+    pub use core::ffi::c_void;
+    pub use core::option::Option;
+    pub use core::result::Result;
+    pub use std::path::Path;
+}

@@ -1,0 +1,159 @@
+//! The shared handle to an open library, and the registry that makes every
+//! loader of one file share one handle.
+
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::os::{FileKey, RawLibrary, file_key};
+use crate::{Error, LoadOptions};
+
+/// A shared handle to an open library. Cloning it shares the library; the
+/// library is released when the last clone goes (and, by default, stays
+/// mapped: see [`LoadOptions::unload_when_unused`]).
+#[derive(Clone)]
+pub(crate) struct Library(Arc<Shared>);
+
+struct Shared {
+    /// `Some` until the library is released.
+    raw: Option<RawLibrary>,
+    path: PathBuf,
+    key: FileKey,
+    unload_when_unused: AtomicBool,
+}
+
+/// Every open library, by file identity. The registry holds weak handles:
+/// it never keeps a library open by itself.
+static REGISTRY: Mutex<Vec<(FileKey, Weak<Shared>)>> = Mutex::new(Vec::new());
+
+fn registry() -> std::sync::MutexGuard<'static, Vec<(FileKey, Weak<Shared>)>> {
+    // A panic while the lock was held cannot leave the list inconsistent
+    // (every change is one push or retain), so a poisoned lock is fine.
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared>> {
+    entries
+        .iter()
+        .filter(|(k, _)| k == key)
+        .find_map(|(_, weak)| weak.upgrade())
+}
+
+impl Library {
+    /// Opens the library at `path`, or shares the handle of a loader that
+    /// already opened the same file.
+    ///
+    /// # Safety
+    ///
+    /// Opening a library runs its initialisers: the caller trusts the file.
+    pub(crate) unsafe fn open(path: &Path, options: &LoadOptions) -> Result<Library, Error> {
+        let metadata = std::fs::metadata(path).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        if !metadata.is_file() {
+            let what = if metadata.is_dir() {
+                "it is a directory"
+            } else {
+                "it is not a regular file"
+            };
+            return Err(Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: what.to_owned(),
+            });
+        }
+        let key = file_key(path, &metadata);
+        if let Some(shared) = find(&registry(), &key) {
+            return Ok(Library::share(shared, options));
+        }
+
+        // A bare file name would make the dynamic loader search the system
+        // (LD_LIBRARY_PATH, the cache, ...): anchor relative paths instead.
+        let anchored = if path.is_relative() {
+            Path::new(".").join(path)
+        } else {
+            path.to_path_buf()
+        };
+        // SAFETY: the caller trusts the library's initialisers.
+        let raw = unsafe { RawLibrary::open(&anchored) }.map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+
+        let mut entries = registry();
+        if let Some(shared) = find(&entries, &key) {
+            // Another thread opened the same file meanwhile: use its handle
+            // and give back ours (the loader's reference count keeps the
+            // library mapped for the other handle).
+            drop(entries);
+            let _ = raw.close();
+            return Ok(Library::share(shared, options));
+        }
+        let shared = Arc::new(Shared {
+            raw: Some(raw),
+            path: path.to_path_buf(),
+            key: key.clone(),
+            unload_when_unused: AtomicBool::new(options.unload_when_unused),
+        });
+        entries.retain(|(_, weak)| weak.strong_count() > 0);
+        entries.push((key, Arc::downgrade(&shared)));
+        Ok(Library(shared))
+    }
+
+    fn share(shared: Arc<Shared>, options: &LoadOptions) -> Library {
+        if !options.unload_when_unused {
+            shared.unload_when_unused.store(false, Ordering::Relaxed);
+        }
+        Library(shared)
+    }
+
+    /// The path the library was first opened with.
+    pub(crate) fn path(&self) -> &Path {
+        &self.0.path
+    }
+
+    /// The address of `symbol`, if the library exports it.
+    pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
+        self.0.raw.as_ref()?.symbol(symbol)
+    }
+
+    /// Unloads the library now, unless another handle still uses it.
+    pub(crate) fn close(self) -> Result<(), Error> {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut shared) => {
+                let path = shared.path.clone();
+                let raw = shared.raw.take();
+                drop(shared);
+                match raw {
+                    Some(raw) => raw.close().map_err(|source| Error::Close {
+                        path,
+                        source: Box::new(source),
+                    }),
+                    None => Ok(()),
+                }
+            }
+            Err(shared) => {
+                let others = Arc::strong_count(&shared) - 1;
+                let path = shared.path.clone();
+                drop(shared);
+                Err(Error::InUse { path, others })
+            }
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        registry().retain(|(key, weak)| *key != self.key || weak.strong_count() > 0);
+        if let Some(raw) = self.raw.take() {
+            if self.unload_when_unused.load(Ordering::Relaxed) {
+                // Nobody is left to hear about a failure: the library then
+                // simply stays mapped.
+                let _ = raw.close();
+            } else {
+                raw.leak();
+            }
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The interface metadata record: what it holds, how it is written into a
+//! plugin at compile time, and how it is read back and compared.
+//!
+//! The record is a byte array with no pointers in it, so it can be read
+//! from the mapped library and from the file's bytes alike. All integers
+//! are little-endian.
+//!
+//! ```text
+//! magic        8 bytes  b"DYNPLUG\0"
+//! format       u32      FORMAT_VERSION (the layout of this record)
+//! abi          u32      ABI_VERSION (the layout of the calls)
+//! total_len    u32      length of the whole record in bytes
+//! name         str      the interface's name
+//! methods      u32      number of methods, then for each:
+//!   name       str
+//!   flags      u8       bit 0: required (no default body)
+//!   hash       u64      signature hash
+//!   signature  str      the signature as written, for messages
+//! ```
+//! where `str` is a u32 byte length followed by UTF-8 bytes.
+
+use std::fmt;
+
+/// The record's magic bytes.
+pub const MAGIC: [u8; 8] = *b"DYNPLUG\0";
+/// The version of the record's layout.
+pub const FORMAT_VERSION: u32 = 1;
+/// The version of the calling convention between host and plugin: bumped
+/// whenever shims, lowered types or symbol names change incompatibly.
+pub const ABI_VERSION: u32 = 1;
+
+/// A method as the interface macro describes it (host side, compile time).
+#[derive(Debug)]
+pub struct MethodDesc {
+    /// The method's name.
+    pub name: &'static str,
+    /// Whether the method has no default body.
+    pub required: bool,
+    /// The signature hash.
+    pub hash: u64,
+    /// The signature as written.
+    pub signature: &'static str,
+    /// The symbol a plugin exports it under.
+    pub symbol: &'static str,
+}
+
+/// An interface as the interface macro describes it.
+#[derive(Debug)]
+pub struct InterfaceDesc {
+    /// The trait's name.
+    pub name: &'static str,
+    /// Its methods, in declaration order.
+    pub methods: &'static [MethodDesc],
+    /// The symbol of the metadata record.
+    pub meta_symbol: &'static str,
+    /// The symbol of the constructor shim.
+    pub new_symbol: &'static str,
+    /// The symbol of the destructor shim.
+    pub drop_symbol: &'static str,
+    /// The symbol of the function that hands over the last panic message.
+    pub panic_symbol: &'static str,
+}
+
+const fn str_len(s: &str) -> usize {
+    4 + s.len()
+}
+
+/// The length of `desc`'s record.
+pub const fn encoded_len(desc: &InterfaceDesc) -> usize {
+    let mut len = 8 + 4 + 4 + 4 + str_len(desc.name) + 4;
+    let mut i = 0;
+    while i < desc.methods.len() {
+        let m = &desc.methods[i];
+        len += str_len(m.name) + 1 + 8 + str_len(m.signature);
+        i += 1;
+    }
+    len
+}
+
+struct Writer<const N: usize> {
+    buf: [u8; N],
+    at: usize,
+}
+
+impl<const N: usize> Writer<N> {
+    const fn bytes(mut self, bytes: &[u8]) -> Self {
+        let mut i = 0;
+        while i < bytes.len() {
+            self.buf[self.at] = bytes[i];
+            self.at += 1;
+            i += 1;
+        }
+        self
+    }
+    const fn u32(self, value: u32) -> Self {
+        self.bytes(&value.to_le_bytes())
+    }
+    const fn str(self, s: &str) -> Self {
+        self.u32(s.len() as u32).bytes(s.as_bytes())
+    }
+}
+
+/// Writes `desc`'s record; `N` must be [`encoded_len`]`(desc)`.
+pub const fn encode<const N: usize>(desc: &InterfaceDesc) -> [u8; N] {
+    assert!(N == encoded_len(desc), "dynplug: metadata length mismatch");
+    let mut w = Writer { buf: [0; N], at: 0 }
+        .bytes(&MAGIC)
+        .u32(FORMAT_VERSION)
+        .u32(ABI_VERSION)
+        .u32(N as u32)
+        .str(desc.name)
+        .u32(desc.methods.len() as u32);
+    let mut i = 0;
+    while i < desc.methods.len() {
+        let m = &desc.methods[i];
+        w = w
+            .str(m.name)
+            .bytes(&[m.required as u8])
+            .bytes(&m.hash.to_le_bytes())
+            .str(m.signature);
+        i += 1;
+    }
+    w.buf
+}
+
+/// Copies a record into an array, for the static a plugin exports.
+pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Whether two strings are equal, at compile time.
+pub const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// An interface's metadata as read back from a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceMeta {
+    /// The interface's name.
+    pub name: String,
+    /// The dynplug ABI version it was built with.
+    pub abi_version: u32,
+    /// Its methods, in declaration order.
+    pub methods: Vec<MethodMeta>,
+}
+
+/// A method's metadata as read back from a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodMeta {
+    /// The method's name.
+    pub name: String,
+    /// Whether the method has no default body.
+    pub required: bool,
+    /// The signature hash.
+    pub hash: u64,
+    /// The signature as written in the interface.
+    pub signature: String,
+}
+
+/// Why a record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaError {
+    /// The record does not start with [`MAGIC`].
+    BadMagic,
+    /// The record's layout is of another version.
+    Format(u32),
+    /// The record was written by another dynplug ABI version.
+    Abi(u32),
+    /// The record is cut short or its lengths do not add up.
+    Malformed(&'static str),
+}
+
+impl fmt::Display for MetaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetaError::BadMagic => f.write_str("metadata has no dynplug magic"),
+            MetaError::Format(v) => write!(f, "metadata format version {v} is not supported"),
+            MetaError::Abi(v) => write!(f, "dynplug ABI version {v}"),
+            MetaError::Malformed(what) => write!(f, "metadata is malformed: {what}"),
+        }
+    }
+}
+
+/// The fixed-size start of a record: enough to know its full length.
+pub const HEADER_LEN: usize = 20;
+
+/// Reads the header of a record: checks magic and format and returns the
+/// record's total length and ABI version. Never reads past `header`.
+pub fn read_header(header: &[u8]) -> Result<(usize, u32), MetaError> {
+    let mut r = Reader { bytes: header };
+    if r.take(8)? != MAGIC {
+        return Err(MetaError::BadMagic);
+    }
+    let format = r.u32()?;
+    if format != FORMAT_VERSION {
+        return Err(MetaError::Format(format));
+    }
+    let abi = r.u32()?;
+    let total = r.u32()? as usize;
+    if total < HEADER_LEN {
+        return Err(MetaError::Malformed("total length shorter than the header"));
+    }
+    Ok((total, abi))
+}
+
+/// Reads a whole record. A record of another ABI version is an error that
+/// carries that version; anything malformed is an error, never a panic.
+pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
+    let (total, abi) = read_header(record)?;
+    if total != record.len() {
+        return Err(MetaError::Malformed("total length does not match the record"));
+    }
+    if abi != ABI_VERSION {
+        return Err(MetaError::Abi(abi));
+    }
+    let mut r = Reader {
+        bytes: &record[HEADER_LEN..],
+    };
+    let name = r.str()?;
+    let count = r.u32()? as usize;
+    // Each method takes at least 4 + 1 + 8 + 4 bytes: bounds the allocation.
+    if count > r.bytes.len() / 17 {
+        return Err(MetaError::Malformed("method count exceeds the record"));
+    }
+    let mut methods = Vec::with_capacity(count);
+    for _ in 0..count {
+        let name = r.str()?;
+        let flags = r.take(1)?[0];
+        let hash = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+        let signature = r.str()?;
+        methods.push(MethodMeta {
+            name,
+            required: flags & 1 != 0,
+            hash,
+            signature,
+        });
+    }
+    if !r.bytes.is_empty() {
+        return Err(MetaError::Malformed("trailing bytes after the last method"));
+    }
+    Ok(InterfaceMeta {
+        name,
+        abi_version: abi,
+        methods,
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], MetaError> {
+        if n > self.bytes.len() {
+            return Err(MetaError::Malformed("record cut short"));
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+    fn u32(&mut self) -> Result<u32, MetaError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn str(&mut self) -> Result<String, MetaError> {
+        let len = self.u32()? as usize;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| MetaError::Malformed("a name is not UTF-8"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DESC: InterfaceDesc = InterfaceDesc {
+        name: "Greeter",
+        methods: &[
+            MethodDesc {
+                name: "greet",
+                required: true,
+                hash: 42,
+                signature: "fn greet(&self, name: &str) -> String",
+                symbol: "x",
+            },
+            MethodDesc {
+                name: "shout",
+                required: false,
+                hash: 7,
+                signature: "fn shout(&self)",
+                symbol: "y",
+            },
+        ],
+        meta_symbol: "m",
+        new_symbol: "n",
+        drop_symbol: "d",
+        panic_symbol: "p",
+    };
+    const LEN: usize = encoded_len(&DESC);
+    const RECORD: [u8; LEN] = encode(&DESC);
+
+    #[test]
+    fn round_trip() {
+        let meta = decode(&RECORD).unwrap();
+        assert_eq!(meta.name, "Greeter");
+        assert_eq!(meta.abi_version, ABI_VERSION);
+        assert_eq!(meta.methods.len(), 2);
+        assert_eq!(meta.methods[0].signature, DESC.methods[0].signature);
+        assert!(meta.methods[0].required);
+        assert!(!meta.methods[1].required);
+        assert_eq!(meta.methods[1].hash, 7);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        for cut in 0..RECORD.len() {
+            assert!(decode(&RECORD[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn every_byte_flip_is_handled() {
+        for at in 0..RECORD.len() {
+            let mut bytes = RECORD;
+            bytes[at] ^= 0xff;
+            // Must not panic; may or may not decode (signature text bytes).
+            let _ = decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn other_abi_is_reported() {
+        let mut bytes = RECORD;
+        bytes[12..16].copy_from_slice(&99u32.to_le_bytes());
+        assert_eq!(decode(&bytes), Err(MetaError::Abi(99)));
+    }
+}

@@ -1,0 +1,13 @@
+//! The platform layer: opening, looking up and closing a library, and
+//! telling whether two paths are the same file. One small module per OS;
+//! everything above it is portable.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;

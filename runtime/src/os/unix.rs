@@ -1,0 +1,56 @@
+use std::ffi::c_void;
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+
+/// An open library, as the OS sees it.
+pub(crate) struct RawLibrary(Library);
+
+/// What makes a file the same file: the dynamic loader of glibc and musl
+/// also tells libraries apart by device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FileKey {
+    dev: u64,
+    ino: u64,
+}
+
+pub(crate) fn file_key(_path: &Path, metadata: &Metadata) -> FileKey {
+    FileKey {
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+    }
+}
+
+impl RawLibrary {
+    /// `dlopen(path, RTLD_NOW | RTLD_LOCAL)`: every symbol the library needs
+    /// is bound now, so a missing dependency fails here and not at a call,
+    /// and its symbols do not leak into the global namespace.
+    ///
+    /// # Safety
+    ///
+    /// Runs the library's initialisers: the caller trusts the file.
+    pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
+        // SAFETY: the caller trusts the library's initialisers.
+        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(RawLibrary)
+    }
+
+    /// The address of `symbol`, or `None` if the library does not export it.
+    pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
+        // SAFETY: the symbol is read as an untyped address, which is valid
+        // for any symbol; giving it a type is the caller's business.
+        let found = unsafe { self.0.get::<*const c_void>(symbol.as_bytes()) };
+        found.ok().map(|s| s.into_raw() as *const c_void)
+    }
+
+    /// `dlclose`.
+    pub(crate) fn close(self) -> Result<(), libloading::Error> {
+        self.0.close()
+    }
+
+    /// Keeps the library mapped for the rest of the process.
+    pub(crate) fn leak(self) {
+        let _ = self.0.into_raw();
+    }
+}

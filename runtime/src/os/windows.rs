@@ -1,0 +1,47 @@
+use std::ffi::c_void;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+
+use libloading::os::windows::{LOAD_WITH_ALTERED_SEARCH_PATH, Library};
+
+/// An open library, as the OS sees it.
+pub(crate) struct RawLibrary(Library);
+
+/// What makes a file the same file: its canonical path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FileKey(PathBuf);
+
+pub(crate) fn file_key(path: &Path, _metadata: &Metadata) -> FileKey {
+    FileKey(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
+impl RawLibrary {
+    /// `LoadLibraryExW` with the library's own folder searched first for
+    /// its dependencies.
+    ///
+    /// # Safety
+    ///
+    /// Runs the library's initialisers: the caller trusts the file.
+    pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
+        // SAFETY: the caller trusts the library's initialisers.
+        unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }.map(RawLibrary)
+    }
+
+    /// The address of `symbol`, or `None` if the library does not export it.
+    pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
+        // SAFETY: the symbol is read as an untyped address; giving it a type
+        // is the caller's business.
+        let found = unsafe { self.0.get::<*const c_void>(symbol.as_bytes()) };
+        found.ok().map(|s| s.into_raw().map_or(std::ptr::null(), |f| f as *const c_void))
+    }
+
+    /// `FreeLibrary`.
+    pub(crate) fn close(self) -> Result<(), libloading::Error> {
+        self.0.close()
+    }
+
+    /// Keeps the library mapped for the rest of the process.
+    pub(crate) fn leak(self) {
+        let _ = self.0.into_raw();
+    }
+}

@@ -1,0 +1,291 @@
+//! The host side: loading a plugin in order (DESIGN.md 4) and the core that
+//! every generated loader owns.
+
+use std::ffi::c_void;
+use std::mem::ManuallyDrop;
+use std::path::Path;
+
+use crate::abi::Abi;
+use crate::call::{DropFn, NewFn, RetSlot, STATUS_OK, TakePanicFn};
+use crate::library::Library;
+use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
+use crate::{Error, LoadOptions, check};
+
+/// Implemented by `#[plugin_interface]` for `dyn Trait`: what the host and
+/// the plugin side know of an interface.
+///
+/// # Safety
+///
+/// `DESC` and `META` must describe the trait it is implemented for, as the
+/// interface macro generates them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dynplug plugin interface",
+    label = "not a plugin interface",
+    note = "add `#[dynplug::plugin_interface]` to the trait's definition"
+)]
+pub unsafe trait Interface {
+    /// The interface's description.
+    const DESC: &'static InterfaceDesc;
+    /// Its metadata record, as a plugin exports it.
+    const META: &'static [u8];
+}
+
+/// Records larger than this are refused rather than read (a real one is a
+/// few hundred bytes per method).
+const MAX_RECORD: usize = 16 << 20;
+
+/// A plugin that passed every check, with its symbols resolved and its
+/// instance built; the generated `load` takes its symbols, then its core.
+pub struct Loaded {
+    /// The instance and the library handle.
+    pub core: PluginCore,
+    symbols: Vec<Option<*const c_void>>,
+}
+
+impl Loaded {
+    /// The address of method `index` (in declaration order) as a function
+    /// pointer of type `F`, or `None` if the plugin does not export it
+    /// (only possible for a method with a default body).
+    ///
+    /// # Safety
+    ///
+    /// `F` must be the function pointer type of the method's shim, which the
+    /// metadata check vouches for.
+    #[inline]
+    pub unsafe fn method<F: Copy>(&self, index: usize) -> Option<F> {
+        assert_eq!(size_of::<F>(), size_of::<*const c_void>());
+        // SAFETY: `F` is a function pointer type (the caller's promise) and
+        // the address is that of the function the symbol names.
+        self.symbols[index].map(|address| unsafe { std::mem::transmute_copy(&address) })
+    }
+
+    /// Like [`method`](Loaded::method), for a method without a default body,
+    /// which `load` made sure is present.
+    ///
+    /// # Safety
+    ///
+    /// As for [`method`](Loaded::method).
+    #[inline]
+    pub unsafe fn required<F: Copy>(&self, index: usize) -> F {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.method(index) }.expect("dynplug: required symbol checked at load")
+    }
+}
+
+/// Loads the plugin at `path` for interface `I`: opens the library, checks
+/// its metadata, resolves every symbol, and builds the instance.
+pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
+    let desc = I::DESC;
+    // SAFETY: a plugin is code the user chose to run (see the crate's docs on
+    // trust); everything dynplug can check about it is checked below.
+    let lib = unsafe { Library::open(path, options) }?;
+    let path = lib.path().to_path_buf();
+    let interface = desc.name.to_owned();
+
+    let Some(record) = lib.symbol(desc.meta_symbol) else {
+        return Err(Error::NotAPlugin {
+            path,
+            interface,
+            found: Vec::new(),
+        });
+    };
+    // SAFETY: the symbol has dynplug's reserved name, so it is a metadata
+    // record that `read_record` bounds by its own header.
+    let meta = unsafe { read_record(record.cast::<u8>()) };
+    let meta = meta.map_err(|err| match err {
+        MetaError::Abi(plugin) => Error::AbiMismatch {
+            path: path.clone(),
+            interface: interface.clone(),
+            host: meta::ABI_VERSION,
+            plugin,
+        },
+        other => Error::InvalidLibrary {
+            path: path.clone(),
+            reason: format!("the `{interface}` {other}"),
+        },
+    })?;
+    let differences = check::differences(desc, &meta);
+    if !differences.is_empty() {
+        return Err(Error::InterfaceMismatch {
+            path,
+            interface,
+            differences,
+        });
+    }
+
+    let mut missing = Vec::new();
+    let mut fixed = |symbol: &str| {
+        let found = lib.symbol(symbol);
+        if found.is_none() {
+            missing.push(symbol.to_owned());
+        }
+        found
+    };
+    let new_fn = fixed(desc.new_symbol);
+    let drop_fn = fixed(desc.drop_symbol);
+    let panic_fn = fixed(desc.panic_symbol);
+    let symbols: Vec<Option<*const c_void>> = desc
+        .methods
+        .iter()
+        .map(|m| {
+            let found = lib.symbol(m.symbol);
+            if found.is_none() && m.required {
+                missing.push(m.symbol.to_owned());
+            }
+            found
+        })
+        .collect();
+    let (Some(new_fn), Some(drop_fn), Some(panic_fn), true) =
+        (new_fn, drop_fn, panic_fn, missing.is_empty())
+    else {
+        return Err(Error::MissingSymbols {
+            path,
+            interface,
+            missing,
+        });
+    };
+    // SAFETY: these symbols carry dynplug's reserved names for this interface
+    // and the metadata check passed: they are the shims of these types.
+    let (new_fn, drop_fn, take_panic) = unsafe {
+        (
+            std::mem::transmute::<*const c_void, NewFn>(new_fn),
+            std::mem::transmute::<*const c_void, DropFn>(drop_fn),
+            std::mem::transmute::<*const c_void, TakePanicFn>(panic_fn),
+        )
+    };
+
+    // SAFETY: the constructor shim takes no argument and catches panics.
+    let made = unsafe { new_fn() };
+    if made.status != STATUS_OK {
+        // SAFETY: the shim reported a panic, whose message waits in the slot.
+        let message = unsafe { String::lift_ret(take_panic()) };
+        return Err(Error::Init {
+            path,
+            interface,
+            message,
+        });
+    }
+    let core = PluginCore {
+        // SAFETY: status OK means the value is set.
+        instance: unsafe { made.value.assume_init() },
+        drop_fn,
+        take_panic,
+        interface: desc.name,
+        lib,
+    };
+    Ok(Loaded { core, symbols })
+}
+
+/// Reads the metadata record at `record`.
+///
+/// # Safety
+///
+/// `record` must point to at least [`HEADER_LEN`] readable bytes, and to as
+/// many as the header's length says if the header is valid.
+unsafe fn read_record(record: *const u8) -> Result<meta::InterfaceMeta, MetaError> {
+    // SAFETY: the caller promises the header is readable.
+    let header = unsafe { std::slice::from_raw_parts(record, HEADER_LEN) };
+    let (total, _) = meta::read_header(header)?;
+    if total > MAX_RECORD {
+        return Err(MetaError::Malformed("record larger than any interface"));
+    }
+    // SAFETY: the caller promises the whole record is readable.
+    meta::decode(unsafe { std::slice::from_raw_parts(record, total) })
+}
+
+/// What every generated loader owns: the plugin instance and the shared
+/// handle to its library, which is released last.
+pub struct PluginCore {
+    instance: *mut c_void,
+    drop_fn: DropFn,
+    take_panic: TakePanicFn,
+    interface: &'static str,
+    lib: Library,
+}
+
+impl PluginCore {
+    /// The instance, to pass to a method's shim.
+    #[inline(always)]
+    pub fn instance(&self) -> *mut c_void {
+        self.instance
+    }
+
+    /// The path of the library.
+    pub fn path(&self) -> &Path {
+        self.lib.path()
+    }
+
+    /// Finishes a call of `method`: lifts the value, or re-raises the
+    /// plugin's panic in this thread.
+    ///
+    /// # Safety
+    ///
+    /// `ret` must be what the shim of `method`, returning `T`, returned.
+    #[inline(always)]
+    pub unsafe fn finish<T: Abi>(&self, method: &'static str, ret: RetSlot<T::Ret>) -> T {
+        if ret.status != STATUS_OK {
+            self.method_panicked(method);
+        }
+        // SAFETY: status OK means the value is set, and the caller promises
+        // it is `T`'s lowered return value.
+        unsafe { T::lift_ret(ret.value.assume_init()) }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn method_panicked(&self, method: &str) -> ! {
+        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface)))
+    }
+
+    fn panic_text(&self, what: &str) -> String {
+        // SAFETY: called right after the plugin reported a panic on this
+        // thread; the slot holds its message (or is empty).
+        let message = unsafe { String::lift_ret((self.take_panic)()) };
+        let file = self.path().file_name().unwrap_or(self.path().as_os_str());
+        format!(
+            "plugin `{}` panicked in {what}: {message}",
+            file.to_string_lossy()
+        )
+    }
+
+    /// Drops the instance inside the plugin. Called once.
+    fn drop_instance(&mut self) {
+        // SAFETY: the instance came from the constructor shim and is dropped
+        // only here, once (callers make sure of it).
+        let ret = unsafe { (self.drop_fn)(self.instance) };
+        if ret.status != STATUS_OK {
+            let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
+            if std::thread::panicking() {
+                eprintln!("{text}");
+            } else {
+                std::panic::panic_any(text);
+            }
+        }
+    }
+
+    /// Drops the instance, then unloads the library if no other loader
+    /// uses it.
+    pub fn close(self) -> Result<(), Error> {
+        let mut this = ManuallyDrop::new(self);
+        this.drop_instance();
+        // SAFETY: `this` is never used or dropped again; the handle is moved
+        // out exactly once.
+        let lib = unsafe { std::ptr::read(&this.lib) };
+        lib.close()
+    }
+}
+
+impl Drop for PluginCore {
+    fn drop(&mut self) {
+        self.drop_instance();
+    }
+}
+
+impl std::fmt::Debug for PluginCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("interface", &self.interface)
+            .field("path", &self.path())
+            .finish_non_exhaustive()
+    }
+}
