@@ -1,0 +1,165 @@
+//! The parsed model of what the user wrote. Each node keeps a reference to
+//! its syn item, for spans and for re-emitting it.
+
+use proc_macro2::Ident;
+use syn::{Block, FnArg, ItemImpl, ItemTrait, Pat, Path, ReceiverKind, Signature, TraitItem, Type};
+
+/// A trait under `#[plugin_interface]`.
+pub struct Interface<'a> {
+    pub item: &'a ItemTrait,
+    /// The generated loader's name (`GreeterPlugin` for `Greeter`).
+    pub loader: Ident,
+    pub methods: Vec<Method<'a>>,
+    /// Whether the trait has a `Send` / `Sync` supertrait.
+    pub send: bool,
+    pub sync: bool,
+}
+
+/// A method of an interface, or of a plugin's impl.
+pub struct Method<'a> {
+    pub sig: &'a Signature,
+    pub receiver: Receiver,
+    pub args: Vec<Arg<'a>>,
+    /// The return type, `None` for `()`.
+    pub output: Option<&'a Type>,
+    /// The default body, in a trait.
+    pub default: Option<&'a Block>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Receiver {
+    /// `&self`
+    Shared,
+    /// `&mut self`
+    Exclusive,
+    /// `self`, `self: Box<Self>`, ...: refused by the checks.
+    Other,
+    /// No receiver at all: refused by the checks.
+    Missing,
+}
+
+impl Receiver {
+    /// The receiver's part in the signature hash.
+    pub fn hash_code(self) -> u8 {
+        match self {
+            Receiver::Exclusive => 1,
+            _ => 0,
+        }
+    }
+}
+
+pub struct Arg<'a> {
+    pub pat: &'a Pat,
+    pub ty: &'a Type,
+}
+
+/// An `impl Trait for Type` under `#[plugin_export]`.
+pub struct Export<'a> {
+    pub item: &'a ItemImpl,
+    /// The trait's path, as written.
+    pub trait_path: &'a Path,
+    pub self_ty: &'a Type,
+    pub methods: Vec<Method<'a>>,
+}
+
+impl<'a> Method<'a> {
+    pub fn new(sig: &'a Signature, default: Option<&'a Block>) -> Self {
+        let mut receiver = Receiver::Missing;
+        let mut args = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(r) => {
+                    receiver = match &r.kind {
+                        ReceiverKind::Reference(_, _, None) => Receiver::Shared,
+                        ReceiverKind::Reference(_, _, Some(_)) => Receiver::Exclusive,
+                        _ => Receiver::Other,
+                    }
+                }
+                FnArg::Typed(pt) => args.push(Arg {
+                    pat: &pt.pat,
+                    ty: &pt.ty,
+                }),
+            }
+        }
+        let output = match &sig.output {
+            syn::ReturnType::Default => None,
+            syn::ReturnType::Type(_, ty) => Some(&**ty),
+        };
+        Method {
+            sig,
+            receiver,
+            args,
+            output,
+            default,
+        }
+    }
+
+    pub fn ident(&self) -> &'a Ident {
+        &self.sig.ident
+    }
+}
+
+impl<'a> Interface<'a> {
+    pub fn new(item: &'a ItemTrait, loader: Option<Ident>) -> Self {
+        let methods = item
+            .items
+            .iter()
+            .filter_map(|it| match it {
+                TraitItem::Fn(f) => Some(Method::new(&f.sig, f.default.as_ref())),
+                _ => None,
+            })
+            .collect();
+        let has_bound = |name: &str| {
+            item.supertraits.iter().any(|b| match b {
+                syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == name),
+                _ => false,
+            })
+        };
+        let loader = loader
+            .unwrap_or_else(|| Ident::new(&format!("{}Plugin", item.ident), item.ident.span()));
+        Interface {
+            item,
+            loader,
+            methods,
+            send: has_bound("Send"),
+            sync: has_bound("Sync"),
+        }
+    }
+
+    /// The interface's name, as it appears in symbols and metadata.
+    pub fn name(&self) -> String {
+        unraw(&self.item.ident)
+    }
+}
+
+impl<'a> Export<'a> {
+    /// `None` when the impl is not `impl Trait for Type` (reported by the checks).
+    pub fn new(item: &'a ItemImpl) -> Option<Self> {
+        let (trait_path, _) = item.trait_.as_ref()?;
+        let methods = item
+            .items
+            .iter()
+            .filter_map(|it| match it {
+                syn::ImplItem::Fn(f) => Some(Method::new(&f.sig, None)),
+                _ => None,
+            })
+            .collect();
+        Some(Export {
+            item,
+            trait_path,
+            self_ty: &item.self_ty,
+            methods,
+        })
+    }
+
+    /// The interface's name: the last segment of the trait's path.
+    pub fn name(&self) -> Option<String> {
+        self.trait_path.segments.last().map(|s| unraw(&s.ident))
+    }
+}
+
+/// An identifier without its `r#` prefix.
+pub fn unraw(ident: &Ident) -> String {
+    let s = ident.to_string();
+    s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+}

@@ -1,0 +1,58 @@
+//! The attributes' own arguments.
+
+use proc_macro2::{Ident, TokenStream};
+use syn::meta::ParseNestedMeta;
+use syn::{ExprPath, Result};
+
+/// `#[plugin_interface(loader = Name)]`
+#[derive(Default)]
+pub struct InterfaceArgs {
+    pub loader: Option<Ident>,
+}
+
+/// `#[plugin_export(new = path::to::ctor)]`
+#[derive(Default)]
+pub struct ExportArgs {
+    pub new: Option<ExprPath>,
+}
+
+fn parse_with(args: TokenStream, mut each: impl FnMut(&ParseNestedMeta) -> Result<()>) -> Result<()> {
+    let parser = syn::meta::parser(|meta| each(&meta));
+    syn::parse::Parser::parse2(parser, args)
+}
+
+impl InterfaceArgs {
+    pub fn parse(args: TokenStream) -> Result<Self> {
+        let mut out = InterfaceArgs::default();
+        parse_with(args, |meta| {
+            if meta.path.is_ident("loader") {
+                out.loader = Some(meta.value()?.parse()?);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument; `#[plugin_interface]` takes `loader = Name` \
+                     (the name of the generated loader struct)",
+                ))
+            }
+        })?;
+        Ok(out)
+    }
+}
+
+impl ExportArgs {
+    pub fn parse(args: TokenStream) -> Result<Self> {
+        let mut out = ExportArgs::default();
+        parse_with(args, |meta| {
+            if meta.path.is_ident("new") {
+                out.new = Some(meta.value()?.parse()?);
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument; `#[plugin_export]` takes `new = path::to::function` \
+                     (a `fn() -> T` that builds the instance; without it, `T::default()`)",
+                ))
+            }
+        })?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,117 @@
+//! `#[plugin_export]`: the impl itself, then one `extern "C"` shim per
+//! method, the instance's constructor and destructor, and the interface's
+//! metadata record, all under the symbols the host looks for.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::{arg_names, output_type};
+use crate::ast::{Export, Method, Receiver, unraw};
+use crate::attr::ExportArgs;
+use crate::{names, types};
+
+pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
+    let item = export.item;
+    let trait_path = export.trait_path;
+    let self_ty = export.self_ty;
+    let interface = quote!(<dyn #trait_path as ::dynplug::__private::Interface>);
+    let ctor = match &args.new {
+        Some(path) => quote!(#path),
+        None => quote!(<#self_ty as ::core::default::Default>::default),
+    };
+    let name_lit = Literal::string(name);
+    let name_check = format!(
+        "dynplug: `#[plugin_export]` needs the interface trait under its own name \
+         (`{name}` here names another trait); write its path, not a `use ... as` alias"
+    );
+    let meta_symbol = names::meta(name);
+    let new_symbol = names::new(name);
+    let drop_symbol = names::drop(name);
+    let panic_symbol = names::panic(name);
+    let shims = export.methods.iter().map(|m| shim(export, m, name));
+    quote! {
+        #item
+
+        #[doc(hidden)]
+        const _: () = {
+            // Symbol names come from the trait's name as written; make sure
+            // it is the interface's own name.
+            const _: () = ::core::assert!(
+                ::dynplug::__private::str_eq(#interface::DESC.name, #name_lit),
+                #name_check,
+            );
+
+            #[unsafe(export_name = #meta_symbol)]
+            pub static __DYNPLUG_META: [u8; #interface::META.len()] =
+                ::dynplug::__private::to_array(#interface::META);
+
+            #[unsafe(export_name = #new_symbol)]
+            pub extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
+                ::dynplug::__private::new_instance::<#self_ty>(#ctor)
+            }
+
+            /// # Safety
+            ///
+            /// `instance` must come from the constructor above and be dropped once.
+            #[unsafe(export_name = #drop_symbol)]
+            pub unsafe extern "C" fn __dynplug_drop(
+                instance: *mut ::dynplug::__private::c_void,
+            ) -> ::dynplug::__private::RetSlot<u8> {
+                // SAFETY: the host passes the pointer the constructor made, once.
+                unsafe { ::dynplug::__private::drop_instance::<#self_ty>(instance) }
+            }
+
+            #[unsafe(export_name = #panic_symbol)]
+            pub extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<u8> {
+                ::dynplug::__private::take_panic()
+            }
+
+            #(#shims)*
+        };
+    }
+}
+
+/// The `extern "C"` shim of one method: lifts the arguments, calls the
+/// implementation with panics caught, lowers the result.
+fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
+    let trait_path = export.trait_path;
+    let self_ty = export.self_ty;
+    let ident = method.ident();
+    let symbol = names::method(interface, &unraw(ident));
+    let names = arg_names(method);
+    let params = method.args.iter().zip(&names).map(|(a, n)| {
+        let ty = types::to_static(a.ty);
+        quote!(#n: <#ty as ::dynplug::__private::Abi>::Arg)
+    });
+    // The type to lift to is inferred from the method's parameter, so that
+    // the method's own lifetimes need not be named here.
+    // SAFETY (of the generated block): the host lowered this argument from a
+    // value of this type that lives through the call.
+    let lifted = names
+        .iter()
+        .map(|n| quote!(unsafe { ::dynplug::__private::Abi::lift_arg(#n) }));
+    let ret_static = types::to_static(&output_type(method));
+    // SAFETY (of the generated blocks): the instance pointer is the one the
+    // constructor made; the host passes it as `&mut` only from `&mut self`
+    // methods of its loader, which it owns exclusively.
+    let this = match method.receiver {
+        Receiver::Exclusive => quote!(unsafe { &mut *instance.cast::<#self_ty>() }),
+        _ => quote!(unsafe { &*instance.cast::<#self_ty>().cast_const() }),
+    };
+    let shim_name = quote::format_ident!("__dynplug_fn_{}", unraw(ident));
+    quote! {
+        /// # Safety
+        ///
+        /// Called by a dynplug loader with its instance and lowered arguments.
+        #[unsafe(export_name = #symbol)]
+        pub unsafe extern "C" fn #shim_name(
+            instance: *mut ::dynplug::__private::c_void,
+            #(#params),*
+        ) -> ::dynplug::__private::RetSlot<<#ret_static as ::dynplug::__private::Abi>::Ret> {
+            ::dynplug::__private::call(|| {
+                let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#lifted),*);
+                ::dynplug::__private::Abi::lower_ret(__result)
+            })
+        }
+    }
+}

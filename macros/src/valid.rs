@@ -1,0 +1,178 @@
+//! The checks: everything a plugin interface or export cannot be, each
+//! reported on the tokens at fault, all of them in one build.
+
+use syn::{Error, GenericParam, TraitItem, TypeParamBound};
+
+use crate::ast::{Export, Interface, Method, Receiver};
+use crate::types::{self, Position};
+
+/// Collects errors and reports them all at once (serde_derive's `Ctxt`).
+#[derive(Default)]
+pub struct Errors(Vec<Error>);
+
+impl Errors {
+    pub fn push(&mut self, error: Error) {
+        self.0.push(error);
+    }
+
+    pub fn spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.0.push(Error::new_spanned(tokens, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// All errors as one `compile_error!` per error.
+    pub fn to_compile_errors(&self) -> proc_macro2::TokenStream {
+        self.0.iter().map(Error::to_compile_error).collect()
+    }
+}
+
+/// Checks a trait under `#[plugin_interface]`.
+pub fn interface(iface: &Interface, errors: &mut Errors) {
+    let item = iface.item;
+    if let Some(unsafety) = &item.unsafety {
+        errors.spanned(unsafety, "a plugin interface cannot be an `unsafe trait`");
+    }
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.spanned(
+            &item.generics,
+            "a plugin interface cannot be generic: a plugin exports one compiled \
+             implementation; use concrete types",
+        );
+    }
+    for bound in &item.supertraits {
+        let allowed = match bound {
+            TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Send" || s.ident == "Sync"),
+            TypeParamBound::Lifetime(l) => l.ident == "static",
+            _ => false,
+        };
+        if !allowed {
+            errors.spanned(
+                bound,
+                "a plugin interface may only have `Send`, `Sync` and `'static` as \
+                 supertraits: the generated loader must implement every supertrait",
+            );
+        }
+    }
+    for it in &item.items {
+        match it {
+            TraitItem::Fn(_) => {}
+            TraitItem::Const(c) => errors.spanned(
+                &c.ident,
+                "associated constants cannot cross the plugin boundary; use a method \
+                 that returns the value",
+            ),
+            TraitItem::Type(t) => errors.spanned(
+                &t.ident,
+                "associated types cannot cross the plugin boundary; use concrete types",
+            ),
+            other => errors.spanned(other, "only methods are supported in a plugin interface"),
+        }
+    }
+    for method in &iface.methods {
+        self::method(method, errors);
+    }
+}
+
+/// Checks a method's signature: receiver, generics, qualifiers, types.
+pub fn method(method: &Method, errors: &mut Errors) {
+    let sig = method.sig;
+    match method.receiver {
+        Receiver::Shared | Receiver::Exclusive => {}
+        Receiver::Missing => errors.spanned(
+            &sig.ident,
+            format!(
+                "`{}` has no receiver: a plugin method takes `&self` or `&mut self` \
+                 (associated functions cannot be called through a plugin)",
+                sig.ident
+            ),
+        ),
+        Receiver::Other => errors.spanned(
+            sig.receiver(),
+            "this receiver cannot cross the plugin boundary: the plugin keeps its \
+             instance; take `&self` or `&mut self`",
+        ),
+    }
+    if let Some(asyncness) = &sig.asyncness {
+        errors.spanned(
+            asyncness,
+            "`async fn` cannot cross the plugin boundary: a future cannot be polled \
+             across two copies of the standard library; make the method synchronous",
+        );
+    }
+    if let Some(constness) = &sig.constness {
+        errors.spanned(constness, "a plugin method cannot be `const fn`: it is called at run time");
+    }
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
+        errors.spanned(
+            unsafety,
+            "a plugin method cannot be `unsafe fn`: calls through a plugin are safe; \
+             check preconditions inside the method",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(abi, "write the method as plain Rust; dynplug makes the `extern \"C\"` shims");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "variadic methods cannot cross the plugin boundary");
+    }
+    for param in &sig.generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            other => errors.spanned(
+                other,
+                "generic methods cannot cross the plugin boundary: a plugin exports one \
+                 compiled function per method; use concrete types",
+            ),
+        }
+    }
+    if let Some(clause) = &sig.generics.where_clause {
+        errors.spanned(clause, "`where` clauses are not supported on plugin methods");
+    }
+    let mut type_errors = Vec::new();
+    for arg in &method.args {
+        types::check(arg.ty, Position::Argument, &mut type_errors);
+    }
+    if let Some(output) = method.output {
+        types::check(output, Position::Return, &mut type_errors);
+    }
+    for error in type_errors {
+        errors.push(error);
+    }
+}
+
+/// Checks an impl under `#[plugin_export]`.
+pub fn export(item: &syn::ItemImpl, export: Option<&Export>, errors: &mut Errors) {
+    let Some(export) = export else {
+        errors.spanned(
+            &item.self_ty,
+            "`#[plugin_export]` goes on an implementation of a plugin interface, \
+             `impl some_api::Trait for Type`, not on an inherent impl",
+        );
+        return;
+    };
+    if !item.generics.params.is_empty() {
+        errors.spanned(
+            &item.generics,
+            "a plugin export cannot be generic: the plugin exports one instance type; \
+             implement the trait for a concrete type",
+        );
+    }
+    if let Some(unsafety) = &item.unsafety {
+        errors.spanned(unsafety, "`#[plugin_export]` cannot go on an `unsafe impl`");
+    }
+    if let Some(last) = export.trait_path.segments.last()
+        && !last.arguments.is_none()
+    {
+        errors.spanned(&last.arguments, "a plugin interface has no generic parameters");
+    }
+    for method in &export.methods {
+        self::method(method, errors);
+    }
+}
