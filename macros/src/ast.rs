@@ -111,7 +111,9 @@ impl<'a> Interface<'a> {
             .collect();
         let has_bound = |name: &str| {
             item.supertraits.iter().any(|b| match b {
-                syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == name),
+                syn::TypeParamBound::Trait(t) => {
+                    t.path.segments.last().is_some_and(|s| s.ident == name)
+                }
                 _ => false,
             })
         };

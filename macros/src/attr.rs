@@ -16,7 +16,10 @@ pub struct ExportArgs {
     pub new: Option<ExprPath>,
 }
 
-fn parse_with(args: TokenStream, mut each: impl FnMut(&ParseNestedMeta) -> Result<()>) -> Result<()> {
+fn parse_with(
+    args: TokenStream,
+    mut each: impl FnMut(&ParseNestedMeta) -> Result<()>,
+) -> Result<()> {
     let parser = syn::meta::parser(|meta| each(&meta));
     syn::parse::Parser::parse2(parser, args)
 }

@@ -19,9 +19,30 @@ const SCALARS: &[&str] = &[
 /// Names of well-known types that cannot cross, refused at macro time with
 /// our message rather than the trait-bound error.
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "HashMap", "BTreeMap", "HashSet", "BTreeSet", "VecDeque", "LinkedList", "BinaryHeap", "Box",
-    "Rc", "Arc", "Cow", "Result", "PathBuf", "Path", "OsString", "OsStr", "CString", "CStr",
-    "Mutex", "RwLock", "RefCell", "Cell", "u128", "i128",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "VecDeque",
+    "LinkedList",
+    "BinaryHeap",
+    "Box",
+    "Rc",
+    "Arc",
+    "Cow",
+    "Result",
+    "PathBuf",
+    "Path",
+    "OsString",
+    "OsStr",
+    "CString",
+    "CStr",
+    "Mutex",
+    "RwLock",
+    "RefCell",
+    "Cell",
+    "u128",
+    "i128",
 ];
 
 /// Where a type appears.
@@ -101,7 +122,9 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         ),
         Type::FnPtr(f) => err(
             f,
-            format!("function pointers cannot cross the plugin boundary; supported types: {SUPPORTED}"),
+            format!(
+                "function pointers cannot cross the plugin boundary; supported types: {SUPPORTED}"
+            ),
         ),
         Type::Array(a) => err(
             a,
@@ -112,7 +135,9 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         ),
         Type::Slice(s) => err(
             s,
-            format!("a bare slice has no size; use `&[T]` or `Vec<T>` (supported types: {SUPPORTED})"),
+            format!(
+                "a bare slice has no size; use `&[T]` or `Vec<T>` (supported types: {SUPPORTED})"
+            ),
         ),
         other => err(
             other,
@@ -165,7 +190,9 @@ fn check_element(elem: &Type, what: &str, errors: &mut Vec<syn::Error>) {
         Type::Path(p) => {
             let name = p.path.segments.last().map(|s| s.ident.to_string());
             matches!(name.as_deref(), Some("String" | "Option" | "Vec" | "Self"))
-                || name.as_deref().is_some_and(|n| KNOWN_UNSUPPORTED.contains(&n))
+                || name
+                    .as_deref()
+                    .is_some_and(|n| KNOWN_UNSUPPORTED.contains(&n))
         }
         _ => true,
     };

@@ -107,7 +107,10 @@ pub fn method(method: &Method, errors: &mut Errors) {
         );
     }
     if let Some(constness) = &sig.constness {
-        errors.spanned(constness, "a plugin method cannot be `const fn`: it is called at run time");
+        errors.spanned(
+            constness,
+            "a plugin method cannot be `const fn`: it is called at run time",
+        );
     }
     if let syn::Safety::Unsafe(unsafety) = &sig.safety {
         errors.spanned(
@@ -117,10 +120,16 @@ pub fn method(method: &Method, errors: &mut Errors) {
         );
     }
     if let Some(abi) = &sig.abi {
-        errors.spanned(abi, "write the method as plain Rust; dynplug makes the `extern \"C\"` shims");
+        errors.spanned(
+            abi,
+            "write the method as plain Rust; dynplug makes the `extern \"C\"` shims",
+        );
     }
     if let Some(variadic) = &sig.variadic {
-        errors.spanned(variadic, "variadic methods cannot cross the plugin boundary");
+        errors.spanned(
+            variadic,
+            "variadic methods cannot cross the plugin boundary",
+        );
     }
     for param in &sig.generics.params {
         match param {
@@ -133,7 +142,10 @@ pub fn method(method: &Method, errors: &mut Errors) {
         }
     }
     if let Some(clause) = &sig.generics.where_clause {
-        errors.spanned(clause, "`where` clauses are not supported on plugin methods");
+        errors.spanned(
+            clause,
+            "`where` clauses are not supported on plugin methods",
+        );
     }
     let mut type_errors = Vec::new();
     for arg in &method.args {
@@ -170,7 +182,10 @@ pub fn export(item: &syn::ItemImpl, export: Option<&Export>, errors: &mut Errors
     if let Some(last) = export.trait_path.segments.last()
         && !last.arguments.is_none()
     {
-        errors.spanned(&last.arguments, "a plugin interface has no generic parameters");
+        errors.spanned(
+            &last.arguments,
+            "a plugin interface has no generic parameters",
+        );
     }
     for method in &export.methods {
         self::method(method, errors);

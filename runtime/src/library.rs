@@ -30,7 +30,9 @@ static REGISTRY: Mutex<Vec<(FileKey, Weak<Shared>)>> = Mutex::new(Vec::new());
 fn registry() -> std::sync::MutexGuard<'static, Vec<(FileKey, Weak<Shared>)>> {
     // A panic while the lock was held cannot leave the list inconsistent
     // (every change is one push or retain), so a poisoned lock is fine.
-    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared>> {

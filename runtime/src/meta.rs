@@ -225,7 +225,9 @@ pub fn read_header(header: &[u8]) -> Result<(usize, u32), MetaError> {
 pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
     let (total, abi) = read_header(record)?;
     if total != record.len() {
-        return Err(MetaError::Malformed("total length does not match the record"));
+        return Err(MetaError::Malformed(
+            "total length does not match the record",
+        ));
     }
     if abi != ABI_VERSION {
         return Err(MetaError::Abi(abi));
@@ -276,7 +278,9 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
     fn u32(&mut self) -> Result<u32, MetaError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn str(&mut self) -> Result<String, MetaError> {
         let len = self.u32()? as usize;

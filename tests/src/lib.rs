@@ -1,1 +1,92 @@
-//! placeholder
+//! Helpers for dynplug's behaviour tests: finding the fixture plugins the
+//! workspace builds, isolating a test's copy of one, looking at what the
+//! process has mapped, and running a case in a child process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The shared library of fixture crate `name` (`hello-plugin`), which cargo
+/// built next to the test binary because the tests crate depends on it.
+pub fn fixture(name: &str) -> PathBuf {
+    let file = format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    );
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test binary has a folder");
+    for dir in [deps, deps.parent().unwrap_or(deps)] {
+        let candidate = dir.join(&file);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "fixture library {file} not found next to {}; is `{name}` a dev-dependency of dynplug-tests?",
+        exe.display()
+    );
+}
+
+/// A private copy of fixture `name` in a fresh temporary folder: to the
+/// dynamic loader a different file, so a test that unloads it or counts
+/// its instances is not disturbed by other tests in the same process.
+pub fn isolated(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = fixture(name);
+    let copy = dir.path().join(source.file_name().expect("file name"));
+    std::fs::copy(&source, &copy).expect("copy fixture");
+    (dir, copy)
+}
+
+/// Whether the process has the file at `path` mapped (Linux: from
+/// `/proc/self/maps`).
+pub fn is_mapped(path: &Path) -> bool {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("read /proc/self/maps");
+    let wanted = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    maps.lines()
+        .any(|line| line.ends_with(&*wanted.to_string_lossy()))
+}
+
+/// A system library that is certainly not a dynplug plugin: libm.
+pub fn libm() -> PathBuf {
+    let candidates = [
+        "/lib/x86_64-linux-gnu/libm.so.6",
+        "/usr/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib/aarch64-linux-gnu/libm.so.6",
+        "/usr/lib/aarch64-linux-gnu/libm.so.6",
+        "/lib64/libm.so.6",
+        "/usr/lib64/libm.so.6",
+        "/lib/libm.so.6",
+        "/usr/lib/libm.so.6",
+        "/usr/lib/libm.so",
+        "/usr/lib/libSystem.B.dylib",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .expect("libm not found in the usual places")
+}
+
+/// The environment variable that tells a re-executed test binary which
+/// case to run as the child.
+pub const CHILD_CASE: &str = "DYNPLUG_TEST_CHILD_CASE";
+
+/// Runs test `test_name` of the current test binary in a child process,
+/// with [`CHILD_CASE`] set to `case`, and returns its output. The test
+/// must call [`child_case`] first thing.
+pub fn run_in_child(test_name: &str, case: &str) -> Output {
+    let exe = std::env::current_exe().expect("current_exe");
+    Command::new(exe)
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_CASE, case)
+        .output()
+        .expect("run the test binary again")
+}
+
+/// In a test that [`run_in_child`] runs: the case the child is to run, or
+/// `None` in the parent.
+pub fn child_case() -> Option<String> {
+    std::env::var(CHILD_CASE).ok()
+}

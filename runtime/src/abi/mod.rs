@@ -23,8 +23,8 @@ mod seq;
 mod text;
 
 pub use hash::{fnv1a, mix, signature_hash};
-pub use scalar::Scalar;
 pub use option::RawOption;
+pub use scalar::Scalar;
 pub use seq::{OwnedBuf, RawSlice};
 
 /// A type that can cross the plugin boundary.

@@ -42,7 +42,9 @@ macro_rules! scalars {
     )*};
 }
 
-scalars!(bool, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64);
+scalars!(
+    bool, u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, f32, f64
+);
 
 // SAFETY: `char` is a 32-bit value in every build; only valid chars are
 // ever stored in one.

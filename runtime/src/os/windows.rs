@@ -32,7 +32,10 @@ impl RawLibrary {
         // SAFETY: the symbol is read as an untyped address; giving it a type
         // is the caller's business.
         let found = unsafe { self.0.get::<*const c_void>(symbol.as_bytes()) };
-        found.ok().map(|s| s.into_raw().map_or(std::ptr::null(), |f| f as *const c_void))
+        found.ok().map(|s| {
+            s.into_raw()
+                .map_or(std::ptr::null(), |f| f as *const c_void)
+        })
     }
 
     /// `FreeLibrary`.

@@ -1,0 +1,94 @@
+//! Loading a plugin and calling it through the trait.
+
+use std::sync::Arc;
+
+use dynplug_tests::fixture;
+use fixture_api::{Greeter, GreeterPlugin};
+
+#[test]
+fn calls_forward_to_the_plugin() {
+    let plugin = GreeterPlugin::load(fixture("hello-plugin")).unwrap();
+    assert_eq!(plugin.greet("world"), "Hello, world!");
+    assert_eq!(plugin.greet(""), "Hello, !");
+    assert_eq!(plugin.add(2, 3), 5);
+    assert_eq!(plugin.add(i32::MAX, 1), i32::MIN);
+    assert_eq!(plugin.fail(""), 7);
+}
+
+#[test]
+fn mut_self_methods_change_this_instance_only() {
+    let mut a = GreeterPlugin::load(fixture("hello-plugin")).unwrap();
+    let mut b = GreeterPlugin::load(fixture("hello-plugin")).unwrap();
+    assert_eq!(a.bump(), 1);
+    assert_eq!(a.bump(), 2);
+    assert_eq!(b.bump(), 1, "each loader has its own instance");
+    assert_eq!(a.bump(), 3);
+}
+
+#[test]
+fn two_loaders_of_one_file_share_the_library() {
+    let (_dir, path) = dynplug_tests::isolated("hello-plugin");
+    let a = GreeterPlugin::load(&path).unwrap();
+    let b = GreeterPlugin::load(&path).unwrap();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let canonical = path.canonicalize().unwrap();
+    let regions: std::collections::HashSet<&str> = maps
+        .lines()
+        .filter(|l| l.ends_with(&*canonical.to_string_lossy()))
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .collect();
+    assert_eq!(regions.len(), 1, "one mapping (one inode) for both loaders");
+    // The plugin's statics are shared: dropping `b` counts in `a`'s library.
+    assert_eq!(a.drops(), 0);
+    drop(b);
+    assert_eq!(a.drops(), 1);
+}
+
+#[test]
+fn the_path_is_the_one_given() {
+    let path = fixture("hello-plugin");
+    let plugin = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(plugin.path(), path);
+    let debug = format!("{plugin:?}");
+    assert!(debug.contains("Greeter"), "{debug}");
+    assert!(debug.contains("hello_plugin"), "{debug}");
+}
+
+#[test]
+fn a_send_sync_plugin_serves_many_threads_at_once() {
+    let plugin = Arc::new(GreeterPlugin::load(fixture("hello-plugin")).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let plugin = Arc::clone(&plugin);
+            std::thread::spawn(move || {
+                for i in 0..500 {
+                    assert_eq!(plugin.add(t, i), t + i);
+                    assert_eq!(
+                        plugin.greet(&format!("{t}-{i}")),
+                        format!("Hello, {t}-{i}!")
+                    );
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    assert_eq!(plugin.hits(), 8 * 500);
+}
+
+#[test]
+fn leak_gives_a_static_plugin() {
+    let plugin: &'static GreeterPlugin =
+        GreeterPlugin::load(fixture("hello-plugin")).unwrap().leak();
+    let handle = std::thread::spawn(move || plugin.greet("static"));
+    assert_eq!(handle.join().unwrap(), "Hello, static!");
+}
+
+#[test]
+fn loaders_are_send_and_sync_exactly_when_the_trait_is() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<GreeterPlugin>();
+    // `Types` has no supertraits: its loader is neither. Checked at compile
+    // time by a UI test (tests/ui/loader/not_send.rs).
+}

@@ -1,0 +1,163 @@
+//! Every bad file gets a clear error that names it; none crashes.
+
+use std::error::Error as _;
+use std::path::Path;
+
+use dynplug::Error;
+use dynplug_tests::{fixture, libm};
+use fixture_api::{GreeterPlugin, TypesLoader};
+
+fn load_err(path: &Path) -> Error {
+    match GreeterPlugin::load(path) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(err) => {
+            let text = err.to_string();
+            assert!(
+                text.contains(&*path.to_string_lossy()),
+                "message does not name the file: {text}"
+            );
+            assert_eq!(err.path(), path);
+            err
+        }
+    }
+}
+
+#[test]
+fn a_missing_file_is_open_with_the_os_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nowhere.so");
+    let err = load_err(&path);
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    let source = err.source().expect("the OS text is the source").to_string();
+    assert!(source.contains("No such file"), "{source}");
+}
+
+#[test]
+fn a_directory_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_err(dir.path());
+    assert!(
+        matches!(&err, Error::InvalidLibrary { reason, .. } if reason.contains("directory")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_empty_file_and_a_text_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in [("empty.so", &b""[..]), ("notes.so", b"just some text\n")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let err = load_err(&path);
+        assert!(
+            matches!(err, Error::Open { .. } | Error::InvalidLibrary { .. }),
+            "{name}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_system_library_is_not_a_plugin() {
+    let path = libm();
+    let err = load_err(&path);
+    match &err {
+        Error::NotAPlugin { interface, .. } => assert_eq!(interface, "Greeter"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("not a plugin for interface `Greeter`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn another_interfaces_plugin_is_not_a_plugin_for_this_one() {
+    let path = fixture("types-plugin");
+    let err = load_err(&path);
+    assert!(matches!(err, Error::NotAPlugin { .. }), "{err:?}");
+    // ...and it is one for its own interface.
+    TypesLoader::load(&path).unwrap();
+}
+
+#[test]
+fn a_plugin_of_another_interface_version_is_refused_with_every_difference() {
+    let path = fixture("old-plugin");
+    let err = load_err(&path);
+    let Error::InterfaceMismatch {
+        interface,
+        differences,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(interface, "Greeter");
+    let by_name = |name: &str| {
+        differences
+            .iter()
+            .find(|d| d.method == name)
+            .unwrap_or_else(|| panic!("no difference for {name}: {differences:?}"))
+    };
+    let add = by_name("add");
+    assert_eq!(
+        add.host.as_deref(),
+        Some("fn add(&self, a: i32, b: i32) -> i32")
+    );
+    assert_eq!(
+        add.plugin.as_deref(),
+        Some("fn add(&self, a: i64, b: i64) -> i64")
+    );
+    let bump = by_name("bump");
+    assert_eq!(bump.host.as_deref(), Some("fn bump(&mut self) -> u64"));
+    assert_eq!(bump.plugin, None);
+    let farewell = by_name("farewell");
+    assert_eq!(farewell.host, None);
+    assert_eq!(
+        farewell.plugin.as_deref(),
+        Some("fn farewell(&self, name: &str) -> String")
+    );
+    assert_eq!(differences.len(), 3, "{differences:?}");
+    // The message shows both signatures.
+    let text = err.to_string();
+    assert!(
+        text.contains("fn add(&self, a: i32, b: i32) -> i32"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fn add(&self, a: i64, b: i64) -> i64"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_missing_symbol_is_listed() {
+    let path = fixture("missing-plugin");
+    let err = load_err(&path);
+    let Error::MissingSymbols { missing, .. } = &err else {
+        panic!("{err:?}");
+    };
+    let expected: Vec<String> = ["greet", "bump", "fail", "drops", "hits"]
+        .iter()
+        .map(|m| format!("__dynplug_fn__Greeter__{m}"))
+        .collect();
+    assert_eq!(
+        missing, &expected,
+        "all required methods but `add`; not the optional `shout`"
+    );
+    assert!(err.to_string().contains("lacks 5 symbol(s)"), "{err}");
+}
+
+#[test]
+fn a_panicking_constructor_is_an_init_error() {
+    let path = fixture("ctor-panic-plugin");
+    let err = load_err(&path);
+    let Error::Init { message, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(message, "no configuration found for Broken");
+    assert!(
+        err.to_string()
+            .contains("no configuration found for Broken")
+    );
+}
