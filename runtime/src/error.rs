@@ -33,7 +33,7 @@ pub enum Error {
 
     /// The library is not a dynplug plugin for the interface that was asked for.
     #[error(
-        "{}: not a plugin for interface `{interface}` ({})",
+        "{}: not a plugin for interface `{interface}`{}",
         path.display(),
         found_text(found)
     )]
@@ -182,9 +182,34 @@ impl fmt::Display for MethodDifference {
 
 fn found_text(found: &[String]) -> String {
     if found.is_empty() {
-        "it exports no dynplug interface".to_owned()
+        String::new()
     } else {
-        format!("it exports {}", quoted_list(found))
+        format!(" (it exports {})", quoted_list(found))
+    }
+}
+
+/// What the operating system said, as text: the source of
+/// [`Error::Open`] and [`Error::Close`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OsText(pub(crate) String);
+
+impl fmt::Display for OsText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OsText {}
+
+impl OsText {
+    /// The innermost text of an error chain: libloading wraps the loader's
+    /// own message (`dlerror`) in a generic "dlopen failed".
+    pub(crate) fn from_chain(err: &dyn std::error::Error) -> Box<OsText> {
+        let mut innermost: &dyn std::error::Error = err;
+        while let Some(source) = innermost.source() {
+            innermost = source;
+        }
+        Box::new(OsText(innermost.to_string()))
     }
 }
 

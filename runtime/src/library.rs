@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::error::OsText;
 use crate::os::{FileKey, RawLibrary, file_key};
 use crate::{Error, LoadOptions};
 
@@ -78,9 +79,9 @@ impl Library {
             path.to_path_buf()
         };
         // SAFETY: the caller trusts the library's initialisers.
-        let raw = unsafe { RawLibrary::open(&anchored) }.map_err(|source| Error::Open {
+        let raw = unsafe { RawLibrary::open(&anchored) }.map_err(|err| Error::Open {
             path: path.to_path_buf(),
-            source: Box::new(source),
+            source: OsText::from_chain(&err),
         })?;
 
         let mut entries = registry();
@@ -128,9 +129,9 @@ impl Library {
                 let raw = shared.raw.take();
                 drop(shared);
                 match raw {
-                    Some(raw) => raw.close().map_err(|source| Error::Close {
+                    Some(raw) => raw.close().map_err(|err| Error::Close {
                         path,
-                        source: Box::new(source),
+                        source: OsText::from_chain(&err),
                     }),
                     None => Ok(()),
                 }

@@ -1,0 +1,6 @@
+#[dynplug::plugin_interface]
+pub trait Api {
+    fn name(&self) -> &'static str;
+}
+
+fn main() {}
