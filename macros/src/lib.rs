@@ -18,7 +18,37 @@ mod valid;
 use proc_macro::TokenStream;
 use quote::quote;
 
-/// See `dynplug::plugin_interface`.
+/// Makes a trait a plugin interface and generates its loader.
+///
+/// ```ignore
+/// #[dynplug::plugin_interface]                    // or (loader = MyName)
+/// pub trait Greeter: Send + Sync {
+///     fn greet(&self, name: &str) -> String;
+///     fn bump(&mut self) -> u64;
+///     fn shout(&self, s: &str) -> String { s.to_uppercase() } // optional
+/// }
+/// ```
+///
+/// The trait is emitted unchanged. Next to it:
+///
+/// - `pub struct GreeterPlugin` (named with `loader = Name`), which owns a
+///   plugin instance and a shared handle to its library, with
+///   `load(path)`, `load_with(path, &LoadOptions)`, `path()`, `close()` and
+///   `leak()`;
+/// - `impl Greeter for GreeterPlugin`, forwarding each call to the plugin;
+///   a method with a default body is optional: if the plugin does not
+///   export it, the default body runs in the host;
+/// - `Send` and `Sync` for the loader when the trait has those supertraits;
+/// - hidden items that `#[plugin_export]` finds through the trait's path.
+///
+/// # Rules
+///
+/// Methods take `&self` or `&mut self`, have no type or const parameters
+/// (lifetimes are fine), are not `async`, `const` or `unsafe`, and use only
+/// the types listed in the `dynplug` crate's documentation. The trait has
+/// no generic parameters, associated types or constants, and no supertraits
+/// but `Send`, `Sync` and `'static`. Each broken rule is a compile error on
+/// the tokens at fault, all of them in one build.
 #[proc_macro_attribute]
 pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemTrait>(input.clone()) {
@@ -53,7 +83,33 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-/// See `dynplug::plugin_export`.
+/// Exports an implementation of a plugin interface from a `cdylib`.
+///
+/// ```ignore
+/// #[derive(Default)]
+/// struct Hello;
+///
+/// #[dynplug::plugin_export]                  // or (new = Hello::new)
+/// impl greeter_api::Greeter for Hello {
+///     fn greet(&self, name: &str) -> String { format!("Hello, {name}!") }
+///     fn bump(&mut self) -> u64 { 1 }
+/// }
+/// ```
+///
+/// The impl is emitted unchanged, so the compiler checks it against the
+/// trait. Next to it come one `extern "C"` function per method it defines,
+/// the instance's constructor and destructor, and the interface's metadata
+/// record, under symbols derived from the trait's name.
+///
+/// The instance is built when a host loads the library, with
+/// `T::default()` or the `fn() -> T` given as `new = path`; a panic there
+/// is reported to the host as `Error::Init`. It is dropped inside the
+/// plugin when the host's loader is dropped. Panics in methods are caught
+/// and re-raised in the host.
+///
+/// Write the trait by its own name (a path such as `api::Greeter` is fine,
+/// an alias from `use api::Greeter as G` is refused), and export one
+/// implementation per interface per library.
 #[proc_macro_attribute]
 pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemImpl>(input.clone()) {

@@ -60,8 +60,8 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         errors.push(syn::Error::new_spanned(tokens.to_token_stream(), message))
     };
     match ty {
-        Type::Paren(p) => return check(&p.elem, position, errors),
-        Type::Group(g) => return check(&g.elem, position, errors),
+        Type::Paren(p) => check(&p.elem, position, errors),
+        Type::Group(g) => check(&g.elem, position, errors),
         Type::Tuple(t) if t.elems.is_empty() => {}
         Type::Tuple(t) => err(
             t,

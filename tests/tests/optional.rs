@@ -19,6 +19,10 @@ fn a_plugin_with_the_method_runs_its_own() {
 fn new_builds_the_instance_with_the_given_function() {
     let mut plugin = GreeterPlugin::load(fixture("loud-plugin")).unwrap();
     assert_eq!(plugin.greet("you"), "HEY, you!");
-    assert_eq!(plugin.bump(), 110, "Loud::new starts the count at 100");
+    assert_eq!(
+        plugin.bump(),
+        110,
+        "Loud::with_greeting starts the count at 100"
+    );
     assert_eq!(plugin.add(6, 7), 42);
 }

@@ -10,7 +10,7 @@ pub(crate) struct RawLibrary(Library);
 
 /// What makes a file the same file: the dynamic loader of glibc and musl
 /// also tells libraries apart by device and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FileKey {
     dev: u64,
     ino: u64,
