@@ -164,3 +164,36 @@ fn a_panicking_constructor_is_an_init_error() {
             .contains("no configuration found for Broken")
     );
 }
+
+#[test]
+fn another_dynplug_abi_version_is_an_abi_mismatch_with_both_versions() {
+    let path = fixture("bad-meta-plugin");
+    let err = load_err(&path);
+    assert!(
+        matches!(
+            err,
+            Error::AbiMismatch {
+                host: 1,
+                plugin: 99,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("version 99") && text.contains("version 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn malformed_metadata_is_an_invalid_library() {
+    let path = fixture("bad-meta-plugin");
+    let err = TypesLoader::load(&path).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidLibrary { reason, .. } if reason.contains("magic")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+}
