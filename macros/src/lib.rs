@@ -77,9 +77,11 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
         expand::loader::expand(&iface).into()
     } else {
         // Still emit the trait, so that the user sees our errors and not a
-        // cascade of "cannot find trait".
+        // cascade of "cannot find trait", and have the compiler check the
+        // types we could not, so that every error shows in this build.
         let errors = errors.to_compile_errors();
-        quote!(#errors #item).into()
+        let types = expand::type_assertions(&iface.methods);
+        quote!(#errors #item #types).into()
     }
 }
 

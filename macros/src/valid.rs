@@ -6,6 +6,10 @@ use syn::{Error, GenericParam, TraitItem, TypeParamBound};
 use crate::ast::{Export, Interface, Method, Receiver};
 use crate::types::{self, Position};
 
+/// The most arguments a plugin method may take besides its receiver (the
+/// runtime's `Shim::call0` .. `call12`).
+const MAX_ARGS: usize = 12;
+
 /// Collects errors and reports them all at once (serde_derive's `Ctxt`).
 #[derive(Default)]
 pub struct Errors(Vec<Error>);
@@ -147,6 +151,15 @@ pub fn method(method: &Method, errors: &mut Errors) {
             "`where` clauses are not supported on plugin methods",
         );
     }
+    if method.args.len() > MAX_ARGS {
+        errors.spanned(
+            &sig.inputs,
+            format!(
+                "a plugin method takes at most {MAX_ARGS} arguments besides `self`; \
+                 pass a group of them as one argument"
+            ),
+        );
+    }
     let mut type_errors = Vec::new();
     for arg in &method.args {
         types::check(arg.ty, Position::Argument, &mut type_errors);
@@ -187,7 +200,6 @@ pub fn export(item: &syn::ItemImpl, export: Option<&Export>, errors: &mut Errors
             "a plugin interface has no generic parameters",
         );
     }
-    for method in &export.methods {
-        self::method(method, errors);
-    }
+    // The methods' signatures are the trait's, which `#[plugin_interface]`
+    // checked; the compiler checks that the impl matches them.
 }

@@ -81,3 +81,23 @@ impl RetSlot<()> {
         }
     }
 }
+
+/// How `#[plugin_export]` builds an instance when no `new = ...` is given:
+/// with `Default`. A trait of its own so that a missing `Default` says what
+/// the alternative is.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `Default` to build the plugin instance with",
+    label = "no `Default` implementation",
+    note = "derive or implement `Default`, or name a constructor: \
+            `#[dynplug::plugin_export(new = path::to::function)]` with a `fn() -> {Self}`"
+)]
+pub trait DefaultInstance: Sized {
+    /// `Self::default()`.
+    fn build_default() -> Self;
+}
+
+impl<T: Default> DefaultInstance for T {
+    fn build_default() -> Self {
+        T::default()
+    }
+}

@@ -120,9 +120,10 @@ pub use options::LoadOptions;
 pub mod __private {
     pub use crate::abi::{Abi, OwnedBuf, RawOption, RawSlice, Scalar, fnv1a, mix, signature_hash};
     pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
-    pub use crate::export::{call, drop_instance, new_instance, take_panic};
+    pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
     pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
-    pub use crate::plugin::{Interface, Loaded, PluginCore, load};
+    pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
+    pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
     pub use core::ffi::c_void;
     pub use core::option::Option;
     pub use core::result::Result;

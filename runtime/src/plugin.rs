@@ -2,6 +2,7 @@
 //! every generated loader owns.
 
 use std::ffi::c_void;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::path::Path;
 
@@ -43,33 +44,81 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The address of method `index` (in declaration order) as a function
-    /// pointer of type `F`, or `None` if the plugin does not export it
-    /// (only possible for a method with a default body).
-    ///
-    /// # Safety
-    ///
-    /// `F` must be the function pointer type of the method's shim, which the
-    /// metadata check vouches for.
+    /// The shim of method `index` (in declaration order), or `None` if the
+    /// plugin does not export it (only possible for a method with a default
+    /// body).
     #[inline]
-    pub unsafe fn method<F: Copy>(&self, index: usize) -> Option<F> {
-        assert_eq!(size_of::<F>(), size_of::<*const c_void>());
-        // SAFETY: `F` is a function pointer type (the caller's promise) and
-        // the address is that of the function the symbol names.
-        self.symbols[index].map(|address| unsafe { std::mem::transmute_copy(&address) })
+    pub fn method(&self, index: usize) -> Option<Shim> {
+        self.symbols[index].map(Shim)
     }
 
     /// Like [`method`](Loaded::method), for a method without a default body,
     /// which `load` made sure is present.
-    ///
-    /// # Safety
-    ///
-    /// As for [`method`](Loaded::method).
     #[inline]
-    pub unsafe fn required<F: Copy>(&self, index: usize) -> F {
-        // SAFETY: the caller's promise, passed on.
-        unsafe { self.method(index) }.expect("dynplug: required symbol checked at load")
+    pub fn required(&self, index: usize) -> Shim {
+        self.method(index)
+            .expect("dynplug: required symbol checked at load")
     }
+}
+
+/// The address of a method's shim in a plugin. Its type is only named at
+/// the call (`call2::<A0, A1, R>`), by generated code that derives every
+/// type from the method's signature: a loader's fields then carry no
+/// `Abi` projections, so an unsupported type is reported once, on its own
+/// tokens.
+#[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
+pub struct Shim(*const c_void);
+
+// SAFETY: a code address; calling it is what needs care, not moving it.
+unsafe impl Send for Shim {}
+// SAFETY: as above.
+unsafe impl Sync for Shim {}
+
+macro_rules! shim_calls {
+    ($($name:ident($($arg:ident: $ty:ident),*);)*) => {
+        impl Shim {$(
+            /// Calls the shim.
+            ///
+            /// # Safety
+            ///
+            /// The shim's type must be
+            /// `unsafe extern "C" fn(*mut c_void, <these argument types>) -> RetSlot<R>`,
+            /// and `instance` and the arguments must be valid for it.
+            #[inline(always)]
+            pub unsafe fn $name<$($ty: Copy,)* R>(
+                self,
+                instance: *mut c_void,
+                $($arg: $ty),*
+            ) -> RetSlot<R> {
+                // SAFETY: the caller promises the shim has this type.
+                let f = unsafe {
+                    std::mem::transmute::<
+                        *const c_void,
+                        unsafe extern "C" fn(*mut c_void, $($ty),*) -> RetSlot<R>,
+                    >(self.0)
+                };
+                // SAFETY: the caller promises valid arguments.
+                unsafe { f(instance, $($arg),*) }
+            }
+        )*}
+    };
+}
+
+shim_calls! {
+    call0();
+    call1(a0: A0);
+    call2(a0: A0, a1: A1);
+    call3(a0: A0, a1: A1, a2: A2);
+    call4(a0: A0, a1: A1, a2: A2, a3: A3);
+    call5(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+    call6(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+    call7(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+    call8(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+    call9(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8);
+    call10(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9);
+    call11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
+    call12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }
 
 /// Loads the plugin at `path` for interface `I`: opens the library, checks
@@ -274,6 +323,30 @@ impl PluginCore {
         lib.close()
     }
 }
+
+// SAFETY: the core only hands out the instance pointer; whether the loader
+// that owns it may cross or be shared between threads is decided by the
+// loader's marker field (`NoSendSupertrait`, ...), which follows the trait's
+// supertraits, and so the plugin type's own `Send`/`Sync`.
+unsafe impl Send for PluginCore {}
+// SAFETY: as above.
+unsafe impl Sync for PluginCore {}
+
+/// In a loader whose trait has neither `Send` nor `Sync` as a supertrait:
+/// the loader is neither.
+pub struct NoSendSyncSupertraits(PhantomData<*mut ()>);
+
+/// In a loader whose trait has `Sync` but not `Send` as a supertrait.
+pub struct NoSendSupertrait(PhantomData<*mut ()>);
+// SAFETY: only `Send` is withheld; the trait's `Sync` supertrait allows
+// sharing.
+unsafe impl Sync for NoSendSupertrait {}
+
+/// In a loader whose trait has `Send` but not `Sync` as a supertrait.
+pub struct NoSyncSupertrait(PhantomData<*mut ()>);
+// SAFETY: only `Sync` is withheld; the trait's `Send` supertrait allows
+// moving.
+unsafe impl Send for NoSyncSupertrait {}
 
 impl Drop for PluginCore {
     fn drop(&mut self) {

@@ -3,9 +3,10 @@
 //! metadata record, all under the symbols the host looks for.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
-use super::{arg_names, output_type};
+use super::{abi, arg_names, output_type};
 use crate::ast::{Export, Method, Receiver, unraw};
 use crate::attr::ExportArgs;
 use crate::{names, types};
@@ -14,10 +15,14 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
     let item = export.item;
     let trait_path = export.trait_path;
     let self_ty = export.self_ty;
-    let interface = quote!(<dyn #trait_path as ::dynplug::__private::Interface>);
+    let interface = quote_spanned!(trait_path.span()=>
+        <dyn #trait_path as ::dynplug::__private::Interface>
+    );
     let ctor = match &args.new {
         Some(path) => quote!(#path),
-        None => quote!(<#self_ty as ::core::default::Default>::default),
+        None => quote_spanned!(self_ty.span()=>
+            <#self_ty as ::dynplug::__private::DefaultInstance>::build_default
+        ),
     };
     let name_lit = Literal::string(name);
     let name_check = format!(
@@ -80,8 +85,8 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
     let symbol = names::method(interface, &unraw(ident));
     let names = arg_names(method);
     let params = method.args.iter().zip(&names).map(|(a, n)| {
-        let ty = types::to_static(a.ty);
-        quote!(#n: <#ty as ::dynplug::__private::Abi>::Arg)
+        let abi = abi(&types::to_static(a.ty));
+        quote!(#n: #abi::Arg)
     });
     // The type to lift to is inferred from the method's parameter, so that
     // the method's own lifetimes need not be named here.
@@ -91,6 +96,7 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
         .iter()
         .map(|n| quote!(unsafe { ::dynplug::__private::Abi::lift_arg(#n) }));
     let ret_static = types::to_static(&output_type(method));
+    let ret_abi = abi(&ret_static);
     // SAFETY (of the generated blocks): the instance pointer is the one the
     // constructor made; the host passes it as `&mut` only from `&mut self`
     // methods of its loader, which it owns exclusively.
@@ -107,7 +113,7 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
         pub unsafe extern "C" fn #shim_name(
             instance: *mut ::dynplug::__private::c_void,
             #(#params),*
-        ) -> ::dynplug::__private::RetSlot<<#ret_static as ::dynplug::__private::Abi>::Ret> {
+        ) -> ::dynplug::__private::RetSlot<#ret_abi::Ret> {
             ::dynplug::__private::call(|| {
                 let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#lifted),*);
                 ::dynplug::__private::Abi::lower_ret(__result)

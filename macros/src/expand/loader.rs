@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{arg_names, output_type, shim_type, signature_text};
+use super::{abi, arg_names, output_type, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
@@ -34,11 +34,10 @@ fn loader_struct(iface: &Interface) -> TokenStream {
     let trait_ident = &iface.item.ident;
     let fields = iface.methods.iter().map(|m| {
         let name = field(m);
-        let ty = shim_type(m);
         if m.default.is_some() {
-            quote!(#name: ::dynplug::__private::Option<#ty>)
+            quote!(#name: ::dynplug::__private::Option<::dynplug::__private::Shim>)
         } else {
-            quote!(#name: #ty)
+            quote!(#name: ::dynplug::__private::Shim)
         }
     });
     let doc = format!(
@@ -47,32 +46,24 @@ fn loader_struct(iface: &Interface) -> TokenStream {
          Load one with [`{loader}::load`]; call it through the trait. It owns its \
          plugin instance and a shared handle to the library."
     );
-    // `Send`/`Sync` follow the trait's supertraits: the plugin's type then
-    // has them too (it implements the trait), and the shims only touch the
-    // instance through `&self`/`&mut self` as the trait allows.
-    let send = iface.send.then(|| {
-        quote! {
-            // SAFETY: the trait has a `Send` supertrait, so the plugin's
-            // instance is `Send`; the library handle is `Send`.
-            unsafe impl ::core::marker::Send for #loader {}
-        }
-    });
-    let sync = iface.sync.then(|| {
-        quote! {
-            // SAFETY: the trait has a `Sync` supertrait, so the plugin's
-            // instance is `Sync`; the library handle is `Sync`.
-            unsafe impl ::core::marker::Sync for #loader {}
-        }
-    });
+    // `Send`/`Sync` follow the trait's supertraits (the plugin's type then
+    // has them too, since it implements the trait): the core is both, and a
+    // marker field withholds what the trait does not promise.
+    let marker = match (iface.send, iface.sync) {
+        (true, true) => None,
+        (true, false) => Some(quote!(NoSyncSupertrait)),
+        (false, true) => Some(quote!(NoSendSupertrait)),
+        (false, false) => Some(quote!(NoSendSyncSupertraits)),
+    }
+    .map(|m| quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#m>,));
     quote! {
         #[doc = #doc]
         #vis struct #loader {
             #(#fields,)*
+            #marker
             // Declared last: the instance is dropped, then the library released.
             __dynplug_core: ::dynplug::__private::PluginCore,
         }
-        #send
-        #sync
         #[automatically_derived]
         impl ::core::fmt::Debug for #loader {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -86,6 +77,10 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
     let vis = &iface.item.vis;
     let loader = &iface.loader;
     let trait_ident = &iface.item.ident;
+    let marker = match (iface.send, iface.sync) {
+        (true, true) => None,
+        _ => Some(quote!(__dynplug_marker: ::core::marker::PhantomData,)),
+    };
     let inits = iface.methods.iter().enumerate().map(|(index, m)| {
         let name = field(m);
         let accessor = if m.default.is_some() {
@@ -129,15 +124,11 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                     ::core::convert::AsRef::as_ref(&path),
                     options,
                 )?;
-                // SAFETY: `load` checked the plugin's metadata against this
-                // interface (same ABI, same signature hash for every method),
-                // so each symbol is the shim of the type it is read as.
-                unsafe {
-                    ::dynplug::__private::Result::Ok(Self {
-                        #(#inits,)*
-                        __dynplug_core: __loaded.core,
-                    })
-                }
+                ::dynplug::__private::Result::Ok(Self {
+                    #(#inits,)*
+                    #marker
+                    __dynplug_core: __loaded.core,
+                })
             }
 
             /// The path of the plugin's library.
@@ -196,9 +187,11 @@ fn forwarding_method(method: &Method) -> TokenStream {
     let ret = output_type(method);
     let lowered = method.args.iter().zip(&names).map(|(a, n)| {
         let ty = a.ty;
-        quote_spanned!(ty.span()=> <#ty as ::dynplug::__private::Abi>::lower_arg(&#n))
+        let abi = abi(a.ty);
+        quote_spanned!(ty.span()=> #abi::lower_arg(&#n))
     });
     let name = Literal::string(&unraw(ident));
+    let call_n = format_ident!("call{}", method.args.len());
     // SAFETY (of the generated block): the shim has this exact type (the
     // metadata check at load), the instance is alive (the loader owns it),
     // the lowered arguments borrow from values that live through the call,
@@ -207,7 +200,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
         unsafe {
             self.__dynplug_core.finish::<#ret>(
                 #name,
-                __f(self.__dynplug_core.instance(), #(#lowered),*),
+                __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
             )
         }
     };
@@ -251,10 +244,10 @@ fn description(iface: &Interface) -> TokenStream {
         let signature = signature_text(m);
         let receiver = m.receiver.hash_code();
         let arg_hashes = m.args.iter().map(|a| {
-            let ty = types::to_static(a.ty);
-            quote!(<#ty as ::dynplug::__private::Abi>::TYPE_HASH)
+            let abi = abi(&types::to_static(a.ty));
+            quote!(#abi::TYPE_HASH)
         });
-        let ret = types::to_static(&output_type(m));
+        let ret = abi(&types::to_static(&output_type(m)));
         quote! {
             ::dynplug::__private::MethodDesc {
                 name: #method_name,
@@ -262,7 +255,7 @@ fn description(iface: &Interface) -> TokenStream {
                 hash: ::dynplug::__private::signature_hash(
                     #receiver,
                     &[#(#arg_hashes),*],
-                    <#ret as ::dynplug::__private::Abi>::TYPE_HASH,
+                    #ret::TYPE_HASH,
                 ),
                 signature: #signature,
                 symbol: #symbol,

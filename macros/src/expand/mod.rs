@@ -4,8 +4,9 @@ pub mod export;
 pub mod loader;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
+use syn::spanned::Spanned;
 
 use crate::ast::Method;
 use crate::types;
@@ -18,20 +19,10 @@ pub fn output_type(method: &Method) -> Type {
     }
 }
 
-/// The function pointer type of a method's shim:
-/// `unsafe extern "C" fn(*mut c_void, <A as Abi>::Arg, ...) -> RetSlot<<R as Abi>::Ret>`.
-pub fn shim_type(method: &Method) -> TokenStream {
-    let args = method.args.iter().map(|a| {
-        let ty = types::to_static(a.ty);
-        quote!(<#ty as ::dynplug::__private::Abi>::Arg)
-    });
-    let ret = types::to_static(&output_type(method));
-    quote! {
-        unsafe extern "C" fn(
-            *mut ::dynplug::__private::c_void,
-            #(#args,)*
-        ) -> ::dynplug::__private::RetSlot<<#ret as ::dynplug::__private::Abi>::Ret>
-    }
+/// `<T as ::dynplug::__private::Abi>` for `ty`, spanned on the type, so that
+/// an unsupported type is reported on the user's tokens, once.
+pub fn abi(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::dynplug::__private::Abi>)
 }
 
 /// Generated names of a method's arguments: `__dynplug_arg0`, ...
@@ -61,4 +52,31 @@ pub fn signature_text(method: &Method) -> String {
         s += &format!(" -> {}", types::text(ty));
     }
     s
+}
+
+/// When the macro refuses a trait, the compiler never sees the types of its
+/// methods through `Abi`; this asks it to check the types the macro had
+/// nothing against, so that those errors show in the same build.
+pub fn type_assertions(methods: &[Method]) -> TokenStream {
+    let checked = methods
+        .iter()
+        .flat_map(|m| m.args.iter().map(|a| a.ty).chain(m.output))
+        .filter(|ty| {
+            let mut errors = Vec::new();
+            types::check(ty, types::Position::Argument, &mut errors);
+            errors.is_empty()
+        })
+        .map(|ty| {
+            let ty = types::to_static(ty);
+            quote_spanned!(ty.span()=> __dynplug_is_abi::<#ty>();)
+        });
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn __dynplug_check_types() {
+                fn __dynplug_is_abi<T: ::dynplug::__private::Abi>() {}
+                #(#checked)*
+            }
+        };
+    }
 }

@@ -7,9 +7,16 @@ use super::{Abi, fnv1a};
 ///
 /// # Safety
 ///
-/// Every bit pattern a value of the type can have must be valid for it in
-/// any build of the crate (true of Rust's primitive scalars).
-pub unsafe trait Scalar: Copy + 'static {}
+/// The type must have one layout in every build for a platform, and every
+/// value of it must be valid as it lies in memory on the other side (true of
+/// Rust's primitive scalars).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an element of a slice or `Vec` at the plugin boundary",
+    label = "not a scalar",
+    note = "`&[T]` and `Vec<T>` cross the boundary with scalar elements: bool, char, \
+            i8..i64, u8..u64, isize, usize, f32, f64"
+)]
+pub unsafe trait Scalar: Abi + Copy + 'static {}
 
 macro_rules! scalars {
     ($($ty:ty),* $(,)?) => {$(

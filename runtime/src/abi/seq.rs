@@ -110,7 +110,7 @@ impl<T: Scalar> OwnedBuf<T> {
 
 // SAFETY: a slice of scalars crosses as a pointer to the caller's values,
 // whose layout is the same on both sides (`Scalar`).
-unsafe impl<'a, T: Scalar + Abi> Abi for &'a [T] {
+unsafe impl<'a, T: Scalar> Abi for &'a [T] {
     type Arg = RawSlice<T>;
     type Ret = RawSlice<T>;
     const TYPE_HASH: u64 = mix(fnv1a(b"&[]"), T::TYPE_HASH);
@@ -138,7 +138,7 @@ unsafe impl<'a, T: Scalar + Abi> Abi for &'a [T] {
 
 // SAFETY: an argument is borrowed and copied by the receiver; a return value
 // is handed over with its own free function.
-unsafe impl<T: Scalar + Abi> Abi for Vec<T> {
+unsafe impl<T: Scalar> Abi for Vec<T> {
     type Arg = RawSlice<T>;
     type Ret = OwnedBuf<T>;
     const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
