@@ -86,6 +86,7 @@ macro_rules! shim_calls {
             /// `unsafe extern "C" fn(*mut c_void, <these argument types>) -> RetSlot<R>`,
             /// and `instance` and the arguments must be valid for it.
             #[inline(always)]
+            #[allow(clippy::too_many_arguments, reason = "one per method argument")]
             pub unsafe fn $name<$($ty: Copy,)* R>(
                 self,
                 instance: *mut c_void,
