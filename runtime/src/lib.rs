@@ -105,14 +105,17 @@ mod call;
 mod check;
 mod error;
 mod export;
+mod inspect;
 mod library;
 mod meta;
 mod options;
 mod os;
 mod plugin;
+mod preflight;
 
 pub use dynplug_macros::{plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
+pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use options::LoadOptions;
 
 /// What generated code needs. Not a public API: it changes without notice.

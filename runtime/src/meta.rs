@@ -181,8 +181,6 @@ pub enum MetaError {
     BadMagic,
     /// The record's layout is of another version.
     Format(u32),
-    /// The record was written by another dynplug ABI version.
-    Abi(u32),
     /// The record is cut short or its lengths do not add up.
     Malformed(&'static str),
 }
@@ -192,7 +190,6 @@ impl fmt::Display for MetaError {
         match self {
             MetaError::BadMagic => f.write_str("metadata has no dynplug magic"),
             MetaError::Format(v) => write!(f, "metadata format version {v} is not supported"),
-            MetaError::Abi(v) => write!(f, "dynplug ABI version {v}"),
             MetaError::Malformed(what) => write!(f, "metadata is malformed: {what}"),
         }
     }
@@ -220,17 +217,14 @@ pub fn read_header(header: &[u8]) -> Result<(usize, u32), MetaError> {
     Ok((total, abi))
 }
 
-/// Reads a whole record. A record of another ABI version is an error that
-/// carries that version; anything malformed is an error, never a panic.
+/// Reads a whole record, whatever its ABI version (the caller compares
+/// it). Anything malformed is an error, never a panic.
 pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
     let (total, abi) = read_header(record)?;
     if total != record.len() {
         return Err(MetaError::Malformed(
             "total length does not match the record",
         ));
-    }
-    if abi != ABI_VERSION {
-        return Err(MetaError::Abi(abi));
     }
     let mut r = Reader {
         bytes: &record[HEADER_LEN..],
@@ -352,6 +346,6 @@ mod tests {
     fn other_abi_is_reported() {
         let mut bytes = RECORD;
         bytes[12..16].copy_from_slice(&99u32.to_le_bytes());
-        assert_eq!(decode(&bytes), Err(MetaError::Abi(99)));
+        assert_eq!(decode(&bytes).unwrap().abi_version, 99);
     }
 }

@@ -10,6 +10,7 @@ use crate::abi::Abi;
 use crate::call::{DropFn, NewFn, RetSlot, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
+use crate::preflight::{self, FileReport};
 use crate::{Error, LoadOptions, check};
 
 /// Implemented by `#[plugin_interface]` for `dyn Trait`: what the host and
@@ -30,10 +31,6 @@ pub unsafe trait Interface {
     /// Its metadata record, as a plugin exports it.
     const META: &'static [u8];
 }
-
-/// Records larger than this are refused rather than read (a real one is a
-/// few hundred bytes per method).
-const MAX_RECORD: usize = 16 << 20;
 
 /// A plugin that passed every check, with its symbols resolved and its
 /// instance built; the generated `load` takes its symbols, then its core.
@@ -122,78 +119,41 @@ shim_calls! {
     call12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }
 
-/// Loads the plugin at `path` for interface `I`: opens the library, checks
-/// its metadata, resolves every symbol, and builds the instance.
+/// Loads the plugin at `path` for interface `I`, in the order of DESIGN.md
+/// 4: pre-flight checks of the file (no code of it runs), the metadata
+/// comparison, `dlopen`, the same record read again from memory, every
+/// symbol resolved, the instance built.
 pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
     let desc = I::DESC;
+    let report = preflight::check(path)?;
+    let in_file = checked_record(path, desc, &report)?;
+
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
-    // trust); everything dynplug can check about it is checked below.
+    // trust); everything dynplug can check about it before running it was
+    // checked above.
     let lib = unsafe { Library::open(path, options) }?;
     let path = lib.path().to_path_buf();
     let interface = desc.name.to_owned();
-
-    let Some(record) = lib.symbol(desc.meta_symbol) else {
-        return Err(Error::NotAPlugin {
-            path,
-            interface,
-            found: Vec::new(),
-        });
+    let changed = || Error::InvalidLibrary {
+        path: path.clone(),
+        reason: format!(
+            "the `{interface}` metadata in memory differs from the file's: \
+             the file changed while it was being loaded"
+        ),
     };
-    // SAFETY: the symbol has dynplug's reserved name, so it is a metadata
-    // record that `read_record` bounds by its own header.
-    let meta = unsafe { read_record(record.cast::<u8>()) };
-    let meta = meta.map_err(|err| match err {
-        MetaError::Abi(plugin) => Error::AbiMismatch {
-            path: path.clone(),
-            interface: interface.clone(),
-            host: meta::ABI_VERSION,
-            plugin,
-        },
-        other => Error::InvalidLibrary {
-            path: path.clone(),
-            reason: format!("the `{interface}` {other}"),
-        },
-    })?;
-    let differences = check::differences(desc, &meta);
-    if !differences.is_empty() {
-        return Err(Error::InterfaceMismatch {
-            path,
-            interface,
-            differences,
-        });
+    let record = lib.symbol(desc.meta_symbol).ok_or_else(changed)?;
+    // SAFETY: the loader mapped the record the file holds at this symbol,
+    // whose header and length pre-flight checked; `same_record` reads no
+    // more than the file's record length.
+    if !unsafe { same_record(record.cast::<u8>(), &in_file) } {
+        return Err(changed());
     }
-
-    let mut missing = Vec::new();
-    let mut fixed = |symbol: &str| {
-        let found = lib.symbol(symbol);
-        if found.is_none() {
-            missing.push(symbol.to_owned());
-        }
-        found
-    };
-    let new_fn = fixed(desc.new_symbol);
-    let drop_fn = fixed(desc.drop_symbol);
-    let panic_fn = fixed(desc.panic_symbol);
-    let symbols: Vec<Option<*const c_void>> = desc
-        .methods
-        .iter()
-        .map(|m| {
-            let found = lib.symbol(m.symbol);
-            if found.is_none() && m.required {
-                missing.push(m.symbol.to_owned());
-            }
-            found
-        })
-        .collect();
-    let (Some(new_fn), Some(drop_fn), Some(panic_fn), true) =
-        (new_fn, drop_fn, panic_fn, missing.is_empty())
-    else {
-        return Err(Error::MissingSymbols {
-            path,
-            interface,
-            missing,
-        });
-    };
+    let (symbols, fixed) = resolve(&lib, desc).map_err(|missing| Error::MissingSymbols {
+        path: path.clone(),
+        interface: interface.clone(),
+        missing,
+    })?;
+    let [new_fn, drop_fn, panic_fn] = fixed;
     // SAFETY: these symbols carry dynplug's reserved names for this interface
     // and the metadata check passed: they are the shims of these types.
     let (new_fn, drop_fn, take_panic) = unsafe {
@@ -226,21 +186,95 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     Ok(Loaded { core, symbols })
 }
 
-/// Reads the metadata record at `record`.
+/// The file's record for `desc`, checked against it: present, readable, of
+/// this ABI version, and every method compatible.
+fn checked_record(
+    path: &Path,
+    desc: &InterfaceDesc,
+    report: &FileReport,
+) -> Result<Vec<u8>, Error> {
+    let interface = desc.name.to_owned();
+    let Some(found) = report.interface(desc.name) else {
+        return Err(Error::NotAPlugin {
+            path: path.to_path_buf(),
+            interface,
+            found: report.names(),
+        });
+    };
+    let malformed = |err: MetaError| Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason: format!("the `{}` {err}", desc.name),
+    };
+    let record = found.record.clone().map_err(malformed)?;
+    let meta = meta::decode(&record).map_err(malformed)?;
+    if meta.abi_version != meta::ABI_VERSION {
+        return Err(Error::AbiMismatch {
+            path: path.to_path_buf(),
+            interface,
+            host: meta::ABI_VERSION,
+            plugin: meta.abi_version,
+        });
+    }
+    let differences = check::differences(desc, &meta);
+    if !differences.is_empty() {
+        return Err(Error::InterfaceMismatch {
+            path: path.to_path_buf(),
+            interface,
+            differences,
+        });
+    }
+    Ok(record)
+}
+
+/// Whether the record at `memory` is `file`, byte for byte.
 ///
 /// # Safety
 ///
-/// `record` must point to at least [`HEADER_LEN`] readable bytes, and to as
-/// many as the header's length says if the header is valid.
-unsafe fn read_record(record: *const u8) -> Result<meta::InterfaceMeta, MetaError> {
+/// `memory` must point to at least [`HEADER_LEN`] readable bytes, and to as
+/// many as its header's length says if that is `file.len()`.
+unsafe fn same_record(memory: *const u8, file: &[u8]) -> bool {
     // SAFETY: the caller promises the header is readable.
-    let header = unsafe { std::slice::from_raw_parts(record, HEADER_LEN) };
-    let (total, _) = meta::read_header(header)?;
-    if total > MAX_RECORD {
-        return Err(MetaError::Malformed("record larger than any interface"));
+    let header = unsafe { std::slice::from_raw_parts(memory, HEADER_LEN) };
+    match meta::read_header(header) {
+        Ok((total, _)) if total == file.len() => {
+            // SAFETY: the caller promises `total` bytes are readable.
+            unsafe { std::slice::from_raw_parts(memory, total) == file }
+        }
+        _ => false,
     }
-    // SAFETY: the caller promises the whole record is readable.
-    meta::decode(unsafe { std::slice::from_raw_parts(record, total) })
+}
+
+/// Resolves every symbol of `desc`: the method shims (`None` for a missing
+/// optional one) and the constructor, destructor and panic functions; or
+/// every missing symbol.
+#[allow(clippy::type_complexity, reason = "private, used once")]
+fn resolve(
+    lib: &Library,
+    desc: &InterfaceDesc,
+) -> Result<(Vec<Option<*const c_void>>, [*const c_void; 3]), Vec<String>> {
+    let mut missing = Vec::new();
+    let symbols: Vec<Option<*const c_void>> = desc
+        .methods
+        .iter()
+        .map(|m| {
+            let found = lib.symbol(m.symbol);
+            if found.is_none() && m.required {
+                missing.push(m.symbol.to_owned());
+            }
+            found
+        })
+        .collect();
+    let fixed = [desc.new_symbol, desc.drop_symbol, desc.panic_symbol].map(|symbol| {
+        lib.symbol(symbol).unwrap_or_else(|| {
+            missing.push(symbol.to_owned());
+            std::ptr::null()
+        })
+    });
+    if missing.is_empty() {
+        Ok((symbols, fixed))
+    } else {
+        Err(missing)
+    }
 }
 
 /// What every generated loader owns: the plugin instance and the shared

@@ -1,0 +1,125 @@
+//! `dynplug::inspect`: what a library file exports, read without running
+//! any of its code.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::meta::ABI_VERSION;
+use crate::preflight;
+
+/// What a library file exports, as [`inspect`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LibraryInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Every dynplug interface it exports, in symbol-table order.
+    pub interfaces: Vec<InterfaceInfo>,
+}
+
+/// One interface a library exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InterfaceInfo {
+    /// The trait's name.
+    pub name: String,
+    /// The dynplug ABI version the plugin was built with; this dynplug
+    /// loads [`InterfaceInfo::loadable`] interfaces only.
+    pub abi_version: u32,
+    /// The interface's methods, as the plugin was built against them.
+    pub methods: Vec<MethodInfo>,
+}
+
+impl InterfaceInfo {
+    /// Whether this version of dynplug can load it (same ABI version).
+    pub fn loadable(&self) -> bool {
+        self.abi_version == ABI_VERSION
+    }
+}
+
+/// One method of an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MethodInfo {
+    /// The method's name.
+    pub name: String,
+    /// Its signature as written in the interface: `fn greet(&self, name: &str) -> String`.
+    pub signature: String,
+    /// Whether the interface requires it (no default body).
+    pub required: bool,
+}
+
+/// Lists every dynplug interface the library at `path` exports, with its
+/// methods, **without running any of its code**: the file is parsed, not
+/// loaded, so its initialisers do not run.
+///
+/// The same checks as the first step of `load` apply: the file must be a
+/// shared library for this platform with every loadable segment inside it.
+/// A library that exports no interface gives an empty list.
+///
+/// ```no_run
+/// let info = dynplug::inspect("target/debug/libgreeter_hello.so")?;
+/// println!("{info}");
+/// # Ok::<(), dynplug::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Open`] if the file cannot be read, [`Error::InvalidLibrary`]
+/// if it is not a library for this platform or a metadata record in it is
+/// malformed.
+pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
+    let path = path.as_ref();
+    let report = preflight::check(path)?;
+    let mut interfaces = Vec::new();
+    for found in &report.interfaces {
+        let meta = found.meta().map_err(|err| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason: format!("the `{}` {err}", found.name),
+        })?;
+        interfaces.push(InterfaceInfo {
+            name: meta.name,
+            abi_version: meta.abi_version,
+            methods: meta
+                .methods
+                .into_iter()
+                .map(|m| MethodInfo {
+                    name: m.name,
+                    signature: m.signature,
+                    required: m.required,
+                })
+                .collect(),
+        });
+    }
+    Ok(LibraryInfo {
+        path: path.to_path_buf(),
+        interfaces,
+    })
+}
+
+impl fmt::Display for LibraryInfo {
+    /// A report for a person: one block per interface, one line per method.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.interfaces.len();
+        write!(f, "{}: ", self.path.display())?;
+        match count {
+            0 => return writeln!(f, "no dynplug interface"),
+            1 => writeln!(f, "1 dynplug interface")?,
+            n => writeln!(f, "{n} dynplug interfaces")?,
+        }
+        for interface in &self.interfaces {
+            write!(f, "\n  {}", interface.name)?;
+            write!(f, "  (dynplug ABI {}", interface.abi_version)?;
+            if !interface.loadable() {
+                write!(f, ", this dynplug loads ABI {ABI_VERSION}")?;
+            }
+            writeln!(f, ", {} methods)", interface.methods.len())?;
+            for method in &interface.methods {
+                let optional = if method.required { "" } else { "  [optional]" };
+                writeln!(f, "    {}{optional}", method.signature)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,278 @@
+//! Pre-flight: what dynplug reads from a library file before the dynamic
+//! loader runs any of its code. Is it a shared library for this platform,
+//! does every loadable segment lie inside the file (glibc's loader dies of
+//! SIGBUS on a truncated one), and which dynplug interfaces does it carry.
+//!
+//! Parsing is done by the `object` crate, reading only the parts it needs.
+
+use std::fs::File;
+use std::path::Path;
+
+use object::read::ReadCache;
+use object::{Architecture, FileKind, Object, ObjectKind, ObjectSegment, ReadRef};
+
+use crate::Error;
+use crate::meta::{self, HEADER_LEN, InterfaceMeta, MetaError};
+
+/// The prefix of a metadata record's symbol; the interface's name follows.
+pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
+
+/// Records larger than this are refused rather than read (a real one is a
+/// few hundred bytes per method).
+pub(crate) const MAX_RECORD: usize = 16 << 20;
+
+/// What pre-flight found in a file.
+#[derive(Debug)]
+pub(crate) struct FileReport {
+    /// Every dynplug interface the file exports, in symbol order.
+    pub interfaces: Vec<FileInterface>,
+}
+
+/// One interface's metadata as it lies in the file.
+#[derive(Debug)]
+pub(crate) struct FileInterface {
+    /// The name from the record's symbol.
+    pub name: String,
+    /// The record's bytes, or why they could not be read.
+    pub record: Result<Vec<u8>, MetaError>,
+}
+
+impl FileInterface {
+    /// The decoded record.
+    pub fn meta(&self) -> Result<InterfaceMeta, MetaError> {
+        meta::decode(self.record.as_ref().map_err(Clone::clone)?)
+    }
+}
+
+impl FileReport {
+    pub fn interface(&self, name: &str) -> Option<&FileInterface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.interfaces.iter().map(|i| i.name.clone()).collect()
+    }
+}
+
+/// Checks the file at `path` and reads its interfaces, running none of its
+/// code.
+pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
+    let invalid = |reason: String| Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = File::open(path).map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    let metadata = file.metadata().map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    if metadata.is_dir() {
+        return Err(invalid("it is a directory".to_owned()));
+    }
+    if !metadata.is_file() {
+        return Err(invalid("it is not a regular file".to_owned()));
+    }
+    let len = metadata.len();
+    if len == 0 {
+        return Err(invalid("the file is empty".to_owned()));
+    }
+    let cache = ReadCache::new(file);
+    let data = &cache;
+    check_kind(data).map_err(invalid)?;
+    let object = object::File::parse(data)
+        .map_err(|e| invalid(format!("malformed {}: {e}", platform::FORMAT)))?;
+    check_object(&object, len).map_err(invalid)?;
+    let interfaces = interfaces(&object, data).map_err(invalid)?;
+    Ok(FileReport { interfaces })
+}
+
+/// The file's magic must be this platform's kind of shared library.
+fn check_kind<'a, R: ReadRef<'a>>(data: R) -> Result<(), String> {
+    let kind = FileKind::parse(data).map_err(|_| {
+        format!(
+            "it is not {} (its first bytes are no object file's)",
+            platform::FORMAT
+        )
+    })?;
+    if platform::KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is {}, and this platform loads {}",
+            kind_name(kind),
+            platform::FORMAT
+        ))
+    }
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Elf32 => "a 32-bit ELF file",
+        FileKind::Elf64 => "a 64-bit ELF file",
+        FileKind::MachO32 => "a 32-bit Mach-O file",
+        FileKind::MachO64 => "a 64-bit Mach-O file",
+        FileKind::MachOFat32 | FileKind::MachOFat64 => "a universal (fat) Mach-O file",
+        FileKind::Pe32 => "a 32-bit PE file",
+        FileKind::Pe64 => "a 64-bit PE file",
+        _ => "another kind of object file",
+    }
+}
+
+/// Architecture, word size, byte order, type, and every loadable segment
+/// inside the file.
+fn check_object<'a, R: ReadRef<'a>>(object: &object::File<'a, R>, len: u64) -> Result<(), String> {
+    let arch = object.architecture();
+    if arch != platform::ARCH {
+        return Err(format!(
+            "it is built for {}, and this process runs on {}",
+            arch_name(arch),
+            arch_name(platform::ARCH)
+        ));
+    }
+    if object.is_64() != cfg!(target_pointer_width = "64") {
+        return Err("its word size differs from this process's".to_owned());
+    }
+    if object.is_little_endian() != cfg!(target_endian = "little") {
+        return Err("its byte order differs from this process's".to_owned());
+    }
+    match object.kind() {
+        ObjectKind::Dynamic => {}
+        ObjectKind::Executable => {
+            return Err("it is an executable, not a shared library".to_owned());
+        }
+        ObjectKind::Relocatable => {
+            return Err("it is an object file (.o), not a shared library".to_owned());
+        }
+        _ => return Err("it is not a shared library".to_owned()),
+    }
+    let mut segments = 0;
+    for segment in object.segments() {
+        segments += 1;
+        let (offset, size) = segment.file_range();
+        if offset.checked_add(size).is_none_or(|end| end > len) {
+            return Err(format!(
+                "a loadable segment (file offset {offset:#x}, {size} bytes) runs past the end \
+                 of the file ({len} bytes): the file is truncated"
+            ));
+        }
+    }
+    if segments == 0 {
+        return Err("it has no loadable segment".to_owned());
+    }
+    Ok(())
+}
+
+fn arch_name(arch: Architecture) -> String {
+    format!("{arch:?}").to_lowercase()
+}
+
+/// Every exported metadata record, read from the file.
+fn interfaces<'a, R: ReadRef<'a>>(
+    object: &object::File<'a, R>,
+    data: R,
+) -> Result<Vec<FileInterface>, String> {
+    let exports = object
+        .exports()
+        .map_err(|e| format!("its export table cannot be read: {e}"))?;
+    let mut found = Vec::new();
+    for export in exports {
+        let export = export.map_err(|e| format!("its export table cannot be read: {e}"))?;
+        let object::NameOrOrdinal::Name(name) = export.name() else {
+            continue;
+        };
+        let name = name
+            .strip_prefix(platform::SYMBOL_PREFIX.as_bytes())
+            .unwrap_or(name);
+        let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
+            continue;
+        };
+        let interface = String::from_utf8_lossy(interface).into_owned();
+        let record = match export.target() {
+            object::ExportTarget::Address { address } => read_record(object, data, address),
+            _ => Err(MetaError::Malformed("the record's symbol has no address")),
+        };
+        found.push(FileInterface {
+            name: interface,
+            record,
+        });
+    }
+    Ok(found)
+}
+
+/// Reads the record at virtual `address`: finds the segment that holds it,
+/// reads the header, then as many bytes as the header says, never past
+/// the segment's bytes in the file.
+fn read_record<'a, R: ReadRef<'a>>(
+    object: &object::File<'a, R>,
+    data: R,
+    address: u64,
+) -> Result<Vec<u8>, MetaError> {
+    let (offset, available) = object
+        .segments()
+        .find_map(|segment| {
+            let start = segment.address();
+            let (file_offset, file_size) = segment.file_range();
+            let within = address.checked_sub(start)?;
+            (within < file_size).then(|| (file_offset + within, file_size - within))
+        })
+        .ok_or(MetaError::Malformed(
+            "the record is not in the file's segments",
+        ))?;
+    let header = data
+        .read_bytes_at(offset, HEADER_LEN.min(available as usize) as u64)
+        .map_err(|()| MetaError::Malformed("the record cannot be read"))?;
+    let (total, _) = meta::read_header(header)?;
+    if total > MAX_RECORD || total as u64 > available {
+        return Err(MetaError::Malformed("the record runs past its segment"));
+    }
+    let bytes = data
+        .read_bytes_at(offset, total as u64)
+        .map_err(|()| MetaError::Malformed("the record cannot be read"))?;
+    Ok(bytes.to_vec())
+}
+
+/// What this platform loads.
+mod platform {
+    use object::{Architecture, FileKind};
+
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const FORMAT: &str = "an ELF shared library";
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const KINDS: &[FileKind] = &[FileKind::Elf32, FileKind::Elf64];
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const SYMBOL_PREFIX: &str = "";
+
+    #[cfg(target_vendor = "apple")]
+    pub const FORMAT: &str = "a Mach-O dynamic library";
+    #[cfg(target_vendor = "apple")]
+    pub const KINDS: &[FileKind] = &[FileKind::MachO32, FileKind::MachO64];
+    #[cfg(target_vendor = "apple")]
+    pub const SYMBOL_PREFIX: &str = "_";
+
+    #[cfg(windows)]
+    pub const FORMAT: &str = "a PE dynamic-link library";
+    #[cfg(windows)]
+    pub const KINDS: &[FileKind] = &[FileKind::Pe32, FileKind::Pe64];
+    #[cfg(windows)]
+    pub const SYMBOL_PREFIX: &str = "";
+
+    #[cfg(target_arch = "x86_64")]
+    pub const ARCH: Architecture = Architecture::X86_64;
+    #[cfg(target_arch = "x86")]
+    pub const ARCH: Architecture = Architecture::I386;
+    #[cfg(target_arch = "aarch64")]
+    pub const ARCH: Architecture = Architecture::Aarch64;
+    #[cfg(target_arch = "arm")]
+    pub const ARCH: Architecture = Architecture::Arm;
+    #[cfg(target_arch = "riscv64")]
+    pub const ARCH: Architecture = Architecture::Riscv64;
+    #[cfg(target_arch = "powerpc64")]
+    pub const ARCH: Architecture = Architecture::PowerPc64;
+    #[cfg(target_arch = "s390x")]
+    pub const ARCH: Architecture = Architecture::S390x;
+    #[cfg(target_arch = "loongarch64")]
+    pub const ARCH: Architecture = Architecture::LoongArch64;
+}
