@@ -19,6 +19,8 @@ pub struct Interface<'a> {
 pub struct Method<'a> {
     pub sig: &'a Signature,
     pub receiver: Receiver,
+    /// The receiver's named lifetime: `'a` in `&'a self`.
+    pub receiver_lifetime: Option<&'a syn::Lifetime>,
     pub args: Vec<Arg<'a>>,
     /// The return type, `None` for `()`.
     pub output: Option<&'a Type>,
@@ -38,13 +40,28 @@ pub enum Receiver {
     Missing,
 }
 
-impl Receiver {
-    /// The receiver's part in the signature hash.
-    pub fn hash_code(self) -> u8 {
-        match self {
+impl Method<'_> {
+    /// The receiver's part in the signature hash: `&self` 0, `&mut self` 1.
+    pub fn receiver_code(&self) -> u8 {
+        match self.receiver {
             Receiver::Exclusive => 1,
             _ => 0,
         }
+    }
+
+    /// Which arguments the return value may borrow from, as a bit mask (bit
+    /// `i` for argument `i`): those whose type names the receiver's
+    /// lifetime. Part of the signature hash, so that a host and a plugin
+    /// never disagree on what a returned borrow keeps alive.
+    pub fn borrow_links(&self) -> u64 {
+        let Some(lifetime) = self.receiver_lifetime else {
+            return 0;
+        };
+        self.args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| crate::types::mentions_lifetime(a.ty, lifetime))
+            .fold(0, |mask, (i, _)| mask | 1 << i)
     }
 }
 
@@ -65,10 +82,14 @@ pub struct Export<'a> {
 impl<'a> Method<'a> {
     pub fn new(sig: &'a Signature, default: Option<&'a Block>) -> Self {
         let mut receiver = Receiver::Missing;
+        let mut receiver_lifetime = None;
         let mut args = Vec::new();
         for input in &sig.inputs {
             match input {
                 FnArg::Receiver(r) => {
+                    if let ReceiverKind::Reference(_, lifetime, _) = &r.kind {
+                        receiver_lifetime = lifetime.as_ref();
+                    }
                     receiver = match &r.kind {
                         ReceiverKind::Reference(_, _, None) => Receiver::Shared,
                         ReceiverKind::Reference(_, _, Some(_)) => Receiver::Exclusive,
@@ -88,6 +109,7 @@ impl<'a> Method<'a> {
         Method {
             sig,
             receiver,
+            receiver_lifetime,
             args,
             output,
             default,

@@ -78,17 +78,6 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
                 );
                 return;
             }
-            if position == Position::Return
-                && r.lifetime.as_ref().is_some_and(|l| l.ident == "static")
-            {
-                err(
-                    &r.lifetime,
-                    format!(
-                        "`{what}` would point into the plugin's memory after it is unloaded; \
-                         return an owned `String` or `Vec<T>`, or borrow from `self`"
-                    ),
-                );
-            }
             match &*r.elem {
                 Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {}
                 Type::Slice(s) => check_element(&s.elem, &what, errors),
@@ -309,4 +298,55 @@ pub fn tokens_text(tokens: &dyn ToTokens) -> String {
         .replace(" ,", ",")
         .replace("& ", "&")
         .replace("' ", "'")
+}
+
+/// Whether `ty` names `lifetime` anywhere.
+pub fn mentions_lifetime(ty: &Type, lifetime: &Lifetime) -> bool {
+    struct Finder<'a> {
+        lifetime: &'a Lifetime,
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
+            self.found |= l.ident == self.lifetime.ident;
+        }
+    }
+    let mut finder = Finder {
+        lifetime,
+        found: false,
+    };
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.found
+}
+
+/// A returned borrow must borrow from `self`: its lifetime is elided (so
+/// tied to the receiver) or the receiver's own. Anything else (`'static`, a
+/// lifetime of an argument only) could outlive the plugin's library.
+pub fn check_return_lifetimes(
+    ty: &Type,
+    receiver: Option<&Lifetime>,
+    errors: &mut Vec<syn::Error>,
+) {
+    struct Checker<'a> {
+        receiver: Option<&'a Lifetime>,
+        errors: &'a mut Vec<syn::Error>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Checker<'_> {
+        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
+            let ok = l.ident == "_" || self.receiver.is_some_and(|r| r.ident == l.ident);
+            if !ok {
+                self.errors.push(syn::Error::new_spanned(
+                    l,
+                    format!(
+                        "a borrowed return value must borrow from `self`, not `{l}`: the \
+                         loader keeps the plugin's library loaded only while it is borrowed; \
+                         elide the lifetime (`fn f(&self) -> &str`), use the receiver's \
+                         (`fn f<'a>(&'a self, ..) -> &'a str`), or return an owned value"
+                    ),
+                ));
+            }
+        }
+    }
+    let mut checker = Checker { receiver, errors };
+    syn::visit::Visit::visit_type(&mut checker, ty);
 }

@@ -81,8 +81,23 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
     }
     for method in &iface.methods {
         self::method(method, errors);
+        let name = method.ident().to_string();
+        if RESERVED.contains(&name.as_str()) {
+            errors.spanned(
+                method.ident(),
+                format!(
+                    "a plugin method cannot be named `{name}`: the generated loader has a \
+                     `{name}` of its own ({}), which would hide it; rename the method",
+                    RESERVED.join(", ")
+                ),
+            );
+        }
     }
 }
+
+/// The loader's own functions, which a trait method of the same name would
+/// be hidden by (method calls find inherent methods first).
+const RESERVED: &[&str] = &["load", "load_with", "path", "close", "leak"];
 
 /// Checks a method's signature: receiver, generics, qualifiers, types.
 pub fn method(method: &Method, errors: &mut Errors) {
@@ -166,6 +181,7 @@ pub fn method(method: &Method, errors: &mut Errors) {
     }
     if let Some(output) = method.output {
         types::check(output, Position::Return, &mut type_errors);
+        types::check_return_lifetimes(output, method.receiver_lifetime, &mut type_errors);
     }
     for error in type_errors {
         errors.push(error);

@@ -11,6 +11,15 @@ use crate::meta::{InterfaceDesc, InterfaceMeta};
 /// default body that the host does not know (it is never called).
 pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<MethodDifference> {
     let mut out = Vec::new();
+    // A loader is `Send`/`Sync` when the host's trait says so; the plugin's
+    // type must have been held to the same promise. Promising more is fine.
+    if (host.send && !plugin.send) || (host.sync && !plugin.sync) {
+        out.push(MethodDifference {
+            method: MethodDifference::SUPERTRAITS.to_owned(),
+            host: Some(supertraits(host.send, host.sync)),
+            plugin: Some(supertraits(plugin.send, plugin.sync)),
+        });
+    }
     for h in host.methods {
         match plugin.methods.iter().find(|p| p.name == h.name) {
             Some(p) if p.hash == h.hash => {}
@@ -37,4 +46,14 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
         }
     }
     out
+}
+
+fn supertraits(send: bool, sync: bool) -> String {
+    match (send, sync) {
+        (true, true) => "Send + Sync",
+        (true, false) => "Send",
+        (false, true) => "Sync",
+        (false, false) => "neither Send nor Sync",
+    }
+    .to_owned()
 }

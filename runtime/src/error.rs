@@ -13,7 +13,7 @@ use std::path::PathBuf;
 pub enum Error {
     /// The operating system could not open the file or map the library
     /// (no such file, no permission, a dependency it needs is missing, ...).
-    #[error("{}: cannot load the library", path.display())]
+    #[error("{}: cannot open the library", path.display())]
     Open {
         /// The file that was asked for.
         path: PathBuf,
@@ -154,9 +154,13 @@ impl Error {
 
 /// One method whose signature differs between the host's interface and the
 /// plugin's. `None` on one side means the method does not exist there.
+///
+/// When the trait's `Send`/`Sync` supertraits differ (the host promises
+/// more than the plugin was built for), `method` is
+/// [`MethodDifference::SUPERTRAITS`] and the sides name the supertraits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodDifference {
-    /// The method's name.
+    /// The method's name, or [`MethodDifference::SUPERTRAITS`].
     pub method: String,
     /// The signature the host was built with, if the host has the method.
     pub host: Option<String>,
@@ -164,8 +168,22 @@ pub struct MethodDifference {
     pub plugin: Option<String>,
 }
 
+impl MethodDifference {
+    /// The `method` of a difference in the trait's `Send`/`Sync` supertraits.
+    pub const SUPERTRAITS: &'static str = "(supertraits)";
+}
+
 impl fmt::Display for MethodDifference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.method == Self::SUPERTRAITS {
+            let side = |s: &Option<String>| s.clone().unwrap_or_default();
+            return write!(
+                f,
+                "supertraits: host has `{}`, plugin has `{}`",
+                side(&self.host),
+                side(&self.plugin)
+            );
+        }
         let side = |s: &Option<String>| match s {
             Some(sig) => format!("`{sig}`"),
             None => "(no such method)".to_owned(),

@@ -31,8 +31,11 @@ pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
 #[inline(never)]
 fn keep_panic(payload: Box<dyn Any + Send>) {
     let message = panic_message(&*payload);
-    // Dropping a payload may itself panic; nothing more can be done then.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    // Dropping a payload may itself panic; that second payload is leaked,
+    // since dropping it could panic again, outside any catch.
+    if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(second);
+    }
     let buf = String::lower_ret(message);
     if let Some(old) = LAST_PANIC.replace(Some(buf)) {
         // SAFETY: `old` came from `lower_ret` and was never taken.

@@ -27,6 +27,10 @@ pub struct InterfaceInfo {
     /// The dynplug ABI version the plugin was built with; this dynplug
     /// loads [`InterfaceInfo::loadable`] interfaces only.
     pub abi_version: u32,
+    /// Whether the trait has a `Send` supertrait.
+    pub send: bool,
+    /// Whether the trait has a `Sync` supertrait.
+    pub sync: bool,
     /// The interface's methods, as the plugin was built against them.
     pub methods: Vec<MethodInfo>,
 }
@@ -81,6 +85,8 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
         interfaces.push(InterfaceInfo {
             name: meta.name,
             abi_version: meta.abi_version,
+            send: meta.send,
+            sync: meta.sync,
             methods: meta
                 .methods
                 .into_iter()

@@ -45,18 +45,30 @@
 //!
 //! 1. The path is used as a path: a bare file name is never handed to the
 //!    dynamic loader, which would search the system for it.
-//! 2. The library is opened with `RTLD_NOW | RTLD_LOCAL`: a dependency it
-//!    needs but cannot find fails here, not at a later call.
-//! 3. The interface's metadata record, which the plugin carries, is
-//!    compared with the host's: dynplug's ABI version, the interface's name,
-//!    and a hash of every method's signature. A plugin built against
-//!    another version of the interface is refused
-//!    ([`Error::InterfaceMismatch`], each differing method with both
-//!    signatures) before any of its methods runs.
-//! 4. Every symbol is resolved; all missing ones are reported together
+//! 2. Pre-flight, before any code of the file runs: the file must be a
+//!    shared library for this platform with every loadable segment inside
+//!    it ([`Error::InvalidLibrary`] otherwise: empty, text, truncated,
+//!    another architecture).
+//! 3. The interface's metadata record is read from the file and compared
+//!    with the host's: dynplug's ABI version, the interface's name, and a
+//!    hash of every method's signature. A plugin of another interface is
+//!    [`Error::NotAPlugin`]; one built against another version of the
+//!    interface is [`Error::InterfaceMismatch`], each differing method with
+//!    both signatures.
+//! 4. The library is opened with `RTLD_NOW | RTLD_LOCAL` (its initialisers
+//!    run here): a dependency it needs but cannot find fails now.
+//! 5. The record is read again from memory and must equal the file's.
+//! 6. Every symbol is resolved; all missing ones are reported together
 //!    ([`Error::MissingSymbols`]).
-//! 5. The plugin's instance is built (`Default`, or the function given with
+//! 7. The plugin's instance is built (`Default`, or the function given with
 //!    `#[plugin_export(new = ...)]`); a panic there is [`Error::Init`].
+//!
+//! [`inspect`] runs steps 2 and 3 alone: it lists what a file exports
+//! without running any of its code.
+//!
+//! Adding a method with a default body to an interface is compatible both
+//! ways: older plugins load in newer hosts (the default body runs), newer
+//! plugins in older hosts.
 //!
 //! A plugin is code you run: `load` checks that the file is the plugin it
 //! claims to be, not that its author meant well. Trust a plugin file as you
@@ -121,13 +133,20 @@ pub use options::LoadOptions;
 /// What generated code needs. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::abi::{Abi, OwnedBuf, RawOption, RawSlice, Scalar, fnv1a, mix, signature_hash};
+    pub use crate::abi::{
+        Abi, OwnedBuf, RawOption, RawSlice, ReturnAbi, Scalar, fnv1a, mix, signature_hash,
+    };
     pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
     pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
     pub use core::ffi::c_void;
+
+    /// Compiles only if `T` is `Send`.
+    pub const fn assert_send<T: ?Sized + Send>() {}
+    /// Compiles only if `T` is `Sync`.
+    pub const fn assert_sync<T: ?Sized + Sync>() {}
     pub use core::option::Option;
     pub use core::result::Result;
     pub use std::path::Path;

@@ -71,15 +71,9 @@ impl Library {
             return Ok(Library::share(shared, options));
         }
 
-        // A bare file name would make the dynamic loader search the system
-        // (LD_LIBRARY_PATH, the cache, ...): anchor relative paths instead.
-        let anchored = if path.is_relative() {
-            Path::new(".").join(path)
-        } else {
-            path.to_path_buf()
-        };
+        let name = loader_name(path, &key);
         // SAFETY: the caller trusts the library's initialisers.
-        let raw = unsafe { RawLibrary::open(&anchored) }.map_err(|err| Error::Open {
+        let raw = unsafe { RawLibrary::open(&name) }.map_err(|err| Error::Open {
             path: path.to_path_buf(),
             source: OsText::from_chain(&err),
         })?;
@@ -139,11 +133,61 @@ impl Library {
             Err(shared) => {
                 let others = Arc::strong_count(&shared) - 1;
                 let path = shared.path.clone();
-                drop(shared);
-                Err(Error::InUse { path, others })
+                match Arc::into_inner(shared) {
+                    // The others let go meanwhile: this was the last handle.
+                    Some(shared) => Library(Arc::new(shared)).close(),
+                    None => Err(Error::InUse { path, others }),
+                }
             }
         }
     }
+}
+
+/// For each path given to the dynamic loader, the files (by identity) that
+/// were loaded through it, in order: generations of a file rebuilt in place.
+static GENERATIONS: Mutex<Vec<(PathBuf, Vec<FileKey>)>> = Mutex::new(Vec::new());
+
+/// The name to hand the dynamic loader for the file `key` at `path`.
+///
+/// A bare file name would make the loader search the system
+/// (`LD_LIBRARY_PATH`, its cache, ...), so relative paths are anchored with
+/// `./`. And glibc's loader reuses an already loaded library whose *name*
+/// matches before it looks at the file: a plugin rebuilt at the same path
+/// (a new file) would silently get the old code, which stays mapped by
+/// default. Each new file seen at a path therefore gets a name of its own,
+/// with one more `./` in it: the same file, spelled differently.
+fn loader_name(path: &Path, key: &FileKey) -> PathBuf {
+    let anchored = if path.is_relative() {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
+    let mut generations = GENERATIONS.lock().unwrap_or_else(|p| p.into_inner());
+    let index = match generations.iter_mut().find(|(p, _)| *p == anchored) {
+        Some((_, keys)) => match keys.iter().position(|k| k == key) {
+            Some(index) => index,
+            None => {
+                keys.push(key.clone());
+                keys.len() - 1
+            }
+        },
+        None => {
+            generations.push((anchored.clone(), vec![key.clone()]));
+            0
+        }
+    };
+    if index == 0 {
+        return anchored;
+    }
+    let (Some(dir), Some(file)) = (anchored.parent(), anchored.file_name()) else {
+        return anchored;
+    };
+    let mut name = dir.to_path_buf();
+    for _ in 0..index {
+        name.push(".");
+    }
+    name.push(file);
+    name
 }
 
 impl Drop for Shared {

@@ -11,6 +11,7 @@
 //! abi          u32      ABI_VERSION (the layout of the calls)
 //! total_len    u32      length of the whole record in bytes
 //! name         str      the interface's name
+//! flags        u8       bit 0: `Send` supertrait, bit 1: `Sync` supertrait
 //! methods      u32      number of methods, then for each:
 //!   name       str
 //!   flags      u8       bit 0: required (no default body)
@@ -49,6 +50,10 @@ pub struct MethodDesc {
 pub struct InterfaceDesc {
     /// The trait's name.
     pub name: &'static str,
+    /// Whether the trait has a `Send` supertrait.
+    pub send: bool,
+    /// Whether the trait has a `Sync` supertrait.
+    pub sync: bool,
     /// Its methods, in declaration order.
     pub methods: &'static [MethodDesc],
     /// The symbol of the metadata record.
@@ -67,7 +72,7 @@ const fn str_len(s: &str) -> usize {
 
 /// The length of `desc`'s record.
 pub const fn encoded_len(desc: &InterfaceDesc) -> usize {
-    let mut len = 8 + 4 + 4 + 4 + str_len(desc.name) + 4;
+    let mut len = 8 + 4 + 4 + 4 + str_len(desc.name) + 1 + 4;
     let mut i = 0;
     while i < desc.methods.len() {
         let m = &desc.methods[i];
@@ -109,6 +114,7 @@ pub const fn encode<const N: usize>(desc: &InterfaceDesc) -> [u8; N] {
         .u32(ABI_VERSION)
         .u32(N as u32)
         .str(desc.name)
+        .bytes(&[desc.send as u8 | (desc.sync as u8) << 1])
         .u32(desc.methods.len() as u32);
     let mut i = 0;
     while i < desc.methods.len() {
@@ -157,6 +163,10 @@ pub struct InterfaceMeta {
     pub name: String,
     /// The dynplug ABI version it was built with.
     pub abi_version: u32,
+    /// Whether the trait has a `Send` supertrait.
+    pub send: bool,
+    /// Whether the trait has a `Sync` supertrait.
+    pub sync: bool,
     /// Its methods, in declaration order.
     pub methods: Vec<MethodMeta>,
 }
@@ -230,6 +240,7 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
         bytes: &record[HEADER_LEN..],
     };
     let name = r.str()?;
+    let flags = r.take(1)?[0];
     let count = r.u32()? as usize;
     // Each method takes at least 4 + 1 + 8 + 4 bytes: bounds the allocation.
     if count > r.bytes.len() / 17 {
@@ -254,6 +265,8 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
     Ok(InterfaceMeta {
         name,
         abi_version: abi,
+        send: flags & 1 != 0,
+        sync: flags & 2 != 0,
         methods,
     })
 }
@@ -289,6 +302,8 @@ mod tests {
 
     const DESC: InterfaceDesc = InterfaceDesc {
         name: "Greeter",
+        send: true,
+        sync: false,
         methods: &[
             MethodDesc {
                 name: "greet",
@@ -317,6 +332,7 @@ mod tests {
     fn round_trip() {
         let meta = decode(&RECORD).unwrap();
         assert_eq!(meta.name, "Greeter");
+        assert!(meta.send && !meta.sync);
         assert_eq!(meta.abi_version, ABI_VERSION);
         assert_eq!(meta.methods.len(), 2);
         assert_eq!(meta.methods[0].signature, DESC.methods[0].signature);

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::path::Path;
 
-use crate::abi::Abi;
+use crate::abi::{Abi, ReturnAbi};
 use crate::call::{DropFn, NewFn, RetSlot, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
@@ -141,18 +141,24 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
              the file changed while it was being loaded"
         ),
     };
-    let record = lib.symbol(desc.meta_symbol).ok_or_else(changed)?;
+    let record = report
+        .symbols
+        .contains(desc.meta_symbol)
+        .then(|| lib.symbol(desc.meta_symbol))
+        .flatten()
+        .ok_or_else(changed)?;
     // SAFETY: the loader mapped the record the file holds at this symbol,
     // whose header and length pre-flight checked; `same_record` reads no
     // more than the file's record length.
     if !unsafe { same_record(record.cast::<u8>(), &in_file) } {
         return Err(changed());
     }
-    let (symbols, fixed) = resolve(&lib, desc).map_err(|missing| Error::MissingSymbols {
-        path: path.clone(),
-        interface: interface.clone(),
-        missing,
-    })?;
+    let (symbols, fixed) =
+        resolve(&lib, desc, &report).map_err(|missing| Error::MissingSymbols {
+            path: path.clone(),
+            interface: interface.clone(),
+            missing,
+        })?;
     let [new_fn, drop_fn, panic_fn] = fixed;
     // SAFETY: these symbols carry dynplug's reserved names for this interface
     // and the metadata check passed: they are the shims of these types.
@@ -207,6 +213,11 @@ fn checked_record(
     };
     let record = found.record.clone().map_err(malformed)?;
     let meta = meta::decode(&record).map_err(malformed)?;
+    if meta.name != desc.name {
+        return Err(malformed(MetaError::Malformed(
+            "the record's interface name differs from its symbol's",
+        )));
+    }
     if meta.abi_version != meta::ABI_VERSION {
         return Err(Error::AbiMismatch {
             path: path.to_path_buf(),
@@ -251,13 +262,23 @@ unsafe fn same_record(memory: *const u8, file: &[u8]) -> bool {
 fn resolve(
     lib: &Library,
     desc: &InterfaceDesc,
+    report: &FileReport,
 ) -> Result<(Vec<Option<*const c_void>>, [*const c_void; 3]), Vec<String>> {
+    // Only the file's own exports: `dlsym` on a handle also searches the
+    // library's dependencies, whose shims are not for this instance.
+    let own = |symbol: &str| {
+        report
+            .symbols
+            .contains(symbol)
+            .then(|| lib.symbol(symbol))
+            .flatten()
+    };
     let mut missing = Vec::new();
     let symbols: Vec<Option<*const c_void>> = desc
         .methods
         .iter()
         .map(|m| {
-            let found = lib.symbol(m.symbol);
+            let found = own(m.symbol);
             if found.is_none() && m.required {
                 missing.push(m.symbol.to_owned());
             }
@@ -265,7 +286,7 @@ fn resolve(
         })
         .collect();
     let fixed = [desc.new_symbol, desc.drop_symbol, desc.panic_symbol].map(|symbol| {
-        lib.symbol(symbol).unwrap_or_else(|| {
+        own(symbol).unwrap_or_else(|| {
             missing.push(symbol.to_owned());
             std::ptr::null()
         })
@@ -300,13 +321,18 @@ impl PluginCore {
     }
 
     /// Finishes a call of `method`: lifts the value, or re-raises the
-    /// plugin's panic in this thread.
+    /// plugin's panic in this thread. What the value borrows, it borrows
+    /// for `'s`, the borrow of the loader (see [`ReturnAbi`]).
     ///
     /// # Safety
     ///
     /// `ret` must be what the shim of `method`, returning `T`, returned.
     #[inline(always)]
-    pub unsafe fn finish<T: Abi>(&self, method: &'static str, ret: RetSlot<T::Ret>) -> T {
+    pub unsafe fn finish<'s, T: ReturnAbi<'s>>(
+        &'s self,
+        method: &'static str,
+        ret: RetSlot<T::Ret>,
+    ) -> T {
         if ret.status != STATUS_OK {
             self.method_panicked(method);
         }
@@ -351,10 +377,11 @@ impl PluginCore {
     /// uses it.
     pub fn close(self) -> Result<(), Error> {
         let mut this = ManuallyDrop::new(self);
-        this.drop_instance();
-        // SAFETY: `this` is never used or dropped again; the handle is moved
-        // out exactly once.
+        // SAFETY: `this` is never dropped, and `lib` is not used through it
+        // again: the handle is moved out exactly once. Moved out first, so
+        // that a panic in the instance's destructor still releases it.
         let lib = unsafe { std::ptr::read(&this.lib) };
+        this.drop_instance();
         lib.close()
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! Parsing is done by the `object` crate, reading only the parts it needs.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 
@@ -26,6 +27,9 @@ pub(crate) const MAX_RECORD: usize = 16 << 20;
 pub(crate) struct FileReport {
     /// Every dynplug interface the file exports, in symbol order.
     pub interfaces: Vec<FileInterface>,
+    /// Every dynplug symbol (`__dynplug_...`) the file itself exports: a
+    /// symbol `dlsym` finds elsewhere (in a dependency) is not the file's.
+    pub symbols: HashSet<String>,
 }
 
 /// One interface's metadata as it lies in the file.
@@ -83,10 +87,13 @@ pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
     let data = &cache;
     check_kind(data).map_err(invalid)?;
     let object = object::File::parse(data)
-        .map_err(|e| invalid(format!("malformed {}: {e}", platform::FORMAT)))?;
+        .map_err(|e| invalid(format!("it is a malformed {}: {e}", platform::FORMAT_NAME)))?;
     check_object(&object, len).map_err(invalid)?;
-    let interfaces = interfaces(&object, data).map_err(invalid)?;
-    Ok(FileReport { interfaces })
+    let (interfaces, symbols) = interfaces(&object, data).map_err(invalid)?;
+    Ok(FileReport {
+        interfaces,
+        symbols,
+    })
 }
 
 /// The file's magic must be this platform's kind of shared library.
@@ -169,15 +176,18 @@ fn arch_name(arch: Architecture) -> String {
     format!("{arch:?}").to_lowercase()
 }
 
-/// Every exported metadata record, read from the file.
+/// Every exported metadata record, read from the file, and the names of
+/// all exported dynplug symbols.
+#[allow(clippy::type_complexity, reason = "private, used once")]
 fn interfaces<'a, R: ReadRef<'a>>(
     object: &object::File<'a, R>,
     data: R,
-) -> Result<Vec<FileInterface>, String> {
+) -> Result<(Vec<FileInterface>, HashSet<String>), String> {
     let exports = object
         .exports()
         .map_err(|e| format!("its export table cannot be read: {e}"))?;
     let mut found = Vec::new();
+    let mut symbols = HashSet::new();
     for export in exports {
         let export = export.map_err(|e| format!("its export table cannot be read: {e}"))?;
         let object::NameOrOrdinal::Name(name) = export.name() else {
@@ -186,6 +196,9 @@ fn interfaces<'a, R: ReadRef<'a>>(
         let name = name
             .strip_prefix(platform::SYMBOL_PREFIX.as_bytes())
             .unwrap_or(name);
+        if name.starts_with(b"__dynplug_") {
+            symbols.insert(String::from_utf8_lossy(name).into_owned());
+        }
         let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
             continue;
         };
@@ -199,7 +212,7 @@ fn interfaces<'a, R: ReadRef<'a>>(
             record,
         });
     }
-    Ok(found)
+    Ok((found, symbols))
 }
 
 /// Reads the record at virtual `address`: finds the segment that holds it,
@@ -241,6 +254,8 @@ mod platform {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     pub const FORMAT: &str = "an ELF shared library";
     #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const FORMAT_NAME: &str = "ELF file";
+    #[cfg(all(unix, not(target_vendor = "apple")))]
     pub const KINDS: &[FileKind] = &[FileKind::Elf32, FileKind::Elf64];
     #[cfg(all(unix, not(target_vendor = "apple")))]
     pub const SYMBOL_PREFIX: &str = "";
@@ -248,12 +263,16 @@ mod platform {
     #[cfg(target_vendor = "apple")]
     pub const FORMAT: &str = "a Mach-O dynamic library";
     #[cfg(target_vendor = "apple")]
+    pub const FORMAT_NAME: &str = "Mach-O file";
+    #[cfg(target_vendor = "apple")]
     pub const KINDS: &[FileKind] = &[FileKind::MachO32, FileKind::MachO64];
     #[cfg(target_vendor = "apple")]
     pub const SYMBOL_PREFIX: &str = "_";
 
     #[cfg(windows)]
     pub const FORMAT: &str = "a PE dynamic-link library";
+    #[cfg(windows)]
+    pub const FORMAT_NAME: &str = "PE file";
     #[cfg(windows)]
     pub const KINDS: &[FileKind] = &[FileKind::Pe32, FileKind::Pe64];
     #[cfg(windows)]

@@ -90,3 +90,26 @@ fn a_leaked_loader_keeps_the_library_in_use() {
     assert!(matches!(other.close(), Err(Error::InUse { .. })));
     assert_eq!(leaked.greet("still"), "Hello, still!");
 }
+
+#[test]
+fn a_file_rebuilt_at_the_same_path_loads_as_the_new_file() {
+    // The old library stays mapped (the default); the dynamic loader would
+    // hand back the old code for the same name. A new file at that path
+    // (a rebuild: written elsewhere, renamed over) must load as itself.
+    let (dir, path) = isolated("hello-plugin");
+    let old = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(old.greet("x"), "Hello, x!");
+    let staged = dir.path().join("staged.so");
+    std::fs::copy(dynplug_tests::fixture("loud-plugin"), &staged).unwrap();
+    std::fs::rename(&staged, &path).unwrap();
+    let new = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(new.greet("x"), "HEY, x!", "the new file's code");
+    assert_eq!(
+        old.greet("y"),
+        "Hello, y!",
+        "the old loader keeps the old code"
+    );
+    // And the old file's generation, when loaded again, is still the new one.
+    let again = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(again.greet("z"), "HEY, z!");
+}

@@ -120,7 +120,10 @@ fn a_plugin_of_another_interface_version_is_refused_with_every_difference() {
         farewell.plugin.as_deref(),
         Some("fn farewell(&self, name: &str) -> String")
     );
-    assert_eq!(differences.len(), 3, "{differences:?}");
+    let supertraits = by_name(dynplug::MethodDifference::SUPERTRAITS);
+    assert_eq!(supertraits.host.as_deref(), Some("Send + Sync"));
+    assert_eq!(supertraits.plugin.as_deref(), Some("neither Send nor Sync"));
+    assert_eq!(differences.len(), 4, "{differences:?}");
     // The message shows both signatures.
     let text = err.to_string();
     assert!(

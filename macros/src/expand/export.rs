@@ -47,7 +47,7 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
             );
 
             #[unsafe(export_name = #meta_symbol)]
-            pub static __DYNPLUG_META: [u8; #interface::META.len()] =
+            pub static __DYNPLUG_META: [::core::primitive::u8; #interface::META.len()] =
                 ::dynplug::__private::to_array(#interface::META);
 
             #[unsafe(export_name = #new_symbol)]
@@ -60,14 +60,14 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
             /// `instance` must come from the constructor above and be dropped once.
             #[unsafe(export_name = #drop_symbol)]
             pub unsafe extern "C" fn __dynplug_drop(
-                instance: *mut ::dynplug::__private::c_void,
-            ) -> ::dynplug::__private::RetSlot<u8> {
+                __dynplug_instance: *mut ::dynplug::__private::c_void,
+            ) -> ::dynplug::__private::RetSlot<::core::primitive::u8> {
                 // SAFETY: the host passes the pointer the constructor made, once.
-                unsafe { ::dynplug::__private::drop_instance::<#self_ty>(instance) }
+                unsafe { ::dynplug::__private::drop_instance::<#self_ty>(__dynplug_instance) }
             }
 
             #[unsafe(export_name = #panic_symbol)]
-            pub extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<u8> {
+            pub extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<::core::primitive::u8> {
                 ::dynplug::__private::take_panic()
             }
 
@@ -101,8 +101,8 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
     // constructor made; the host passes it as `&mut` only from `&mut self`
     // methods of its loader, which it owns exclusively.
     let this = match method.receiver {
-        Receiver::Exclusive => quote!(unsafe { &mut *instance.cast::<#self_ty>() }),
-        _ => quote!(unsafe { &*instance.cast::<#self_ty>().cast_const() }),
+        Receiver::Exclusive => quote!(unsafe { &mut *__dynplug_instance.cast::<#self_ty>() }),
+        _ => quote!(unsafe { &*__dynplug_instance.cast::<#self_ty>().cast_const() }),
     };
     let shim_name = quote::format_ident!("__dynplug_fn_{}", unraw(ident));
     quote! {
@@ -111,7 +111,7 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
         /// Called by a dynplug loader with its instance and lowered arguments.
         #[unsafe(export_name = #symbol)]
         pub unsafe extern "C" fn #shim_name(
-            instance: *mut ::dynplug::__private::c_void,
+            __dynplug_instance: *mut ::dynplug::__private::c_void,
             #(#params),*
         ) -> ::dynplug::__private::RetSlot<#ret_abi::Ret> {
             ::dynplug::__private::call(|| {

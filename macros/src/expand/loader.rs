@@ -66,8 +66,8 @@ fn loader_struct(iface: &Interface) -> TokenStream {
         }
         #[automatically_derived]
         impl ::core::fmt::Debug for #loader {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::fmt::Debug::fmt(&self.__dynplug_core, f)
+            fn fmt(&self, __formatter: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(&self.__dynplug_core, __formatter)
             }
         }
     }
@@ -196,9 +196,13 @@ fn forwarding_method(method: &Method) -> TokenStream {
     // metadata check at load), the instance is alive (the loader owns it),
     // the lowered arguments borrow from values that live through the call,
     // and `finish` lifts what this shim returned.
+    // Spanned on the return type: a return that would outlive the borrow of
+    // `self` (an alias of `&'static str`, say) is reported there.
+    let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
+    let finish = quote_spanned!(ret_span=> self.__dynplug_core.finish::<#ret>);
     let call = quote! {
         unsafe {
-            self.__dynplug_core.finish::<#ret>(
+            #finish(
                 #name,
                 __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
             )
@@ -215,12 +219,14 @@ fn forwarding_method(method: &Method) -> TokenStream {
                 let pat = a.pat;
                 quote!(let #pat = #n;)
             });
+            // The body's statements, spliced: `{ { .. } }` would warn.
+            let default = &default.stmts;
             quote! {
                 match self.#field {
                     ::dynplug::__private::Option::Some(__f) => #call,
                     ::dynplug::__private::Option::None => {
                         #(#bind)*
-                        #default
+                        #(#default)*
                     }
                 }
             }
@@ -242,7 +248,8 @@ fn description(iface: &Interface) -> TokenStream {
         let symbol = names::method(&name, &method_name);
         let required = m.default.is_none();
         let signature = signature_text(m);
-        let receiver = m.receiver.hash_code();
+        let receiver = m.receiver_code();
+        let links = m.borrow_links();
         let arg_hashes = m.args.iter().map(|a| {
             let abi = abi(&types::to_static(a.ty));
             quote!(#abi::TYPE_HASH)
@@ -254,12 +261,26 @@ fn description(iface: &Interface) -> TokenStream {
                 required: #required,
                 hash: ::dynplug::__private::signature_hash(
                     #receiver,
+                    #links,
                     &[#(#arg_hashes),*],
                     #ret::TYPE_HASH,
                 ),
                 signature: #signature,
                 symbol: #symbol,
             }
+        }
+    });
+    let (send, sync) = (iface.send, iface.sync);
+    // `Send`/`Sync` are recognised by name; make sure they are the real
+    // ones (a user's own `trait Send` would otherwise pass for it).
+    let send_check = send.then(|| {
+        quote! {
+            ::dynplug::__private::assert_send::<dyn #trait_ident>();
+        }
+    });
+    let sync_check = sync.then(|| {
+        quote! {
+            ::dynplug::__private::assert_sync::<dyn #trait_ident>();
         }
     });
     let meta_symbol = names::meta(&name);
@@ -271,21 +292,28 @@ fn description(iface: &Interface) -> TokenStream {
         const _: () = {
             const __DESC: ::dynplug::__private::InterfaceDesc = ::dynplug::__private::InterfaceDesc {
                 name: #name,
+                send: #send,
+                sync: #sync,
                 methods: &[#(#methods),*],
                 meta_symbol: #meta_symbol,
                 new_symbol: #new_symbol,
                 drop_symbol: #drop_symbol,
                 panic_symbol: #panic_symbol,
             };
-            const __LEN: usize = ::dynplug::__private::encoded_len(&__DESC);
-            const __META: [u8; __LEN] = ::dynplug::__private::encode::<__LEN>(&__DESC);
+            const __LEN: ::core::primitive::usize = ::dynplug::__private::encoded_len(&__DESC);
+            const __META: [::core::primitive::u8; __LEN] =
+                ::dynplug::__private::encode::<__LEN>(&__DESC);
+            const _: () = {
+                #send_check
+                #sync_check
+            };
 
             // SAFETY: the description and record are those of this trait,
             // generated from its definition above.
             #[automatically_derived]
             unsafe impl ::dynplug::__private::Interface for dyn #trait_ident {
                 const DESC: &'static ::dynplug::__private::InterfaceDesc = &__DESC;
-                const META: &'static [u8] = &__META;
+                const META: &'static [::core::primitive::u8] = &__META;
             }
         };
     }

@@ -31,9 +31,11 @@ pub const fn mix(a: u64, b: u64) -> u64 {
 }
 
 /// The hash of a method signature: its receiver (`&self` is 0, `&mut self`
-/// is 1), the type hash of each argument in order, and the return type's.
-pub const fn signature_hash(receiver: u8, args: &[u64], ret: u64) -> u64 {
+/// is 1), which arguments a returned borrow may borrow from (a bit mask),
+/// the type hash of each argument in order, and the return type's.
+pub const fn signature_hash(receiver: u8, links: u64, args: &[u64], ret: u64) -> u64 {
     let mut hash = mix(fnv1a(b"fn"), receiver as u64);
+    hash = mix(hash, links);
     hash = mix(hash, args.len() as u64);
     let mut i = 0;
     while i < args.len() {
@@ -52,7 +54,11 @@ mod tests {
         let a = fnv1a(b"i32");
         let b = fnv1a(b"u8");
         assert_ne!(mix(a, b), mix(b, a));
-        assert_ne!(signature_hash(0, &[a, b], 0), signature_hash(0, &[b, a], 0));
-        assert_ne!(signature_hash(0, &[a], 0), signature_hash(1, &[a], 0));
+        assert_ne!(
+            signature_hash(0, 0, &[a, b], 0),
+            signature_hash(0, 0, &[b, a], 0)
+        );
+        assert_ne!(signature_hash(0, 0, &[a], 0), signature_hash(1, 0, &[a], 0));
+        assert_ne!(signature_hash(0, 0, &[a], 0), signature_hash(0, 1, &[a], 0));
     }
 }

@@ -18,12 +18,14 @@
 
 mod hash;
 mod option;
+mod ret;
 mod scalar;
 mod seq;
 mod text;
 
 pub use hash::{fnv1a, mix, signature_hash};
 pub use option::RawOption;
+pub use ret::ReturnAbi;
 pub use scalar::Scalar;
 pub use seq::{OwnedBuf, RawSlice};
 

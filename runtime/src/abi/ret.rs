@@ -1,0 +1,60 @@
+//! Which return types a loader may hand out while `self` is borrowed for `'s`.
+
+use super::{Abi, Scalar};
+
+/// A return type whose borrowed parts, if any, borrow for exactly `'s`: the
+/// borrow of the loader the method was called on. The loader keeps the
+/// plugin's instance and library alive while it is borrowed, so such a value
+/// cannot outlive what it points into. `&'static str` (however it is
+/// spelled, an alias included) does not qualify: it would dangle once the
+/// library is unloaded.
+///
+/// # Safety
+///
+/// Every reference in the lowered value must be valid for `'s` when the
+/// plugin is kept alive for `'s`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a plugin method",
+    label = "a borrowed return must borrow from `self`",
+    note = "return an owned `String` or `Vec<T>`, or borrow from the receiver: \
+            `fn name(&self) -> &str` (the loader stays borrowed while the value lives)"
+)]
+pub unsafe trait ReturnAbi<'s>: Abi {}
+
+macro_rules! owned {
+    ($($ty:ty),*) => {$(
+        // SAFETY: an owned value borrows nothing.
+        unsafe impl<'s> ReturnAbi<'s> for $ty {}
+    )*};
+}
+
+owned!(
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    f32,
+    f64,
+    (),
+    String
+);
+
+// SAFETY: an owned vector borrows nothing.
+unsafe impl<'s, T: Scalar> ReturnAbi<'s> for Vec<T> {}
+
+// SAFETY: borrows from the receiver, for exactly `'s`.
+unsafe impl<'s> ReturnAbi<'s> for &'s str {}
+
+// SAFETY: borrows from the receiver, for exactly `'s`.
+unsafe impl<'s, T: Scalar> ReturnAbi<'s> for &'s [T] {}
+
+// SAFETY: what the value borrows, if any, follows `T`.
+unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
