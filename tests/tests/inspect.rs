@@ -1,0 +1,379 @@
+//! `dynplug::inspect`: what a library exports, read from the file without
+//! running any of its code; and the pre-flight checks it shares with `load`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dynplug::{Error, LibraryInfo};
+use dynplug_tests::{CHILD_CASE, child_case, fixture, libm};
+use fixture_api::GreeterPlugin;
+
+/// The variable the init-trace plugin's initialiser reads.
+const TRACE_VAR: &str = "DYNPLUG_INIT_TRACE";
+
+fn inspect_ok(path: &Path) -> LibraryInfo {
+    dynplug::inspect(path).unwrap_or_else(|err| panic!("inspect {}: {err:?}", path.display()))
+}
+
+/// `err` is `InvalidLibrary` about `path`, and its message names the file.
+fn assert_invalid(err: &Error, path: &Path, what: &str) {
+    assert!(
+        matches!(err, Error::InvalidLibrary { .. }),
+        "{what}: {err:?}"
+    );
+    assert_eq!(err.path(), path, "{what}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&*path.to_string_lossy()),
+        "{what}: message does not name the file: {text}"
+    );
+}
+
+fn inspect_invalid(path: &Path, what: &str) -> Error {
+    match dynplug::inspect(path) {
+        Ok(info) => panic!("{what}: inspect accepted it: {info:?}"),
+        Err(err) => {
+            assert_invalid(&err, path, what);
+            err
+        }
+    }
+}
+
+// (a) ---------------------------------------------------------------------
+
+const NO_CODE_TEST: &str = "inspect_runs_none_of_the_librarys_code_and_load_does";
+
+#[test]
+fn inspect_runs_none_of_the_librarys_code_and_load_does() {
+    if child_case().is_some() {
+        // The child: a fresh process that has not mapped the plugin yet.
+        let trace = PathBuf::from(std::env::var_os(TRACE_VAR).expect("the parent sets it"));
+        let path = fixture("init-trace-plugin");
+        assert!(!trace.exists(), "trace file there before anything ran");
+
+        let info = inspect_ok(&path);
+        assert_eq!(info.interfaces.len(), 1, "{info:?}");
+        assert_eq!(info.interfaces[0].name, "Greeter");
+        assert!(
+            !trace.exists(),
+            "inspect ran the library's initialiser: {} was created",
+            trace.display()
+        );
+
+        let plugin = GreeterPlugin::load(&path).expect("load init-trace-plugin");
+        assert!(
+            trace.exists(),
+            "loading did not run the initialiser: the fixture proves nothing"
+        );
+        drop(plugin);
+        println!("child: checks done");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("init-ran");
+    let out = Command::new(std::env::current_exe().expect("current_exe"))
+        .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_CASE, "init-trace")
+        .env(TRACE_VAR, &trace)
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "child failed: {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    // A wrong test name would also exit 0, having run nothing.
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+    assert!(trace.exists(), "the child's load left no trace");
+}
+
+// (b) ---------------------------------------------------------------------
+
+#[test]
+fn inspect_lists_hello_plugins_interface_and_every_method() {
+    let path = fixture("hello-plugin");
+    let info = inspect_ok(&path);
+    assert_eq!(info.path, path);
+    assert_eq!(info.interfaces.len(), 1, "{info:?}");
+    let greeter = &info.interfaces[0];
+    assert_eq!(greeter.name, "Greeter");
+    assert_eq!(greeter.abi_version, 1);
+    assert!(greeter.loadable());
+    let methods: Vec<(&str, &str, bool)> = greeter
+        .methods
+        .iter()
+        .map(|m| (m.name.as_str(), m.signature.as_str(), m.required))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            ("greet", "fn greet(&self, name: &str) -> String", true),
+            ("add", "fn add(&self, a: i32, b: i32) -> i32", true),
+            ("bump", "fn bump(&mut self) -> u64", true),
+            ("shout", "fn shout(&self, s: &str) -> String", false),
+            ("fail", "fn fail(&self, message: &str) -> u32", true),
+            ("drops", "fn drops(&self) -> u64", true),
+            ("hits", "fn hits(&self) -> u64", true),
+        ]
+    );
+}
+
+#[test]
+fn inspect_lists_types_plugins_interface() {
+    let info = inspect_ok(&fixture("types-plugin"));
+    let names: Vec<&str> = info.interfaces.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["Types"]);
+    let types = &info.interfaces[0];
+    assert_eq!(types.abi_version, 1);
+    assert_eq!(types.methods.len(), 28, "{types:?}");
+    assert!(types.methods.iter().all(|m| m.required), "{types:?}");
+    let signature = |name: &str| {
+        types
+            .methods
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap_or_else(|| panic!("no method {name}: {types:?}"))
+            .signature
+            .clone()
+    };
+    assert_eq!(signature("unit"), "fn unit(&self)");
+    assert_eq!(
+        signature("nested"),
+        "fn nested(&self, v: Option<Option<i64>>) -> Option<Option<i64>>"
+    );
+    assert_eq!(signature("record"), "fn record(&mut self, byte: u8)");
+}
+
+// (c) ---------------------------------------------------------------------
+
+#[test]
+fn inspect_of_a_system_library_is_ok_with_no_interface() {
+    let path = libm();
+    let info = inspect_ok(&path);
+    assert_eq!(info.path, path);
+    assert!(info.interfaces.is_empty(), "{info:?}");
+    assert_eq!(
+        info.to_string(),
+        format!("{}: no dynplug interface\n", path.display())
+    );
+}
+
+#[test]
+fn inspect_of_a_missing_file_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nowhere.so");
+    let err = dynplug::inspect(&path).unwrap_err();
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    assert_eq!(err.path(), path);
+}
+
+// (d) ---------------------------------------------------------------------
+
+#[test]
+fn library_info_displays_one_line_per_method() {
+    let path = fixture("hello-plugin");
+    let text = inspect_ok(&path).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("{}: 1 dynplug interface", path.display()),
+        "{text}"
+    );
+    assert_eq!(lines[1], "", "{text}");
+    assert_eq!(lines[2], "  Greeter  (dynplug ABI 1, 7 methods)", "{text}");
+    assert_eq!(
+        lines[3], "    fn greet(&self, name: &str) -> String",
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"    fn shout(&self, s: &str) -> String  [optional]"),
+        "{text}"
+    );
+    assert!(lines.contains(&"    fn bump(&mut self) -> u64"), "{text}");
+    assert_eq!(lines.len(), 3 + 7, "{text}");
+    assert!(text.ends_with('\n'), "{text:?}");
+}
+
+// (e) ---------------------------------------------------------------------
+
+#[test]
+fn not_a_plugin_names_what_the_library_exports() {
+    let path = fixture("types-plugin");
+    let err = match GreeterPlugin::load(&path) {
+        Ok(_) => panic!("types-plugin loaded as a Greeter"),
+        Err(err) => err,
+    };
+    let Error::NotAPlugin {
+        interface, found, ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(interface, "Greeter");
+    assert_eq!(found, &["Types"]);
+    let text = err.to_string();
+    assert!(text.contains("it exports `Types`"), "{text}");
+    assert!(text.contains(&*path.to_string_lossy()), "{text}");
+}
+
+#[test]
+fn not_a_plugin_from_a_system_library_lists_nothing() {
+    let err = match GreeterPlugin::load(libm()) {
+        Ok(_) => panic!("libm loaded as a Greeter"),
+        Err(err) => err,
+    };
+    assert!(
+        matches!(&err, Error::NotAPlugin { found, .. } if found.is_empty()),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("it exports"), "{err}");
+}
+
+// (f) ---------------------------------------------------------------------
+
+#[test]
+fn an_empty_file_a_text_file_and_a_directory_are_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents, why) in [
+        ("empty.so", &b""[..], "empty"),
+        ("notes.so", b"just some text\n", "not an ELF shared library"),
+        ("short.so", b"\x7fELF", "not an ELF shared library"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        let err = inspect_invalid(&path, name);
+        assert!(err.to_string().contains(why), "{name}: {err}");
+    }
+    let err = inspect_invalid(dir.path(), "a directory");
+    assert!(err.to_string().contains("directory"), "{err}");
+}
+
+/// The lengths a copy of a `len`-byte ELF file is cut at: every byte of the
+/// ELF header and around the program headers, and 97 points spread over
+/// the whole file.
+fn cuts(len: u64, phoff: u64, phsize: u64) -> Vec<u64> {
+    let mut cuts: Vec<u64> = (0..=64).collect();
+    cuts.extend(phoff.saturating_sub(8)..=(phoff + phsize + 8).min(len - 1));
+    cuts.extend((0..97).map(|k| k * (len / 97)));
+    cuts.push(len - 1);
+    cuts.retain(|&c| c < len);
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+#[test]
+fn every_truncated_copy_is_invalid_for_inspect_and_load() {
+    let source = fixture("hello-plugin");
+    let bytes = std::fs::read(&source).unwrap();
+    let len = bytes.len() as u64;
+    let phoff = u64::from_le_bytes(bytes[32..40].try_into().unwrap());
+    let phentsize = u64::from(u16::from_le_bytes(bytes[54..56].try_into().unwrap()));
+    let phnum = u64::from(u16::from_le_bytes(bytes[56..58].try_into().unwrap()));
+    assert!(phnum > 0 && phoff >= 64, "odd fixture: {phoff} {phnum}");
+    let cuts = cuts(len, phoff, phentsize * phnum);
+    assert!(cuts.len() > 150, "{}", cuts.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libcut.so");
+    std::fs::write(&path, &bytes).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // From the longest cut down: each one is a `set_len` of the same copy.
+    for &cut in cuts.iter().rev() {
+        file.set_len(cut).unwrap();
+        let what = format!("cut at {cut} of {len}");
+        inspect_invalid(&path, &what);
+        // Pre-flight must refuse it before dlopen: a truncated ELF mapped
+        // by the loader can kill the process with SIGBUS.
+        match GreeterPlugin::load(&path) {
+            Ok(_) => panic!("{what}: loaded"),
+            Err(err) => assert_invalid(&err, &path, &what),
+        }
+    }
+}
+
+/// A copy of hello-plugin with `patch` applied.
+fn patched_copy(dir: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
+    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    patch(&mut bytes);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn a_library_for_another_machine_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = patched_copy(dir.path(), "libarm.so", |b| {
+        b[18..20].copy_from_slice(&183u16.to_le_bytes());
+    });
+    let err = inspect_invalid(&path, "e_machine = aarch64");
+    assert!(err.to_string().contains("aarch64"), "{err}");
+    match GreeterPlugin::load(&path) {
+        Ok(_) => panic!("an aarch64 library loaded"),
+        Err(err) => assert_invalid(&err, &path, "load e_machine = aarch64"),
+    }
+}
+
+#[test]
+fn a_32_bit_class_is_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = patched_copy(dir.path(), "lib32.so", |b| b[4] = 1);
+    inspect_invalid(&path, "EI_CLASS = 32-bit");
+    match GreeterPlugin::load(&path) {
+        Ok(_) => panic!("a 32-bit library loaded"),
+        Err(err) => assert_invalid(&err, &path, "load EI_CLASS = 32-bit"),
+    }
+}
+
+#[test]
+fn a_malformed_record_is_invalid_for_inspect() {
+    // bad-meta-plugin's `Types` record has its magic broken.
+    let path = fixture("bad-meta-plugin");
+    let err = inspect_invalid(&path, "bad-meta-plugin");
+    assert!(err.to_string().contains("`Types`"), "{err}");
+    assert!(err.to_string().contains("magic"), "{err}");
+}
+
+/// Without section headers (`e_shoff`, `e_shnum`, `e_shstrndx` zeroed: the
+/// dynamic loader reads program headers only) a truncated file parses, and
+/// pre-flight's own check that every loadable segment lies inside the file
+/// is what refuses it, before `dlopen` could die of SIGBUS on it.
+#[test]
+fn a_truncated_copy_without_section_headers_is_refused_by_the_segment_check() {
+    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let phoff = u64_at(&bytes, 32) as usize;
+    let phnum = usize::from(u16::from_le_bytes(bytes[56..58].try_into().unwrap()));
+    // The end of the last PT_LOAD's bytes in the file.
+    let loaded_end = (0..phnum)
+        .map(|i| &bytes[phoff + 56 * i..phoff + 56 * (i + 1)])
+        .filter(|ph| ph[0..4] == 1u32.to_le_bytes())
+        .map(|ph| u64_at(ph, 8) + u64_at(ph, 32))
+        .max()
+        .expect("a PT_LOAD") as usize;
+    bytes[40..48].fill(0);
+    bytes[60..64].fill(0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libnosections.so");
+    // The whole file, sections gone, still passes pre-flight.
+    std::fs::write(&path, &bytes).unwrap();
+    inspect_ok(&path);
+    for cut in [phoff + 56 * phnum, 4096, loaded_end / 2, loaded_end - 1] {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let what = format!("no sections, cut at {cut} of {loaded_end}");
+        let err = inspect_invalid(&path, &what);
+        assert!(err.to_string().contains("truncated"), "{what}: {err}");
+        match GreeterPlugin::load(&path) {
+            Ok(_) => panic!("{what}: loaded"),
+            Err(err) => assert_invalid(&err, &path, &what),
+        }
+    }
+}
