@@ -80,7 +80,9 @@
 //! `bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`,
 //! `()`, `&str`, `String`, `&[T]` and `Vec<T>` of those scalars, and
 //! `Option<T>` of any of these. Borrowed data (`&str`, `&[T]`) crosses
-//! without a copy; owned data (`String`, `Vec<T>`) is copied into the
+//! without a copy; a returned borrow must borrow from `self` (elided
+//! lifetime, or the receiver's), so the loader and its library stay alive
+//! while the value lives; owned data (`String`, `Vec<T>`) is copied into the
 //! receiver's allocator and freed by the allocator it came from, so host
 //! and plugin may use different global allocators. Anything else is a
 //! compile error that points at the type.
@@ -108,7 +110,9 @@
 //! unloading is unreliable across platforms (see
 //! [`LoadOptions::unload_when_unused`]). `close()` on a loader drops its
 //! instance and unloads the library now, or returns [`Error::InUse`] if
-//! other loaders still hold it.
+//! other loaders still hold it. Unloading is only as safe as the plugin: one
+//! that left a thread running, or handed out a reference to its own static
+//! data, crashes the process when its library is unmapped.
 
 #![warn(missing_docs)]
 
