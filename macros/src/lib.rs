@@ -10,6 +10,7 @@
 
 mod ast;
 mod attr;
+mod derive;
 mod expand;
 mod names;
 mod types;
@@ -145,5 +146,31 @@ pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
             let errors = errors.to_compile_errors();
             quote!(#errors #item).into()
         }
+    }
+}
+
+/// Lets a struct or enum cross the plugin boundary, by value, in arguments
+/// and returns, nested in any supported type.
+///
+/// ```ignore
+/// #[derive(dynplug::PluginType)]
+/// pub struct Shape { pub name: String, pub sides: Vec<f64> }
+///
+/// #[derive(dynplug::PluginType)]
+/// pub enum Event { Started, Progress(u32), Done { output: String } }
+/// ```
+///
+/// Fields must be supported types and own their data (no references). A
+/// struct crosses as the tuple of its fields; an enum as a tag and its
+/// variant's fields. The definition (field names, types and order, variant
+/// names) is part of every signature that uses the type, so a plugin built
+/// with another definition is refused at load with `InterfaceMismatch`
+/// naming the type. At most 12 fields per struct or variant and 16 variants;
+/// no generic parameters.
+#[proc_macro_derive(PluginType)]
+pub fn derive_plugin_type(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => derive::derive(&input).into(),
+        Err(e) => e.to_compile_error().into(),
     }
 }

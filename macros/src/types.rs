@@ -8,8 +8,10 @@ use syn::visit_mut::VisitMut;
 use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 
 /// What the boundary accepts, for error messages.
-pub const SUPPORTED: &str = "bool, char, i8..i64, u8..u64, isize, usize, f32, f64, (), &str, \
-    String, &[T] and Vec<T> of those scalars, and Option<T> of any of these";
+pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
+    Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
+    as arguments also &T, &[T], &mut [scalar], &mut T, and callbacks \
+    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`)";
 
 const SCALARS: &[&str] = &[
     "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
@@ -30,7 +32,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "Rc",
     "Arc",
     "Cow",
-    "Result",
     "PathBuf",
     "Path",
     "OsString",
@@ -45,53 +46,123 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "i128",
 ];
 
+/// The most elements a tuple at the boundary may have.
+const MAX_TUPLE: usize = 12;
+
 /// Where a type appears.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Position {
     Argument,
     Return,
+    /// Inside another type (an element, a field): only plain values.
+    Nested,
+}
+
+/// How a parameter crosses, decided from how its type is written.
+pub enum ArgKind<'a> {
+    /// A value of a type with `Abi` (including `&str` and `Option<&str>`).
+    Value,
+    /// `&T`: lowered like `T`; the plugin gets a copy for the call (unless
+    /// `T` crosses in place).
+    Ref(&'a Type),
+    /// `&[T]`: in place for scalars, else copied for the call.
+    Slice(&'a Type),
+    /// `&mut [T]` of scalars: lent in place.
+    MutSlice(&'a Type),
+    /// `&mut T`: copied in, written back after the call.
+    MutRef(&'a Type),
+    /// `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`.
+    Callback(Callback<'a>),
+}
+
+/// A callback parameter's signature.
+pub struct Callback<'a> {
+    pub mutable: bool,
+    pub inputs: Vec<&'a Type>,
+    pub output: Option<&'a Type>,
+}
+
+/// How the parameter of type `ty` crosses.
+pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
+    let Type::Reference(r) = strip(ty) else {
+        return ArgKind::Value;
+    };
+    let elem = strip(&r.elem);
+    if let Some(callback) = callback(elem, r.mutability.is_some()) {
+        return ArgKind::Callback(callback);
+    }
+    match (elem, r.mutability.is_some()) {
+        (Type::Slice(s), true) => ArgKind::MutSlice(&s.elem),
+        (_, true) => ArgKind::MutRef(&r.elem),
+        (Type::Slice(s), false) => ArgKind::Slice(&s.elem),
+        (Type::Path(p), false) if p.qself.is_none() && p.path.is_ident("str") => ArgKind::Value,
+        (_, false) => ArgKind::Ref(&r.elem),
+    }
+}
+
+fn strip(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip(&p.elem),
+        Type::Group(g) => strip(&g.elem),
+        other => other,
+    }
+}
+
+/// `dyn Fn(A..) -> R` (with `&`) or `dyn FnMut(A..) -> R` (with `&mut`).
+fn callback(elem: &Type, mutable: bool) -> Option<Callback<'_>> {
+    let Type::TraitObject(object) = elem else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let syn::TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        let wanted = if mutable { "FnMut" } else { "Fn" };
+        if last.ident != wanted {
+            return None;
+        }
+        let PathArguments::Parenthesized(args) = &last.arguments else {
+            return None;
+        };
+        Some(Callback {
+            mutable,
+            inputs: args.inputs.iter().map(|a| &a.ty).collect(),
+            output: match &args.output {
+                syn::ReturnType::Default => None,
+                syn::ReturnType::Type(_, ty) => Some(&**ty),
+            },
+        })
+    })
+}
+
+fn push(errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, message: String) {
+    errors.push(syn::Error::new_spanned(tokens.to_token_stream(), message));
 }
 
 /// Checks `ty` against what the boundary accepts; pushes an error spanned
 /// on the offending tokens for each problem found.
 pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
     let what = text(ty);
-    let mut err = |tokens: &dyn ToTokens, message: String| {
-        errors.push(syn::Error::new_spanned(tokens.to_token_stream(), message))
-    };
     match ty {
         Type::Paren(p) => check(&p.elem, position, errors),
         Type::Group(g) => check(&g.elem, position, errors),
-        Type::Tuple(t) if t.elems.is_empty() => {}
-        Type::Tuple(t) => err(
+        Type::Tuple(t) if t.elems.len() > MAX_TUPLE => push(
+            errors,
             t,
-            format!("tuples cannot cross the plugin boundary yet; supported types: {SUPPORTED}"),
+            format!(
+                "tuples of more than {MAX_TUPLE} elements cannot cross the plugin boundary; group them in a struct with `#[derive(dynplug::PluginType)]`"
+            ),
         ),
-        Type::Reference(r) => {
-            if let Some(m) = &r.mutability {
-                err(
-                    m,
-                    format!(
-                        "`{what}`: mutable references cannot cross the plugin boundary yet; \
-                         pass the value and return the result (supported types: {SUPPORTED})"
-                    ),
-                );
-                return;
-            }
-            match &*r.elem {
-                Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => {}
-                Type::Slice(s) => check_element(&s.elem, &what, errors),
-                other => errors.push(syn::Error::new_spanned(
-                    other,
-                    format!(
-                        "`{what}`: only `&str` and `&[T]` cross the plugin boundary by \
-                         reference; pass the value itself (supported types: {SUPPORTED})"
-                    ),
-                )),
+        Type::Tuple(t) => {
+            for elem in &t.elems {
+                check(elem, Position::Nested, errors);
             }
         }
-        Type::Path(p) => check_path(p, position, &what, errors),
-        Type::ImplTrait(t) => err(
+        Type::Reference(r) => check_reference(r, position, &what, errors),
+        Type::Path(p) => check_path(p, &what, errors),
+        Type::ImplTrait(t) => push(
+            errors,
             t,
             format!(
                 "`impl Trait` cannot cross the plugin boundary: the plugin exports one \
@@ -99,100 +170,184 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
                  (supported types: {SUPPORTED})"
             ),
         ),
-        Type::TraitObject(t) => err(
+        Type::TraitObject(t) => push(
+            errors,
             t,
-            format!("trait objects cannot cross the plugin boundary; supported types: {SUPPORTED}"),
+            "trait objects cannot cross the plugin boundary, but callbacks can, as \
+             arguments: `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`"
+                .to_owned(),
         ),
-        Type::Ptr(p) => err(
+        Type::Ptr(p) => push(
+            errors,
             p,
             format!(
                 "raw pointers cannot cross a plugin boundary safely; supported types: {SUPPORTED}"
             ),
         ),
-        Type::FnPtr(f) => err(
+        Type::FnPtr(f) => push(
+            errors,
             f,
-            format!(
-                "function pointers cannot cross the plugin boundary; supported types: {SUPPORTED}"
-            ),
+            "function pointers cannot cross the plugin boundary; take a callback, \
+             `&dyn Fn(A..) -> R`, instead"
+                .to_owned(),
         ),
-        Type::Array(a) => err(
+        Type::Array(a) => push(
+            errors,
             a,
             format!(
                 "arrays cannot cross the plugin boundary yet; use `&[T]` or `Vec<T>` \
                  (supported types: {SUPPORTED})"
             ),
         ),
-        Type::Slice(s) => err(
+        Type::Slice(s) => push(
+            errors,
             s,
             format!(
                 "a bare slice has no size; use `&[T]` or `Vec<T>` (supported types: {SUPPORTED})"
             ),
         ),
-        other => err(
+        other => push(
+            errors,
             other,
             format!("this type cannot cross the plugin boundary; supported types: {SUPPORTED}"),
         ),
     }
 }
 
-fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn::Error>) {
+fn check_reference(
+    r: &syn::TypeReference,
+    position: Position,
+    what: &str,
+    errors: &mut Vec<syn::Error>,
+) {
+    let elem = strip(&r.elem);
+    let is_str = matches!(elem, Type::Path(p) if p.qself.is_none() && p.path.is_ident("str"));
+    match position {
+        Position::Argument => match arg_kind(&Type::Reference(r.clone())) {
+            ArgKind::Value => {}
+            ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutRef(t) => {
+                check(t, Position::Nested, errors)
+            }
+            ArgKind::MutSlice(t) => check_scalar(t, what, errors),
+            ArgKind::Callback(cb) => {
+                for input in &cb.inputs {
+                    check(input, Position::Nested, errors);
+                }
+                if let Some(output) = cb.output {
+                    check(output, Position::Nested, errors);
+                    if has_reference(output) {
+                        push(
+                            errors,
+                            output,
+                            format!(
+                                "`{what}`: a callback's result cannot borrow; return an owned value"
+                            ),
+                        );
+                    }
+                }
+            }
+        },
+        Position::Return | Position::Nested => {
+            if let Some(m) = &r.mutability {
+                push(
+                    errors,
+                    m,
+                    format!(
+                        "`{what}`: mutable references cross the plugin boundary only as \
+                         arguments; return the value instead"
+                    ),
+                );
+                return;
+            }
+            match elem {
+                _ if is_str => {}
+                Type::Slice(s) => check_scalar(&s.elem, what, errors),
+                other => push(
+                    errors,
+                    other,
+                    format!(
+                        "`{what}`: inside a return value or another type, only `&str` and \
+                         `&[T]` of scalars cross by reference; use the value itself"
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+fn has_reference(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
     let Some(last) = p.path.segments.last() else {
         return;
     };
     if p.qself.is_some() {
-        errors.push(syn::Error::new_spanned(
+        push(
+            errors,
             p,
             format!("`{what}`: qualified paths cannot cross the plugin boundary; name the type"),
-        ));
+        );
         return;
     }
     let name = last.ident.to_string();
     let args = generic_types(&last.arguments);
     match name.as_str() {
-        "Self" => errors.push(syn::Error::new_spanned(
+        "Self" => push(
+            errors,
             p,
-            "`Self` cannot cross the plugin boundary: the host does not know the plugin's type",
-        )),
-        "Option" if args.len() == 1 => check(args[0], position, errors),
-        "Vec" if args.len() == 1 => check_element(args[0], what, errors),
-        n if KNOWN_UNSUPPORTED.contains(&n) => errors.push(syn::Error::new_spanned(
+            "`Self` cannot cross the plugin boundary: the host does not know the plugin's type"
+                .to_owned(),
+        ),
+        "Option" | "Vec" | "Result" => {
+            for arg in args {
+                check(arg, Position::Nested, errors);
+            }
+        }
+        n if KNOWN_UNSUPPORTED.contains(&n) => push(
+            errors,
             p,
             format!("`{what}` cannot cross the plugin boundary; supported types: {SUPPORTED}"),
-        )),
-        // Everything else (scalars, String, aliases) is checked by the
-        // compiler through the `Abi` trait, whose message lists what works.
+        ),
+        // Everything else (scalars, String, aliases, user types) is checked
+        // by the compiler through the `Abi` trait, whose message lists what
+        // works.
         _ => {}
     }
 }
 
-/// The element of `&[T]` or `Vec<T>` must be a scalar.
-fn check_element(elem: &Type, what: &str, errors: &mut Vec<syn::Error>) {
-    let is_scalar_name = |p: &TypePath| {
-        p.path
-            .segments
-            .last()
-            .is_some_and(|s| SCALARS.contains(&s.ident.to_string().as_str()))
-    };
-    let known_non_scalar = match elem {
-        Type::Path(p) if is_scalar_name(p) => false,
-        // An alias of a scalar is fine; the compiler checks it (`Scalar`).
+/// The element of `&mut [T]` must be a scalar.
+fn check_scalar(elem: &Type, what: &str, errors: &mut Vec<syn::Error>) {
+    let known_non_scalar = match strip(elem) {
         Type::Path(p) => {
             let name = p.path.segments.last().map(|s| s.ident.to_string());
-            matches!(name.as_deref(), Some("String" | "Option" | "Vec" | "Self"))
-                || name
-                    .as_deref()
-                    .is_some_and(|n| KNOWN_UNSUPPORTED.contains(&n))
+            // An alias of a scalar is fine; the compiler checks it (`Scalar`).
+            !name.as_deref().is_some_and(|n| SCALARS.contains(&n))
+                && matches!(
+                    name.as_deref(),
+                    Some("String" | "Option" | "Vec" | "Result" | "Self")
+                )
         }
         _ => true,
     };
     if known_non_scalar {
-        errors.push(syn::Error::new_spanned(
+        push(
+            errors,
             elem,
             format!(
-                "`{what}`: slices and vectors cross the plugin boundary only with scalar \
-                 elements (bool, char, integers, floats) for now"
+                "`{what}`: this slice crosses in place, so its elements must be scalars \
+                 (bool, char, integers, floats)"
             ),
-        ));
+        );
     }
 }
 

@@ -10,6 +10,9 @@ pub const STATUS_OK: u8 = 0;
 /// The call panicked inside the plugin; the value is not set, and the
 /// message waits in the plugin's panic slot.
 pub const STATUS_PANICKED: u8 = 1;
+/// A host callback the plugin called panicked; the plugin's method was
+/// unwound, and the host's payload waits on the host's side.
+pub const STATUS_CALLBACK_PANICKED: u8 = 2;
 
 /// What every shim returns: a status and, when it is [`STATUS_OK`], the
 /// lowered value. Returned by value: small results come back in registers,
@@ -35,9 +38,15 @@ impl<T> RetSlot<T> {
     /// A caught panic.
     #[inline(always)]
     pub fn panicked() -> Self {
+        Self::failed(STATUS_PANICKED)
+    }
+
+    /// No value, and why.
+    #[inline(always)]
+    pub fn failed(status: u8) -> Self {
         RetSlot {
             value: MaybeUninit::uninit(),
-            status: STATUS_PANICKED,
+            status,
         }
     }
 }

@@ -6,7 +6,8 @@ use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::abi::{Abi, OwnedBuf};
-use crate::call::RetSlot;
+use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED};
+use crate::callback::HostCallbackPanicked;
 
 thread_local! {
     // A plain `Copy` value: no thread-local destructor is registered, which
@@ -20,6 +21,9 @@ thread_local! {
 pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => RetSlot::ok(value),
+        Err(payload) if payload.is::<HostCallbackPanicked>() => {
+            RetSlot::failed(STATUS_CALLBACK_PANICKED)
+        }
         Err(payload) => {
             keep_panic(payload);
             RetSlot::panicked()

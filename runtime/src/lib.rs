@@ -118,6 +118,7 @@
 
 mod abi;
 mod call;
+mod callback;
 mod check;
 mod error;
 mod export;
@@ -129,7 +130,7 @@ mod os;
 mod plugin;
 mod preflight;
 
-pub use dynplug_macros::{plugin_export, plugin_interface};
+pub use dynplug_macros::{PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use options::LoadOptions;
@@ -138,9 +139,20 @@ pub use options::LoadOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, OwnedBuf, RawOption, RawSlice, ReturnAbi, Scalar, fnv1a, mix, signature_hash,
+        Abi, MutHolder, OwnedBuf, RawMut, RawOption, RawResult, RawSlice, RawSliceMut, ReturnAbi,
+        Scalar, SliceHolder, fnv1a, lift_slice, lower_slice, mix, signature_hash,
+    };
+    pub use crate::abi::{
+        RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
+        RawUnion8, RawUnion9, RawUnion10, RawUnion11, RawUnion12, RawUnion13, RawUnion14,
+        RawUnion15, RawUnion16,
+    };
+    pub use crate::abi::{
+        RawTuple1, RawTuple2, RawTuple3, RawTuple4, RawTuple5, RawTuple6, RawTuple7, RawTuple8,
+        RawTuple9, RawTuple10, RawTuple11, RawTuple12,
     };
     pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
+    pub use crate::callback::{RawFn, call_back, host_callback};
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
     pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};

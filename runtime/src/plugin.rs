@@ -7,7 +7,7 @@ use std::mem::ManuallyDrop;
 use std::path::Path;
 
 use crate::abi::{Abi, ReturnAbi};
-use crate::call::{DropFn, NewFn, RetSlot, STATUS_OK, TakePanicFn};
+use crate::call::{DropFn, NewFn, RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
 use crate::preflight::{self, FileReport};
@@ -334,7 +334,7 @@ impl PluginCore {
         ret: RetSlot<T::Ret>,
     ) -> T {
         if ret.status != STATUS_OK {
-            self.method_panicked(method);
+            self.method_panicked(method, ret.status);
         }
         // SAFETY: status OK means the value is set, and the caller promises
         // it is `T`'s lowered return value.
@@ -343,7 +343,13 @@ impl PluginCore {
 
     #[cold]
     #[inline(never)]
-    fn method_panicked(&self, method: &str) -> ! {
+    fn method_panicked(&self, method: &str, status: u8) -> ! {
+        if status == STATUS_CALLBACK_PANICKED {
+            // A callback of ours panicked: raise that panic again, as it was.
+            if let Some(payload) = crate::callback::take_host_panic() {
+                std::panic::resume_unwind(payload);
+            }
+        }
         std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface)))
     }
 

@@ -9,5 +9,6 @@ fn ui() {
     t.compile_fail("ui/types/*.rs");
     t.compile_fail("ui/export/*.rs");
     t.compile_fail("ui/loader/*.rs");
+    t.compile_fail("ui/derive/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -6,7 +6,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{abi, arg_names, output_type};
+use super::{abi, arg_names, output_type, params};
 use crate::ast::{Export, Method, Receiver, unraw};
 use crate::attr::ExportArgs;
 use crate::{names, types};
@@ -84,17 +84,16 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
     let ident = method.ident();
     let symbol = names::method(interface, &unraw(ident));
     let names = arg_names(method);
-    let params = method.args.iter().zip(&names).map(|(a, n)| {
-        let abi = abi(&types::to_static(a.ty));
-        quote!(#n: #abi::Arg)
-    });
-    // The type to lift to is inferred from the method's parameter, so that
-    // the method's own lifetimes need not be named here.
-    // SAFETY (of the generated block): the host lowered this argument from a
-    // value of this type that lives through the call.
-    let lifted = names
+    let lifted: Vec<params::Lifted> = method
+        .args
         .iter()
-        .map(|n| quote!(unsafe { ::dynplug::__private::Abi::lift_arg(#n) }));
+        .zip(&names)
+        .map(|(a, n)| params::plugin_lift(&types::arg_kind(a.ty), a.ty, n))
+        .collect();
+    let params = lifted.iter().map(|l| &l.param);
+    let setups = lifted.iter().map(|l| &l.setup);
+    let passes = lifted.iter().map(|l| &l.pass);
+    let afters = lifted.iter().map(|l| &l.after);
     let ret_static = types::to_static(&output_type(method));
     let ret_abi = abi(&ret_static);
     // SAFETY (of the generated blocks): the instance pointer is the one the
@@ -115,7 +114,9 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
             #(#params),*
         ) -> ::dynplug::__private::RetSlot<#ret_abi::Ret> {
             ::dynplug::__private::call(|| {
-                let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#lifted),*);
+                #(#setups)*
+                let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
+                #(#afters)*
                 ::dynplug::__private::Abi::lower_ret(__result)
             })
         }

@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{abi, arg_names, output_type, signature_text};
+use super::{abi, arg_names, output_type, params, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
@@ -185,11 +185,15 @@ fn forwarding_method(method: &Method) -> TokenStream {
     });
     let output = &sig.output;
     let ret = output_type(method);
-    let lowered = method.args.iter().zip(&names).map(|(a, n)| {
-        let ty = a.ty;
-        let abi = abi(a.ty);
-        quote_spanned!(ty.span()=> #abi::lower_arg(&#n))
-    });
+    let lowered: Vec<syn::Ident> = (0..method.args.len())
+        .map(|i| format_ident!("__dynplug_lowered{}", i))
+        .collect();
+    let setups = method
+        .args
+        .iter()
+        .zip(&names)
+        .zip(&lowered)
+        .map(|((a, n), l)| params::host_lower(&types::arg_kind(a.ty), a.ty, n, l));
     let name = Literal::string(&unraw(ident));
     let call_n = format_ident!("call{}", method.args.len());
     // SAFETY (of the generated block): the shim has this exact type (the
@@ -200,14 +204,15 @@ fn forwarding_method(method: &Method) -> TokenStream {
     // `self` (an alias of `&'static str`, say) is reported there.
     let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
     let finish = quote_spanned!(ret_span=> self.__dynplug_core.finish::<#ret>);
-    let call = quote! {
+    let call = quote! {{
+        #(#setups)*
         unsafe {
             #finish(
                 #name,
                 __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
             )
         }
-    };
+    }};
     let field = field(method);
     let body = match method.default {
         None => quote! {
@@ -250,10 +255,10 @@ fn description(iface: &Interface) -> TokenStream {
         let signature = signature_text(m);
         let receiver = m.receiver_code();
         let links = m.borrow_links();
-        let arg_hashes = m.args.iter().map(|a| {
-            let abi = abi(&types::to_static(a.ty));
-            quote!(#abi::TYPE_HASH)
-        });
+        let arg_hashes = m
+            .args
+            .iter()
+            .map(|a| params::hash(&types::arg_kind(a.ty), a.ty));
         let ret = abi(&types::to_static(&output_type(m)));
         quote! {
             ::dynplug::__private::MethodDesc {

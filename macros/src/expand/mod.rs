@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod loader;
+pub mod params;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -60,10 +61,15 @@ pub fn signature_text(method: &Method) -> String {
 pub fn type_assertions(methods: &[Method]) -> TokenStream {
     let checked = methods
         .iter()
-        .flat_map(|m| m.args.iter().map(|a| a.ty).chain(m.output))
+        .flat_map(|m| {
+            m.args
+                .iter()
+                .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
+                .chain(m.output)
+        })
         .filter(|ty| {
             let mut errors = Vec::new();
-            types::check(ty, types::Position::Argument, &mut errors);
+            types::check(ty, types::Position::Nested, &mut errors);
             errors.is_empty()
         })
         .map(|ty| {

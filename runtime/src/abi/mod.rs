@@ -17,52 +17,77 @@
 //!   other side's allocator.
 
 mod hash;
+mod mutref;
 mod option;
+mod result;
 mod ret;
 mod scalar;
 mod seq;
 mod text;
+mod tuple;
+mod variants;
 
 pub use hash::{fnv1a, mix, signature_hash};
+pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
+pub use result::RawResult;
 pub use ret::ReturnAbi;
 pub use scalar::Scalar;
-pub use seq::{OwnedBuf, RawSlice};
+pub use seq::{OwnedBuf, RawSlice, SliceHolder, lift_slice, lower_slice};
+pub use tuple::{
+    RawTuple1, RawTuple2, RawTuple3, RawTuple4, RawTuple5, RawTuple6, RawTuple7, RawTuple8,
+    RawTuple9, RawTuple10, RawTuple11, RawTuple12,
+};
+pub use variants::{
+    RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
+    RawUnion8, RawUnion9, RawUnion10, RawUnion11, RawUnion12, RawUnion13, RawUnion14, RawUnion15,
+    RawUnion16,
+};
 
 /// A type that can cross the plugin boundary.
 ///
-/// Implemented by dynplug for the supported types; see the crate
-/// documentation for the list.
+/// Implemented by dynplug for the supported types, and for your own types
+/// by `#[derive(dynplug::PluginType)]`; see the crate documentation for the
+/// list.
 ///
 /// # Safety
 ///
 /// `Arg` and `Ret` must be plain values with the same layout in every build
 /// of the implementing crate, `lift_arg` must accept exactly what `lower_arg`
 /// produces (possibly in another copy of this crate, in another library),
-/// and `lift_ret` exactly what `lower_ret` produces.
+/// and `lift_ret` exactly what `lower_ret` produces. `DIRECT` may be true
+/// only if `Self`, `Arg` and `Ret` have one layout and lowering and lifting
+/// are bitwise copies.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross the plugin boundary",
     label = "unsupported type in a plugin interface",
-    note = "supported: bool, char, i8..i64, u8..u64, isize, usize, f32, f64, (), &str, String, \
-            &[T] and Vec<T> of those scalars, and Option<T> of any supported type"
+    note = "supported: bool, char, integers, f32, f64, (), &str, String, Vec<T>, Option<T>, \
+            Result<T, E>, tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
 )]
 pub unsafe trait Abi: Sized {
     /// The lowered form of an argument, borrowed from the caller.
     type Arg: Copy;
+    /// What the caller keeps alive while the lowered argument is in use
+    /// (temporary arrays of lowered elements); `()` for most types.
+    type Keep;
     /// The lowered form of a return value, owned until lifted.
     type Ret: Copy;
     /// A structural hash of the type, part of every method's signature hash.
     const TYPE_HASH: u64;
+    /// Whether values cross as they lie in memory (scalars): then slices
+    /// and vectors of them cross without converting each element.
+    const DIRECT: bool = false;
 
-    /// Lowers an argument; the result borrows from `self`.
-    fn lower_arg(&self) -> Self::Arg;
+    /// Lowers an argument; the result borrows from `self` and from the
+    /// returned `Keep`, which the caller holds until the call returns.
+    fn lower_arg(&self) -> (Self::Arg, Self::Keep);
 
     /// Lifts an argument lowered by [`lower_arg`](Abi::lower_arg).
     ///
     /// # Safety
     ///
     /// `arg` must come from `lower_arg` of the same type, and the value it was
-    /// lowered from must outlive every use of the result.
+    /// lowered from (and its `Keep`) must outlive every use of the result.
     unsafe fn lift_arg(arg: Self::Arg) -> Self;
 
     /// Lowers a return value, handing its ownership to the lowered form.

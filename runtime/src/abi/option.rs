@@ -44,12 +44,16 @@ impl<T: Copy> RawOption<T> {
 // SAFETY: `T`'s lowered form, behind a flag; lifting defers to `T`.
 unsafe impl<T: Abi> Abi for Option<T> {
     type Arg = RawOption<T::Arg>;
+    type Keep = Option<T::Keep>;
     type Ret = RawOption<T::Ret>;
     const TYPE_HASH: u64 = mix(fnv1a(b"Option"), T::TYPE_HASH);
 
     #[inline(always)]
-    fn lower_arg(&self) -> Self::Arg {
-        RawOption::new(self.as_ref().map(T::lower_arg))
+    fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
+        match self.as_ref().map(T::lower_arg) {
+            Some((arg, keep)) => (RawOption::new(Some(arg)), Some(keep)),
+            None => (RawOption::new(None), None),
+        }
     }
     #[inline(always)]
     unsafe fn lift_arg(arg: Self::Arg) -> Self {

@@ -47,8 +47,25 @@ owned!(
     String
 );
 
-// SAFETY: an owned vector borrows nothing.
-unsafe impl<'s, T: Scalar> ReturnAbi<'s> for Vec<T> {}
+// SAFETY: what the elements borrow, if anything, follows `T`.
+unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Vec<T> {}
+
+// SAFETY: what the value or error borrows follows `T` and `E`.
+unsafe impl<'s, T: ReturnAbi<'s>, E: ReturnAbi<'s>> ReturnAbi<'s> for Result<T, E> {}
+
+macro_rules! tuples {
+    ($(($($t:ident),+))*) => {$(
+        // SAFETY: what the elements borrow follows each element.
+        unsafe impl<'s, $($t: ReturnAbi<'s>),+> ReturnAbi<'s> for ($($t,)+) {}
+    )*};
+}
+
+tuples! {
+    (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G) (A, B, C, D, E, F, G, H) (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J) (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+}
 
 // SAFETY: borrows from the receiver, for exactly `'s`.
 unsafe impl<'s> ReturnAbi<'s> for &'s str {}

@@ -26,12 +26,14 @@ macro_rules! scalars {
         // SAFETY: a scalar crosses as itself.
         unsafe impl Abi for $ty {
             type Arg = $ty;
+            type Keep = ();
             type Ret = $ty;
             const TYPE_HASH: u64 = fnv1a(stringify!($ty).as_bytes());
+            const DIRECT: bool = true;
 
             #[inline(always)]
-            fn lower_arg(&self) -> $ty {
-                *self
+            fn lower_arg(&self) -> ($ty, ()) {
+                (*self, ())
             }
             #[inline(always)]
             unsafe fn lift_arg(arg: $ty) -> $ty {
@@ -61,12 +63,15 @@ unsafe impl Scalar for char {}
 // Rust's meaning), and is only lifted from a value lowered from a char.
 unsafe impl Abi for char {
     type Arg = u32;
+    type Keep = ();
     type Ret = u32;
     const TYPE_HASH: u64 = fnv1a(b"char");
+    // A `char` is a valid `u32`, bit for bit.
+    const DIRECT: bool = true;
 
     #[inline(always)]
-    fn lower_arg(&self) -> u32 {
-        *self as u32
+    fn lower_arg(&self) -> (u32, ()) {
+        (*self as u32, ())
     }
     #[inline(always)]
     unsafe fn lift_arg(arg: u32) -> char {
@@ -87,12 +92,13 @@ unsafe impl Abi for char {
 // SAFETY: `()` crosses as a zero byte, which C can represent.
 unsafe impl Abi for () {
     type Arg = u8;
+    type Keep = ();
     type Ret = u8;
     const TYPE_HASH: u64 = fnv1a(b"()");
 
     #[inline(always)]
-    fn lower_arg(&self) -> u8 {
-        0
+    fn lower_arg(&self) -> (u8, ()) {
+        (0, ())
     }
     #[inline(always)]
     unsafe fn lift_arg(_: u8) {}

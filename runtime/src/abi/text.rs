@@ -5,12 +5,13 @@ use super::{Abi, OwnedBuf, RawSlice, fnv1a};
 // SAFETY: a `&str` crosses as a pointer to the caller's UTF-8 bytes.
 unsafe impl<'a> Abi for &'a str {
     type Arg = RawSlice<u8>;
+    type Keep = ();
     type Ret = RawSlice<u8>;
     const TYPE_HASH: u64 = fnv1a(b"&str");
 
     #[inline(always)]
-    fn lower_arg(&self) -> RawSlice<u8> {
-        RawSlice::new(self.as_bytes())
+    fn lower_arg(&self) -> (RawSlice<u8>, ()) {
+        (RawSlice::new(self.as_bytes()), ())
     }
     #[inline(always)]
     unsafe fn lift_arg(arg: RawSlice<u8>) -> &'a str {
@@ -33,12 +34,13 @@ unsafe impl<'a> Abi for &'a str {
 // is handed over with its own free function.
 unsafe impl Abi for String {
     type Arg = RawSlice<u8>;
+    type Keep = ();
     type Ret = OwnedBuf<u8>;
     const TYPE_HASH: u64 = fnv1a(b"String");
 
     #[inline(always)]
-    fn lower_arg(&self) -> RawSlice<u8> {
-        RawSlice::new(self.as_bytes())
+    fn lower_arg(&self) -> (RawSlice<u8>, ()) {
+        (RawSlice::new(self.as_bytes()), ())
     }
     #[inline]
     unsafe fn lift_arg(arg: RawSlice<u8>) -> String {
@@ -53,6 +55,6 @@ unsafe impl Abi for String {
     unsafe fn lift_ret(ret: OwnedBuf<u8>) -> String {
         // SAFETY: the caller lifts each return value once; the bytes came
         // from a `String`, so they are UTF-8.
-        unsafe { String::from_utf8_unchecked(ret.into_vec()) }
+        unsafe { String::from_utf8_unchecked(ret.take(<[u8]>::to_vec)) }
     }
 }

@@ -1,6 +1,7 @@
+// `&mut` crosses as an argument only.
 #[dynplug::plugin_interface]
 pub trait Api {
-    fn fill(&self, buf: &mut Vec<u8>);
+    fn buffer(&mut self) -> &mut Vec<u8>;
 }
 
 fn main() {}

@@ -1,6 +1,7 @@
+// Tuples cross up to 12 elements.
 #[dynplug::plugin_interface]
 pub trait Api {
-    fn pair(&self) -> (u32, u32);
+    fn wide(&self, t: (u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8));
 }
 
 fn main() {}

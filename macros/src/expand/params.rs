@@ -1,0 +1,259 @@
+//! How each kind of parameter crosses, in generated code: its hash, how
+//! the host lowers it, and how the plugin's shim lifts it. The kinds are
+//! decided in `types::arg_kind`; the lowering of each type is the
+//! runtime's `Abi`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use syn::Type;
+
+use super::abi;
+use crate::types::{self, ArgKind, Callback};
+
+/// The types of a parameter that must implement `Abi`.
+pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
+    match kind {
+        ArgKind::Value => vec![ty],
+        ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
+        ArgKind::Callback(cb) => cb.inputs.iter().copied().chain(cb.output).collect(),
+    }
+}
+
+fn unit() -> Type {
+    syn::parse_quote!(())
+}
+
+/// `(A, B, ..)` of a callback's inputs, lifetimes made `'static` or not.
+fn inputs_tuple(cb: &Callback, statics: bool) -> TokenStream {
+    let inputs = cb.inputs.iter().map(|t| {
+        if statics {
+            let t = types::to_static(t);
+            quote!(#t)
+        } else {
+            quote!(#t)
+        }
+    });
+    quote!((#(#inputs,)*))
+}
+
+fn output(cb: &Callback) -> Type {
+    cb.output.cloned().unwrap_or_else(unit)
+}
+
+/// The parameter's part in the signature hash.
+pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
+    let tag = |tag: &str, t: &Type| {
+        let abi = abi(&types::to_static(t));
+        let tag = proc_macro2::Literal::byte_string(tag.as_bytes());
+        quote! {
+            ::dynplug::__private::mix(::dynplug::__private::fnv1a(#tag), #abi::TYPE_HASH)
+        }
+    };
+    match kind {
+        ArgKind::Value => {
+            let abi = abi(&types::to_static(ty));
+            quote!(#abi::TYPE_HASH)
+        }
+        // `&[T]` hashes as the `&[T]` value type does.
+        ArgKind::Slice(t) => tag("&[]", t),
+        ArgKind::Ref(t) => tag("&", t),
+        ArgKind::MutSlice(t) => tag("&mut []", t),
+        ArgKind::MutRef(t) => tag("&mut", t),
+        ArgKind::Callback(cb) => {
+            let name = proc_macro2::Literal::byte_string(if cb.mutable {
+                b"&mut dyn FnMut"
+            } else {
+                b"&dyn Fn"
+            });
+            let inputs = inputs_tuple(cb, true);
+            let out = types::to_static(&output(cb));
+            quote! {
+                ::dynplug::__private::mix(
+                    ::dynplug::__private::mix(
+                        ::dynplug::__private::fnv1a(#name),
+                        <#inputs as ::dynplug::__private::Abi>::TYPE_HASH,
+                    ),
+                    <#out as ::dynplug::__private::Abi>::TYPE_HASH,
+                )
+            }
+        }
+    }
+}
+
+/// Host side: statements that lower parameter `name` (of type `ty`) into
+/// the local `lowered`, keeping what must live through the call.
+pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
+    let keep = format_ident!("{}_keep", lowered);
+    // Spanned on the type: an unsupported type is reported there, once.
+    let span = syn::spanned::Spanned::span(ty);
+    let tokens = match kind {
+        ArgKind::Value => {
+            let abi = abi(ty);
+            quote!(let (#lowered, #keep) = #abi::lower_arg(&#name);)
+        }
+        ArgKind::Ref(t) => {
+            let abi = abi(t);
+            quote!(let (#lowered, #keep) = #abi::lower_arg(#name);)
+        }
+        ArgKind::Slice(t) => {
+            quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
+        }
+        ArgKind::MutSlice(t) => {
+            quote!(let #lowered = ::dynplug::__private::RawSliceMut::<#t>::new(#name);)
+        }
+        ArgKind::MutRef(t) => {
+            quote!(let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);)
+        }
+        ArgKind::Callback(cb) => host_callback(cb, ty, name, lowered),
+    };
+    quote::quote_spanned!(span=> #tokens)
+}
+
+/// A callback: the host lends its closure and a trampoline that lifts the
+/// plugin's arguments, calls it (panics caught) and lowers the result.
+fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
+    let trampoline = format_ident!("{}_trampoline", lowered);
+    let lent = format_ident!("{}_lent", lowered);
+    let inputs_static = inputs_tuple(cb, true);
+    let inputs = inputs_tuple(cb, false);
+    let out_static = types::to_static(&output(cb));
+    let names: Vec<Ident> = (0..cb.inputs.len())
+        .map(|i| format_ident!("__dynplug_cb_arg{}", i))
+        .collect();
+    quote! {
+        let mut #lent = #name;
+        /// # Safety
+        ///
+        /// `ctx` is the callback lent for the call in progress; `args` its
+        /// arguments, lowered by the plugin.
+        unsafe extern "C" fn #trampoline(
+            ctx: *mut ::dynplug::__private::c_void,
+            args: <#inputs_static as ::dynplug::__private::Abi>::Arg,
+        ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
+            ::dynplug::__private::host_callback(|| {
+                // SAFETY: the plugin calls back during the call, while the
+                // callback is lent, with arguments it lowered from these types.
+                let (callback, (#(#names,)*)) = unsafe {
+                    (
+                        &mut *ctx.cast::<#ty>(),
+                        <#inputs as ::dynplug::__private::Abi>::lift_arg(args),
+                    )
+                };
+                (*callback)(#(#names),*)
+            })
+        }
+        let #lowered = ::dynplug::__private::RawFn::new(
+            (&raw mut #lent).cast::<::dynplug::__private::c_void>(),
+            #trampoline,
+        );
+    }
+}
+
+/// Plugin side: one parameter of a method's shim.
+pub struct Lifted {
+    /// The shim's parameter: `raw: <lowered type>`.
+    pub param: TokenStream,
+    /// Statements before the call.
+    pub setup: TokenStream,
+    /// The expression passed to the method.
+    pub pass: TokenStream,
+    /// Statements after the call (writing `&mut` arguments back).
+    pub after: TokenStream,
+}
+
+/// Plugin side: how the shim receives parameter `raw` and lifts it.
+pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
+    let held = format_ident!("{}_held", raw);
+    let lowered_of = |t: &Type| {
+        let abi = abi(&types::to_static(t));
+        quote!(#abi::Arg)
+    };
+    let none = TokenStream::new();
+    // SAFETY (of every generated block below): the host lowered the argument
+    // from a value of this type, which lives (or is lent) through the call.
+    match kind {
+        ArgKind::Value => Lifted {
+            param: {
+                let t = lowered_of(ty);
+                quote!(#raw: #t)
+            },
+            setup: quote!(let #held = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            pass: quote!(#held),
+            after: none,
+        },
+        ArgKind::Ref(t) => Lifted {
+            param: {
+                let l = lowered_of(t);
+                quote!(#raw: #l)
+            },
+            setup: quote!(let #held: #t = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            pass: quote!(&#held),
+            after: none,
+        },
+        ArgKind::Slice(t) => Lifted {
+            param: {
+                let l = lowered_of(t);
+                quote!(#raw: ::dynplug::__private::RawSlice<#l>)
+            },
+            setup: quote!(let #held = unsafe { ::dynplug::__private::lift_slice::<#t>(#raw) };),
+            pass: quote!(&*#held),
+            after: none,
+        },
+        ArgKind::MutSlice(t) => {
+            let t_static = types::to_static(t);
+            Lifted {
+                param: quote!(#raw: ::dynplug::__private::RawSliceMut<#t_static>),
+                setup: none.clone(),
+                pass: quote!(unsafe { #raw.get() }),
+                after: none,
+            }
+        }
+        ArgKind::MutRef(t) => {
+            let t_static = types::to_static(t);
+            Lifted {
+                param: quote!(#raw: ::dynplug::__private::RawMut<#t_static>),
+                setup: quote!(let mut #held = unsafe { #raw.lift() };),
+                pass: quote!(&mut #held.value),
+                after: quote!(unsafe { #held.finish() };),
+            }
+        }
+        ArgKind::Callback(cb) => plugin_callback(cb, raw, &held),
+    }
+}
+
+/// A callback on the plugin side: a closure of the callback's signature that
+/// calls the host's trampoline.
+fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
+    let inputs_static = inputs_tuple(cb, true);
+    let inputs = inputs_tuple(cb, false);
+    let out = output(cb);
+    let out_static = types::to_static(&out);
+    let names: Vec<Ident> = (0..cb.inputs.len())
+        .map(|i| format_ident!("__dynplug_cb_arg{}", i))
+        .collect();
+    let typed = names.iter().zip(&cb.inputs).map(|(n, t)| quote!(#n: #t));
+    let pass = if cb.mutable {
+        quote!(&mut #held)
+    } else {
+        quote!(&#held)
+    };
+    Lifted {
+        param: quote! {
+            #raw: ::dynplug::__private::RawFn<
+                <#inputs_static as ::dynplug::__private::Abi>::Arg,
+                <#out_static as ::dynplug::__private::Abi>::Ret,
+            >
+        },
+        setup: quote! {
+            #[allow(unused_mut)]
+            let mut #held = move |#(#typed),*| -> #out {
+                // SAFETY: the host lent this callback for the call in progress.
+                unsafe {
+                    ::dynplug::__private::call_back::<#inputs, #out>(#raw, (#(#names,)*))
+                }
+            };
+        },
+        pass,
+        after: TokenStream::new(),
+    }
+}

@@ -1,0 +1,60 @@
+//! Tuples of up to 12 supported types: a `#[repr(C)]` struct of the
+//! elements' lowered forms.
+
+use super::{Abi, fnv1a, mix};
+
+macro_rules! tuples {
+    ($($name:ident($($t:ident $v:ident $i:tt),+);)*) => {$(
+        /// A lowered tuple: each element's lowered form, in order.
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name<$($t),+>($(pub $t),+);
+
+        // SAFETY: each element is lowered and lifted by its own `Abi`.
+        unsafe impl<$($t: Abi),+> Abi for ($($t,)+) {
+            type Arg = $name<$($t::Arg),+>;
+            type Keep = ($($t::Keep,)+);
+            type Ret = $name<$($t::Ret),+>;
+            const TYPE_HASH: u64 = {
+                let hash = fnv1a(stringify!($name).as_bytes());
+                $(let hash = mix(hash, $t::TYPE_HASH);)+
+                hash
+            };
+
+            #[inline]
+            fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
+                $(let $v = self.$i.lower_arg();)+
+                ($name($($v.0),+), ($($v.1,)+))
+            }
+            #[inline]
+            unsafe fn lift_arg(arg: Self::Arg) -> Self {
+                // SAFETY: the caller's promise covers every element.
+                unsafe { ($($t::lift_arg(arg.$i),)+) }
+            }
+            #[inline]
+            fn lower_ret(self) -> Self::Ret {
+                $name($(self.$i.lower_ret()),+)
+            }
+            #[inline]
+            unsafe fn lift_ret(ret: Self::Ret) -> Self {
+                // SAFETY: the caller's promise covers every element.
+                unsafe { ($($t::lift_ret(ret.$i),)+) }
+            }
+        }
+    )*};
+}
+
+tuples! {
+    RawTuple1(A a 0);
+    RawTuple2(A a 0, B b 1);
+    RawTuple3(A a 0, B b 1, C c 2);
+    RawTuple4(A a 0, B b 1, C c 2, D d 3);
+    RawTuple5(A a 0, B b 1, C c 2, D d 3, E e 4);
+    RawTuple6(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5);
+    RawTuple7(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6);
+    RawTuple8(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7);
+    RawTuple9(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7, I i 8);
+    RawTuple10(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7, I i 8, J j 9);
+    RawTuple11(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7, I i 8, J j 9, K k 10);
+    RawTuple12(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7, I i 8, J j 9, K k 10, L l 11);
+}

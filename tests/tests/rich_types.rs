@@ -1,0 +1,281 @@
+//! Rich types cross both ways: `Result`, tuples, nested containers, `&T`,
+//! `&[T]`, `&mut`, user types with `#[derive(PluginType)]`, callbacks.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use dynplug_tests::fixture;
+use rich_api::{Color, Event, Event2, Point, Rich, RichPlugin, Shape};
+
+fn plugin() -> RichPlugin {
+    RichPlugin::load(fixture("rich-plugin")).unwrap()
+}
+
+#[test]
+fn results() {
+    let p = plugin();
+    assert_eq!(p.parse(" 42 "), Ok(42));
+    assert_eq!(p.parse("-9223372036854775808"), Ok(i64::MIN));
+    let err = p.parse("x").unwrap_err();
+    assert!(err.contains("cannot parse \"x\""), "{err}");
+    assert_eq!(p.check(Ok(vec![1, 2, 3])), Ok(3));
+    assert_eq!(p.check(Ok(vec![])), Ok(0));
+    assert_eq!(p.check(Err("bad ü".to_owned())), Err("BAD Ü".to_owned()));
+}
+
+#[test]
+fn tuples() {
+    let p = plugin();
+    assert_eq!(p.swap((7, "seven".to_owned())), ("seven".to_owned(), 7));
+    assert_eq!(p.swap((0, String::new())), (String::new(), 0));
+    let t = (
+        u8::MAX,
+        u16::MAX,
+        u32::MAX,
+        u64::MAX,
+        i8::MIN,
+        i16::MIN,
+        i32::MIN,
+        i64::MIN,
+        f32::MIN_POSITIVE,
+        f64::MAX,
+        true,
+        '🦀',
+    );
+    assert_eq!(p.twelve(t), t);
+}
+
+#[test]
+fn nested_containers() {
+    let p = plugin();
+    assert_eq!(p.words(""), Vec::<String>::new());
+    assert_eq!(p.words("ein zwei drei"), vec!["ein", "zwei", "drei"]);
+    assert_eq!(p.join(vec![]), "");
+    assert_eq!(p.join(vec!["a".into(), "ß".into()]), "a ß");
+    assert_eq!(p.pairs(None), None);
+    assert_eq!(p.pairs(Some(vec![])), Some(vec![]));
+    assert_eq!(
+        p.pairs(Some(vec![(1, "one".into()), (2, "two".into())])),
+        Some(vec![(2, "two".into()), (1, "one".into())])
+    );
+    let nested = vec![
+        vec![],
+        vec![None, Some(String::new()), Some("héllo".to_owned())],
+        vec![Some("x".to_owned())],
+    ];
+    let expected = vec![
+        vec![],
+        vec![None, Some(String::new()), Some("HÉLLO".to_owned())],
+        vec![Some("X".to_owned())],
+    ];
+    assert_eq!(p.nested(nested), expected);
+}
+
+#[test]
+fn large_values() {
+    let p = plugin();
+    let big = "y".repeat(1 << 20);
+    assert_eq!(p.join(vec![big.clone(), big.clone()]).len(), (2 << 20) + 1);
+    let words: Vec<String> = (0..10_000).map(|i| i.to_string()).collect();
+    let line = words.join(" ");
+    assert_eq!(p.words(&line), words);
+}
+
+#[test]
+fn references() {
+    let p = plugin();
+    let words = vec!["ab".to_owned(), String::new(), "çd".to_owned()];
+    assert_eq!(p.total_len(&words), 5);
+    assert_eq!(p.total_len(&[]), 0);
+    let numbers = vec![1u64, 2, 3];
+    assert_eq!(p.sum(&numbers), 6);
+    assert_eq!(
+        p.address_of(&numbers),
+        numbers.as_ptr() as usize,
+        "a slice of scalars is borrowed in place"
+    );
+    let shape = Shape {
+        name: "tri".into(),
+        sides: vec![1.0, 2.0, 3.0],
+        tags: Some(vec!["a".into()]),
+    };
+    assert_eq!(p.describe(&shape), "tri with 3 sides, tags Some([\"a\"])");
+    assert_eq!(p.first(&vec![]), None);
+    assert_eq!(p.first(&vec![(9, "nine".into())]), Some((9, "nine".into())));
+}
+
+#[test]
+fn mutable_references() {
+    let p = plugin();
+    let mut v = [1, -2, 3];
+    p.double_in_place(&mut v);
+    assert_eq!(v, [2, -4, 6]);
+    p.double_in_place(&mut []);
+
+    let mut s = "ab".to_owned();
+    p.grow(&mut s, 3);
+    assert_eq!(s, "ababab");
+    let mut big = "z".to_owned();
+    p.grow(&mut big, 1 << 20);
+    assert_eq!(big.len(), 1 << 20, "the plugin may grow the host's string");
+
+    let mut words = vec!["a".to_owned()];
+    p.extend(&mut words, vec!["b".into(), "c".into()]);
+    assert_eq!(words, vec!["a", "b", "c"]);
+    p.extend(&mut words, vec![]);
+    assert_eq!(words.len(), 3);
+
+    let mut shape = Shape {
+        name: "sq".into(),
+        sides: vec![1.0, 2.0],
+        tags: None,
+    };
+    p.scale(&mut shape, 2.5);
+    assert_eq!(shape.sides, vec![2.5, 5.0]);
+    assert_eq!(shape.name, "sq (scaled)");
+}
+
+#[test]
+fn user_types() {
+    let p = plugin();
+    assert_eq!(
+        p.make_shape("hex", vec![1.0; 6]),
+        Shape {
+            name: "hex".into(),
+            sides: vec![1.0; 6],
+            tags: Some(vec!["6 sides".into()])
+        }
+    );
+    assert_eq!(p.make_shape("", vec![]).tags, None);
+    assert_eq!(p.reflect(Point(1, -2)), Point(-2, 1));
+    assert_eq!(p.next_color(Color::Red), Color::Green);
+    assert_eq!(p.next_color(Color::Blue), Color::Red);
+    assert_eq!(p.handle(Event::Started), Event::Progress(0, 0.0));
+    assert_eq!(p.handle(Event::Progress(1, 1.5)), Event::Progress(2, 3.0));
+    assert_eq!(
+        p.handle(Event::Message {
+            text: "hi".into(),
+            level: 1
+        }),
+        Event::Message {
+            text: "HI".into(),
+            level: 2
+        }
+    );
+    let batch = vec![
+        Event2 { id: 1, point: None },
+        Event2 {
+            id: 2,
+            point: Some(Point(3, 4)),
+        },
+    ];
+    let mut reversed = batch.clone();
+    reversed.reverse();
+    assert_eq!(p.handle(Event::Batch(batch)), Event::Batch(reversed));
+    assert_eq!(p.handle(Event::Batch(vec![])), Event::Batch(vec![]));
+    let events = p.events(8);
+    assert_eq!(events.len(), 8);
+    assert_eq!(events[0], Event::Started);
+    assert_eq!(
+        events[7],
+        Event::Batch(vec![Event2 {
+            id: 7,
+            point: Some(Point(7, -7))
+        }])
+    );
+}
+
+#[test]
+fn callbacks() {
+    let p = plugin();
+    let offset = 10;
+    assert_eq!(
+        p.map_all(vec![1, 2, 3], &|x| x * x + offset),
+        vec![11, 14, 19]
+    );
+    assert_eq!(p.map_all(vec![], &|_| unreachable!()), Vec::<i64>::new());
+
+    let mut seen = Vec::new();
+    p.each_word("alpha beta  gamma", &mut |word, i| {
+        seen.push(format!("{i}:{word}"))
+    });
+    assert_eq!(seen, vec!["0:alpha", "1:beta", "2:gamma"]);
+
+    let answer = p.ask("meaning?", &|q| {
+        if q.ends_with('?') {
+            Ok(format!("42 ({q})"))
+        } else {
+            Err("not a question".into())
+        }
+    });
+    assert_eq!(answer, "answer: 42 (meaning?)");
+    assert_eq!(p.ask("no", &|_| Err("nope".into())), "no answer: nope");
+}
+
+#[test]
+fn a_panic_in_a_host_callback_comes_back_as_the_same_panic() {
+    let p = plugin();
+    #[derive(Debug, PartialEq)]
+    struct Mine(u32);
+    for round in 0..3 {
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            p.call_n(5, &|i| {
+                if i == 2 {
+                    std::panic::panic_any(Mine(round));
+                }
+            })
+        }));
+        let payload = caught.unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<Mine>(),
+            Some(&Mine(round)),
+            "the host's own payload"
+        );
+        // The plugin is fine afterwards.
+        let mut calls = 0;
+        let counter = std::cell::Cell::new(0);
+        p.call_n(3, &|_| counter.set(counter.get() + 1));
+        calls += counter.get();
+        assert_eq!(calls, 3);
+    }
+}
+
+/// Every owned type crosses thousands of times: the plugin's allocator
+/// (which aborts on a foreign block) is back to where it started.
+#[test]
+fn the_plugins_heap_comes_back_to_where_it_was() {
+    let (_dir, path) = dynplug_tests::isolated("rich-plugin");
+    let p = RichPlugin::load(path).unwrap();
+    exchange_everything(&p, 3);
+    let before = p.plugin_heap();
+    exchange_everything(&p, 1_000);
+    assert_eq!(p.plugin_heap(), before);
+}
+
+/// Calls every method that moves owned data, `rounds` times.
+pub fn exchange_everything(p: &RichPlugin, rounds: u32) {
+    for i in 0..rounds {
+        let text = format!("w{i} x y");
+        assert_eq!(p.parse(&i.to_string()), Ok(i as i64));
+        assert!(p.parse("?").is_err());
+        assert_eq!(p.check(Err(text.clone())).unwrap_err(), text.to_uppercase());
+        assert_eq!(p.swap((i, text.clone())).1, i);
+        assert_eq!(p.words(&text).len(), 3);
+        assert_eq!(p.join(p.words(&text)), text);
+        assert_eq!(p.pairs(Some(vec![(i, text.clone())])).unwrap().len(), 1);
+        assert_eq!(p.nested(vec![vec![Some(text.clone()), None]])[0].len(), 2);
+        let mut s = text.clone();
+        p.grow(&mut s, 2);
+        let mut v = vec![text.clone()];
+        p.extend(&mut v, vec![text.clone()]);
+        let mut shape = p.make_shape(&text, vec![1.0, 2.0]);
+        p.scale(&mut shape, 2.0);
+        assert_eq!(p.describe(&shape).is_empty(), false);
+        assert_eq!(p.events(4).len(), 4);
+        let _ = p.handle(Event::Message {
+            text: text.clone(),
+            level: 0,
+        });
+        let _ = p.ask(&text, &|q| Ok(q.to_owned()));
+        let _ = p.first(&vec![(1, text.clone())]);
+    }
+}

@@ -1,0 +1,6 @@
+#[derive(dynplug::PluginType)]
+pub struct Wrapper<T> {
+    pub value: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(dynplug::PluginType)]
+pub struct Borrowed {
+    pub name: &'static str,
+}
+
+fn main() {}
