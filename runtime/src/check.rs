@@ -18,6 +18,7 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
             method: MethodDifference::SUPERTRAITS.to_owned(),
             host: Some(supertraits(host.send, host.sync)),
             plugin: Some(supertraits(plugin.send, plugin.sync)),
+            types: Vec::new(),
         });
     }
     for h in host.methods {
@@ -27,11 +28,13 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
                 method: h.name.to_owned(),
                 host: Some(h.signature.to_owned()),
                 plugin: Some(p.signature.clone()),
+                types: redefined_types(h.params, &p.params),
             }),
             None if h.required => out.push(MethodDifference {
                 method: h.name.to_owned(),
                 host: Some(h.signature.to_owned()),
                 plugin: None,
+                types: Vec::new(),
             }),
             None => {}
         }
@@ -42,6 +45,7 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
                 method: p.name.clone(),
                 host: None,
                 plugin: Some(p.signature.clone()),
+                types: Vec::new(),
             });
         }
     }
@@ -56,4 +60,17 @@ fn supertraits(send: bool, sync: bool) -> String {
         (false, false) => "neither Send nor Sync",
     }
     .to_owned()
+}
+
+/// The types written the same on both sides whose hashes differ: a user
+/// type (`#[derive(PluginType)]`) whose definition changed, or an alias
+/// that now names another type.
+fn redefined_types(host: &[(&str, u64)], plugin: &[(String, u64)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for ((h_text, h_hash), (p_text, p_hash)) in host.iter().zip(plugin) {
+        if h_text == p_text && h_hash != p_hash && !out.iter().any(|t| t == h_text) {
+            out.push((*h_text).to_owned());
+        }
+    }
+    out
 }

@@ -166,6 +166,10 @@ pub struct MethodDifference {
     pub host: Option<String>,
     /// The signature the plugin was built with, if the plugin has the method.
     pub plugin: Option<String>,
+    /// Types written the same in both signatures that are defined
+    /// differently (a `#[derive(PluginType)]` type whose fields or variants
+    /// changed, say). Empty when the signatures themselves differ.
+    pub types: Vec<String>,
 }
 
 impl MethodDifference {
@@ -188,6 +192,17 @@ impl fmt::Display for MethodDifference {
             Some(sig) => format!("`{sig}`"),
             None => "(no such method)".to_owned(),
         };
+        if !self.types.is_empty() && self.host == self.plugin {
+            let types: Vec<String> = self.types.iter().map(|t| format!("`{t}`")).collect();
+            return write!(
+                f,
+                "method `{}`: the definition of {} differs between host and plugin \
+                 (both have {})",
+                self.method,
+                types.join(", "),
+                side(&self.host)
+            );
+        }
         write!(
             f,
             "method `{}`: host has {}, plugin has {}",

@@ -17,6 +17,9 @@
 //!   flags      u8       bit 0: required (no default body)
 //!   hash       u64      signature hash
 //!   signature  str      the signature as written, for messages
+//!   params     u32      number of parameters and return (last), then each:
+//!     type     str      the type as written
+//!     hash     u64      its hash (with how it crosses)
 //! ```
 //! where `str` is a u32 byte length followed by UTF-8 bytes.
 
@@ -41,6 +44,9 @@ pub struct MethodDesc {
     pub hash: u64,
     /// The signature as written.
     pub signature: &'static str,
+    /// Each parameter's type as written and its hash, then the return
+    /// type's: tells which type differs when two signatures read the same.
+    pub params: &'static [(&'static str, u64)],
     /// The symbol a plugin exports it under.
     pub symbol: &'static str,
 }
@@ -76,7 +82,12 @@ pub const fn encoded_len(desc: &InterfaceDesc) -> usize {
     let mut i = 0;
     while i < desc.methods.len() {
         let m = &desc.methods[i];
-        len += str_len(m.name) + 1 + 8 + str_len(m.signature);
+        len += str_len(m.name) + 1 + 8 + str_len(m.signature) + 4;
+        let mut p = 0;
+        while p < m.params.len() {
+            len += str_len(m.params[p].0) + 8;
+            p += 1;
+        }
         i += 1;
     }
     len
@@ -123,7 +134,13 @@ pub const fn encode<const N: usize>(desc: &InterfaceDesc) -> [u8; N] {
             .str(m.name)
             .bytes(&[m.required as u8])
             .bytes(&m.hash.to_le_bytes())
-            .str(m.signature);
+            .str(m.signature)
+            .u32(m.params.len() as u32);
+        let mut p = 0;
+        while p < m.params.len() {
+            w = w.str(m.params[p].0).bytes(&m.params[p].1.to_le_bytes());
+            p += 1;
+        }
         i += 1;
     }
     w.buf
@@ -182,6 +199,8 @@ pub struct MethodMeta {
     pub hash: u64,
     /// The signature as written in the interface.
     pub signature: String,
+    /// Each parameter's type and hash, then the return type's.
+    pub params: Vec<(String, u64)>,
 }
 
 /// Why a record could not be read.
@@ -252,11 +271,23 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
         let flags = r.take(1)?[0];
         let hash = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
         let signature = r.str()?;
+        let param_count = r.u32()? as usize;
+        // Each parameter takes at least 4 + 8 bytes: bounds the allocation.
+        if param_count > r.bytes.len() / 12 {
+            return Err(MetaError::Malformed("parameter count exceeds the record"));
+        }
+        let mut params = Vec::with_capacity(param_count);
+        for _ in 0..param_count {
+            let ty = r.str()?;
+            let hash = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
+            params.push((ty, hash));
+        }
         methods.push(MethodMeta {
             name,
             required: flags & 1 != 0,
             hash,
             signature,
+            params,
         });
     }
     if !r.bytes.is_empty() {
@@ -310,6 +341,7 @@ mod tests {
                 required: true,
                 hash: 42,
                 signature: "fn greet(&self, name: &str) -> String",
+                params: &[("&str", 1), ("String", 2)],
                 symbol: "x",
             },
             MethodDesc {
@@ -317,6 +349,7 @@ mod tests {
                 required: false,
                 hash: 7,
                 signature: "fn shout(&self)",
+                params: &[("()", 3)],
                 symbol: "y",
             },
         ],
@@ -339,6 +372,10 @@ mod tests {
         assert!(meta.methods[0].required);
         assert!(!meta.methods[1].required);
         assert_eq!(meta.methods[1].hash, 7);
+        assert_eq!(
+            meta.methods[0].params,
+            vec![("&str".to_owned(), 1), ("String".to_owned(), 2)]
+        );
     }
 
     #[test]

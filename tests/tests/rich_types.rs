@@ -4,6 +4,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dynplug_tests::fixture;
+
+#[path = "support/exchange.rs"]
+mod exchange;
+use exchange::exchange_everything;
 use rich_api::{Color, Event, Event2, Point, Rich, RichPlugin, Shape};
 
 fn plugin() -> RichPlugin {
@@ -251,31 +255,29 @@ fn the_plugins_heap_comes_back_to_where_it_was() {
     assert_eq!(p.plugin_heap(), before);
 }
 
-/// Calls every method that moves owned data, `rounds` times.
-pub fn exchange_everything(p: &RichPlugin, rounds: u32) {
-    for i in 0..rounds {
-        let text = format!("w{i} x y");
-        assert_eq!(p.parse(&i.to_string()), Ok(i as i64));
-        assert!(p.parse("?").is_err());
-        assert_eq!(p.check(Err(text.clone())).unwrap_err(), text.to_uppercase());
-        assert_eq!(p.swap((i, text.clone())).1, i);
-        assert_eq!(p.words(&text).len(), 3);
-        assert_eq!(p.join(p.words(&text)), text);
-        assert_eq!(p.pairs(Some(vec![(i, text.clone())])).unwrap().len(), 1);
-        assert_eq!(p.nested(vec![vec![Some(text.clone()), None]])[0].len(), 2);
-        let mut s = text.clone();
-        p.grow(&mut s, 2);
-        let mut v = vec![text.clone()];
-        p.extend(&mut v, vec![text.clone()]);
-        let mut shape = p.make_shape(&text, vec![1.0, 2.0]);
-        p.scale(&mut shape, 2.0);
-        assert_eq!(p.describe(&shape).is_empty(), false);
-        assert_eq!(p.events(4).len(), 4);
-        let _ = p.handle(Event::Message {
-            text: text.clone(),
-            level: 0,
-        });
-        let _ = p.ask(&text, &|q| Ok(q.to_owned()));
-        let _ = p.first(&vec![(1, text.clone())]);
-    }
+#[test]
+fn a_plugin_built_with_another_definition_of_a_type_is_refused_naming_it() {
+    // Same interface, same signatures as written; `Shape` changed.
+    let path = fixture("shapes-plugin-v1");
+    let ok = shapes_api_v1::ShapesPlugin::load(&path).unwrap();
+    use shapes_api_v1::Shapes as _;
+    assert_eq!(
+        ok.area(shapes_api_v1::Shape {
+            width: 2.0,
+            height: 3.0
+        }),
+        6.0
+    );
+    let err = shapes_api_v2::ShapesPlugin::load(&path).unwrap_err();
+    let dynplug::Error::InterfaceMismatch { differences, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert_eq!(differences[0].method, "area");
+    assert_eq!(differences[0].types, vec!["Shape".to_owned()]);
+    let text = err.to_string();
+    assert!(
+        text.contains("the definition of `Shape` differs between host and plugin"),
+        "{text}"
+    );
 }

@@ -260,6 +260,16 @@ fn description(iface: &Interface) -> TokenStream {
             .iter()
             .map(|a| params::hash(&types::arg_kind(a.ty), a.ty));
         let ret = abi(&types::to_static(&output_type(m)));
+        let param_texts = m
+            .args
+            .iter()
+            .map(|a| types::text(a.ty))
+            .chain([types::text(&output_type(m))]);
+        let param_hashes = m
+            .args
+            .iter()
+            .map(|a| params::hash(&types::arg_kind(a.ty), a.ty))
+            .chain([quote!(#ret::TYPE_HASH)]);
         quote! {
             ::dynplug::__private::MethodDesc {
                 name: #method_name,
@@ -271,6 +281,7 @@ fn description(iface: &Interface) -> TokenStream {
                     #ret::TYPE_HASH,
                 ),
                 signature: #signature,
+                params: &[#((#param_texts, #param_hashes)),*],
                 symbol: #symbol,
             }
         }

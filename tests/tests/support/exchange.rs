@@ -1,0 +1,33 @@
+//! Exchanges every owned type with the rich plugin, for the allocation
+//! tests (shared by `rich_types.rs` and `host_allocator.rs`).
+
+use rich_api::{Event, Rich, RichPlugin};
+
+/// Calls every method that moves owned data, `rounds` times.
+pub fn exchange_everything(p: &RichPlugin, rounds: u32) {
+    for i in 0..rounds {
+        let text = format!("w{i} x y");
+        assert_eq!(p.parse(&i.to_string()), Ok(i as i64));
+        assert!(p.parse("?").is_err());
+        assert_eq!(p.check(Err(text.clone())).unwrap_err(), text.to_uppercase());
+        assert_eq!(p.swap((i, text.clone())).1, i);
+        assert_eq!(p.words(&text).len(), 3);
+        assert_eq!(p.join(p.words(&text)), text);
+        assert_eq!(p.pairs(Some(vec![(i, text.clone())])).unwrap().len(), 1);
+        assert_eq!(p.nested(vec![vec![Some(text.clone()), None]])[0].len(), 2);
+        let mut s = text.clone();
+        p.grow(&mut s, 2);
+        let mut v = vec![text.clone()];
+        p.extend(&mut v, vec![text.clone()]);
+        let mut shape = p.make_shape(&text, vec![1.0, 2.0]);
+        p.scale(&mut shape, 2.0);
+        assert!(!p.describe(&shape).is_empty());
+        assert_eq!(p.events(4).len(), 4);
+        let _ = p.handle(Event::Message {
+            text: text.clone(),
+            level: 0,
+        });
+        let _ = p.ask(&text, &|q| Ok(q.to_owned()));
+        let _ = p.first(&vec![(1, text.clone())]);
+    }
+}
