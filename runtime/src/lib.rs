@@ -76,16 +76,29 @@
 //!
 //! # Types at the boundary
 //!
-//! Methods take `&self` or `&mut self`. Arguments and return values may be
-//! `bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `f32`, `f64`,
-//! `()`, `&str`, `String`, `&[T]` and `Vec<T>` of those scalars, and
-//! `Option<T>` of any of these. Borrowed data (`&str`, `&[T]`) crosses
-//! without a copy; a returned borrow must borrow from `self` (elided
-//! lifetime, or the receiver's), so the loader and its library stay alive
-//! while the value lives; owned data (`String`, `Vec<T>`) is copied into the
-//! receiver's allocator and freed by the allocator it came from, so host
-//! and plugin may use different global allocators. Anything else is a
-//! compile error that points at the type.
+//! Methods take `&self` or `&mut self`. Arguments and return values may be:
+//!
+//! - scalars (`bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`,
+//!   `f32`, `f64`) and `()`, by value;
+//! - `&str` and `&[T]` of scalars, borrowed in place without a copy (a
+//!   returned borrow must borrow from `self`: elided lifetime, or the
+//!   receiver's, so the loader and its library stay alive while it lives);
+//! - `String` and `Vec<T>`, moved: copied into the receiver's allocation and
+//!   freed by the allocator they came from, so host and plugin may use
+//!   different global allocators;
+//! - `Option<T>`, `Result<T, E>` and tuples of up to 12, of any of these,
+//!   nested in any combination;
+//! - structs and enums with [`#[derive(PluginType)]`](PluginType).
+//!
+//! Arguments may also be `&T` and `&[T]` of any supported type (copied for
+//! the call when they cannot be borrowed in place), `&mut [T]` of scalars
+//! (lent in place), `&mut T` of any supported type (copied in and written
+//! back after the call: the plugin may grow a `String` or `Vec`), and
+//! callbacks, `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`, which the
+//! plugin may call during the call; a panic in a callback reaches the host
+//! as the same panic.
+//!
+//! Anything else is a compile error that points at the type.
 //!
 //! # Panics
 //!
