@@ -7,6 +7,8 @@ use syn::{Block, FnArg, ItemImpl, ItemTrait, Pat, Path, ReceiverKind, Signature,
 /// A trait under `#[plugin_interface]`.
 pub struct Interface<'a> {
     pub item: &'a ItemTrait,
+    /// Binds a plain C library (`#[plugin_interface(c_library)]`).
+    pub c_library: bool,
     /// The generated loader's name (`GreeterPlugin` for `Greeter`).
     pub loader: Ident,
     pub methods: Vec<Method<'a>>,
@@ -26,6 +28,10 @@ pub struct Method<'a> {
     pub output: Option<&'a Type>,
     /// The default body, in a trait.
     pub default: Option<&'a Block>,
+    /// `#[symbol = "name"]`: the C function a `c_library` method binds.
+    pub symbol: Option<syn::LitStr>,
+    /// The `#[symbol]` attribute itself, for errors.
+    pub symbol_attr: Option<&'a syn::Attribute>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -41,6 +47,13 @@ pub enum Receiver {
 }
 
 impl Method<'_> {
+    /// The C symbol a `c_library` method binds: `#[symbol = ".."]` or its name.
+    pub fn c_symbol(&self) -> String {
+        self.symbol
+            .as_ref()
+            .map_or_else(|| unraw(&self.sig.ident), syn::LitStr::value)
+    }
+
     /// The receiver's part in the signature hash: `&self` 0, `&mut self` 1.
     pub fn receiver_code(&self) -> u8 {
         match self.receiver {
@@ -81,6 +94,25 @@ pub struct Export<'a> {
 
 impl<'a> Method<'a> {
     pub fn new(sig: &'a Signature, default: Option<&'a Block>) -> Self {
+        Self::with_attrs(sig, default, &[])
+    }
+
+    pub fn with_attrs(
+        sig: &'a Signature,
+        default: Option<&'a Block>,
+        attrs: &'a [syn::Attribute],
+    ) -> Self {
+        let symbol_attr = attrs.iter().find(|a| a.path().is_ident("symbol"));
+        let symbol = symbol_attr.and_then(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        });
         let mut receiver = Receiver::Missing;
         let mut receiver_lifetime = None;
         let mut args = Vec::new();
@@ -113,6 +145,8 @@ impl<'a> Method<'a> {
             args,
             output,
             default,
+            symbol,
+            symbol_attr,
         }
     }
 
@@ -122,12 +156,12 @@ impl<'a> Method<'a> {
 }
 
 impl<'a> Interface<'a> {
-    pub fn new(item: &'a ItemTrait, loader: Option<Ident>) -> Self {
+    pub fn new(item: &'a ItemTrait, loader: Option<Ident>, c_library: bool) -> Self {
         let methods = item
             .items
             .iter()
             .filter_map(|it| match it {
-                TraitItem::Fn(f) => Some(Method::new(&f.sig, f.default.as_ref())),
+                TraitItem::Fn(f) => Some(Method::with_attrs(&f.sig, f.default.as_ref(), &f.attrs)),
                 _ => None,
             })
             .collect();
@@ -139,10 +173,12 @@ impl<'a> Interface<'a> {
                 _ => false,
             })
         };
+        let suffix = if c_library { "Library" } else { "Plugin" };
         let loader = loader
-            .unwrap_or_else(|| Ident::new(&format!("{}Plugin", item.ident), item.ident.span()));
+            .unwrap_or_else(|| Ident::new(&format!("{}{suffix}", item.ident), item.ident.span()));
         Interface {
             item,
+            c_library,
             loader,
             methods,
             send: has_bound("Send"),

@@ -4,10 +4,12 @@ use proc_macro2::{Ident, TokenStream};
 use syn::meta::ParseNestedMeta;
 use syn::{ExprPath, Result};
 
-/// `#[plugin_interface(loader = Name)]`
+/// `#[plugin_interface(loader = Name)]`, `#[plugin_interface(c_library)]`
 #[derive(Default)]
 pub struct InterfaceArgs {
     pub loader: Option<Ident>,
+    /// Bind a plain C library instead of a dynplug plugin.
+    pub c_library: bool,
 }
 
 /// `#[plugin_export(new = path::to::ctor)]`
@@ -31,10 +33,14 @@ impl InterfaceArgs {
             if meta.path.is_ident("loader") {
                 out.loader = Some(meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("c_library") {
+                out.c_library = true;
+                Ok(())
             } else {
                 Err(meta.error(
                     "unknown argument; `#[plugin_interface]` takes `loader = Name` \
-                     (the name of the generated loader struct)",
+                     (the name of the generated loader struct) and `c_library` (bind a \
+                     plain C library)",
                 ))
             }
         })?;

@@ -11,6 +11,7 @@
 mod ast;
 mod attr;
 mod derive;
+mod derive_c;
 mod expand;
 mod names;
 mod types;
@@ -72,10 +73,21 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
             attr::InterfaceArgs::default()
         }
     };
-    let iface = ast::Interface::new(&item, args.loader);
+    let iface = ast::Interface::new(&item, args.loader, args.c_library);
     valid::interface(&iface, &mut errors);
+    // The trait as emitted: without our `#[symbol]` attributes, which the
+    // compiler would not know.
+    let emitted = strip_symbol_attributes(&item);
+    let item = &emitted;
     if errors.is_empty() {
-        expand::loader::expand(&iface).into()
+        if iface.c_library {
+            expand::c_library::expand(&iface, item).into()
+        } else {
+            expand::loader::expand(&iface, item).into()
+        }
+    } else if iface.c_library {
+        let errors = errors.to_compile_errors();
+        quote!(#errors #item).into()
     } else {
         // Still emit the trait, so that the user sees our errors and not a
         // cascade of "cannot find trait", and have the compiler check the
@@ -173,4 +185,33 @@ pub fn derive_plugin_type(input: TokenStream) -> TokenStream {
         Ok(input) => derive::derive(&input).into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+/// Marks a `#[repr(C)]` struct, union or fieldless enum as a C type, for
+/// `#[plugin_interface(c_library)]` bindings. Checks the `repr`, and that
+/// every field is a C type.
+///
+/// ```ignore
+/// #[derive(dynplug::CType, Clone, Copy)]
+/// #[repr(C)]
+/// pub struct Vec2 { pub x: f64, pub y: f64 }
+/// ```
+#[proc_macro_derive(CType)]
+pub fn derive_c_type(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => derive_c::derive(&input).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// The trait without our `#[symbol]` attributes, which the compiler does
+/// not know.
+fn strip_symbol_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
+    let mut item = item.clone();
+    for it in &mut item.items {
+        if let syn::TraitItem::Fn(f) = it {
+            f.attrs.retain(|a| !a.path().is_ident("symbol"));
+        }
+    }
+    item
 }

@@ -80,7 +80,18 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
         }
     }
     for method in &iface.methods {
-        self::method(method, errors);
+        if iface.c_library {
+            c_method(method, errors);
+        } else {
+            self::method(method, errors);
+            if let Some(attr) = method.symbol_attr {
+                errors.spanned(
+                    attr,
+                    "`#[symbol]` names a C function; it belongs in a \
+                     `#[plugin_interface(c_library)]` trait",
+                );
+            }
+        }
         let name = method.ident().to_string();
         if RESERVED.contains(&name.as_str()) {
             errors.spanned(
@@ -97,7 +108,77 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
 
 /// The loader's own functions, which a trait method of the same name would
 /// be hidden by (method calls find inherent methods first).
-const RESERVED: &[&str] = &["load", "load_with", "path", "close", "leak"];
+const RESERVED: &[&str] = &[
+    "load",
+    "load_with",
+    "load_by_name",
+    "load_by_names",
+    "path",
+    "close",
+    "leak",
+];
+
+/// Checks a method of a `c_library` trait: a receiver (not passed to C), no
+/// generics, no variadics, C types only; `unsafe fn` is allowed.
+fn c_method(method: &Method, errors: &mut Errors) {
+    let sig = method.sig;
+    match method.receiver {
+        Receiver::Shared | Receiver::Exclusive => {}
+        _ => errors.spanned(
+            &sig.ident,
+            format!(
+                "`{}`: a `c_library` method takes `&self` (which is not passed to C)",
+                sig.ident
+            ),
+        ),
+    }
+    if let Some(asyncness) = &sig.asyncness {
+        errors.spanned(asyncness, "a C function cannot be `async`");
+    }
+    if let Some(constness) = &sig.constness {
+        errors.spanned(
+            constness,
+            "a C function is called at run time; remove `const`",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(
+            abi,
+            "write the method as plain Rust; dynplug calls the C function with the C ABI",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(
+            variadic,
+            "variadic C functions (`printf`-like) cannot be bound: the types of their \
+             extra arguments are only known at each call, and calling one through a \
+             fixed signature is undefined behaviour on some platforms; bind a fixed-argument \
+             function instead",
+        );
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            "a C function has no generic parameters; use concrete C types",
+        );
+    }
+    if let (Some(attr), None) = (method.symbol_attr, &method.symbol) {
+        errors.spanned(
+            attr,
+            "write the C function's name as `#[symbol = \"name\"]`",
+        );
+    }
+    let mut type_errors = Vec::new();
+    for arg in &method.args {
+        types::check_c(arg.ty, &mut type_errors);
+    }
+    if let Some(output) = method.output {
+        types::check_c(output, &mut type_errors);
+    }
+    for error in type_errors {
+        errors.push(error);
+    }
+}
 
 /// Checks a method's signature: receiver, generics, qualifiers, types.
 pub fn method(method: &Method, errors: &mut Errors) {

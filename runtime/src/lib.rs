@@ -133,6 +133,7 @@ mod abi;
 mod call;
 mod callback;
 mod check;
+mod clib;
 mod error;
 mod export;
 mod inspect;
@@ -143,7 +144,8 @@ mod os;
 mod plugin;
 mod preflight;
 
-pub use dynplug_macros::{PluginType, plugin_export, plugin_interface};
+pub use clib::CType;
+pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use options::LoadOptions;
@@ -166,6 +168,15 @@ pub mod __private {
     };
     pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
     pub use crate::callback::{RawFn, call_back, host_callback};
+    pub use crate::clib::{CFnPtr, CLibrary, CLoaded, CSymbol};
+
+    /// C-library loading, for the generated `c_library` bindings.
+    pub mod clib {
+        pub use crate::clib::{load, load_by_names};
+    }
+
+    /// Compiles only if `T` has a C representation.
+    pub const fn assert_ctype<T: crate::CType>() {}
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
     pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};

@@ -20,7 +20,8 @@ struct Shared {
     /// `Some` until the library is released.
     raw: Option<RawLibrary>,
     path: PathBuf,
-    key: FileKey,
+    /// `None` for a library opened by name (the system found the file).
+    key: Option<FileKey>,
     unload_when_unused: AtomicBool,
 }
 
@@ -90,12 +91,33 @@ impl Library {
         let shared = Arc::new(Shared {
             raw: Some(raw),
             path: path.to_path_buf(),
-            key: key.clone(),
+            key: Some(key.clone()),
             unload_when_unused: AtomicBool::new(options.unload_when_unused),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
         Ok(Library(shared))
+    }
+
+    /// Opens a library by name, letting the system's dynamic loader search
+    /// for it (`LD_LIBRARY_PATH`, its cache, the system folders).
+    ///
+    /// # Safety
+    ///
+    /// Opening a library runs its initialisers: the caller trusts whatever
+    /// file the system finds under that name.
+    pub(crate) unsafe fn open_by_name(
+        name: &str,
+        options: &LoadOptions,
+    ) -> Result<Library, libloading::Error> {
+        // SAFETY: the caller trusts the library's initialisers.
+        let raw = unsafe { RawLibrary::open(Path::new(name)) }?;
+        Ok(Library(Arc::new(Shared {
+            raw: Some(raw),
+            path: PathBuf::from(name),
+            key: None,
+            unload_when_unused: AtomicBool::new(options.unload_when_unused),
+        })))
     }
 
     fn share(shared: Arc<Shared>, options: &LoadOptions) -> Library {
@@ -192,7 +214,9 @@ fn loader_name(path: &Path, key: &FileKey) -> PathBuf {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        registry().retain(|(key, weak)| *key != self.key || weak.strong_count() > 0);
+        if let Some(own) = &self.key {
+            registry().retain(|(key, weak)| key != own || weak.strong_count() > 0);
+        }
         if let Some(raw) = self.raw.take() {
             if self.unload_when_unused.load(Ordering::Relaxed) {
                 // Nobody is left to hear about a failure: the library then

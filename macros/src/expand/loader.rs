@@ -9,8 +9,7 @@ use super::{abi, arg_names, output_type, params, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
-pub fn expand(iface: &Interface) -> TokenStream {
-    let item = iface.item;
+pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
     let loader_struct = loader_struct(iface);
     let inherent = inherent_impl(iface);
     let trait_impl = trait_impl(iface);

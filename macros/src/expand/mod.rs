@@ -1,5 +1,6 @@
 //! Code generation. Runs only on input that passed the checks.
 
+pub mod c_library;
 pub mod export;
 pub mod loader;
 pub mod params;

@@ -1,0 +1,238 @@
+//! Plain C libraries, bound through a trait with
+//! `#[plugin_interface(c_library)]`: every function resolved up front, all
+//! missing ones reported at once, optional ones allowed to be absent. No
+//! metadata can be checked, so loading is `unsafe`; the file is still
+//! checked to be a library for this platform before it is opened.
+
+use std::ffi::c_void;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::OsText;
+use crate::library::Library;
+use crate::{Error, LoadOptions, preflight};
+
+/// Types with a C representation: what a `c_library` method may take and
+/// return.
+///
+/// # Safety
+///
+/// The type must have a layout C agrees on: a primitive, a raw or function
+/// pointer, or a `#[repr(C)]` / `#[repr(transparent)]` type of such fields.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no C representation",
+    label = "not a C type",
+    note = "a `c_library` method takes and returns C types: integers, floats, bool, raw \
+            pointers (`*const c_char`...), `extern \"C\" fn` pointers (in an `Option` when \
+            they may be null), and `#[repr(C)]` types with `#[derive(dynplug::CType)]`"
+)]
+pub unsafe trait CType {}
+
+macro_rules! c_types {
+    ($($ty:ty),*) => {$(
+        // SAFETY: a primitive with a C equivalent.
+        unsafe impl CType for $ty {}
+    )*};
+}
+
+c_types!(
+    bool,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    f32,
+    f64,
+    ()
+);
+
+// SAFETY: a raw pointer is a C pointer.
+unsafe impl<T: ?Sized> CType for *const T {}
+// SAFETY: a raw pointer is a C pointer.
+unsafe impl<T: ?Sized> CType for *mut T {}
+// SAFETY: a non-null pointer is a C pointer.
+unsafe impl<T: ?Sized> CType for std::ptr::NonNull<T> {}
+
+/// C function pointer types: `extern "C" fn(..)` and `unsafe extern "C" fn(..)`.
+///
+/// # Safety
+///
+/// Implemented for function pointers with the C ABI only.
+pub unsafe trait CFnPtr {}
+
+macro_rules! fn_ptrs {
+    ($(($($arg:ident),*))*) => {$(
+        // SAFETY: a C function pointer.
+        unsafe impl<R, $($arg),*> CFnPtr for extern "C" fn($($arg),*) -> R {}
+        // SAFETY: a C function pointer.
+        unsafe impl<R, $($arg),*> CFnPtr for unsafe extern "C" fn($($arg),*) -> R {}
+        // SAFETY: a non-null C function pointer.
+        unsafe impl<R, $($arg),*> CType for extern "C" fn($($arg),*) -> R {}
+        // SAFETY: a non-null C function pointer.
+        unsafe impl<R, $($arg),*> CType for unsafe extern "C" fn($($arg),*) -> R {}
+    )*};
+}
+
+fn_ptrs! {
+    () (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G) (A, B, C, D, E, F, G, H) (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J) (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+}
+
+// SAFETY: `Option` of a function pointer is a nullable C function pointer.
+unsafe impl<F: CFnPtr> CType for Option<F> {}
+
+/// A function the binding wants, as the macro describes it.
+#[derive(Debug)]
+pub struct CSymbol {
+    /// The C symbol.
+    pub name: &'static str,
+    /// Whether the method has no default body (the function must exist).
+    pub required: bool,
+}
+
+/// A C library opened and its functions resolved.
+pub struct CLoaded {
+    /// The library handle, for the loader to keep.
+    pub lib: CLibrary,
+    symbols: Vec<Option<*const c_void>>,
+}
+
+impl CLoaded {
+    /// The address of function `index` as the function pointer type `F`,
+    /// or `None` if the library lacks it (an optional function).
+    ///
+    /// # Safety
+    ///
+    /// `F` must be a function pointer type, the one the binding declares.
+    #[inline]
+    pub unsafe fn function<F: Copy>(&self, index: usize) -> Option<F> {
+        assert_eq!(size_of::<F>(), size_of::<*const c_void>());
+        // SAFETY: `F` is a function pointer type (the caller's promise), and
+        // the address is the function's.
+        self.symbols[index].map(|address| unsafe { std::mem::transmute_copy(&address) })
+    }
+
+    /// Like [`function`](CLoaded::function), for a required function,
+    /// which loading made sure exists.
+    ///
+    /// # Safety
+    ///
+    /// As for [`function`](CLoaded::function).
+    #[inline]
+    pub unsafe fn required<F: Copy>(&self, index: usize) -> F {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.function(index) }.expect("dynplug: required symbol checked at load")
+    }
+}
+
+/// The shared handle a C library binding owns.
+#[derive(Clone)]
+pub struct CLibrary(Library);
+
+impl CLibrary {
+    /// The path the library was opened with (or the name it was found by).
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Unloads the library now, unless another binding still uses it.
+    pub fn close(self) -> Result<(), Error> {
+        self.0.close()
+    }
+}
+
+impl std::fmt::Debug for CLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CLibrary")
+            .field("path", &self.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the C library at `path` (checked to be a library for this
+/// platform first) and resolves `symbols`.
+///
+/// # Safety
+///
+/// The library's initialisers run, and the caller vouches for the
+/// declarations the functions will be called through.
+pub unsafe fn load(
+    path: &Path,
+    options: &LoadOptions,
+    symbols: &[CSymbol],
+) -> Result<CLoaded, Error> {
+    preflight::check(path)?;
+    // SAFETY: the caller trusts the library.
+    let lib = unsafe { Library::open(path, options) }?;
+    resolve(lib, symbols)
+}
+
+/// Opens the first of `names` the system's dynamic loader finds, searching
+/// as it does (`LD_LIBRARY_PATH`, its cache, the system folders), and
+/// resolves `symbols`.
+///
+/// # Safety
+///
+/// As for [`load`], for whichever file the system finds.
+pub unsafe fn load_by_names(
+    names: &[&str],
+    options: &LoadOptions,
+    symbols: &[CSymbol],
+) -> Result<CLoaded, Error> {
+    let mut failures = String::new();
+    for name in names {
+        // SAFETY: the caller trusts the library found under this name.
+        match unsafe { Library::open_by_name(name, options) } {
+            Ok(lib) => return resolve(lib, symbols),
+            Err(err) => {
+                let _ = write!(
+                    failures,
+                    "{}{}",
+                    if failures.is_empty() { "" } else { "; " },
+                    OsText::from_chain(&err)
+                );
+            }
+        }
+    }
+    Err(Error::Open {
+        path: names.join(", ").into(),
+        source: Box::new(OsText(if names.is_empty() {
+            "no library name given".to_owned()
+        } else {
+            failures
+        })),
+    })
+}
+
+fn resolve(lib: Library, symbols: &[CSymbol]) -> Result<CLoaded, Error> {
+    let mut missing = Vec::new();
+    let found: Vec<Option<*const c_void>> = symbols
+        .iter()
+        .map(|s| {
+            let address = lib.symbol(s.name);
+            if address.is_none() && s.required {
+                missing.push(s.name.to_owned());
+            }
+            address
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::MissingSymbols {
+            path: lib.path().to_path_buf(),
+            interface: "C library".to_owned(),
+            missing,
+        });
+    }
+    Ok(CLoaded {
+        lib: CLibrary(lib),
+        symbols: found,
+    })
+}
