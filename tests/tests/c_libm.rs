@@ -8,8 +8,11 @@ use dynplug::Error;
 pub trait Libm: Send + Sync {
     fn cos(&self, x: f64) -> f64;
     fn sqrt(&self, x: f64) -> f64;
-    /// Writes the exponent through the pointer: `unsafe`, the caller passes
-    /// a valid one.
+    /// Splits `x` into a mantissa and a power of two.
+    ///
+    /// # Safety
+    ///
+    /// `exponent` must be valid for writing a `c_int`.
     unsafe fn frexp(&self, x: f64, exponent: *mut c_int) -> f64;
     #[symbol = "pow"]
     fn power(&self, x: f64, y: f64) -> f64;
