@@ -10,6 +10,7 @@
 
 mod ast;
 mod attr;
+mod c_types;
 mod derive;
 mod derive_c;
 mod expand;
@@ -46,11 +47,24 @@ use quote::quote;
 /// # Rules
 ///
 /// Methods take `&self` or `&mut self`, have no type or const parameters
-/// (lifetimes are fine), are not `async`, `const` or `unsafe`, and use only
-/// the types listed in the `dynplug` crate's documentation. The trait has
-/// no generic parameters, associated types or constants, and no supertraits
-/// but `Send`, `Sync` and `'static`. Each broken rule is a compile error on
-/// the tokens at fault, all of them in one build.
+/// (lifetimes are fine), are not `async`, `const` or `unsafe`, take at most
+/// 12 arguments, and use only the types listed in the `dynplug` crate's
+/// documentation. A returned borrow borrows from `self`. The trait has no
+/// generic parameters, associated types or constants, no supertraits but
+/// `Send`, `Sync` and `'static`, and no method named like the loader's own
+/// functions (`load`, `load_with`, `path`, `close`, `leak`). Each broken rule
+/// is a compile error on the tokens at fault, all of them in one build.
+///
+/// # C libraries
+///
+/// `#[plugin_interface(c_library)]` binds a plain C library instead, with a
+/// loader named `{Trait}Library`: each method calls the C function of its
+/// name (or of `#[symbol = "name"]`), `&self` is not passed, only C types
+/// are allowed (`dynplug::CType`), a method may be `unsafe fn`, and a method
+/// with a default body is optional (`has_<name>()` tells whether the library
+/// has it). Loading is `unsafe` (`load`, `load_with`, `load_by_name`,
+/// `load_by_names`): nothing in a C library vouches for its signatures.
+/// Variadic functions cannot be bound.
 #[proc_macro_attribute]
 pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemTrait>(input.clone()) {

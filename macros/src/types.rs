@@ -100,7 +100,7 @@ pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
     }
 }
 
-fn strip(ty: &Type) -> &Type {
+pub(crate) fn strip(ty: &Type) -> &Type {
     match ty {
         Type::Paren(p) => strip(&p.elem),
         Type::Group(g) => strip(&g.elem),
@@ -136,7 +136,7 @@ fn callback(elem: &Type, mutable: bool) -> Option<Callback<'_>> {
     })
 }
 
-fn push(errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, message: String) {
+pub(crate) fn push(errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, message: String) {
     errors.push(syn::Error::new_spanned(tokens.to_token_stream(), message));
 }
 
@@ -351,7 +351,7 @@ fn check_scalar(elem: &Type, what: &str, errors: &mut Vec<syn::Error>) {
     }
 }
 
-fn generic_types(args: &PathArguments) -> Vec<&Type> {
+pub(crate) fn generic_types(args: &PathArguments) -> Vec<&Type> {
     match args {
         PathArguments::AngleBracketed(a) => a
             .args
@@ -504,75 +504,4 @@ pub fn check_return_lifetimes(
     }
     let mut checker = Checker { receiver, errors };
     syn::visit::Visit::visit_type(&mut checker, ty);
-}
-
-/// What a `c_library` method accepts, for error messages.
-pub const SUPPORTED_C: &str = "integers, floats, bool, raw pointers (`*const c_char`, \
-    `*mut T`), `extern \"C\" fn` pointers (in an `Option` when they may be null), and \
-    `#[repr(C)]` types with `#[derive(dynplug::CType)]`";
-
-/// Checks a type of a `c_library` method: it must have a C representation.
-/// Paths are left to the compiler (`CType`), except well-known Rust types.
-pub fn check_c(ty: &Type, errors: &mut Vec<syn::Error>) {
-    let what = text(ty);
-    let refuse = |errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, why: &str| {
-        push(
-            errors,
-            tokens,
-            format!("`{what}` {why}; a C function takes {SUPPORTED_C}"),
-        )
-    };
-    match strip(ty) {
-        Type::Tuple(t) if t.elems.is_empty() => {}
-        Type::Ptr(_) => {}
-        Type::FnPtr(f) => {
-            let is_c = f
-                .abi
-                .as_ref()
-                .and_then(|abi| abi.name.as_ref())
-                .is_some_and(|name| name.value() == "C" || name.value() == "C-unwind");
-            if !is_c {
-                refuse(
-                    errors,
-                    f,
-                    "is not a C function pointer (write `extern \"C\" fn`)",
-                );
-            }
-        }
-        Type::Path(p) if p.qself.is_none() => {
-            let Some(last) = p.path.segments.last() else {
-                return;
-            };
-            let name = last.ident.to_string();
-            match name.as_str() {
-                "char" => refuse(
-                    errors,
-                    p,
-                    "has no C equivalent (a Rust `char` is a Unicode scalar value; use `u32` or `c_char`)",
-                ),
-                "String" | "Vec" | "str" | "Result" | "Box" | "Rc" | "Arc" | "HashMap" => {
-                    refuse(errors, p, "is a Rust type with no C representation")
-                }
-                "Option" => {
-                    let inner = generic_types(&last.arguments);
-                    if !matches!(inner.first().map(|t| strip(t)), Some(Type::FnPtr(_))) {
-                        refuse(
-                            errors,
-                            p,
-                            "is not a C type (only an `Option` of an `extern \"C\" fn` is: a nullable function pointer)",
-                        );
-                    } else if let Some(inner) = inner.first() {
-                        check_c(inner, errors);
-                    }
-                }
-                _ => {}
-            }
-        }
-        Type::Reference(r) => refuse(
-            errors,
-            r,
-            "is a Rust reference; C takes raw pointers (`*const T`, `*mut T`)",
-        ),
-        other => refuse(errors, other, "has no C representation"),
-    }
 }

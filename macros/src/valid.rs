@@ -4,6 +4,7 @@
 use syn::{Error, GenericParam, TraitItem, TypeParamBound};
 
 use crate::ast::{Export, Interface, Method, Receiver};
+use crate::c_types;
 use crate::types::{self, Position};
 
 /// The most arguments a plugin method may take besides its receiver (the
@@ -170,10 +171,10 @@ fn c_method(method: &Method, errors: &mut Errors) {
     }
     let mut type_errors = Vec::new();
     for arg in &method.args {
-        types::check_c(arg.ty, &mut type_errors);
+        c_types::check_c(arg.ty, &mut type_errors);
     }
     if let Some(output) = method.output {
-        types::check_c(output, &mut type_errors);
+        c_types::check_c(output, &mut type_errors);
     }
     for error in type_errors {
         errors.push(error);

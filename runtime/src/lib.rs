@@ -100,6 +100,34 @@
 //!
 //! Anything else is a compile error that points at the type.
 //!
+//! # C libraries
+//!
+//! The same attribute binds a plain C library at run time, like bindgen's
+//! `--dynamic-loading` output, but with every function resolved (and every
+//! missing one reported) at load:
+//!
+//! ```no_run
+//! #[dynplug::plugin_interface(c_library)]
+//! pub trait Libm: Send + Sync {
+//!     fn cos(&self, x: f64) -> f64;
+//!     #[symbol = "pow"]
+//!     fn power(&self, x: f64, y: f64) -> f64;
+//!     /// Optional: runs when the library lacks it (`has_exp10()` says).
+//!     fn exp10(&self, x: f64) -> f64 { 10f64.powf(x) }
+//! }
+//!
+//! // SAFETY: these declarations match libm's.
+//! let libm = unsafe { LibmLibrary::load_by_name("libm.so.6") }?;
+//! assert_eq!(libm.cos(0.0), 1.0);
+//! # Ok::<(), dynplug::Error>(())
+//! ```
+//!
+//! Only types with a C representation ([`CType`]) are allowed; a
+//! `#[repr(C)]` struct gets one with `#[derive(CType)]`. Loading is `unsafe`:
+//! no metadata can vouch for a C function's signature. Variadic functions
+//! (`printf`) cannot be bound: their argument types are only known at each
+//! call.
+//!
 //! # Panics
 //!
 //! A panic inside a plugin method is caught in the plugin and raised again
@@ -143,6 +171,7 @@ mod options;
 mod os;
 mod plugin;
 mod preflight;
+mod shim;
 
 pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
