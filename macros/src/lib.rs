@@ -101,7 +101,8 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     } else if iface.c_library {
         let errors = errors.to_compile_errors();
-        quote!(#errors #item).into()
+        let types = expand::c_library::type_assertions(&iface);
+        quote!(#errors #item #types).into()
     } else {
         // Still emit the trait, so that the user sees our errors and not a
         // cascade of "cannot find trait", and have the compiler check the
@@ -218,13 +219,19 @@ pub fn derive_c_type(input: TokenStream) -> TokenStream {
     }
 }
 
-/// The trait without our `#[symbol]` attributes, which the compiler does
-/// not know.
+/// The trait as the compiler is to see it: without our `#[symbol]`
+/// attributes, which it does not know, and without a variadic `...`, which
+/// a trait method cannot have (we report it ourselves).
 fn strip_symbol_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
     let mut item = item.clone();
     for it in &mut item.items {
         if let syn::TraitItem::Fn(f) = it {
             f.attrs.retain(|a| !a.path().is_ident("symbol"));
+            if f.sig.variadic.take().is_some() {
+                // `(a: T, ...)` leaves a trailing comma behind.
+                let inputs = std::mem::take(&mut f.sig.inputs);
+                f.sig.inputs = inputs.into_iter().collect();
+            }
         }
     }
     item

@@ -402,6 +402,31 @@ pub fn text(ty: &Type) -> String {
             s + &text(&r.elem)
         }
         Type::Slice(s) => format!("[{}]", text(&s.elem)),
+        Type::FnPtr(f) => {
+            let mut s = String::new();
+            if f.unsafety.is_some() {
+                s += "unsafe ";
+            }
+            if let Some(abi) = &f.abi {
+                s += "extern ";
+                if let Some(name) = &abi.name {
+                    s += &format!("{:?} ", name.value());
+                }
+            }
+            let args: Vec<String> = f.inputs.iter().map(|a| text(&a.ty)).collect();
+            s += &format!("fn({})", args.join(", "));
+            if let syn::ReturnType::Type(_, ty) = &f.output {
+                s += &format!(" -> {}", text(ty));
+            }
+            s
+        }
+        Type::Ptr(p) => {
+            let kind = match p.mutability {
+                syn::PointerMutability::Mut(_) => "mut",
+                _ => "const",
+            };
+            format!("*{kind} {}", text(&p.elem))
+        }
         Type::Tuple(t) => {
             let elems: Vec<String> = t.elems.iter().map(text).collect();
             if elems.len() == 1 {

@@ -10,5 +10,6 @@ fn ui() {
     t.compile_fail("ui/export/*.rs");
     t.compile_fail("ui/loader/*.rs");
     t.compile_fail("ui/derive/*.rs");
+    t.compile_fail("ui/c_library/*.rs");
     t.pass("ui/pass/*.rs");
 }

@@ -317,12 +317,18 @@ fn forwarding_method(method: &Method) -> TokenStream {
 
 /// Each type must have a C representation: checked by the compiler through
 /// `CType`, reported on the type.
-fn type_assertions(iface: &Interface) -> TokenStream {
+pub fn type_assertions(iface: &Interface) -> TokenStream {
     let checks = iface.methods.iter().flat_map(|m| {
         m.args
             .iter()
             .map(|a| a.ty)
             .chain(m.output)
+            // Types the macro already refused are not checked again.
+            .filter(|ty| {
+                let mut errors = Vec::new();
+                crate::c_types::check_c(ty, &mut errors);
+                errors.is_empty()
+            })
             .map(|ty| {
                 let ty = crate::types::to_static(ty);
                 quote_spanned!(ty.span()=> ::dynplug::__private::assert_ctype::<#ty>();)

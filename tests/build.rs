@@ -1,0 +1,39 @@
+//! Builds the C library of `c/` into a shared library for the C-binding
+//! tests (`tests/c_geometry.rs`), which find it through
+//! `env!("DYNPLUG_GEOMETRY_LIB")`.
+//!
+//! `cc::Build` makes static libraries; it is used here only to find the C
+//! compiler (and its flags) cargo's target wants, which then links a
+//! shared one. Unix-like compilers only (gcc, clang).
+
+use std::path::PathBuf;
+
+fn main() {
+    let source = PathBuf::from("c/geometry.c");
+    println!("cargo:rerun-if-changed=c/geometry.c");
+    println!("cargo:rerun-if-changed=c/geometry.h");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let suffix = match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("macos" | "ios") => "dylib",
+        _ => "so",
+    };
+    let library = out_dir.join(format!("libgeometry.{suffix}"));
+    let compiler = cc::Build::new()
+        .try_get_compiler()
+        .unwrap_or_else(|err| panic!("no C compiler for the geometry test library: {err}"));
+    let mut command = compiler.to_command();
+    command
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&library)
+        .arg(&source)
+        .arg("-lm");
+    let status = command
+        .status()
+        .unwrap_or_else(|err| panic!("cannot run the C compiler ({command:?}): {err}"));
+    assert!(
+        status.success(),
+        "the C compiler failed on {}: {command:?}",
+        source.display()
+    );
+    println!("cargo:rustc-env=DYNPLUG_GEOMETRY_LIB={}", library.display());
+}
