@@ -1,0 +1,61 @@
+//! Instruction counting, run under `valgrind --tool=callgrind` by
+//! `scripts/bench.py` with N and 2N: the difference of the two counts, over
+//! N, is what one call (or load) costs, setup cancelled out.
+//!
+//! - `callgrind-calls call CASE N`: sets `bench-plugin` up with every
+//!   approach, then makes N calls of `add` through CASE (one of
+//!   `dynplug_bench::calls::CASES`).
+//! - `callgrind-calls load APPROACH METHODS N`: N warm loads of the
+//!   `wide-METHODS` fixture with APPROACH (`dynplug`, `libloading`,
+//!   `dlopen2`, `inspect`).
+
+use std::process::exit;
+
+use dynplug_bench::calls::{CASES, Callers};
+use dynplug_bench::consume;
+use dynplug_bench::load::{self, Wide};
+
+const USAGE: &str = "usage: callgrind-calls call CASE N | load APPROACH METHODS N";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |s: &str| -> u32 {
+        s.parse().unwrap_or_else(|_| {
+            eprintln!("{USAGE}");
+            exit(2)
+        })
+    };
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["call", case, n] => {
+            if !CASES.contains(&case) {
+                eprintln!("{USAGE}\nCASE: one of {CASES:?}");
+                exit(2);
+            }
+            let callers = Callers::new();
+            let sum = callers.run(case, number(n));
+            println!("{case} x {n}: {sum}");
+        }
+        ["load", approach, methods, n] => {
+            let wide = Wide::new(number(methods) as usize);
+            // Mapped once and kept: every load below is warm.
+            let _kept = load::libloading(&wide);
+            let options = dynplug::LoadOptions::new();
+            for _ in 0..number(n) {
+                match approach {
+                    "dynplug" => consume(load::dynplug(&wide, &options)),
+                    "libloading" => consume(load::libloading(&wide)),
+                    "dlopen2" => consume(load::dlopen2(&wide)),
+                    "inspect" => consume(dynplug::inspect(&wide.path).expect("inspect")),
+                    _ => {
+                        eprintln!("{USAGE}\nAPPROACH: dynplug, libloading, dlopen2 or inspect");
+                        exit(2);
+                    }
+                }
+            }
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            exit(2);
+        }
+    }
+}
