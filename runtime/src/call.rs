@@ -12,7 +12,15 @@ pub const STATUS_OK: u8 = 0;
 pub const STATUS_PANICKED: u8 = 1;
 /// A host callback the plugin called panicked; the plugin's method was
 /// unwound, and the host's payload waits on the host's side.
-pub const STATUS_CALLBACK_PANICKED: u8 = 2;
+///
+/// Every failure status has bit 0 set, so the happy path tests one bit.
+pub const STATUS_CALLBACK_PANICKED: u8 = 3;
+
+/// Whether `status` says the call failed (no value).
+#[inline(always)]
+pub const fn failed(status: u8) -> bool {
+    status & 1 != 0
+}
 
 /// What every shim returns: a status and, when it is [`STATUS_OK`], the
 /// lowered value. Returned by value: small results come back in registers,

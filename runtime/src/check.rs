@@ -21,8 +21,16 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
             types: Vec::new(),
         });
     }
-    for h in host.methods {
-        match plugin.methods.iter().find(|p| p.name == h.name) {
+    // Usually both sides list the methods in the same order: look there
+    // first, and fall back to a search by name.
+    let by_name: std::collections::HashMap<&str, &crate::meta::MethodMeta> = plugin
+        .methods
+        .iter()
+        .map(|p| (p.name.as_str(), p))
+        .collect();
+    for (index, h) in host.methods.iter().enumerate() {
+        let same_place = plugin.methods.get(index).filter(|p| p.name == h.name);
+        match same_place.or_else(|| by_name.get(h.name).copied()) {
             Some(p) if p.hash == h.hash => {}
             Some(p) => out.push(MethodDifference {
                 method: h.name.to_owned(),
@@ -39,8 +47,9 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
             None => {}
         }
     }
+    let host_names: std::collections::HashSet<&str> = host.methods.iter().map(|h| h.name).collect();
     for p in &plugin.methods {
-        if p.required && !host.methods.iter().any(|h| h.name == p.name) {
+        if p.required && !host_names.contains(p.name.as_str()) {
             out.push(MethodDifference {
                 method: p.name.clone(),
                 host: None,

@@ -273,7 +273,7 @@ impl PluginCore {
         method: &'static str,
         ret: RetSlot<T::Ret>,
     ) -> T {
-        if ret.status != STATUS_OK {
+        if crate::call::failed(ret.status) {
             self.method_panicked(method, ret.status);
         }
         // SAFETY: status OK means the value is set, and the caller promises

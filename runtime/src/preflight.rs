@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::path::Path;
 
-use object::read::ReadCache;
 use object::{Architecture, FileKind, Object, ObjectKind, ObjectSegment, ReadRef};
 
 use crate::Error;
@@ -79,12 +78,18 @@ pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
     if !metadata.is_file() {
         return Err(invalid("it is not a regular file".to_owned()));
     }
-    let len = metadata.len();
+    // One read of the whole file: parsing from memory costs far less than
+    // the many small reads a lazy reader makes for the symbol tables.
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
+    let len = bytes.len() as u64;
     if len == 0 {
         return Err(invalid("the file is empty".to_owned()));
     }
-    let cache = ReadCache::new(file);
-    let data = &cache;
+    let data: &[u8] = &bytes;
     check_kind(data).map_err(invalid)?;
     let object = object::File::parse(data)
         .map_err(|e| invalid(format!("it is a malformed {}: {e}", platform::FORMAT_NAME)))?;

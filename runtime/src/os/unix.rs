@@ -38,9 +38,17 @@ impl RawLibrary {
 
     /// The address of `symbol`, or `None` if the library does not export it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
+        // A NUL-terminated name spares libloading an allocation per lookup.
+        let mut buf = [0u8; 256];
+        let name: &[u8] = if symbol.len() < buf.len() {
+            buf[..symbol.len()].copy_from_slice(symbol.as_bytes());
+            &buf[..=symbol.len()]
+        } else {
+            symbol.as_bytes()
+        };
         // SAFETY: the symbol is read as an untyped address, which is valid
         // for any symbol; giving it a type is the caller's business.
-        let found = unsafe { self.0.get::<*const c_void>(symbol.as_bytes()) };
+        let found = unsafe { self.0.get::<*const c_void>(name) };
         found.ok().map(|s| s.into_raw() as *const c_void)
     }
 
