@@ -317,7 +317,7 @@ def tables(t, counts):
             "",
             "Targets missed in this run: " + ", ".join(missed) + ". "
             "[BENCHMARKS.md](BENCHMARKS.md#targets-met-missed-and-why) profiles each one and "
-            "gives the fix, measured on a patched copy of the runtime.",
+            "says what was fixed and what cannot be.",
         ]
     headline += [
         "",
