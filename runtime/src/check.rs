@@ -21,13 +21,23 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
             types: Vec::new(),
         });
     }
-    // Usually both sides list the methods in the same order: look there
-    // first, and fall back to a search by name.
-    let by_name: std::collections::HashMap<&str, &crate::meta::MethodMeta> = plugin
-        .methods
-        .iter()
-        .map(|p| (p.name.as_str(), p))
-        .collect();
+    // Usually both sides list the same methods in the same order: then
+    // each is compared in place, and no lookup table is built.
+    let aligned = host.methods.len() == plugin.methods.len()
+        && host
+            .methods
+            .iter()
+            .zip(&plugin.methods)
+            .all(|(h, p)| h.name == p.name);
+    let by_name: std::collections::HashMap<&str, &crate::meta::MethodMeta> = if aligned {
+        std::collections::HashMap::new()
+    } else {
+        plugin
+            .methods
+            .iter()
+            .map(|p| (p.name.as_str(), p))
+            .collect()
+    };
     for (index, h) in host.methods.iter().enumerate() {
         let same_place = plugin.methods.get(index).filter(|p| p.name == h.name);
         match same_place.or_else(|| by_name.get(h.name).copied()) {
@@ -46,6 +56,9 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
             }),
             None => {}
         }
+    }
+    if aligned {
+        return out;
     }
     let host_names: std::collections::HashSet<&str> = host.methods.iter().map(|h| h.name).collect();
     for p in &plugin.methods {

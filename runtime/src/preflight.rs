@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
 use object::{Architecture, FileKind, Object, ObjectKind, ObjectSegment, ReadRef};
@@ -21,6 +22,33 @@ pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
 /// few hundred bytes per method).
 pub(crate) const MAX_RECORD: usize = 16 << 20;
 
+/// A set of symbol names, hashed with FNV-1a: the names are short and not
+/// chosen by an attacker who could exploit collisions (a plugin's own
+/// symbols, read from its own file), so SipHash's cost buys nothing here.
+pub(crate) type SymbolSet = HashSet<String, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, for [`SymbolSet`].
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
 /// What pre-flight found in a file.
 #[derive(Debug)]
 pub(crate) struct FileReport {
@@ -28,7 +56,7 @@ pub(crate) struct FileReport {
     pub interfaces: Vec<FileInterface>,
     /// Every dynplug symbol (`__dynplug_...`) the file itself exports: a
     /// symbol `dlsym` finds elsewhere (in a dependency) is not the file's.
-    pub symbols: HashSet<String>,
+    pub symbols: SymbolSet,
 }
 
 /// One interface's metadata as it lies in the file.
@@ -187,12 +215,12 @@ fn arch_name(arch: Architecture) -> String {
 fn interfaces<'a, R: ReadRef<'a>>(
     object: &object::File<'a, R>,
     data: R,
-) -> Result<(Vec<FileInterface>, HashSet<String>), String> {
+) -> Result<(Vec<FileInterface>, SymbolSet), String> {
     let exports = object
         .exports()
         .map_err(|e| format!("its export table cannot be read: {e}"))?;
     let mut found = Vec::new();
-    let mut symbols = HashSet::new();
+    let mut symbols = SymbolSet::default();
     for export in exports {
         let export = export.map_err(|e| format!("its export table cannot be read: {e}"))?;
         let object::NameOrOrdinal::Name(name) = export.name() else {
@@ -201,8 +229,10 @@ fn interfaces<'a, R: ReadRef<'a>>(
         let name = name
             .strip_prefix(platform::SYMBOL_PREFIX.as_bytes())
             .unwrap_or(name);
-        if name.starts_with(b"__dynplug_") {
-            symbols.insert(String::from_utf8_lossy(name).into_owned());
+        if name.starts_with(b"__dynplug_")
+            && let Ok(name) = std::str::from_utf8(name)
+        {
+            symbols.insert(name.to_owned());
         }
         let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
             continue;
