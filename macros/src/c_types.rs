@@ -31,7 +31,7 @@ pub fn check_c(ty: &Type, errors: &mut Vec<syn::Error>) {
                 .abi
                 .as_ref()
                 .and_then(|abi| abi.name.as_ref())
-                .is_some_and(|name| name.value() == "C" || name.value() == "C-unwind");
+                .is_some_and(|name| name.value() == "C");
             if !is_c {
                 refuse(
                     errors,

@@ -153,14 +153,25 @@ fn field_types(fields: &Fields) -> Vec<&Type> {
     fields.iter().map(|f| &f.ty).collect()
 }
 
-/// `where` bounds that every field type crosses, spanned on each type, so
-/// that a field of an unsupported type is reported there, once.
+/// `where` bounds that every field type crosses and owns its data (an
+/// alias of `&'static str` would otherwise let a plugin hand the host a
+/// pointer into its own memory), spanned on each type, so that a field of
+/// an unsupported type is reported there.
 fn field_bounds(tys: &[&Type]) -> TokenStream {
     let bounds = tys.iter().map(|t| {
         let span = syn::spanned::Spanned::span(t);
-        quote::quote_spanned!(span=> #t: ::dynplug::__private::Abi,)
+        quote::quote_spanned!(span=> #t: ::dynplug::__private::Owned,)
     });
     quote!(where #(#bounds)*)
+}
+
+/// `Owned` for the derived type: its fields own their data.
+fn owned_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
+    quote! {
+        // SAFETY: every field owns its data (the bounds say so).
+        #[automatically_derived]
+        unsafe impl ::dynplug::__private::Owned for #name #bounds {}
+    }
 }
 
 fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
@@ -215,6 +226,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let hash = fields_hash(fields, quote!(::dynplug::__private::fnv1a(#kind)));
     let unused_raw = tys.is_empty().then(|| quote!(let _ = raw;));
     let bounds = field_bounds(&tys);
+    let owned = owned_impl(name, &bounds);
     let return_abi = return_abi_impl(input, &tys);
     quote! {
         const _: () = {
@@ -246,6 +258,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
                 }
             }
             #return_abi
+            #owned
         };
     }
 }
@@ -393,6 +406,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let bad_tag = format!("dynplug: invalid variant of `{name}` at the plugin boundary");
     let return_abi = return_abi_impl(input, &all_tys);
     let bounds = field_bounds(&all_tys);
+    let owned = owned_impl(name, &bounds);
     quote! {
         const _: () = {
             // SAFETY: an enum crosses as its variant's index and that
@@ -440,6 +454,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
                 }
             }
             #return_abi
+            #owned
         };
     }
 }

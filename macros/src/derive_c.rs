@@ -27,10 +27,6 @@ fn reprs(input: &DeriveInput) -> Vec<String> {
     out
 }
 
-const INT_REPRS: &[&str] = &[
-    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
-];
-
 pub fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
     let reprs = reprs(input);
@@ -50,21 +46,13 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
             }
             data.fields.iter().map(|f| &f.ty).collect()
         }
-        Data::Enum(data) => {
-            if !has("C") && !INT_REPRS.iter().any(|r| has(r)) {
-                errors.spanned(
-                    name,
-                    "a `CType` enum needs `#[repr(C)]` or an integer repr such as `#[repr(i32)]`",
-                );
-            }
-            for variant in &data.variants {
-                if !variant.fields.is_empty() {
-                    errors.spanned(
-                        &variant.fields,
-                        "a `CType` enum has no fields: a C enum is an integer",
-                    );
-                }
-            }
+        Data::Enum(_) => {
+            errors.spanned(
+                name,
+                "a C enum crosses as its integer type (`c_int`, say): a value the C \
+                 side returns that is none of the Rust enum's variants would be undefined \
+                 behaviour; convert it with `TryFrom` after the call",
+            );
             Vec::new()
         }
         Data::Union(data) => {
@@ -74,6 +62,13 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
             data.fields.named.iter().map(|f| &f.ty).collect()
         }
     };
+    if has("packed") {
+        errors.spanned(
+            name,
+            "a `#[repr(packed)]` type matches C only if the C side is packed too, and \
+             references to its fields are unaligned; bind it as bytes instead",
+        );
+    }
     if !errors.is_empty() {
         return errors.to_compile_errors();
     }

@@ -225,11 +225,46 @@ fn check_reference(
     match position {
         Position::Argument => match arg_kind(&Type::Reference(r.clone())) {
             ArgKind::Value => {}
+            ArgKind::MutRef(t) if has_reference(t) => push(
+                errors,
+                t,
+                format!(
+                    "`{what}`: a `&mut` argument is written back with the plugin's value, so \
+                     its type must own its data (a borrow could point into the plugin); use \
+                     `&mut String` or `&mut Vec<T>`"
+                ),
+            ),
             ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutRef(t) => {
                 check(t, Position::Nested, errors)
             }
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
             ArgKind::Callback(cb) => {
+                let outer = r.lifetime.clone().filter(|l| l.ident != "_");
+                if let Some(lifetime) =
+                    outer.or_else(|| cb.inputs.iter().find_map(|t| named_lifetime(t)))
+                {
+                    push(
+                        errors,
+                        &lifetime,
+                        format!(
+                            "`{what}`: a callback's lifetimes must be elided, so that the \
+                             host cannot keep what the plugin lends it"
+                        ),
+                    );
+                }
+                if let Type::TraitObject(object) = strip(&r.elem)
+                    && object.bounds.len() > 1
+                {
+                    push(
+                        errors,
+                        object,
+                        format!(
+                            "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
+                             it is called on the caller's thread during the call, so `+ Send` \
+                             and other bounds are not needed"
+                        ),
+                    );
+                }
                 for input in &cb.inputs {
                     check(input, Position::Nested, errors);
                 }
@@ -273,18 +308,6 @@ fn check_reference(
             }
         }
     }
-}
-
-fn has_reference(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }
 
 fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
@@ -529,4 +552,32 @@ pub fn check_return_lifetimes(
     }
     let mut checker = Checker { receiver, errors };
     syn::visit::Visit::visit_type(&mut checker, ty);
+}
+
+/// The first explicit lifetime in `ty` (`'a`, `'static`; not `'_`).
+pub fn named_lifetime(ty: &Type) -> Option<Lifetime> {
+    struct Finder(Option<Lifetime>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
+            if self.0.is_none() && l.ident != "_" {
+                self.0 = Some(l.clone());
+            }
+        }
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Whether `ty` has a `&` anywhere.
+pub fn has_reference(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
 }

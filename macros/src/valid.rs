@@ -94,6 +94,21 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
             }
         }
         let name = method.ident().to_string();
+        if iface.c_library
+            && let Some(optional) = name.strip_prefix("has_")
+            && iface
+                .methods
+                .iter()
+                .any(|m| m.default.is_some() && m.ident() == optional)
+        {
+            errors.spanned(
+                method.ident(),
+                format!(
+                    "`{name}` would be hidden by the binding's own `{name}()`, which tells \
+                     whether the library has the optional `{optional}`; rename the method"
+                ),
+            );
+        }
         if RESERVED.contains(&name.as_str()) {
             errors.spanned(
                 method.ident(),

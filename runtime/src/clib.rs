@@ -52,12 +52,13 @@ c_types!(
     ()
 );
 
-// SAFETY: a raw pointer is a C pointer.
-unsafe impl<T: ?Sized> CType for *const T {}
-// SAFETY: a raw pointer is a C pointer.
-unsafe impl<T: ?Sized> CType for *mut T {}
-// SAFETY: a non-null pointer is a C pointer.
-unsafe impl<T: ?Sized> CType for std::ptr::NonNull<T> {}
+// SAFETY: a raw pointer to a sized type is a C pointer (one to `str`, a
+// slice or a trait object is two words: not C).
+unsafe impl<T> CType for *const T {}
+// SAFETY: as above.
+unsafe impl<T> CType for *mut T {}
+// SAFETY: a non-null pointer to a sized type is a C pointer.
+unsafe impl<T> CType for std::ptr::NonNull<T> {}
 
 /// C function pointer types: `extern "C" fn(..)` and `unsafe extern "C" fn(..)`.
 ///
@@ -68,14 +69,14 @@ pub unsafe trait CFnPtr {}
 
 macro_rules! fn_ptrs {
     ($(($($arg:ident),*))*) => {$(
-        // SAFETY: a C function pointer.
-        unsafe impl<R, $($arg),*> CFnPtr for extern "C" fn($($arg),*) -> R {}
-        // SAFETY: a C function pointer.
-        unsafe impl<R, $($arg),*> CFnPtr for unsafe extern "C" fn($($arg),*) -> R {}
-        // SAFETY: a non-null C function pointer.
-        unsafe impl<R, $($arg),*> CType for extern "C" fn($($arg),*) -> R {}
-        // SAFETY: a non-null C function pointer.
-        unsafe impl<R, $($arg),*> CType for unsafe extern "C" fn($($arg),*) -> R {}
+        // SAFETY: a C function pointer whose signature is C's.
+        unsafe impl<R: CType, $($arg: CType),*> CFnPtr for extern "C" fn($($arg),*) -> R {}
+        // SAFETY: as above.
+        unsafe impl<R: CType, $($arg: CType),*> CFnPtr for unsafe extern "C" fn($($arg),*) -> R {}
+        // SAFETY: a non-null C function pointer whose signature is C's.
+        unsafe impl<R: CType, $($arg: CType),*> CType for extern "C" fn($($arg),*) -> R {}
+        // SAFETY: as above.
+        unsafe impl<R: CType, $($arg: CType),*> CType for unsafe extern "C" fn($($arg),*) -> R {}
     )*};
 }
 
@@ -144,7 +145,12 @@ impl CLibrary {
     }
 
     /// Unloads the library now, unless another binding still uses it.
-    pub fn close(self) -> Result<(), Error> {
+    ///
+    /// # Safety
+    ///
+    /// Nothing obtained from the library (a function pointer it returned,
+    /// a pointer to its data) may be used afterwards.
+    pub unsafe fn close(self) -> Result<(), Error> {
         self.0.close()
     }
 }
@@ -169,10 +175,10 @@ pub unsafe fn load(
     options: &LoadOptions,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    preflight::check(path)?;
+    let report = preflight::check(path)?;
     // SAFETY: the caller trusts the library.
     let lib = unsafe { Library::open(path, options) }?;
-    resolve(lib, symbols)
+    resolve(lib, symbols, Some(&report.exports))
 }
 
 /// Opens the first of `names` the system's dynamic loader finds, searching
@@ -189,9 +195,14 @@ pub unsafe fn load_by_names(
 ) -> Result<CLoaded, Error> {
     let mut failures = String::new();
     for name in names {
+        if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
+            // A path after all: loaded as one, checked first.
+            // SAFETY: the caller's promise, passed on.
+            return unsafe { load(Path::new(name), options, symbols) };
+        }
         // SAFETY: the caller trusts the library found under this name.
         match unsafe { Library::open_by_name(name, options) } {
-            Ok(lib) => return resolve(lib, symbols),
+            Ok(lib) => return resolve(lib, symbols, None),
             Err(err) => {
                 let _ = write!(
                     failures,
@@ -212,12 +223,23 @@ pub unsafe fn load_by_names(
     })
 }
 
-fn resolve(lib: Library, symbols: &[CSymbol]) -> Result<CLoaded, Error> {
+/// Resolves `symbols`; with `exports` (the file's own exported names, from
+/// pre-flight), only functions the library itself defines: `dlsym` on a
+/// handle also searches the libraries it depends on.
+fn resolve(
+    lib: Library,
+    symbols: &[CSymbol],
+    exports: Option<&std::collections::HashSet<String>>,
+) -> Result<CLoaded, Error> {
     let mut missing = Vec::new();
     let found: Vec<Option<*const c_void>> = symbols
         .iter()
         .map(|s| {
-            let address = lib.symbol(s.name);
+            let own = exports.is_none_or(|e| e.contains(s.name));
+            let address = own
+                .then(|| lib.symbol(s.name))
+                .flatten()
+                .filter(|a| !a.is_null());
             if address.is_none() && s.required {
                 missing.push(s.name.to_owned());
             }

@@ -183,8 +183,8 @@ pub use options::LoadOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, MutHolder, OwnedBuf, RawMut, RawOption, RawResult, RawSlice, RawSliceMut, ReturnAbi,
-        Scalar, SliceHolder, fnv1a, lift_slice, lower_slice, mix, signature_hash,
+        Abi, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice, RawSliceMut,
+        ReturnAbi, Scalar, SliceHolder, fnv1a, lift_slice, lower_slice, mix, signature_hash,
     };
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
@@ -203,6 +203,9 @@ pub mod __private {
     pub mod clib {
         pub use crate::clib::{load, load_by_names};
     }
+
+    /// Compiles only if `T` owns all of its data.
+    pub const fn assert_owned<T: Owned>() {}
 
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}

@@ -57,6 +57,8 @@ pub(crate) struct FileReport {
     /// Every dynplug symbol (`__dynplug_...`) the file itself exports: a
     /// symbol `dlsym` finds elsewhere (in a dependency) is not the file's.
     pub symbols: SymbolSet,
+    /// Every name the file exports, for C-library bindings.
+    pub exports: HashSet<String>,
 }
 
 /// One interface's metadata as it lies in the file.
@@ -122,10 +124,11 @@ pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
     let object = object::File::parse(data)
         .map_err(|e| invalid(format!("it is a malformed {}: {e}", platform::FORMAT_NAME)))?;
     check_object(&object, len).map_err(invalid)?;
-    let (interfaces, symbols) = interfaces(&object, data).map_err(invalid)?;
+    let (interfaces, symbols, exports) = interfaces(&object, data).map_err(invalid)?;
     Ok(FileReport {
         interfaces,
         symbols,
+        exports,
     })
 }
 
@@ -215,12 +218,13 @@ fn arch_name(arch: Architecture) -> String {
 fn interfaces<'a, R: ReadRef<'a>>(
     object: &object::File<'a, R>,
     data: R,
-) -> Result<(Vec<FileInterface>, SymbolSet), String> {
+) -> Result<(Vec<FileInterface>, SymbolSet, HashSet<String>), String> {
     let exports = object
         .exports()
         .map_err(|e| format!("its export table cannot be read: {e}"))?;
     let mut found = Vec::new();
     let mut symbols = SymbolSet::default();
+    let mut names = HashSet::new();
     for export in exports {
         let export = export.map_err(|e| format!("its export table cannot be read: {e}"))?;
         let object::NameOrOrdinal::Name(name) = export.name() else {
@@ -229,10 +233,12 @@ fn interfaces<'a, R: ReadRef<'a>>(
         let name = name
             .strip_prefix(platform::SYMBOL_PREFIX.as_bytes())
             .unwrap_or(name);
-        if name.starts_with(b"__dynplug_")
-            && let Ok(name) = std::str::from_utf8(name)
-        {
-            symbols.insert(name.to_owned());
+        if let Ok(text) = std::str::from_utf8(name) {
+            if name.starts_with(b"__dynplug_") {
+                symbols.insert(text.to_owned());
+            } else {
+                names.insert(text.to_owned());
+            }
         }
         let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
             continue;
@@ -247,7 +253,7 @@ fn interfaces<'a, R: ReadRef<'a>>(
             record,
         });
     }
-    Ok((found, symbols))
+    Ok((found, symbols, names))
 }
 
 /// Reads the record at virtual `address`: finds the segment that holds it,

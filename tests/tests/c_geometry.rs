@@ -168,3 +168,25 @@ fn every_missing_function_is_listed() {
         "{message}"
     );
 }
+
+/// `libgeometry` links libm, but does not define `cos` itself.
+#[dynplug::plugin_interface(c_library)]
+pub trait NotFromDependencies {
+    fn vec2_length(&self, v: Vec2) -> f64;
+    /// libm's, not the library's: must count as absent.
+    fn cos(&self, x: f64) -> f64 {
+        x
+    }
+}
+
+#[test]
+fn functions_of_the_librarys_dependencies_are_not_its_own() {
+    // SAFETY: `vec2_length` is declared as geometry.c defines it; `cos` is
+    // not called through the library.
+    let lib = unsafe { NotFromDependenciesLibrary::load(library_path()) }.unwrap();
+    assert!(
+        !lib.has_cos(),
+        "dlsym would find libm's cos through the dependency"
+    );
+    assert_eq!(lib.cos(0.5), 0.5, "the default body ran");
+}

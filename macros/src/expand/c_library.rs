@@ -133,9 +133,13 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
             ///
             /// Nothing in a C library says what its functions' signatures are:
             /// the caller promises that every function the trait names has the
-            /// signature the trait gives it, and that calling it through a safe
+            /// signature the trait gives it, that calling it through a safe
             /// method (one not declared `unsafe fn`) with any arguments of
-            /// those types is sound. Opening the library runs its initialisers.
+            /// those types is sound, from any thread the binding may reach
+            /// (it is `Send`/`Sync` when the trait has those supertraits), and
+            /// that with [`LoadOptions::unload_when_unused`](::dynplug::LoadOptions::unload_when_unused)
+            /// nothing obtained from the library is used after the last
+            /// binding is dropped. Opening the library runs its initialisers.
             ///
             /// # Errors
             ///
@@ -235,12 +239,19 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
 
             /// Unloads the library now.
             ///
+            /// # Safety
+            ///
+            /// Nothing obtained from the library (a function pointer or a
+            /// pointer to its data that one of its functions returned) may be
+            /// used afterwards.
+            ///
             /// # Errors
             ///
             /// [`Error::InUse`](::dynplug::Error::InUse) if other bindings still use
             /// it, [`Error::Close`](::dynplug::Error::Close) if the system refuses.
-            #vis fn close(self) -> ::dynplug::__private::Result<(), ::dynplug::Error> {
-                self.__dynplug_lib.close()
+            #vis unsafe fn close(self) -> ::dynplug::__private::Result<(), ::dynplug::Error> {
+                // SAFETY: the caller's promise, passed on.
+                unsafe { self.__dynplug_lib.close() }
             }
 
             /// Keeps the library loaded for the rest of the process and returns

@@ -120,8 +120,20 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
+    // Arguments the plugin passes that are not written as borrows (whose
+    // elided lifetimes keep the host from keeping them) must own their data:
+    // an alias of `&'static str` could carry a pointer into the plugin.
+    let owned_checks = cb
+        .inputs
+        .iter()
+        .filter(|t| !types::has_reference(t))
+        .map(|t| {
+            let t = types::to_static(t);
+            quote!(::dynplug::__private::assert_owned::<#t>();)
+        });
     quote! {
         let mut #lent = #name;
+        const _: () = { #(#owned_checks)* };
         /// # Safety
         ///
         /// `ctx` is the callback lent for the call in progress; `args` its

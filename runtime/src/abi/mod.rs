@@ -31,7 +31,7 @@ pub use hash::{fnv1a, mix, signature_hash};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
 pub use result::RawResult;
-pub use ret::ReturnAbi;
+pub use ret::{Owned, ReturnAbi};
 pub use scalar::Scalar;
 pub use seq::{OwnedBuf, RawSlice, SliceHolder, lift_slice, lower_slice};
 pub use tuple::{

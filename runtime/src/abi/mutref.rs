@@ -75,11 +75,14 @@ unsafe extern "C" fn write_back<T: Abi>(target: *mut c_void, new: T::Ret) {
     unsafe { *target.cast::<T>() = T::lift_ret(new) };
 }
 
-impl<T: Abi> RawMut<T> {
+impl<T: super::Owned> RawMut<T> {
     /// Lends `value` for the call: its current value, lowered, and the
     /// function that writes the new one back. The `Keep` must be held until
     /// the call returns.
     #[inline]
+    ///
+    /// `T` must own its data ([`Owned`](super::Owned)): the value written
+    /// back comes from the other side.
     pub fn new(value: &mut T) -> (Self, T::Keep) {
         let (current, keep) = value.lower_arg();
         let raw = RawMut {
@@ -90,7 +93,9 @@ impl<T: Abi> RawMut<T> {
         };
         (raw, keep)
     }
+}
 
+impl<T: Abi> RawMut<T> {
     /// The receiving side's copy of the value, to lend to the method as
     /// `&mut`; [`MutHolder::finish`] writes it back.
     ///

@@ -75,3 +75,70 @@ unsafe impl<'s, T: Scalar> ReturnAbi<'s> for &'s [T] {}
 
 // SAFETY: what the value borrows, if any, follows `T`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
+
+/// A type that owns all of its data: no borrowed part at all. Required of
+/// what crosses back to the caller other than as a return value: the value a
+/// `&mut T` argument is written back with, a callback's arguments (unless
+/// their lifetimes are elided), and the fields of a
+/// `#[derive(PluginType)]` type. Otherwise a plugin could hand the host a
+/// `&'static str` into its own memory, which dangles once it is unloaded.
+///
+/// # Safety
+///
+/// Lifting the lowered value must give a value that borrows nothing from
+/// the other side.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` must be a plugin type that owns its data",
+    label = "not an owned plugin type",
+    note = "owned plugin types: scalars, String, Vec<T>, Option<T>, Result<T, E>, tuples of \
+            them, and types with `#[derive(dynplug::PluginType)]`; a borrow (`&str`, `&[T]`) \
+            cannot be a field, written back, or kept by a callback"
+)]
+pub unsafe trait Owned: Abi {}
+
+macro_rules! owned_types {
+    ($($ty:ty),*) => {$(
+        // SAFETY: an owned value borrows nothing.
+        unsafe impl Owned for $ty {}
+    )*};
+}
+
+owned_types!(
+    bool,
+    char,
+    u8,
+    u16,
+    u32,
+    u64,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    isize,
+    f32,
+    f64,
+    (),
+    String
+);
+
+// SAFETY: owns its elements, which own their data.
+unsafe impl<T: Owned> Owned for Vec<T> {}
+// SAFETY: owns its value, which owns its data.
+unsafe impl<T: Owned> Owned for Option<T> {}
+// SAFETY: owns its value or error, which own their data.
+unsafe impl<T: Owned, E: Owned> Owned for Result<T, E> {}
+
+macro_rules! owned_tuples {
+    ($(($($t:ident),+))*) => {$(
+        // SAFETY: owns its elements, which own their data.
+        unsafe impl<$($t: Owned),+> Owned for ($($t,)+) {}
+    )*};
+}
+
+owned_tuples! {
+    (A) (A, B) (A, B, C) (A, B, C, D) (A, B, C, D, E) (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G) (A, B, C, D, E, F, G, H) (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J) (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+}
