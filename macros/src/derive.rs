@@ -71,7 +71,7 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
         for field in fields {
             let mut type_errors = Vec::new();
             types::check(&field.ty, Position::Nested, &mut type_errors);
-            if has_reference(&field.ty) {
+            if types::has_reference(&field.ty) {
                 type_errors.push(syn::Error::new_spanned(
                     &field.ty,
                     "a `PluginType` owns its data: use `String` or `Vec<T>`, not a reference",
@@ -82,18 +82,6 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
             }
         }
     }
-}
-
-fn has_reference(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, _: &'ast syn::TypeReference) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }
 
 /// `RawTupleN<parts..>`, or `u8` when there are none.

@@ -296,28 +296,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
     // may be called so, as the caller of `load` promised (for an `unsafe fn`
     // method, the method's caller takes on its preconditions).
     let call = quote!(unsafe { __f(#(#names),*) });
-    let body = match method.default {
-        None => quote! {
-            let __f = self.#field;
-            #call
-        },
-        Some(default) => {
-            let bind = method.args.iter().zip(&names).map(|(a, n)| {
-                let pat = a.pat;
-                quote!(let #pat = #n;)
-            });
-            let default = &default.stmts;
-            quote! {
-                match self.#field {
-                    ::core::option::Option::Some(__f) => #call,
-                    ::core::option::Option::None => {
-                        #(#bind)*
-                        #(#default)*
-                    }
-                }
-            }
-        }
-    };
+    let body = super::forwarding_body(method, &names, &field, &call);
     quote! {
         #[inline]
         #unsafety fn #ident(#receiver, #(#params),*) #output {

@@ -213,29 +213,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
         }
     }};
     let field = field(method);
-    let body = match method.default {
-        None => quote! {
-            let __f = self.#field;
-            #call
-        },
-        Some(default) => {
-            let bind = method.args.iter().zip(&names).map(|(a, n)| {
-                let pat = a.pat;
-                quote!(let #pat = #n;)
-            });
-            // The body's statements, spliced: `{ { .. } }` would warn.
-            let default = &default.stmts;
-            quote! {
-                match self.#field {
-                    ::dynplug::__private::Option::Some(__f) => #call,
-                    ::dynplug::__private::Option::None => {
-                        #(#bind)*
-                        #(#default)*
-                    }
-                }
-            }
-        }
-    };
+    let body = super::forwarding_body(method, &names, &field, &call);
     quote! {
         #[inline]
         fn #ident #generics(#receiver, #(#params),*) #output {

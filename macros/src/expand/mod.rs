@@ -87,3 +87,37 @@ pub fn type_assertions(methods: &[Method]) -> TokenStream {
         };
     }
 }
+
+/// The body of a forwarding method: `call` (which uses `__f`, the function
+/// in `self.<field>`), or, for a method with a default body, `call` when the
+/// library has the function and the default body when it does not.
+pub fn forwarding_body(
+    method: &Method,
+    names: &[syn::Ident],
+    field: &syn::Ident,
+    call: &TokenStream,
+) -> TokenStream {
+    match method.default {
+        None => quote! {
+            let __f = self.#field;
+            #call
+        },
+        Some(default) => {
+            let bind = method.args.iter().zip(names).map(|(a, n)| {
+                let pat = a.pat;
+                quote!(let #pat = #n;)
+            });
+            // The body's statements, spliced: `{ { .. } }` would warn.
+            let default = &default.stmts;
+            quote! {
+                match self.#field {
+                    ::core::option::Option::Some(__f) => #call,
+                    ::core::option::Option::None => {
+                        #(#bind)*
+                        #(#default)*
+                    }
+                }
+            }
+        }
+    }
+}
