@@ -48,13 +48,8 @@ fn loader_struct(iface: &Interface) -> TokenStream {
     // `Send`/`Sync` follow the trait's supertraits (the plugin's type then
     // has them too, since it implements the trait): the core is both, and a
     // marker field withholds what the trait does not promise.
-    let marker = match (iface.send, iface.sync) {
-        (true, true) => None,
-        (true, false) => Some(quote!(NoSyncSupertrait)),
-        (false, true) => Some(quote!(NoSendSupertrait)),
-        (false, false) => Some(quote!(NoSendSyncSupertraits)),
-    }
-    .map(|m| quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#m>,));
+    let marker = super::marker_field(iface)
+        .map(|m| quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#m>,));
     quote! {
         #[doc = #doc]
         #vis struct #loader {
@@ -76,10 +71,8 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
     let vis = &iface.item.vis;
     let loader = &iface.loader;
     let trait_ident = &iface.item.ident;
-    let marker = match (iface.send, iface.sync) {
-        (true, true) => None,
-        _ => Some(quote!(__dynplug_marker: ::core::marker::PhantomData,)),
-    };
+    let marker =
+        super::marker_field(iface).map(|_| quote!(__dynplug_marker: ::core::marker::PhantomData,));
     let inits = iface.methods.iter().enumerate().map(|(index, m)| {
         let name = field(m);
         let accessor = if m.default.is_some() {

@@ -121,3 +121,14 @@ pub fn forwarding_body(
         }
     }
 }
+
+/// The marker type a loader holds when its trait lacks a `Send` or `Sync`
+/// supertrait (the loader is otherwise both): `None` when it has both.
+pub fn marker_field(iface: &crate::ast::Interface) -> Option<TokenStream> {
+    match (iface.send, iface.sync) {
+        (true, true) => None,
+        (true, false) => Some(quote!(NoSyncSupertrait)),
+        (false, true) => Some(quote!(NoSendSupertrait)),
+        (false, false) => Some(quote!(NoSendSyncSupertraits)),
+    }
+}
