@@ -8,18 +8,6 @@ pub fn meta(interface: &str) -> String {
     format!("__dynplug_meta__{interface}")
 }
 
-pub fn new(interface: &str) -> String {
-    format!("__dynplug_new__{interface}")
-}
-
-pub fn drop(interface: &str) -> String {
-    format!("__dynplug_drop__{interface}")
-}
-
-pub fn panic(interface: &str) -> String {
-    format!("__dynplug_panic__{interface}")
-}
-
-pub fn method(interface: &str, method: &str) -> String {
-    format!("__dynplug_fn__{interface}__{method}")
+pub fn vtable(interface: &str) -> String {
+    format!("__dynplug_vtable__{interface}")
 }

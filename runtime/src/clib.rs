@@ -175,9 +175,10 @@ pub unsafe fn load(
     options: &LoadOptions,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    let report = preflight::check(path)?;
+    let opened = preflight::open(path)?;
+    let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
-    let lib = unsafe { Library::open(path, options) }?;
+    let lib = unsafe { Library::open(path, &opened.metadata, options) }?;
     resolve(lib, symbols, Some(&report.exports))
 }
 

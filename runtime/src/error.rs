@@ -80,10 +80,12 @@ pub enum Error {
         differences: Vec<MethodDifference>,
     },
 
-    /// Symbols that the interface needs are absent from the library. All of
-    /// them are listed, not only the first.
+    /// Functions that the interface needs are absent from the library. All
+    /// of them are listed, not only the first: for a C library the symbols;
+    /// for a plugin the methods its table of functions leaves empty (or the
+    /// table's own symbol, if the library has none).
     #[error(
-        "{}: plugin for `{interface}` lacks {} symbol(s): {}",
+        "{}: `{interface}` lacks {} function(s): {}",
         path.display(),
         missing.len(),
         missing.join(", ")
@@ -93,7 +95,7 @@ pub enum Error {
         path: PathBuf,
         /// The interface.
         interface: String,
-        /// Every missing symbol.
+        /// Every missing function.
         missing: Vec<String>,
     },
 

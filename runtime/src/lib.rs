@@ -162,6 +162,8 @@ mod call;
 mod callback;
 mod check;
 mod clib;
+#[cfg(all(unix, not(target_vendor = "apple")))]
+mod elf;
 mod error;
 mod export;
 mod inspect;
@@ -172,6 +174,7 @@ mod os;
 mod plugin;
 mod preflight;
 mod shim;
+mod vtable;
 
 pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
@@ -213,6 +216,8 @@ pub mod __private {
     pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
+    pub use crate::preflight::quick_preflight;
+    pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;
 
     /// Compiles only if `T` is `Send`.

@@ -45,29 +45,18 @@ fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared
 }
 
 impl Library {
-    /// Opens the library at `path`, or shares the handle of a loader that
-    /// already opened the same file.
+    /// Opens the library at `path`, whose pre-flight found `metadata`, or
+    /// shares the handle of a loader that already opened the same file.
     ///
     /// # Safety
     ///
     /// Opening a library runs its initialisers: the caller trusts the file.
-    pub(crate) unsafe fn open(path: &Path, options: &LoadOptions) -> Result<Library, Error> {
-        let metadata = std::fs::metadata(path).map_err(|source| Error::Open {
-            path: path.to_path_buf(),
-            source: Box::new(source),
-        })?;
-        if !metadata.is_file() {
-            let what = if metadata.is_dir() {
-                "it is a directory"
-            } else {
-                "it is not a regular file"
-            };
-            return Err(Error::InvalidLibrary {
-                path: path.to_path_buf(),
-                reason: what.to_owned(),
-            });
-        }
-        let key = file_key(path, &metadata);
+    pub(crate) unsafe fn open(
+        path: &Path,
+        metadata: &std::fs::Metadata,
+        options: &LoadOptions,
+    ) -> Result<Library, Error> {
+        let key = file_key(path, metadata);
         if let Some(shared) = find(&registry(), &key) {
             return Ok(Library::share(shared, options));
         }

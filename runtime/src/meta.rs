@@ -30,8 +30,10 @@ pub const MAGIC: [u8; 8] = *b"DYNPLUG\0";
 /// The version of the record's layout.
 pub const FORMAT_VERSION: u32 = 1;
 /// The version of the calling convention between host and plugin: bumped
-/// whenever shims, lowered types or symbol names change incompatibly.
-pub const ABI_VERSION: u32 = 1;
+/// whenever shims, lowered types, symbol names or the table of functions
+/// change incompatibly. Version 2: one table of functions per interface
+/// instead of one symbol per method.
+pub const ABI_VERSION: u32 = 2;
 
 /// A method as the interface macro describes it (host side, compile time).
 #[derive(Debug)]
@@ -47,8 +49,6 @@ pub struct MethodDesc {
     /// Each parameter's type as written and its hash, then the return
     /// type's: tells which type differs when two signatures read the same.
     pub params: &'static [(&'static str, u64)],
-    /// The symbol a plugin exports it under.
-    pub symbol: &'static str,
 }
 
 /// An interface as the interface macro describes it.
@@ -64,12 +64,8 @@ pub struct InterfaceDesc {
     pub methods: &'static [MethodDesc],
     /// The symbol of the metadata record.
     pub meta_symbol: &'static str,
-    /// The symbol of the constructor shim.
-    pub new_symbol: &'static str,
-    /// The symbol of the destructor shim.
-    pub drop_symbol: &'static str,
-    /// The symbol of the function that hands over the last panic message.
-    pub panic_symbol: &'static str,
+    /// The symbol of the plugin's table of functions (`crate::vtable`).
+    pub vtable_symbol: &'static str,
 }
 
 const fn str_len(s: &str) -> usize {
@@ -342,7 +338,6 @@ mod tests {
                 hash: 42,
                 signature: "fn greet(&self, name: &str) -> String",
                 params: &[("&str", 1), ("String", 2)],
-                symbol: "x",
             },
             MethodDesc {
                 name: "shout",
@@ -350,13 +345,10 @@ mod tests {
                 hash: 7,
                 signature: "fn shout(&self)",
                 params: &[("()", 3)],
-                symbol: "y",
             },
         ],
         meta_symbol: "m",
-        new_symbol: "n",
-        drop_symbol: "d",
-        panic_symbol: "p",
+        vtable_symbol: "v",
     };
     const LEN: usize = encoded_len(&DESC);
     const RECORD: [u8; LEN] = encode(&DESC);

@@ -12,6 +12,7 @@ use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
 use crate::preflight::{self, FileReport};
 pub use crate::shim::Shim;
+use crate::vtable;
 use crate::{Error, LoadOptions, check};
 
 /// Implemented by `#[plugin_interface]` for `dyn Trait`: what the host and
@@ -33,21 +34,21 @@ pub unsafe trait Interface {
     const META: &'static [u8];
 }
 
-/// A plugin that passed every check, with its symbols resolved and its
-/// instance built; the generated `load` takes its symbols, then its core.
+/// A plugin that passed every check, with its functions found and its
+/// instance built; the generated `load` takes its shims, then its core.
 pub struct Loaded {
     /// The instance and the library handle.
     pub core: PluginCore,
-    symbols: Vec<Option<*const c_void>>,
+    shims: Vec<Option<*const c_void>>,
 }
 
 impl Loaded {
     /// The shim of method `index` (in declaration order), or `None` if the
-    /// plugin does not export it (only possible for a method with a default
+    /// plugin does not define it (only possible for a method with a default
     /// body).
     #[inline]
     pub fn method(&self, index: usize) -> Option<Shim> {
-        self.symbols[index].map(Shim)
+        self.shims[index].map(Shim)
     }
 
     /// Like [`method`](Loaded::method), for a method without a default body,
@@ -55,23 +56,61 @@ impl Loaded {
     #[inline]
     pub fn required(&self, index: usize) -> Shim {
         self.method(index)
-            .expect("dynplug: required symbol checked at load")
+            .expect("dynplug: required method checked at load")
     }
+}
+
+/// What pre-flight settled about the plugin's table of functions.
+struct Layout {
+    /// The record, as the file holds it.
+    record: Vec<u8>,
+    /// The number of entries in the plugin's table.
+    entries: usize,
+    /// For each of the host's methods, its index among the plugin's, if
+    /// the plugin has it.
+    slots: Vec<Option<usize>>,
 }
 
 /// Loads the plugin at `path` for interface `I`, in the order of DESIGN.md
 /// 4: pre-flight checks of the file (no code of it runs), the metadata
-/// comparison, `dlopen`, the same record read again from memory, every
-/// symbol resolved, the instance built.
+/// comparison, `dlopen`, the same record read again from memory, the
+/// table of functions read, the instance built.
 pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
     let desc = I::DESC;
-    let report = preflight::check(path)?;
-    let in_file = checked_record(path, desc, &report)?;
+    let opened = preflight::open(path)?;
+    let layout = match preflight::quick(&opened, desc.meta_symbol, desc.vtable_symbol) {
+        // The usual case: the plugin was built against this very interface.
+        Some(found) if found.record == I::META => {
+            let entries = vtable::vtable_len(desc);
+            let expected = entries * std::mem::size_of::<*const c_void>();
+            if found.vtable_size != expected as u64 {
+                return Err(Error::InvalidLibrary {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "its `{}` table of functions is {} bytes long; the interface needs {expected}",
+                        desc.name, found.vtable_size
+                    ),
+                });
+            }
+            Layout {
+                record: found.record,
+                entries,
+                slots: (0..desc.methods.len()).map(Some).collect(),
+            }
+        }
+        // Anything else, compatible or not: the full pre-flight decides
+        // and words the error.
+        _ => {
+            let report = preflight::check_opened(path, &opened)?;
+            checked_layout(path, desc, &report)?
+        }
+    };
 
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
     // trust); everything dynplug can check about it before running it was
     // checked above.
-    let lib = unsafe { Library::open(path, options) }?;
+    let lib = unsafe { Library::open(path, &opened.metadata, options) }?;
+    drop(opened);
     let path = lib.path().to_path_buf();
     let interface = desc.name.to_owned();
     let changed = || Error::InvalidLibrary {
@@ -81,32 +120,33 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
              the file changed while it was being loaded"
         ),
     };
-    let record = report
-        .symbols
-        .contains(desc.meta_symbol)
-        .then(|| lib.symbol(desc.meta_symbol))
-        .flatten()
-        .ok_or_else(changed)?;
+    // Pre-flight made sure the file itself defines both symbols.
+    let record = lib.symbol(desc.meta_symbol).ok_or_else(changed)?;
     // SAFETY: the loader mapped the record the file holds at this symbol,
     // whose header and length pre-flight checked; `same_record` reads no
     // more than the file's record length.
-    if !unsafe { same_record(record.cast::<u8>(), &in_file) } {
+    if !unsafe { same_record(record.cast::<u8>(), &layout.record) } {
         return Err(changed());
     }
-    let (symbols, fixed) =
-        resolve(&lib, desc, &report).map_err(|missing| Error::MissingSymbols {
+    let table = lib.symbol(desc.vtable_symbol).ok_or_else(changed)?;
+    // SAFETY: the record in memory is the one pre-flight checked, so the
+    // table next to it is the one `#[plugin_export]` made for that record:
+    // `layout.entries` pointers long.
+    let table =
+        unsafe { std::slice::from_raw_parts(table.cast::<*const c_void>(), layout.entries) };
+    let (shims, fixed) =
+        resolve(desc, &layout, table).map_err(|missing| Error::MissingSymbols {
             path: path.clone(),
             interface: interface.clone(),
             missing,
         })?;
-    let [new_fn, drop_fn, panic_fn] = fixed;
-    // SAFETY: these symbols carry dynplug's reserved names for this interface
-    // and the metadata check passed: they are the shims of these types.
+    // SAFETY: these are the table's first entries, of these types
+    // (`crate::vtable`), and not null (`resolve`).
     let (new_fn, drop_fn, take_panic) = unsafe {
         (
-            std::mem::transmute::<*const c_void, NewFn>(new_fn),
-            std::mem::transmute::<*const c_void, DropFn>(drop_fn),
-            std::mem::transmute::<*const c_void, TakePanicFn>(panic_fn),
+            std::mem::transmute::<*const c_void, NewFn>(fixed[vtable::NEW]),
+            std::mem::transmute::<*const c_void, DropFn>(fixed[vtable::DROP]),
+            std::mem::transmute::<*const c_void, TakePanicFn>(fixed[vtable::TAKE_PANIC]),
         )
     };
 
@@ -129,16 +169,13 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
         interface: desc.name,
         lib,
     };
-    Ok(Loaded { core, symbols })
+    Ok(Loaded { core, shims })
 }
 
-/// The file's record for `desc`, checked against it: present, readable, of
-/// this ABI version, and every method compatible.
-fn checked_record(
-    path: &Path,
-    desc: &InterfaceDesc,
-    report: &FileReport,
-) -> Result<Vec<u8>, Error> {
+/// The file's record for `desc`, checked against it (present, readable, of
+/// this ABI version, every method compatible), and where the plugin's
+/// table holds each of the host's methods.
+fn checked_layout(path: &Path, desc: &InterfaceDesc, report: &FileReport) -> Result<Layout, Error> {
     let interface = desc.name.to_owned();
     let Some(found) = report.interface(desc.name) else {
         return Err(Error::NotAPlugin {
@@ -174,7 +211,27 @@ fn checked_record(
             differences,
         });
     }
-    Ok(record)
+    if !report.symbols.contains(desc.vtable_symbol) {
+        return Err(Error::MissingSymbols {
+            path: path.to_path_buf(),
+            interface,
+            missing: vec![desc.vtable_symbol.to_owned()],
+        });
+    }
+    let slots = desc
+        .methods
+        .iter()
+        .enumerate()
+        .map(|(index, h)| match meta.methods.get(index) {
+            Some(p) if p.name == h.name => Some(index),
+            _ => meta.methods.iter().position(|p| p.name == h.name),
+        })
+        .collect();
+    Ok(Layout {
+        record,
+        entries: vtable::FIXED + meta.methods.len(),
+        slots,
+    })
 }
 
 /// Whether the record at `memory` is `file`, byte for byte.
@@ -195,44 +252,42 @@ unsafe fn same_record(memory: *const u8, file: &[u8]) -> bool {
     }
 }
 
-/// Resolves every symbol of `desc`: the method shims (`None` for a missing
-/// optional one) and the constructor, destructor and panic functions; or
-/// every missing symbol.
+/// Reads the plugin's table: each host method's shim (`None` for an
+/// optional one the plugin leaves to its default body) and the constructor,
+/// destructor and panic functions; or every function that is missing, by
+/// name.
 #[allow(clippy::type_complexity, reason = "private, used once")]
 fn resolve(
-    lib: &Library,
     desc: &InterfaceDesc,
-    report: &FileReport,
-) -> Result<(Vec<Option<*const c_void>>, [*const c_void; 3]), Vec<String>> {
-    // Only the file's own exports: `dlsym` on a handle also searches the
-    // library's dependencies, whose shims are not for this instance.
-    let own = |symbol: &str| {
-        report
-            .symbols
-            .contains(symbol)
-            .then(|| lib.symbol(symbol))
-            .flatten()
-    };
+    layout: &Layout,
+    table: &[*const c_void],
+) -> Result<(Vec<Option<*const c_void>>, [*const c_void; vtable::FIXED]), Vec<String>> {
     let mut missing = Vec::new();
-    let symbols: Vec<Option<*const c_void>> = desc
+    let fixed: [*const c_void; vtable::FIXED] = std::array::from_fn(|i| table[i]);
+    for (entry, what) in fixed
+        .iter()
+        .zip(["<constructor>", "<destructor>", "<panic message>"])
+    {
+        if entry.is_null() {
+            missing.push(what.to_owned());
+        }
+    }
+    let shims = desc
         .methods
         .iter()
-        .map(|m| {
-            let found = own(m.symbol);
-            if found.is_none() && m.required {
-                missing.push(m.symbol.to_owned());
+        .zip(&layout.slots)
+        .map(|(m, slot)| {
+            let shim = slot
+                .map(|index| table[vtable::FIXED + index])
+                .filter(|shim| !shim.is_null());
+            if shim.is_none() && m.required {
+                missing.push(m.name.to_owned());
             }
-            found
+            shim
         })
         .collect();
-    let fixed = [desc.new_symbol, desc.drop_symbol, desc.panic_symbol].map(|symbol| {
-        own(symbol).unwrap_or_else(|| {
-            missing.push(symbol.to_owned());
-            std::ptr::null()
-        })
-    });
     if missing.is_empty() {
-        Ok((symbols, fixed))
+        Ok((shims, fixed))
     } else {
         Err(missing)
     }

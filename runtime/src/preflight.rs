@@ -18,6 +18,19 @@ use crate::meta::{self, HEADER_LEN, InterfaceMeta, MetaError};
 /// The prefix of a metadata record's symbol; the interface's name follows.
 pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
 
+/// Returns the quick pre-flight's record and table size for `interface` in
+/// the file at `path`, or `None` where it leaves the file to the full
+/// pre-flight. Only for dynplug's own tests (`__private::quick_preflight`).
+pub fn quick_preflight(path: &Path, interface: &str) -> Option<(Vec<u8>, u64)> {
+    let opened = open(path).ok()?;
+    let found = quick(
+        &opened,
+        &format!("{META_PREFIX}{interface}"),
+        &format!("__dynplug_vtable__{interface}"),
+    )?;
+    Some((found.record, found.vtable_size))
+}
+
 /// Records larger than this are refused rather than read (a real one is a
 /// few hundred bytes per method).
 pub(crate) const MAX_RECORD: usize = 16 << 20;
@@ -87,13 +100,15 @@ impl FileReport {
     }
 }
 
-/// Checks the file at `path` and reads its interfaces, running none of its
-/// code.
-pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
-    let invalid = |reason: String| Error::InvalidLibrary {
-        path: path.to_path_buf(),
-        reason,
-    };
+/// A library file, open for pre-flight.
+pub(crate) struct Opened {
+    file: File,
+    /// Its metadata, from the open file.
+    pub metadata: std::fs::Metadata,
+}
+
+/// Opens the file at `path`: it must be a regular file.
+pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
     let file = File::open(path).map_err(|source| Error::Open {
         path: path.to_path_buf(),
         source: Box::new(source),
@@ -102,16 +117,65 @@ pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
         path: path.to_path_buf(),
         source: Box::new(source),
     })?;
-    if metadata.is_dir() {
-        return Err(invalid("it is a directory".to_owned()));
+    let refused = if metadata.is_dir() {
+        "it is a directory"
+    } else if !metadata.is_file() {
+        "it is not a regular file"
+    } else {
+        return Ok(Opened { file, metadata });
+    };
+    Err(Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason: refused.to_owned(),
+    })
+}
+
+/// The quick pre-flight of a plugin load (the `elf` module): the record of
+/// `meta_symbol` and the size of `vtable_symbol`, if the file is a plain
+/// case for it; `None` leaves the decision to [`check`].
+pub(crate) fn quick(opened: &Opened, meta_symbol: &str, vtable_symbol: &str) -> Option<Quick> {
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    {
+        crate::elf::find(
+            &opened.file,
+            opened.metadata.len(),
+            meta_symbol,
+            vtable_symbol,
+        )
     }
-    if !metadata.is_file() {
-        return Err(invalid("it is not a regular file".to_owned()));
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    {
+        let _ = (opened, meta_symbol, vtable_symbol);
+        None
     }
+}
+
+#[cfg(all(unix, not(target_vendor = "apple")))]
+pub(crate) use crate::elf::Found as Quick;
+
+/// What the quick pre-flight finds, on platforms that have none.
+#[cfg(not(all(unix, not(target_vendor = "apple"))))]
+pub(crate) struct Quick {
+    pub record: Vec<u8>,
+    pub vtable_size: u64,
+}
+
+/// Checks the file at `path` and reads its interfaces, running none of its
+/// code.
+pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
+    check_opened(path, &open(path)?)
+}
+
+/// [`check`], of a file already open.
+pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, Error> {
+    let invalid = |reason: String| Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
     // One read of the whole file: parsing from memory costs far less than
     // the many small reads a lazy reader makes for the symbol tables.
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(|source| Error::Open {
+    let mut bytes = Vec::with_capacity(opened.metadata.len() as usize);
+    std::io::Read::read_to_end(&mut &opened.file, &mut bytes).map_err(|source| Error::Open {
         path: path.to_path_buf(),
         source: Box::new(source),
     })?;

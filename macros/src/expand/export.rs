@@ -1,6 +1,7 @@
 //! `#[plugin_export]`: the impl itself, then one `extern "C"` shim per
-//! method, the instance's constructor and destructor, and the interface's
-//! metadata record, all under the symbols the host looks for.
+//! method, the instance's constructor and destructor, and the two symbols
+//! the host looks for: the interface's metadata record and the table of
+//! those functions.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -30,10 +31,13 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
          (`{name}` here names another trait); write its path, not a `use ... as` alias"
     );
     let meta_symbol = names::meta(name);
-    let new_symbol = names::new(name);
-    let drop_symbol = names::drop(name);
-    let panic_symbol = names::panic(name);
-    let shims = export.methods.iter().map(|m| shim(export, m, name));
+    let vtable_symbol = names::vtable(name);
+    let shims = export.methods.iter().map(|m| shim(export, m));
+    let entries = export.methods.iter().map(|m| {
+        let method_name = Literal::string(&unraw(m.ident()));
+        let shim_name = shim_name(m);
+        quote!((#method_name, #shim_name as *const ::dynplug::__private::c_void))
+    });
     quote! {
         #item
 
@@ -50,24 +54,34 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
             pub static __DYNPLUG_META: [::core::primitive::u8; #interface::META.len()] =
                 ::dynplug::__private::to_array(#interface::META);
 
-            #[unsafe(export_name = #new_symbol)]
-            pub extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
+            #[unsafe(export_name = #vtable_symbol)]
+            pub static __DYNPLUG_VTABLE: ::dynplug::__private::VTable<
+                { ::dynplug::__private::vtable_len(#interface::DESC) },
+            > = ::dynplug::__private::vtable(
+                #interface::DESC,
+                [
+                    __dynplug_new as *const ::dynplug::__private::c_void,
+                    __dynplug_drop as *const ::dynplug::__private::c_void,
+                    __dynplug_take_panic as *const ::dynplug::__private::c_void,
+                ],
+                &[#(#entries),*],
+            );
+
+            extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
                 ::dynplug::__private::new_instance::<#self_ty>(#ctor)
             }
 
             /// # Safety
             ///
             /// `instance` must come from the constructor above and be dropped once.
-            #[unsafe(export_name = #drop_symbol)]
-            pub unsafe extern "C" fn __dynplug_drop(
+            unsafe extern "C" fn __dynplug_drop(
                 __dynplug_instance: *mut ::dynplug::__private::c_void,
             ) -> ::dynplug::__private::RetSlot<::core::primitive::u8> {
                 // SAFETY: the host passes the pointer the constructor made, once.
                 unsafe { ::dynplug::__private::drop_instance::<#self_ty>(__dynplug_instance) }
             }
 
-            #[unsafe(export_name = #panic_symbol)]
-            pub extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<::core::primitive::u8> {
+            extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<::core::primitive::u8> {
                 ::dynplug::__private::take_panic()
             }
 
@@ -76,13 +90,16 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
     }
 }
 
+fn shim_name(method: &Method) -> syn::Ident {
+    quote::format_ident!("__dynplug_fn_{}", unraw(method.ident()))
+}
+
 /// The `extern "C"` shim of one method: lifts the arguments, calls the
 /// implementation with panics caught, lowers the result.
-fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
+fn shim(export: &Export, method: &Method) -> TokenStream {
     let trait_path = export.trait_path;
     let self_ty = export.self_ty;
     let ident = method.ident();
-    let symbol = names::method(interface, &unraw(ident));
     let names = arg_names(method);
     let lifted: Vec<params::Lifted> = method
         .args
@@ -103,13 +120,12 @@ fn shim(export: &Export, method: &Method, interface: &str) -> TokenStream {
         Receiver::Exclusive => quote!(unsafe { &mut *__dynplug_instance.cast::<#self_ty>() }),
         _ => quote!(unsafe { &*__dynplug_instance.cast::<#self_ty>().cast_const() }),
     };
-    let shim_name = quote::format_ident!("__dynplug_fn_{}", unraw(ident));
+    let shim_name = shim_name(method);
     quote! {
         /// # Safety
         ///
         /// Called by a dynplug loader with its instance and lowered arguments.
-        #[unsafe(export_name = #symbol)]
-        pub unsafe extern "C" fn #shim_name(
+        unsafe extern "C" fn #shim_name(
             __dynplug_instance: *mut ::dynplug::__private::c_void,
             #(#params),*
         ) -> ::dynplug::__private::RetSlot<#ret_abi::Ret> {

@@ -220,7 +220,6 @@ fn description(iface: &Interface) -> TokenStream {
     let name = iface.name();
     let methods = iface.methods.iter().map(|m| {
         let method_name = unraw(m.ident());
-        let symbol = names::method(&name, &method_name);
         let required = m.default.is_none();
         let signature = signature_text(m);
         let receiver = m.receiver_code();
@@ -252,7 +251,6 @@ fn description(iface: &Interface) -> TokenStream {
                 ),
                 signature: #signature,
                 params: &[#((#param_texts, #param_hashes)),*],
-                symbol: #symbol,
             }
         }
     });
@@ -270,9 +268,7 @@ fn description(iface: &Interface) -> TokenStream {
         }
     });
     let meta_symbol = names::meta(&name);
-    let new_symbol = names::new(&name);
-    let drop_symbol = names::drop(&name);
-    let panic_symbol = names::panic(&name);
+    let vtable_symbol = names::vtable(&name);
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -282,9 +278,7 @@ fn description(iface: &Interface) -> TokenStream {
                 sync: #sync,
                 methods: &[#(#methods),*],
                 meta_symbol: #meta_symbol,
-                new_symbol: #new_symbol,
-                drop_symbol: #drop_symbol,
-                panic_symbol: #panic_symbol,
+                vtable_symbol: #vtable_symbol,
             };
             const __LEN: ::core::primitive::usize = ::dynplug::__private::encoded_len(&__DESC);
             const __META: [::core::primitive::u8; __LEN] =
