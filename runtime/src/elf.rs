@@ -81,8 +81,12 @@ pub(crate) fn find(file: &File, len: u64, meta_symbol: &str, vtable_symbol: &str
     // The loader needs no section headers, but the full pre-flight (and
     // `inspect`) refuses a file cut short in them: so does this one.
     let (shoff, shentsize, shnum) = (u64_at(&head, 40)?, u16_at(&head, 58)?, u16_at(&head, 60)?);
+    let shstrndx = u16_at(&head, 62)?;
     if shoff != 0
-        && (shnum == 0 || shoff.checked_add(u64::from(shentsize) * u64::from(shnum))? > len)
+        && (shnum == 0
+            || shentsize != 64
+            || shstrndx >= shnum
+            || shoff.checked_add(u64::from(shentsize) * u64::from(shnum))? > len)
     {
         return None;
     }
@@ -304,8 +308,16 @@ impl Tables {
             return None;
         }
         let (info, other, section) = (sym[4], sym[5], u16_at(sym, 6)?);
-        let bind = info >> 4;
-        let exported = matches!(bind, 1 | 2 | 10) && matches!(other & 3, 0 | 3) && section != 0;
+        // Global, weak or unique; default or protected visibility; a data
+        // object (not a function, an IFUNC resolver `dlsym` would call, or
+        // thread-local) in a section of the file (not undefined, absolute
+        // or common).
+        let (bind, kind) = (info >> 4, info & 0xf);
+        let exported = matches!(bind, 1 | 2 | 10)
+            && matches!(other & 3, 0 | 3)
+            && kind == 1
+            && section != 0
+            && section < 0xff00;
         exported.then(|| Symbol {
             value: u64_at(sym, 8).unwrap_or(0),
             size: u64_at(sym, 16).unwrap_or(0),

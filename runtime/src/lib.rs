@@ -58,7 +58,8 @@
 //! 4. The library is opened with `RTLD_NOW | RTLD_LOCAL` (its initialisers
 //!    run here): a dependency it needs but cannot find fails now.
 //! 5. The record is read again from memory and must equal the file's.
-//! 6. Every symbol is resolved; all missing ones are reported together
+//! 6. Every method's function is resolved, from the table the plugin
+//!    exports for the interface; all missing ones are reported together
 //!    ([`Error::MissingSymbols`]).
 //! 7. The plugin's instance is built (`Default`, or the function given with
 //!    `#[plugin_export(new = ...)]`); a panic there is [`Error::Init`].

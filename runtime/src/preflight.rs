@@ -297,9 +297,15 @@ fn interfaces<'a, R: ReadRef<'a>>(
         let name = name
             .strip_prefix(platform::SYMBOL_PREFIX.as_bytes())
             .unwrap_or(name);
+        let at_address = matches!(export.target(), object::ExportTarget::Address { .. });
         if let Ok(text) = std::str::from_utf8(name) {
+            // A dynplug symbol is data at an address in the file: one with
+            // none (an IFUNC resolver, thread-local or absolute) is not the
+            // file's table or record.
             if name.starts_with(b"__dynplug_") {
-                symbols.insert(text.to_owned());
+                if at_address {
+                    symbols.insert(text.to_owned());
+                }
             } else {
                 names.insert(text.to_owned());
             }
