@@ -2,6 +2,11 @@
 //! (every check included) against `dlopen` plus N lookups with libloading,
 //! and dlopen2's `Container::load`; and `dynplug::inspect` alone.
 //!
+//! dynplug remembers the files that passed its pre-flight and does not
+//! read them again while they are unchanged: `dynplug` is a load of a file
+//! loaded before in the process, `dynplug_first` one that reads the file
+//! (every remembered file forgotten before each load).
+//!
 //! `warm`: the library is already mapped in the process (a handle is kept
 //! open), so `dlopen` finds it and maps nothing: what each approach adds on
 //! top of the dynamic loader. `cold`: each approach loads its own copy of
@@ -67,6 +72,16 @@ mod warm {
     }
 
     #[divan::bench(args = SIZES)]
+    fn dynplug_first(b: Bencher, n: usize) {
+        let wide = warm(n);
+        let options = LoadOptions::new();
+        b.bench_local(|| {
+            dynplug::__private::forget_checked_files();
+            consume(load::dynplug(&wide, &options))
+        });
+    }
+
+    #[divan::bench(args = SIZES)]
     fn libloading(b: Bencher, n: usize) {
         let wide = warm(n);
         consume(load::libloading(&wide));
@@ -96,6 +111,16 @@ mod cold {
         let options = LoadOptions::new().unload_when_unused(true);
         let wide = cold("dynplug", n, |w| consume(load::dynplug(w, &options)));
         b.bench_local(|| consume(load::dynplug(&wide, &options)));
+    }
+
+    #[divan::bench(args = SIZES, sample_count = 30)]
+    fn dynplug_first(b: Bencher, n: usize) {
+        let options = LoadOptions::new().unload_when_unused(true);
+        let wide = cold("dynplug_first", n, |w| consume(load::dynplug(w, &options)));
+        b.bench_local(|| {
+            dynplug::__private::forget_checked_files();
+            consume(load::dynplug(&wide, &options))
+        });
     }
 
     #[divan::bench(args = SIZES, sample_count = 30)]

@@ -53,6 +53,9 @@ const DT_STRSZ: u64 = 10;
 const DT_SYMENT: u64 = 11;
 const DT_GNU_HASH: u64 = 0x6fff_fef5;
 const SYM_SIZE: u64 = 24;
+/// The first read: enough for the headers and, in a small or middling
+/// library, its symbol tables.
+const HEAD: u64 = 8 << 10;
 /// Reads of tables larger than this are left to the full pre-flight.
 const MAX_TABLES: u64 = 64 << 20;
 
@@ -64,8 +67,9 @@ pub(crate) fn find(file: &File, len: u64, meta_symbol: &str, vtable_symbol: &str
     if !cfg!(all(target_pointer_width = "64", target_endian = "little")) {
         return None;
     }
-    // The ELF header and, usually, the program headers.
-    let head = read(file, 0, len.min(1024))?;
+    // The ELF header, the program headers and, for all but large
+    // libraries, the symbol tables: one read instead of two.
+    let head = read(file, 0, len.min(HEAD))?;
     if head.get(..7)? != b"\x7fELF\x02\x01\x01"
         || u16_at(&head, 16)? != 3 // ET_DYN
         || u16_at(&head, 18)? != machine
@@ -120,7 +124,8 @@ pub(crate) fn find(file: &File, len: u64, meta_symbol: &str, vtable_symbol: &str
     if loads.is_empty() || dyn_offset.checked_add(dyn_size)? > len || dyn_size > 1 << 16 {
         return None;
     }
-    let tables = Tables::read(file, len, &loads, &read(file, dyn_offset, dyn_size)?)?;
+    let dynamic = read(file, dyn_offset, dyn_size)?;
+    let tables = Tables::read(file, len, &loads, &dynamic, &head)?;
     let meta = tables.lookup(meta_symbol.as_bytes())?;
     let vtable = tables.lookup(vtable_symbol.as_bytes())?;
     let size = usize::try_from(meta.size).ok()?;
@@ -181,7 +186,15 @@ struct Symbol {
 }
 
 impl Tables {
-    fn read(file: &File, len: u64, loads: &[Segment], dynamic: &[u8]) -> Option<Tables> {
+    /// The tables the `dynamic` section points to, from `head` (the
+    /// file's first bytes) if they lie in it, else read from `file`.
+    fn read(
+        file: &File,
+        len: u64,
+        loads: &[Segment],
+        dynamic: &[u8],
+        head: &[u8],
+    ) -> Option<Tables> {
         let (mut gnu, mut sysv, mut symtab, mut strtab, mut strsz) = (None, None, None, None, None);
         for entry in dynamic.chunks_exact(16) {
             let value = u64_at(entry, 8)?;
@@ -212,8 +225,12 @@ impl Tables {
         if end > len || hash_at >= end || symtab >= end || end - start > MAX_TABLES {
             return None;
         }
+        let bytes = match head.get(start as usize..end as usize) {
+            Some(bytes) => bytes.to_vec(),
+            None => read(file, start, end - start)?,
+        };
         Some(Tables {
-            bytes: read(file, start, end - start)?,
+            bytes,
             start,
             hash,
             symtab,

@@ -218,6 +218,13 @@ pub mod __private {
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
     pub use crate::preflight::quick_preflight;
+
+    /// Forgets which files passed pre-flight, so that the next load of each
+    /// reads it again: for dynplug's benchmarks and tests.
+    pub fn forget_checked_files() {
+        #[cfg(unix)]
+        crate::preflight::checked::clear();
+    }
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;
 

@@ -1,6 +1,7 @@
 //! The host side: loading a plugin in order (DESIGN.md 4) and the core that
 //! every generated loader owns.
 
+use std::borrow::Cow;
 use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -63,7 +64,7 @@ impl Loaded {
 /// What pre-flight settled about the plugin's table of functions.
 struct Layout {
     /// The record, as the file holds it.
-    record: Vec<u8>,
+    record: Cow<'static, [u8]>,
     /// The number of entries in the plugin's table.
     entries: usize,
     /// For each of the host's methods, its index among the plugin's, if
@@ -78,32 +79,10 @@ struct Layout {
 pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
     let desc = I::DESC;
     let opened = preflight::open(path)?;
-    let layout = match preflight::quick(&opened, desc.meta_symbol, desc.vtable_symbol) {
-        // The usual case: the plugin was built against this very interface.
-        Some(found) if found.record == I::META => {
-            let entries = vtable::vtable_len(desc);
-            let expected = entries * std::mem::size_of::<*const c_void>();
-            if found.vtable_size != expected as u64 {
-                return Err(Error::InvalidLibrary {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "its `{}` table of functions is {} bytes long; the interface needs {expected}",
-                        desc.name, found.vtable_size
-                    ),
-                });
-            }
-            Layout {
-                record: found.record,
-                entries,
-                slots: (0..desc.methods.len()).map(Some).collect(),
-            }
-        }
-        // Anything else, compatible or not: the full pre-flight decides
-        // and words the error.
-        _ => {
-            let report = preflight::check_opened(path, &opened)?;
-            checked_layout(path, desc, &report)?
-        }
+    let layout = if already_checked::<I>(&opened) {
+        same_interface(desc, Cow::Borrowed(I::META))
+    } else {
+        preflight_for::<I>(path, &opened)?
     };
 
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
@@ -172,6 +151,63 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     Ok(Loaded { core, shims })
 }
 
+/// Whether the quick pre-flight passed the open file for `I` before, and
+/// it has not changed since (`preflight::checked`).
+fn already_checked<I: Interface + ?Sized>(opened: &preflight::Opened) -> bool {
+    #[cfg(unix)]
+    {
+        preflight::checked::contains(&opened.metadata, I::META)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = opened;
+        false
+    }
+}
+
+/// Pre-flight of the file at `path`, open as `opened`, for `I`: the quick
+/// one when the file carries the host's very record, else the full one.
+fn preflight_for<I: Interface + ?Sized>(
+    path: &Path,
+    opened: &preflight::Opened,
+) -> Result<Layout, Error> {
+    let desc = I::DESC;
+    match preflight::quick(opened, desc.meta_symbol, desc.vtable_symbol) {
+        // The usual case: the plugin was built against this very interface.
+        Some(found) if found.record == I::META => {
+            let expected = vtable::vtable_len(desc) * std::mem::size_of::<*const c_void>();
+            if found.vtable_size != expected as u64 {
+                return Err(Error::InvalidLibrary {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "its `{}` table of functions is {} bytes long; the interface needs {expected}",
+                        desc.name, found.vtable_size
+                    ),
+                });
+            }
+            #[cfg(unix)]
+            preflight::checked::insert(&opened.metadata, I::META);
+            Ok(same_interface(desc, Cow::Owned(found.record)))
+        }
+        // Anything else, compatible or not: the full pre-flight decides
+        // and words the error.
+        _ => {
+            let report = preflight::check_opened(path, opened)?;
+            checked_layout(path, desc, &report)
+        }
+    }
+}
+
+/// The layout of a plugin whose record is the host's: every method in
+/// place.
+fn same_interface(desc: &InterfaceDesc, record: Cow<'static, [u8]>) -> Layout {
+    Layout {
+        record,
+        entries: vtable::vtable_len(desc),
+        slots: (0..desc.methods.len()).map(Some).collect(),
+    }
+}
+
 /// The file's record for `desc`, checked against it (present, readable, of
 /// this ABI version, every method compatible), and where the plugin's
 /// table holds each of the host's methods.
@@ -228,7 +264,7 @@ fn checked_layout(path: &Path, desc: &InterfaceDesc, report: &FileReport) -> Res
         })
         .collect();
     Ok(Layout {
-        record,
+        record: Cow::Owned(record),
         entries: vtable::FIXED + meta.methods.len(),
         slots,
     })

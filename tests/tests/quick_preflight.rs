@@ -585,3 +585,40 @@ fn a_table_symbol_of_the_wrong_kind_is_missing() {
         assert!(out.status.success(), "{kind}: {:?}\n{stderr}", out.status);
     }
 }
+
+/// A file that passed is not read again when it is loaded again, but only
+/// while it is the same file: one replaced at its path (another inode), or
+/// changed in place (another size and change time), is checked afresh.
+#[test]
+fn a_file_changed_since_it_passed_is_checked_again() {
+    let unload = dynplug::LoadOptions::new().unload_when_unused(true);
+    let dir = tempfile::tempdir().unwrap();
+    let path = patched_copy(dir.path(), "libagain.so", |_| {});
+    for _ in 0..2 {
+        let plugin = GreeterPlugin::load_with(&path, &unload).expect("loads");
+        assert_eq!(fixture_api::Greeter::add(&plugin, 2, 3), 5);
+    }
+    assert!(!is_mapped(&path), "unloaded with its last loader");
+
+    // Replaced: a file without the record, renamed over the plugin.
+    let other = dir.path().join("other.so");
+    std::fs::copy(libm(), &other).unwrap();
+    std::fs::rename(&other, &path).unwrap();
+    let err = load_err(&path, "replaced by libm");
+    assert!(matches!(err, Error::NotAPlugin { .. }), "{err:?}");
+
+    // Back again, loaded (and so remembered), unloaded, then cut short in
+    // place: the same inode, but not the same file.
+    std::fs::write(&path, &original().bytes).unwrap();
+    drop(GreeterPlugin::load_with(&path, &unload).expect("loads"));
+    assert!(!is_mapped(&path), "unloaded with its last loader");
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(original().bytes.len() as u64 / 2).unwrap();
+    let err = load_err(&path, "cut in place");
+    assert!(matches!(err, Error::InvalidLibrary { .. }), "{err:?}");
+
+    // Forgetting every file changes nothing but the work done.
+    std::fs::write(&path, &original().bytes).unwrap();
+    dynplug::__private::forget_checked_files();
+    drop(GreeterPlugin::load_with(&path, &unload).expect("loads"));
+}

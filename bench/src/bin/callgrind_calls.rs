@@ -6,7 +6,8 @@
 //!   approach, then makes N calls of `add` through CASE (one of
 //!   `dynplug_bench::calls::CASES`).
 //! - `callgrind-calls load APPROACH METHODS N`: N warm loads of the
-//!   `wide-METHODS` fixture with APPROACH (`dynplug`, `libloading`,
+//!   `wide-METHODS` fixture with APPROACH (`dynplug`, a file loaded
+//!   before; `dynplug_first`, the file read again each time; `libloading`,
 //!   `dlopen2`, `inspect`).
 
 use std::process::exit;
@@ -43,11 +44,17 @@ fn main() {
             for _ in 0..number(n) {
                 match approach {
                     "dynplug" => consume(load::dynplug(&wide, &options)),
+                    "dynplug_first" => {
+                        dynplug::__private::forget_checked_files();
+                        consume(load::dynplug(&wide, &options));
+                    }
                     "libloading" => consume(load::libloading(&wide)),
                     "dlopen2" => consume(load::dlopen2(&wide)),
                     "inspect" => consume(dynplug::inspect(&wide.path).expect("inspect")),
                     _ => {
-                        eprintln!("{USAGE}\nAPPROACH: dynplug, libloading, dlopen2 or inspect");
+                        eprintln!(
+                            "{USAGE}\nAPPROACH: dynplug, dynplug_first, libloading, dlopen2 or inspect"
+                        );
                         exit(2);
                     }
                 }
