@@ -164,7 +164,8 @@ impl std::fmt::Debug for CLibrary {
 }
 
 /// Opens the C library at `path` (checked to be a library for this
-/// platform first) and resolves `symbols`.
+/// platform first) and resolves `symbols`; `interface`, the binding
+/// trait's name, is for the errors.
 ///
 /// # Safety
 ///
@@ -173,13 +174,14 @@ impl std::fmt::Debug for CLibrary {
 pub unsafe fn load(
     path: &Path,
     options: &LoadOptions,
+    interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
     let opened = preflight::open(path)?;
     let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
     let lib = unsafe { Library::open(path, &opened.metadata, options) }?;
-    resolve(lib, symbols, Some(&report.exports))
+    resolve(lib, interface, symbols, Some(&report.exports))
 }
 
 /// Opens the first of `names` the system's dynamic loader finds, searching
@@ -192,6 +194,7 @@ pub unsafe fn load(
 pub unsafe fn load_by_names(
     names: &[&str],
     options: &LoadOptions,
+    interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
     let mut failures = String::new();
@@ -199,11 +202,11 @@ pub unsafe fn load_by_names(
         if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
             // A path after all: loaded as one, checked first.
             // SAFETY: the caller's promise, passed on.
-            return unsafe { load(Path::new(name), options, symbols) };
+            return unsafe { load(Path::new(name), options, interface, symbols) };
         }
         // SAFETY: the caller trusts the library found under this name.
         match unsafe { Library::open_by_name(name, options) } {
-            Ok(lib) => return resolve(lib, symbols, None),
+            Ok(lib) => return resolve(lib, interface, symbols, None),
             Err(err) => {
                 let _ = write!(
                     failures,
@@ -229,6 +232,7 @@ pub unsafe fn load_by_names(
 /// handle also searches the libraries it depends on.
 fn resolve(
     lib: Library,
+    interface: &str,
     symbols: &[CSymbol],
     exports: Option<&std::collections::HashSet<String>>,
 ) -> Result<CLoaded, Error> {
@@ -250,7 +254,7 @@ fn resolve(
     if !missing.is_empty() {
         return Err(Error::MissingSymbols {
             path: lib.path().to_path_buf(),
-            interface: "C library".to_owned(),
+            interface: interface.to_owned(),
             missing,
         });
     }

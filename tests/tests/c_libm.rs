@@ -81,10 +81,19 @@ pub trait Missing {
 fn every_missing_function_is_listed() {
     // SAFETY: only `cos` exists, and nothing is called.
     let err = unsafe { MissingLibrary::load(dynplug_tests::libm()) }.unwrap_err();
-    let Error::MissingSymbols { missing, .. } = &err else {
+    let Error::MissingSymbols {
+        interface, missing, ..
+    } = &err
+    else {
         panic!("{err:?}");
     };
     assert_eq!(missing, &["dynplug_missing_one", "dynplug_missing_two"]);
+    assert_eq!(interface, "Missing");
+    assert!(
+        err.to_string()
+            .contains("`Missing` lacks 2 function(s): dynplug_missing_one, dynplug_missing_two"),
+        "{err}"
+    );
 }
 
 #[test]

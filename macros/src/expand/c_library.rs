@@ -75,6 +75,7 @@ fn loader_struct(iface: &Interface) -> TokenStream {
 fn inherent_impl(iface: &Interface) -> TokenStream {
     let vis = &iface.item.vis;
     let loader = &iface.loader;
+    let interface = iface.name();
     let symbols = iface.methods.iter().map(|m| {
         let name = m.c_symbol();
         let required = m.default.is_none();
@@ -161,6 +162,7 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                     ::dynplug::__private::clib::load(
                         ::core::convert::AsRef::as_ref(&path),
                         options,
+                        #interface,
                         Self::__DYNPLUG_SYMBOLS,
                     )
                 }?;
@@ -204,6 +206,7 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                     ::dynplug::__private::clib::load_by_names(
                         names,
                         options,
+                        #interface,
                         Self::__DYNPLUG_SYMBOLS,
                     )
                 }?;
