@@ -80,7 +80,7 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     let desc = I::DESC;
     let opened = preflight::open(path)?;
     let layout = if already_checked::<I>(&opened) {
-        same_interface(desc, Cow::Borrowed(I::META))
+        same_interface(desc, I::META)
     } else {
         preflight_for::<I>(path, &opened)?
     };
@@ -187,7 +187,7 @@ fn preflight_for<I: Interface + ?Sized>(
             }
             #[cfg(unix)]
             preflight::checked::insert(&opened.metadata, I::META);
-            Ok(same_interface(desc, Cow::Owned(found.record)))
+            Ok(same_interface(desc, I::META))
         }
         // Anything else, compatible or not: the full pre-flight decides
         // and words the error.
@@ -198,11 +198,11 @@ fn preflight_for<I: Interface + ?Sized>(
     }
 }
 
-/// The layout of a plugin whose record is the host's: every method in
-/// place.
-fn same_interface(desc: &InterfaceDesc, record: Cow<'static, [u8]>) -> Layout {
+/// The layout of a plugin whose record is the host's, `meta`: every method
+/// in place.
+fn same_interface(desc: &InterfaceDesc, meta: &'static [u8]) -> Layout {
     Layout {
-        record,
+        record: Cow::Borrowed(meta),
         entries: vtable::vtable_len(desc),
         slots: (0..desc.methods.len()).map(Some).collect(),
     }

@@ -17,6 +17,8 @@ use crate::meta::{self, HEADER_LEN, InterfaceMeta, MetaError};
 
 /// The prefix of a metadata record's symbol; the interface's name follows.
 pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
+/// The prefix of an interface's table of functions (`crate::vtable`).
+pub(crate) const VTABLE_PREFIX: &str = "__dynplug_vtable__";
 
 /// Returns the quick pre-flight's record and table size for `interface` in
 /// the file at `path`, or `None` where it leaves the file to the full
@@ -26,7 +28,7 @@ pub fn quick_preflight(path: &Path, interface: &str) -> Option<(Vec<u8>, u64)> {
     let found = quick(
         &opened,
         &format!("{META_PREFIX}{interface}"),
-        &format!("__dynplug_vtable__{interface}"),
+        &format!("{VTABLE_PREFIX}{interface}"),
     )?;
     Some((found.record, found.vtable_size))
 }

@@ -507,6 +507,21 @@ fn a_copy_one_byte_short_is_refused() {
     assert_about_file_not_loaded(&err, &path, "one byte short");
 }
 
+/// The kinds of symbol that are not data in the file, as patches of the
+/// `.dynsym` entry at `entry`: a name, the offset in the entry, the bytes.
+fn wrong_kinds(entry: usize) -> [(&'static str, usize, Vec<u8>); 3] {
+    const STT_TLS: u8 = 6;
+    const STT_GNU_IFUNC: u8 = 10;
+    const SHN_ABS: u16 = 0xfff1;
+    // st_info holds the binding (high nibble) and the type (low nibble).
+    let info = original().bytes[entry + 4] & 0xf0;
+    [
+        ("ifunc", 4, vec![info | STT_GNU_IFUNC]),
+        ("tls", 4, vec![info | STT_TLS]),
+        ("abs", 6, SHN_ABS.to_le_bytes().to_vec()),
+    ]
+}
+
 /// A record's symbol the full pre-flight refuses for its kind must not be
 /// accepted by the quick path either: given an IFUNC symbol, `dlsym` calls
 /// the record's bytes as the resolver function (SIGSEGV); given an
@@ -516,20 +531,9 @@ fn a_copy_one_byte_short_is_refused() {
 /// copies are only parsed here, never loaded.
 #[test]
 fn a_record_symbol_of_the_wrong_kind_is_left_to_the_full_preflight() {
-    const STT_TLS: u8 = 6;
-    const STT_GNU_IFUNC: u8 = 10;
-    const SHN_ABS: u16 = 0xfff1;
     let entry = original().meta_entry;
-    // st_info holds the binding (high nibble) and the type (low nibble).
-    let info = original().bytes[entry + 4] & 0xf0;
     let dir = tempfile::tempdir().unwrap();
-    // What to write where in the symbol's `.dynsym` entry.
-    let kinds = [
-        ("ifunc", 4, vec![info | STT_GNU_IFUNC]),
-        ("tls", 4, vec![info | STT_TLS]),
-        ("abs", 6, SHN_ABS.to_le_bytes().to_vec()),
-    ];
-    for (kind, at, value) in kinds {
+    for (kind, at, value) in wrong_kinds(entry) {
         let path = patched_copy(dir.path(), &format!("lib{kind}.so"), |b| {
             b[entry + at..entry + at + value.len()].copy_from_slice(&value);
         });
@@ -554,9 +558,6 @@ fn a_record_symbol_of_the_wrong_kind_is_left_to_the_full_preflight() {
 /// child would die of a signal instead of exiting cleanly.
 #[test]
 fn a_table_symbol_of_the_wrong_kind_is_missing() {
-    const STT_TLS: u8 = 6;
-    const STT_GNU_IFUNC: u8 = 10;
-    const SHN_ABS: u16 = 0xfff1;
     const TEST: &str = "a_table_symbol_of_the_wrong_kind_is_missing";
     if let Some(path) = dynplug_tests::child_case() {
         let err = load_err(Path::new(&path), "child");
@@ -568,14 +569,8 @@ fn a_table_symbol_of_the_wrong_kind_is_missing() {
         return;
     }
     let entry = original().vtable_entry;
-    let info = original().bytes[entry + 4] & 0xf0;
     let dir = tempfile::tempdir().unwrap();
-    let kinds = [
-        ("ifunc", 4, vec![info | STT_GNU_IFUNC]),
-        ("tls", 4, vec![info | STT_TLS]),
-        ("abs", 6, SHN_ABS.to_le_bytes().to_vec()),
-    ];
-    for (kind, at, value) in kinds {
+    for (kind, at, value) in wrong_kinds(entry) {
         let path = patched_copy(dir.path(), &format!("libtable-{kind}.so"), |b| {
             b[entry + at..entry + at + value.len()].copy_from_slice(&value);
         });
