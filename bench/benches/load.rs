@@ -108,14 +108,16 @@ mod cold {
 
     #[divan::bench(args = SIZES, sample_count = 30)]
     fn dynplug(b: Bencher, n: usize) {
-        let options = LoadOptions::new().unload_when_unused(true);
+        // SAFETY: the bench plugins start no thread and register nothing.
+        let options = unsafe { LoadOptions::new().unload_when_unused(true) };
         let wide = cold("dynplug", n, |w| consume(load::dynplug(w, &options)));
         b.bench_local(|| consume(load::dynplug(&wide, &options)));
     }
 
     #[divan::bench(args = SIZES, sample_count = 30)]
     fn dynplug_first(b: Bencher, n: usize) {
-        let options = LoadOptions::new().unload_when_unused(true);
+        // SAFETY: as above.
+        let options = unsafe { LoadOptions::new().unload_when_unused(true) };
         let wide = cold("dynplug_first", n, |w| consume(load::dynplug(w, &options)));
         b.bench_local(|| {
             dynplug::__private::forget_checked_files();

@@ -5,7 +5,6 @@
 //! checked to be a library for this platform before it is opened.
 
 use std::ffi::c_void;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::OsText;
@@ -144,14 +143,17 @@ impl CLibrary {
         self.0.path()
     }
 
-    /// Unloads the library now, unless another binding still uses it.
+    /// Unloads the library now, unless another binding still uses it, and
+    /// says whether the system unmapped it.
     ///
     /// # Safety
     ///
     /// Nothing obtained from the library (a function pointer it returned,
-    /// a pointer to its data) may be used afterwards.
-    pub unsafe fn close(self) -> Result<(), Error> {
-        self.0.close()
+    /// a pointer to its data, a thread or callback it started) may be used
+    /// or run afterwards.
+    pub unsafe fn close(self) -> Result<crate::Closed, Error> {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.0.unload() }
     }
 }
 
@@ -184,9 +186,13 @@ pub unsafe fn load(
     resolve(lib, interface, symbols, Some(&report.exports))
 }
 
-/// Opens the first of `names` the system's dynamic loader finds, searching
-/// as it does (`LD_LIBRARY_PATH`, its cache, the system folders), and
-/// resolves `symbols`.
+/// Opens the first of `names` that loads, in order, and resolves
+/// `symbols`. A bare name (`libm.so.6`) is searched for as the system's
+/// dynamic loader searches (`LD_LIBRARY_PATH`, its cache, the system
+/// folders); a name with a path separator is a path, checked and loaded as
+/// [`load`] does. An entry that fails (not found, not a library, lacking a
+/// required function) does not stop the search; if none loads, the error
+/// lists every entry with why it failed.
 ///
 /// # Safety
 ///
@@ -197,34 +203,42 @@ pub unsafe fn load_by_names(
     interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    let mut failures = String::new();
+    let mut failures = Vec::new();
     for name in names {
-        if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
-            // A path after all: loaded as one, checked first.
+        let loaded = if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
             // SAFETY: the caller's promise, passed on.
-            return unsafe { load(Path::new(name), options, interface, symbols) };
-        }
-        // SAFETY: the caller trusts the library found under this name.
-        match unsafe { Library::open_by_name(name, options) } {
-            Ok(lib) => return resolve(lib, interface, symbols, None),
-            Err(err) => {
-                let _ = write!(
-                    failures,
-                    "{}{}",
-                    if failures.is_empty() { "" } else { "; " },
-                    OsText::from_chain(&err)
-                );
-            }
+            unsafe { load(Path::new(name), options, interface, symbols) }
+        } else {
+            // SAFETY: the caller trusts the library found under this name.
+            unsafe { Library::open_by_name(name, options) }
+                .map_err(|err| Error::loader(Path::new(name), Path::new(name), &err))
+                .and_then(|lib| resolve(lib, interface, symbols, None))
+        };
+        match loaded {
+            Ok(loaded) => return Ok(loaded),
+            Err(err) => failures.push(format!("`{name}`: {}", failure_text(&err))),
         }
     }
+    let reason = if names.is_empty() {
+        "no library name given".to_owned()
+    } else {
+        format!("none of the names loads: {}", failures.join("; "))
+    };
     Err(Error::Open {
         path: names.join(", ").into(),
-        source: Box::new(OsText(if names.is_empty() {
-            "no library name given".to_owned()
-        } else {
-            failures
-        })),
+        source: Box::new(OsText(reason.clone())),
+        reason,
     })
+}
+
+/// An error's text without its leading path: the list names each entry.
+fn failure_text(err: &Error) -> String {
+    let text = err.to_string();
+    let path = err.path().display().to_string();
+    match text.strip_prefix(&path).and_then(|t| t.strip_prefix(": ")) {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    }
 }
 
 /// Resolves `symbols`; with `exports` (the file's own exported names, from

@@ -1,7 +1,7 @@
 //! The one error type of dynplug.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The error type of everything that loads, checks or closes a library.
 ///
@@ -12,11 +12,16 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The operating system could not open the file or map the library
-    /// (no such file, no permission, a dependency it needs is missing, ...).
-    #[error("{}: cannot open the library", path.display())]
+    /// (no such file, no permission, a dependency it needs is missing, the
+    /// name is too long, ...). `reason` says which, in words; `source()` is
+    /// the operating system's own text.
+    #[error("{}: cannot open the library: {reason}", path.display())]
     Open {
         /// The file that was asked for.
         path: PathBuf,
+        /// Why, in words: `no such file`, `it needs libfoo.so.1, which
+        /// cannot be found`, ...
+        reason: String,
         /// What the operating system said.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
@@ -245,6 +250,65 @@ impl OsText {
             innermost = source;
         }
         Box::new(OsText(innermost.to_string()))
+    }
+}
+
+impl Error {
+    /// [`Error::Open`] for a file that could not be opened or read.
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        let reason = match source.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => "the path is too long".to_owned(),
+            _ => source.to_string(),
+        };
+        Error::Open {
+            path: path.to_path_buf(),
+            reason,
+            source: Box::new(source),
+        }
+    }
+
+    /// [`Error::Open`] for a library the dynamic loader refused; `name` is
+    /// what it was handed for `path`.
+    pub(crate) fn loader(path: &Path, name: &Path, err: &dyn std::error::Error) -> Error {
+        let text = OsText::from_chain(err);
+        Error::Open {
+            path: path.to_path_buf(),
+            reason: loader_reason(&text.0, &name.to_string_lossy()),
+            source: text,
+        }
+    }
+}
+
+/// The dynamic loader's message, reworded for a person: what `dlerror`
+/// says is `<object>: <what is wrong>`, and the object is either the file
+/// itself or a library it needs.
+fn loader_reason(text: &str, name: &str) -> String {
+    let missing = ": cannot open shared object file: ";
+    if let Some(rest) = text.strip_prefix(name).and_then(|r| r.strip_prefix(": ")) {
+        return shorten(rest);
+    }
+    if let Some(at) = text.find(missing) {
+        let dependency = &text[..at];
+        let why = &text[at + missing.len()..];
+        return if why.starts_with("No such file") {
+            format!("it needs `{dependency}`, which cannot be found")
+        } else {
+            format!("it needs `{dependency}`, which cannot be opened: {why}")
+        };
+    }
+    shorten(text)
+}
+
+/// The loader's common phrases, in the words of the rest of dynplug.
+fn shorten(text: &str) -> String {
+    if text.contains("File name too long") {
+        "the name is too long".to_owned()
+    } else if text.contains("No such file or directory") {
+        "no such file".to_owned()
+    } else {
+        text.to_owned()
     }
 }
 

@@ -181,6 +181,7 @@ pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
+pub use library::Closed;
 pub use options::LoadOptions;
 
 /// What generated code needs. Not a public API: it changes without notice.

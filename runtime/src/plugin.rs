@@ -410,9 +410,9 @@ impl PluginCore {
         }
     }
 
-    /// Drops the instance, then unloads the library if no other loader
-    /// uses it.
-    pub fn close(self) -> Result<(), Error> {
+    /// Drops the instance, then releases the library handle: see
+    /// [`Library::close`].
+    pub fn close(self) -> Result<crate::Closed, Error> {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped, and `lib` is not used through it
         // again: the handle is moved out exactly once. Moved out first, so

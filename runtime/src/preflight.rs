@@ -183,14 +183,8 @@ pub(crate) struct Opened {
 
 /// Opens the file at `path`: it must be a regular file.
 pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
-    let file = File::open(path).map_err(|source| Error::Open {
-        path: path.to_path_buf(),
-        source: Box::new(source),
-    })?;
-    let metadata = file.metadata().map_err(|source| Error::Open {
-        path: path.to_path_buf(),
-        source: Box::new(source),
-    })?;
+    let file = File::open(path).map_err(|source| Error::io(path, source))?;
+    let metadata = file.metadata().map_err(|source| Error::io(path, source))?;
     let refused = if metadata.is_dir() {
         "it is a directory"
     } else if !metadata.is_file() {
@@ -249,10 +243,8 @@ pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, E
     // One read of the whole file: parsing from memory costs far less than
     // the many small reads a lazy reader makes for the symbol tables.
     let mut bytes = Vec::with_capacity(opened.metadata.len() as usize);
-    std::io::Read::read_to_end(&mut &opened.file, &mut bytes).map_err(|source| Error::Open {
-        path: path.to_path_buf(),
-        source: Box::new(source),
-    })?;
+    std::io::Read::read_to_end(&mut &opened.file, &mut bytes)
+        .map_err(|source| Error::io(path, source))?;
     let len = bytes.len() as u64;
     if len == 0 {
         return Err(invalid("the file is empty".to_owned()));

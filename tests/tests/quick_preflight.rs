@@ -586,7 +586,8 @@ fn a_table_symbol_of_the_wrong_kind_is_missing() {
 /// changed in place (another size and change time), is checked afresh.
 #[test]
 fn a_file_changed_since_it_passed_is_checked_again() {
-    let unload = dynplug::LoadOptions::new().unload_when_unused(true);
+    // SAFETY: the hello fixture starts no thread and registers nothing.
+    let unload = unsafe { dynplug::LoadOptions::new().unload_when_unused(true) };
     let dir = tempfile::tempdir().unwrap();
     let path = patched_copy(dir.path(), "libagain.so", |_| {});
     for _ in 0..2 {

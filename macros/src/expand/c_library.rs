@@ -244,7 +244,7 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
             ///
             /// [`Error::InUse`](::dynplug::Error::InUse) if other bindings still use
             /// it, [`Error::Close`](::dynplug::Error::Close) if the system refuses.
-            #vis unsafe fn close(self) -> ::dynplug::__private::Result<(), ::dynplug::Error> {
+            #vis unsafe fn close(self) -> ::dynplug::__private::Result<::dynplug::Closed, ::dynplug::Error> {
                 // SAFETY: the caller's promise, passed on.
                 unsafe { self.__dynplug_lib.close() }
             }

@@ -128,7 +128,13 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                 self.__dynplug_core.path()
             }
 
-            /// Drops the plugin's instance and unloads its library now.
+            /// Drops the plugin's instance now and releases this loader's
+            /// handle to its library. By default the library stays mapped
+            /// ([`Closed::KeptMapped`](::dynplug::Closed::KeptMapped)): safe
+            /// code never unmaps a library. When unloading was allowed
+            /// ([`LoadOptions::unload_when_unused`](::dynplug::LoadOptions::unload_when_unused))
+            /// and this was the last loader, the library is unloaded, and the
+            /// result says whether the system really unmapped it.
             ///
             /// # Errors
             ///
@@ -136,7 +142,7 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
             /// the library (it stays loaded; this loader's instance is dropped
             /// all the same), [`Error::Close`](::dynplug::Error::Close) if the
             /// operating system refuses to unload it.
-            #vis fn close(self) -> ::dynplug::__private::Result<(), ::dynplug::Error> {
+            #vis fn close(self) -> ::dynplug::__private::Result<::dynplug::Closed, ::dynplug::Error> {
                 self.__dynplug_core.close()
             }
 

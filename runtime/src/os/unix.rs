@@ -5,6 +5,9 @@ use std::path::Path;
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
+/// `ENAMETOOLONG`: the error number of a path or name too long.
+pub(crate) const ENAMETOOLONG: i32 = if cfg!(target_os = "linux") { 36 } else { 63 };
+
 /// An open library, as the OS sees it.
 pub(crate) struct RawLibrary(Library);
 
@@ -50,6 +53,22 @@ impl RawLibrary {
         // for any symbol; giving it a type is the caller's business.
         let found = unsafe { self.0.get::<*const c_void>(name) };
         found.ok().map(|s| s.into_raw() as *const c_void)
+    }
+
+    /// Whether the library the dynamic loader knows by `name` is still
+    /// loaded: `dlopen(name, RTLD_NOLOAD)`, which maps nothing.
+    pub(crate) fn is_loaded(name: &Path) -> bool {
+        const RTLD_NOLOAD: i32 = if cfg!(target_vendor = "apple") {
+            0x10
+        } else if cfg!(target_os = "freebsd") {
+            0x2000
+        } else {
+            0x4
+        };
+        // SAFETY: with RTLD_NOLOAD nothing is loaded and no initialiser
+        // runs; a handle found is released again at once, balancing the
+        // reference it took.
+        unsafe { Library::open(Some(name), RTLD_NOLOAD | RTLD_NOW | RTLD_LOCAL) }.is_ok()
     }
 
     /// `dlclose`.

@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use libloading::os::windows::{LOAD_WITH_ALTERED_SEARCH_PATH, Library};
 
+/// `ERROR_FILENAME_EXCED_RANGE`: the error number of a path too long.
+pub(crate) const ENAMETOOLONG: i32 = 206;
+
 /// An open library, as the OS sees it.
 pub(crate) struct RawLibrary(Library);
 
@@ -36,6 +39,12 @@ impl RawLibrary {
             s.into_raw()
                 .map_or(std::ptr::null(), |f| f as *const c_void)
         })
+    }
+
+    /// Whether the library loaded from `name` is still loaded
+    /// (`GetModuleHandleExW`, which loads nothing).
+    pub(crate) fn is_loaded(name: &Path) -> bool {
+        Library::open_already_loaded(name).is_ok()
     }
 
     /// `FreeLibrary`.

@@ -1,0 +1,54 @@
+//! Files renamed over one path, again and again (a plugin rebuilt while
+//! its host runs): each new file loads as itself, with no limit on how
+//! many generations a path sees.
+
+use dynplug::LoadOptions;
+use dynplug_tests::fixture;
+use fixture_api::{Linger, LingerPlugin};
+use std::path::Path;
+
+/// Copies the linger fixture to a fresh file and renames it over `path`:
+/// a new file (inode) at the same path, as a build writes it.
+fn replace(dir: &Path, path: &Path) {
+    let staged = dir.join("staged.so");
+    std::fs::copy(fixture("linger-plugin"), &staged).unwrap();
+    std::fs::rename(&staged, path).unwrap();
+}
+
+#[test]
+fn ten_thousand_files_renamed_over_one_path_all_load() {
+    // Unloading allowed (the fixture leaves nothing behind unless asked),
+    // so that memory stays flat; each generation's name slot is freed with
+    // its library and taken again by the next file.
+    // SAFETY: linger-plugin starts no thread and registers no destructor
+    // unless a method asks it to, and none is called here.
+    let options = unsafe { LoadOptions::new().unload_when_unused(true) };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libreloaded.so");
+    let mut previous = None;
+    for round in 0..10_000 {
+        replace(dir.path(), &path);
+        let plugin = LingerPlugin::load_with(&path, &options)
+            .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        assert_eq!(plugin.ping(), 1);
+        // The old version goes once the new one serves.
+        drop(previous.replace(plugin));
+    }
+}
+
+#[test]
+fn generations_kept_mapped_each_get_a_name_of_their_own() {
+    // By default every old generation stays mapped, under its own name:
+    // 300 of them, each still answering, none mistaken for another.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libkept.so");
+    let mut kept = Vec::new();
+    for round in 0..300u64 {
+        replace(dir.path(), &path);
+        let plugin = LingerPlugin::load(&path).unwrap_or_else(|err| panic!("round {round}: {err}"));
+        // Each generation is its own library: its statics start at zero.
+        assert_eq!(plugin.touch_thread_local(), 1, "round {round}");
+        kept.push(plugin);
+    }
+    assert!(kept.iter().all(|p| p.ping() == 1));
+}
