@@ -259,7 +259,9 @@ impl Error {
         let reason = match source.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-            _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => "the path is too long".to_owned(),
+            _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => {
+                "the path is too long".to_owned()
+            }
             _ => source.to_string(),
         };
         Error::Open {

@@ -63,11 +63,42 @@ fn load_by_name_searches_the_system() {
     }
     .unwrap_err();
     assert!(matches!(err, Error::Open { .. }), "{err:?}");
-    let source = std::error::Error::source(&err).unwrap().to_string();
+    let text = err.to_string();
     assert!(
-        source.contains("libdynplug-nope.so.9") && source.contains("libdynplug-nope.so:"),
-        "both names tried: {source}"
+        text.contains("`libdynplug-nope.so.9`: cannot open the library: ")
+            && text.contains("; `libdynplug-nope.so`: cannot open the library: "),
+        "both names tried, each with why: {text}"
     );
+}
+
+#[test]
+fn load_by_names_goes_on_past_a_failing_path() {
+    // A name, a path that does not exist, then the real library: the
+    // search does not stop at the failing path.
+    // SAFETY: as above.
+    let m = unsafe {
+        LibmLibrary::load_by_names(
+            &["libdynplug-nope.so.9", "plugins/nope/libm.so", "libm.so.6"],
+            &Default::default(),
+        )
+    }
+    .expect("the third entry loads");
+    assert_eq!(m.cos(0.0), 1.0);
+    // And when every entry fails, each one's failure is listed, in order.
+    // SAFETY: as above.
+    let err = unsafe {
+        LibmLibrary::load_by_names(
+            &["libdynplug-nope.so.9", "plugins/nope/libm.so"],
+            &Default::default(),
+        )
+    }
+    .unwrap_err();
+    let text = err.to_string();
+    let first = text.find("`libdynplug-nope.so.9`").expect(&text);
+    let second = text
+        .find("`plugins/nope/libm.so`: cannot open the library: no such file")
+        .expect(&text);
+    assert!(first < second, "{text}");
 }
 
 #[dynplug::plugin_interface(c_library)]

@@ -33,4 +33,8 @@ fn a_missing_dependency_is_open_naming_the_file_and_the_dependency() {
         source.contains("libdynplug_gone.so"),
         "the loader's text does not name the dependency: {source}"
     );
+    assert!(
+        text.contains("it needs `libdynplug_gone.so`, which cannot be found"),
+        "the message itself says why: {text}"
+    );
 }

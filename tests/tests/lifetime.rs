@@ -46,7 +46,11 @@ fn close_drops_the_instance_and_keeps_the_library_by_default() {
     assert_eq!(plugin.close().unwrap(), Closed::KeptMapped);
     assert!(is_mapped(&path), "safe code never unmaps");
     let again = GreeterPlugin::load(&path).unwrap();
-    assert_eq!(again.drops(), 1, "the instance was dropped; statics live on");
+    assert_eq!(
+        again.drops(),
+        1,
+        "the instance was dropped; statics live on"
+    );
 }
 
 #[test]
@@ -158,7 +162,10 @@ fn a_thread_the_plugin_left_running_survives_close() {
         std::thread::sleep(std::time::Duration::from_millis(100));
         let again = LingerPlugin::load(&path).unwrap();
         let after = wait_for_rounds(&again, before, 20);
-        assert!(after >= before + 20, "the thread runs on: {before} -> {after}");
+        assert!(
+            after >= before + 20,
+            "the thread runs on: {before} -> {after}"
+        );
         return;
     }
     let out = run_in_child("a_thread_the_plugin_left_running_survives_close", "run");

@@ -30,6 +30,24 @@ fn a_missing_file_is_open_with_the_os_text() {
     assert!(matches!(err, Error::Open { .. }), "{err:?}");
     let source = err.source().expect("the OS text is the source").to_string();
     assert!(source.contains("No such file"), "{source}");
+    assert!(
+        err.to_string()
+            .ends_with("nowhere.so: cannot open the library: no such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_name_too_long_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("lib{}.so", "x".repeat(300)));
+    let err = load_err(&path);
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .ends_with(": cannot open the library: the path is too long"),
+        "{err}"
+    );
 }
 
 #[test]
