@@ -148,13 +148,21 @@
 //!
 //! # Closing and unloading
 //!
-//! By default a library stays mapped after its last loader is gone:
-//! unloading is unreliable across platforms (see
-//! [`LoadOptions::unload_when_unused`]). `close()` on a loader drops its
-//! instance and unloads the library now, or returns [`Error::InUse`] if
-//! other loaders still hold it. Unloading is only as safe as the plugin: one
-//! that left a thread running, or handed out a reference to its own static
-//! data, crashes the process when its library is unmapped.
+//! Safe code never unmaps a library. Dropping a loader, or calling its
+//! `close()`, drops its instance inside the plugin and releases its handle;
+//! the library stays mapped for the rest of the process ([`Closed::KeptMapped`]),
+//! so nothing the plugin left behind (a thread still running its code, a
+//! callback or thread-local destructor it registered, a pointer into its
+//! memory) can ever dangle.
+//!
+//! Unloading is an `unsafe` opt-in, [`LoadOptions::unload_when_unused`],
+//! whose caller promises that nothing of the plugin's outlives its last
+//! loader. Then the last loader's drop or `close()` unloads the library,
+//! and `close()` says what the system did: [`Closed::Unloaded`], or
+//! [`Closed::StillMapped`] when the system kept it mapped all the same
+//! (glibc does while a thread-local destructor of the library is
+//! registered). While other loaders hold the library, `close()` returns
+//! [`Error::InUse`].
 
 #![warn(missing_docs)]
 
