@@ -1,4 +1,4 @@
-//! The host side: loading a plugin in order (DESIGN.md 4) and the core that
+//! The host side: loading a plugin in order (docs/ARCHITECTURE.md §4) and the core that
 //! every generated loader owns.
 
 use std::borrow::Cow;
@@ -72,7 +72,7 @@ struct Layout {
     slots: Vec<Option<usize>>,
 }
 
-/// Loads the plugin at `path` for interface `I`, in the order of DESIGN.md
+/// Loads the plugin at `path` for interface `I`, in the order of docs/ARCHITECTURE.md §4
 /// 4: pre-flight checks of the file (no code of it runs), the metadata
 /// comparison, `dlopen`, the same record read again from memory, the
 /// table of functions read, the instance built.
