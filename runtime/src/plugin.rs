@@ -1,5 +1,5 @@
-//! The host side: loading a plugin in order (docs/ARCHITECTURE.md §4) and the core that
-//! every generated loader owns.
+//! The host side: loading a plugin in order (docs/ARCHITECTURE.md §4) and
+//! the core that every generated loader owns.
 
 use std::borrow::Cow;
 use std::ffi::c_void;
@@ -72,8 +72,8 @@ struct Layout {
     slots: Vec<Option<usize>>,
 }
 
-/// Loads the plugin at `path` for interface `I`, in the order of docs/ARCHITECTURE.md §4
-/// 4: pre-flight checks of the file (no code of it runs), the metadata
+/// Loads the plugin at `path` for interface `I`, in the order of
+/// docs/ARCHITECTURE.md §4: pre-flight checks of the file (no code of it runs), the metadata
 /// comparison, `dlopen`, the same record read again from memory, the
 /// table of functions read, the instance built.
 pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
