@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::OsText;
@@ -20,14 +20,17 @@ struct Shared {
     /// `Some` until the library is released.
     raw: Option<RawLibrary>,
     path: PathBuf,
-    /// What the dynamic loader was handed: the path, spelled as its
-    /// generation's name (see [`generations`]), or the name searched for.
-    name: PathBuf,
     /// `None` for a library opened by name (the system found the file).
     key: Option<FileKey>,
+    /// The file's metadata, from pre-flight.
+    metadata: Option<std::fs::Metadata>,
     /// The generation slot its name takes at its path, freed when the
     /// library is really unloaded.
     slot: Option<Slot>,
+    /// An address inside the library (the first symbol found in it), to
+    /// ask the system after closing whether it still maps the library; 0
+    /// before any symbol was found.
+    anchor: AtomicUsize,
     unload_when_unused: AtomicBool,
 }
 
@@ -100,17 +103,19 @@ impl Library {
         if let Some(shared) = find(&entries, &key) {
             // Another thread opened the same file meanwhile: use its handle
             // and give back ours (the loader's reference count keeps the
-            // library mapped for the other handle).
+            // library mapped for the other handle, which holds the slot too).
             drop(entries);
             let _ = raw.close();
+            generations::release(&slot);
             return Ok(Library::share(shared, options));
         }
         let shared = Arc::new(Shared {
             raw: Some(raw),
             path: path.to_path_buf(),
-            name,
             key: Some(key.clone()),
+            metadata: Some(metadata.clone()),
             slot: Some(slot),
+            anchor: AtomicUsize::new(0),
             unload_when_unused: AtomicBool::new(options.unload_when_unused),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
@@ -134,9 +139,10 @@ impl Library {
         Ok(Library(Arc::new(Shared {
             raw: Some(raw),
             path: PathBuf::from(name),
-            name: PathBuf::from(name),
             key: None,
+            metadata: None,
             slot: None,
+            anchor: AtomicUsize::new(0),
             unload_when_unused: AtomicBool::new(options.unload_when_unused),
         })))
     }
@@ -155,7 +161,11 @@ impl Library {
 
     /// The address of `symbol`, if the library exports it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
-        self.0.raw.as_ref()?.symbol(symbol)
+        let found = self.0.raw.as_ref()?.symbol(symbol)?;
+        if self.0.anchor.load(Ordering::Relaxed) == 0 {
+            self.0.anchor.store(found as usize, Ordering::Relaxed);
+        }
+        Some(found)
     }
 
     /// Releases this handle: when it is the last one, unloads the library
@@ -163,6 +173,22 @@ impl Library {
     /// else keeps it mapped. While other handles use the library,
     /// [`Error::InUse`].
     pub(crate) fn close(self) -> Result<Closed, Error> {
+        self.close_last(false)
+    }
+
+    /// Unloads the library now, whether or not unloading was allowed when
+    /// it was opened, unless another handle still uses it.
+    ///
+    /// # Safety
+    ///
+    /// Nothing of the library's (code, data, a thread, a callback) may be
+    /// used or run afterwards.
+    pub(crate) unsafe fn unload(self) -> Result<Closed, Error> {
+        self.close_last(true)
+    }
+
+    /// [`close`](Library::close), unloading if `force` or allowed.
+    fn close_last(self, force: bool) -> Result<Closed, Error> {
         let shared = match Arc::try_unwrap(self.0) {
             Ok(shared) => shared,
             Err(shared) => {
@@ -175,24 +201,32 @@ impl Library {
                 }
             }
         };
-        let unload = shared.unload_when_unused.load(Ordering::Relaxed);
+        let unload = force || shared.unload_when_unused.load(Ordering::Relaxed);
         shared.release(unload)
-    }
-
-    /// Unloads the library now, whether or not unloading was allowed when
-    /// it was opened, unless another handle still uses it.
-    ///
-    /// # Safety
-    ///
-    /// Nothing of the library's (code, data, a thread, a callback) may be
-    /// used or run afterwards.
-    pub(crate) unsafe fn unload(self) -> Result<Closed, Error> {
-        self.0.unload_when_unused.store(true, Ordering::Relaxed);
-        self.close()
     }
 }
 
 impl Shared {
+    /// The library is gone: its name's slot is free, and its file's inode
+    /// number may go to another file.
+    fn unloaded(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            generations::release(&slot);
+        }
+        if let Some(metadata) = &self.metadata {
+            crate::preflight::forget_file(metadata);
+        }
+    }
+
+    /// After closing: whether the system still maps the library, as far
+    /// as can be told (without an address inside it, assumed so).
+    fn still_mapped(&self) -> bool {
+        match self.anchor.load(Ordering::Relaxed) {
+            0 => true,
+            address => RawLibrary::maps(address),
+        }
+    }
+
     /// Takes the library out of `self` and unloads it (`unload`) or keeps
     /// it mapped for the rest of the process.
     fn release(mut self, unload: bool) -> Result<Closed, Error> {
@@ -207,12 +241,10 @@ impl Shared {
             path: self.path.clone(),
             source: OsText::from_chain(&err),
         })?;
-        if RawLibrary::is_loaded(&self.name) {
+        if self.still_mapped() {
             Ok(Closed::StillMapped)
         } else {
-            if let Some(slot) = self.slot.take() {
-                generations::release(&slot);
-            }
+            self.unloaded();
             Ok(Closed::Unloaded)
         }
     }
@@ -237,6 +269,12 @@ pub(crate) struct Slot {
 /// the logarithm of the number of files (at most 42 more bytes up to
 /// 16,383), and the slot of a library that was really unloaded is taken
 /// again by the next new file.
+///
+/// A slot counts its holders: every handle opened under its name until
+/// its library is known to be unloaded (a leaked one holds it for ever).
+/// So a slot is never given to another file while the dynamic loader may
+/// still know its name, even when one thread unloads a file as another
+/// opens it again.
 mod generations {
     use std::path::{Path, PathBuf};
     use std::sync::Mutex;
@@ -244,8 +282,9 @@ mod generations {
     use super::Slot;
     use crate::os::FileKey;
 
-    /// For each anchored path, the file holding each slot (`None`: free).
-    type Slots = Vec<(PathBuf, Vec<Option<FileKey>>)>;
+    /// For each anchored path, the file holding each slot and how many
+    /// handles hold it (`None`: free).
+    type Slots = Vec<(PathBuf, Vec<Option<(FileKey, usize)>>)>;
     static SLOTS: Mutex<Slots> = Mutex::new(Vec::new());
 
     fn slots() -> std::sync::MutexGuard<'static, Slots> {
@@ -263,19 +302,24 @@ mod generations {
         let mut all = slots();
         let index = match all.iter().position(|(p, _)| *p == anchored) {
             Some(at) => {
-                let keys = &mut all[at].1;
-                if let Some(index) = keys.iter().position(|k| k.as_ref() == Some(key)) {
+                let slots = &mut all[at].1;
+                let held = slots
+                    .iter_mut()
+                    .enumerate()
+                    .find_map(|(i, s)| s.as_mut().filter(|(k, _)| k == key).map(|s| (i, s)));
+                if let Some((index, (_, holders))) = held {
+                    *holders += 1;
                     index
-                } else if let Some(index) = keys.iter().position(Option::is_none) {
-                    keys[index] = Some(key.clone());
+                } else if let Some(index) = slots.iter().position(Option::is_none) {
+                    slots[index] = Some((key.clone(), 1));
                     index
                 } else {
-                    keys.push(Some(key.clone()));
-                    keys.len() - 1
+                    slots.push(Some((key.clone(), 1)));
+                    slots.len() - 1
                 }
             }
             None => {
-                all.push((anchored.clone(), vec![Some(key.clone())]));
+                all.push((anchored.clone(), vec![Some((key.clone(), 1))]));
                 0
             }
         };
@@ -283,12 +327,16 @@ mod generations {
         (spelled(&anchored, index), Slot { anchored, index })
     }
 
-    /// Frees `slot`: its library is no longer loaded.
+    /// Lets go of `slot`: this holder's library was unloaded, or never
+    /// opened. The last holder frees it.
     pub(super) fn release(slot: &Slot) {
         let mut all = slots();
-        if let Some((_, keys)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
-            if let Some(k) = keys.get_mut(slot.index) {
-                *k = None;
+        if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
+            if let Some(entry) = slots.get_mut(slot.index) {
+                match entry {
+                    Some((_, holders)) if *holders > 1 => *holders -= 1,
+                    _ => *entry = None,
+                }
             }
         }
     }
@@ -320,10 +368,8 @@ impl Drop for Shared {
             if self.unload_when_unused.load(Ordering::Relaxed) {
                 // Nobody is left to hear about a failure: the library then
                 // simply stays mapped, and keeps its name's slot.
-                if raw.close().is_ok() && !RawLibrary::is_loaded(&self.name) {
-                    if let Some(slot) = self.slot.take() {
-                        generations::release(&slot);
-                    }
+                if raw.close().is_ok() && !self.still_mapped() {
+                    self.unloaded();
                 }
             } else {
                 raw.leak();
@@ -342,11 +388,13 @@ mod tests {
     fn every_slot_has_its_own_short_name() {
         let path = Path::new("/plugins/libx.so");
         assert_eq!(spelled(path, 0), path);
-        assert_eq!(spelled(path, 1), Path::new("/plugins/./libx.so"));
-        assert_eq!(spelled(path, 2), Path::new("/plugins/././/libx.so"));
-        let names: HashSet<_> = (0..10_000).map(|i| spelled(path, i)).collect();
+        assert_eq!(spelled(path, 1).as_os_str(), "/plugins/./libx.so");
+        assert_eq!(spelled(path, 2).as_os_str(), "/plugins/././/libx.so");
+        let names: HashSet<_> = (0..10_000)
+            .map(|i| spelled(path, i).into_os_string())
+            .collect();
         assert_eq!(names.len(), 10_000, "no two slots share a name");
-        let longest = names.iter().map(|n| n.as_os_str().len()).max().unwrap();
+        let longest = names.iter().map(|n| n.len()).max().unwrap();
         assert!(longest <= path.as_os_str().len() + 1 + 3 * 14, "{longest}");
     }
 }

@@ -103,6 +103,24 @@ pub(crate) mod checked {
     pub fn clear() {
         list().clear();
     }
+
+    /// Forgets the file of `metadata`: its library was unloaded, so its
+    /// inode number may go to another file, which could then match its
+    /// stamp (file times are only as fine as the kernel's clock tick).
+    /// While a library is mapped, its file's inode cannot be reused.
+    pub(crate) fn forget(metadata: &Metadata) {
+        let (dev, ino) = (metadata.dev(), metadata.ino());
+        list().retain(|(stamp, _)| (stamp.dev, stamp.ino) != (dev, ino));
+    }
+}
+
+/// Forgets that the file of `metadata` passed pre-flight: its library was
+/// unloaded (`checked::forget`).
+pub(crate) fn forget_file(metadata: &std::fs::Metadata) {
+    #[cfg(unix)]
+    checked::forget(metadata);
+    #[cfg(not(unix))]
+    let _ = metadata;
 }
 
 /// Records larger than this are refused rather than read (a real one is a

@@ -55,20 +55,29 @@ impl RawLibrary {
         found.ok().map(|s| s.into_raw() as *const c_void)
     }
 
-    /// Whether the library the dynamic loader knows by `name` is still
-    /// loaded: `dlopen(name, RTLD_NOLOAD)`, which maps nothing.
-    pub(crate) fn is_loaded(name: &Path) -> bool {
-        const RTLD_NOLOAD: i32 = if cfg!(target_vendor = "apple") {
-            0x10
-        } else if cfg!(target_os = "freebsd") {
-            0x2000
-        } else {
-            0x4
-        };
-        // SAFETY: with RTLD_NOLOAD nothing is loaded and no initialiser
-        // runs; a handle found is released again at once, balancing the
-        // reference it took.
-        unsafe { Library::open(Some(name), RTLD_NOLOAD | RTLD_NOW | RTLD_LOCAL) }.is_ok()
+    /// Whether some loaded object still maps `address` (`dladdr`, which
+    /// reads the loader's list and no memory at the address). Asked with
+    /// an address inside a library after it was closed: whether the system
+    /// really unmapped it. Not `dlopen(name, RTLD_NOLOAD)`: that opens the
+    /// file now at the path, and when it is another loaded library, adds
+    /// the name to that library's names, so that a later `dlopen` of the
+    /// name returns the wrong one.
+    pub(crate) fn maps(address: usize) -> bool {
+        /// `Dl_info`.
+        #[repr(C)]
+        struct DlInfo {
+            fname: *const std::ffi::c_char,
+            fbase: *mut c_void,
+            sname: *const std::ffi::c_char,
+            saddr: *mut c_void,
+        }
+        unsafe extern "C" {
+            fn dladdr(address: *const c_void, info: *mut DlInfo) -> std::ffi::c_int;
+        }
+        let mut info = std::mem::MaybeUninit::<DlInfo>::uninit();
+        // SAFETY: `dladdr` only compares the address with the loaded
+        // objects' ranges and fills `info`; it reads nothing at `address`.
+        unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) != 0 }
     }
 
     /// `dlclose`.

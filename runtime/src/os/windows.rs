@@ -41,10 +41,24 @@ impl RawLibrary {
         })
     }
 
-    /// Whether the library loaded from `name` is still loaded
-    /// (`GetModuleHandleExW`, which loads nothing).
-    pub(crate) fn is_loaded(name: &Path) -> bool {
-        Library::open_already_loaded(name).is_ok()
+    /// Whether a loaded module still maps `address`.
+    pub(crate) fn maps(address: usize) -> bool {
+        const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
+        const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 0x2;
+        unsafe extern "system" {
+            fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut *mut c_void) -> i32;
+        }
+        let mut module = std::ptr::null_mut();
+        // SAFETY: with FROM_ADDRESS the "name" is an address, only compared
+        // with the modules' ranges; the reference count is left unchanged.
+        unsafe {
+            GetModuleHandleExW(
+                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS
+                    | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                address as *const u16,
+                &mut module,
+            ) != 0
+        }
     }
 
     /// `FreeLibrary`.
