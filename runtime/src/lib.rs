@@ -214,7 +214,9 @@ pub mod __private {
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
-    pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
+    pub use crate::meta::{
+        InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array, with_panic_strategy,
+    };
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
     pub use crate::preflight::quick_preflight;
