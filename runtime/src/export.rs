@@ -7,9 +7,17 @@
 //! panic (`PluginCore::finish`). So that the panic is reported once, by the
 //! host (whose panic hook then decides what is printed), the plugin's copy
 //! of dynplug installs a panic hook in the plugin's std, once, at the first
-//! instance it builds: on a thread inside a shim it records the panic's
-//! location and prints nothing; anywhere else (a thread of the plugin's
-//! own, code outside a shim) it hands the panic to the hook it replaced.
+//! instance it builds. For a panic on a stack that runs through one of the
+//! plugin's shims (constructor, destructor, method), it records the panic's
+//! location and prints nothing; any other panic (on a thread of the
+//! plugin's own, say) it hands to the hook it replaced.
+//!
+//! The hook looks at the stack, rather than at a per-thread count the
+//! shims would keep, so that a call costs nothing more: [`frames`] walks it
+//! with the unwinder's `_Unwind_Backtrace` and compares the start of each
+//! frame's function with the shims' addresses, which the tables of
+//! functions list. Where that walk is not available the hook is not
+//! installed, and a plugin panic prints from the plugin's std as well.
 //!
 //! The hook is the plugin's std's, which is normally a static copy of its
 //! own: the host's hook is not touched. A plugin and host that share one
@@ -22,16 +30,17 @@
 //! (`panic = "abort"`) gets no such hook: its panic ends the process, and
 //! the plugin's std is the only one that can say why.
 //!
-//! A panic the plugin catches itself, inside a method, is silent too; a
-//! second panic in the same call then prints from the plugin as before. A
-//! panic while another unwinds (in a destructor) prints from the plugin's
-//! std: the process aborts then, and the host could not say why.
+//! A panic while another one of the thread's, kept quiet, has not reached a
+//! shim yet prints from the plugin's std: it is a panic during unwinding
+//! (in a destructor), which aborts the process, and the host could not say
+//! why. The same rule makes a panic the plugin catches itself, inside a
+//! method, silent, and the next panic of the thread then print twice.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
+use std::sync::{Mutex, Once, PoisonError};
 
 use crate::abi::{Abi, OwnedBuf};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED};
@@ -41,44 +50,23 @@ thread_local! {
     // A plain `Copy` value: no thread-local destructor is registered, which
     // would pin the plugin in memory (glibc) or crash after an unload.
     static LAST_PANIC: Cell<Option<OwnedBuf<u8>>> = const { Cell::new(None) };
-    /// The location (`file:line:col`) of the last panic the hook saw inside
-    /// a shim on this thread, for [`keep_panic`]. Plain too.
+    /// The location (`file:line:col`, or empty) of the last panic the hook
+    /// kept quiet about on this thread, until a shim catches it
+    /// ([`keep_panic`]). Plain too.
     static PANIC_LOCATION: Cell<Option<OwnedBuf<u8>>> = const { Cell::new(None) };
-    /// What the panic hook needs to know of this thread. Plain too.
-    static SHIM: ShimState = const {
-        ShimState { depth: Cell::new(0), silenced: Cell::new(false) }
-    };
 }
 
-/// A thread's shims, as the panic hook sees them.
-struct ShimState {
-    /// How many shims of this library are running on the thread (more than
-    /// one when a callback of the host calls the plugin again).
-    depth: Cell<u32>,
-    /// Whether the hook kept quiet about a panic that no shim has caught
-    /// yet (cleared at the outermost shim's entry and at each catch). A
-    /// panic while it is set is a panic during another's unwinding, which
-    /// aborts the process: that one the hook does not keep quiet about.
-    silenced: Cell<bool>,
-}
+/// The address of every shim of the plugin whose instances were built:
+/// the entries of their tables of functions.
+static SHIMS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 /// Runs `body` and catches a panic, which must not unwind into the host
 /// (it has its own copy of std): the message is kept for the host to take.
-/// While it runs, the panic hook of [`install_panic_hook`] prints nothing
-/// on this thread.
+/// Inlined, so that the frame that catches is the shim's own, which the
+/// panic hook looks for.
 #[inline(always)]
 pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
-    let caught = SHIM.with(|shim| {
-        let depth = shim.depth.get();
-        if depth == 0 {
-            shim.silenced.set(false);
-        }
-        shim.depth.set(depth + 1);
-        let caught = catch_unwind(AssertUnwindSafe(body));
-        shim.depth.set(depth);
-        caught
-    });
-    match caught {
+    match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => RetSlot::ok(value),
         Err(payload) if payload.is::<HostCallbackPanicked>() => {
             RetSlot::failed(STATUS_CALLBACK_PANICKED)
@@ -90,8 +78,21 @@ pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
     }
 }
 
-/// Installs, once, the plugin's panic hook (see the module's docs).
-fn install_panic_hook() {
+/// Installs, once, the plugin's panic hook, and adds the shims of `table`
+/// to those it looks for (see the module's docs).
+#[cold]
+#[inline(never)]
+fn install_panic_hook(table: &[*const c_void]) {
+    if !frames::AVAILABLE {
+        return;
+    }
+    {
+        let mut shims = SHIMS.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = table.first().map_or(0, |f| *f as usize);
+        if !shims.contains(&first) {
+            shims.extend(table.iter().filter(|f| !f.is_null()).map(|f| *f as usize));
+        }
+    }
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         // `set_hook` panics on a panicking thread: the plugin's own std's
@@ -101,22 +102,21 @@ fn install_panic_hook() {
         }
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let quiet = SHIM.with(|shim| {
-                let quiet = shim.depth.get() > 0 && !shim.silenced.get();
-                if quiet {
-                    shim.silenced.set(true);
-                }
-                quiet
-            });
-            if !quiet {
+            let shims = SHIMS.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if !frames::on_stack(&shims) {
                 return previous(info);
             }
-            if let Some(at) = info.location() {
-                let text = format!("{}:{}:{}", at.file(), at.line(), at.column());
-                if let Some(old) = PANIC_LOCATION.replace(Some(String::lower_ret(text))) {
-                    // SAFETY: `old` came from `lower_ret` and was never taken.
-                    drop(unsafe { String::lift_ret(old) });
-                }
+            let text = info
+                .location()
+                .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()))
+                .unwrap_or_default();
+            if let Some(earlier) = PANIC_LOCATION.replace(Some(String::lower_ret(text))) {
+                // SAFETY: `earlier` came from `lower_ret` and was never taken.
+                drop(unsafe { String::lift_ret(earlier) });
+                // An earlier panic no shim caught: this one is a panic
+                // during its unwinding, or the earlier one was caught by
+                // the plugin itself. Say it here.
+                previous(info);
             }
         }));
     });
@@ -124,8 +124,8 @@ fn install_panic_hook() {
 
 /// Separates the location from the message in the text [`take_panic`]
 /// hands over: `file:line:col`, a NUL byte, the message. The location is
-/// empty when unknown (a payload raised with `resume_unwind`, a hook of the
-/// plugin's own in place of dynplug's).
+/// empty when unknown (a payload raised with `resume_unwind`, no hook of
+/// dynplug's in the plugin).
 pub(crate) fn split_panic_text(text: &str) -> (&str, &str) {
     text.split_once('\0').unwrap_or(("", text))
 }
@@ -133,7 +133,6 @@ pub(crate) fn split_panic_text(text: &str) -> (&str, &str) {
 #[cold]
 #[inline(never)]
 fn keep_panic(payload: Box<dyn Any + Send>) {
-    SHIM.with(|shim| shim.silenced.set(false));
     let location = PANIC_LOCATION
         .take()
         // SAFETY: the hook stored it with `lower_ret`; taken once.
@@ -173,10 +172,17 @@ pub fn take_panic() -> OwnedBuf<u8> {
 
 /// Builds an instance with `ctor`, boxed, panics caught. `unwinds` is
 /// `cfg!(panic = "unwind")` in the plugin's crate: only then is the panic
-/// hook installed that leaves the report of a panic to the host.
-pub fn new_instance<T>(ctor: fn() -> T, unwinds: bool) -> RetSlot<*mut c_void> {
+/// hook installed that leaves the report of a panic to the host; `table` is
+/// the plugin's table of functions, whose shims the hook looks for.
+/// Inlined into the constructor's shim, like [`call`].
+#[inline(always)]
+pub fn new_instance<T>(
+    ctor: fn() -> T,
+    unwinds: bool,
+    table: &'static [*const c_void],
+) -> RetSlot<*mut c_void> {
     if unwinds {
-        install_panic_hook();
+        install_panic_hook(table);
     }
     call(|| Box::into_raw(Box::new(ctor())).cast::<c_void>())
 }
@@ -186,6 +192,7 @@ pub fn new_instance<T>(ctor: fn() -> T, unwinds: bool) -> RetSlot<*mut c_void> {
 /// # Safety
 ///
 /// `instance` must come from `new_instance::<T>` and be dropped once.
+#[inline(always)]
 pub unsafe fn drop_instance<T>(instance: *mut c_void) -> RetSlot<u8> {
     // SAFETY: the caller passes a pointer from `Box::into_raw` of a `T`, once.
     call(|| drop(unsafe { Box::from_raw(instance.cast::<T>()) })).map_unit()
@@ -217,5 +224,85 @@ pub trait DefaultInstance: Sized {
 impl<T: Default> DefaultInstance for T {
     fn build_default() -> Self {
         T::default()
+    }
+}
+
+/// Whether the current stack runs through one of the given functions.
+mod frames {
+    #[cfg(all(unix, not(target_arch = "arm")))]
+    pub(super) use unwinder::on_stack;
+
+    /// Whether [`on_stack`] can tell.
+    pub(super) const AVAILABLE: bool = cfg!(all(unix, not(target_arch = "arm")));
+
+    #[cfg(not(all(unix, not(target_arch = "arm"))))]
+    pub(super) fn on_stack(_functions: &[usize]) -> bool {
+        false
+    }
+
+    /// The unwinder's own interface (libgcc_s, or LLVM's libunwind), which
+    /// std links for unwinding: walks the frames from the caller outwards.
+    /// (32-bit ARM's unwinder has another interface: not available there.)
+    #[cfg(all(unix, not(target_arch = "arm")))]
+    mod unwinder {
+        use std::ffi::{c_int, c_void};
+
+        /// `_Unwind_Context`, opaque.
+        #[repr(C)]
+        struct Context {
+            _private: [u8; 0],
+        }
+
+        const URC_NO_REASON: c_int = 0;
+        const URC_END_OF_STACK: c_int = 5;
+
+        type Trace = extern "C" fn(*mut Context, *mut c_void) -> c_int;
+
+        unsafe extern "C" {
+            fn _Unwind_Backtrace(trace: Trace, arg: *mut c_void) -> c_int;
+            fn _Unwind_GetIP(context: *mut Context) -> usize;
+            fn _Unwind_FindEnclosingFunction(pc: *mut c_void) -> *mut c_void;
+        }
+
+        struct Search<'a> {
+            functions: &'a [usize],
+            found: bool,
+        }
+
+        extern "C" fn each_frame(context: *mut Context, arg: *mut c_void) -> c_int {
+            // SAFETY: `arg` is the `Search` that `on_stack` lends for the walk.
+            let search = unsafe { &mut *arg.cast::<Search>() };
+            // SAFETY: the unwinder passes the context of the current frame.
+            let ip = unsafe { _Unwind_GetIP(context) };
+            if ip == 0 {
+                return URC_END_OF_STACK;
+            }
+            // A return address may be the first byte after its function:
+            // look up the call instruction's last byte instead.
+            let pc = (ip - 1) as *mut c_void;
+            // SAFETY: a lookup in the unwinder's tables; any address is fine.
+            let start = unsafe { _Unwind_FindEnclosingFunction(pc) } as usize;
+            if start != 0 && search.functions.contains(&start) {
+                search.found = true;
+                return URC_END_OF_STACK;
+            }
+            URC_NO_REASON
+        }
+
+        /// Whether a frame of the current stack is in a function that starts
+        /// at one of `functions`.
+        pub(in super::super) fn on_stack(functions: &[usize]) -> bool {
+            if functions.is_empty() {
+                return false;
+            }
+            let mut search = Search {
+                functions,
+                found: false,
+            };
+            // SAFETY: `each_frame` matches the callback type and uses `arg`
+            // as the `Search` it is, which outlives the walk.
+            unsafe { _Unwind_Backtrace(each_frame, (&raw mut search).cast::<c_void>()) };
+            search.found
+        }
     }
 }

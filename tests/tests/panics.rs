@@ -213,6 +213,45 @@ fn a_panic_in_a_host_callback_prints_once_and_comes_back_as_itself() {
     assert_eq!(stderr.matches(" panicked at ").count(), 1, "{stderr}");
 }
 
+#[test]
+fn a_panic_on_a_plugins_own_thread_still_prints_from_the_plugin() {
+    if child_case().is_some() {
+        let plugin = GreeterPlugin::load(fixture("thread-panic-plugin")).unwrap();
+        assert_eq!(plugin.fail("a worker of the plugin gave up"), 1);
+        let caught = catch_unwind(AssertUnwindSafe(|| plugin.greet("the host")));
+        assert!(caught.is_err());
+        return;
+    }
+    let out = run_in_child(
+        "a_panic_on_a_plugins_own_thread_still_prints_from_the_plugin",
+        "thread",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
+    // The plugin's std reports its own thread's panic (no shim on that
+    // stack) ...
+    assert_eq!(
+        stderr.matches("a worker of the plugin gave up").count(),
+        1,
+        "{stderr}"
+    );
+    let worker = stderr
+        .lines()
+        .find(|l| l.contains("'plugin-worker'"))
+        .unwrap_or_else(|| panic!("no report of the worker's panic:\n{stderr}"));
+    assert!(
+        worker.contains("tests/fixtures/thread-panic-plugin/src/lib.rs:"),
+        "{worker}"
+    );
+    // ... and the method's panic once, from the host.
+    assert_eq!(
+        stderr.matches("greet panics for the host").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(" panicked at ").count(), 2, "{stderr}");
+}
+
 /// `abort-plugin` compiled with `-C panic=abort`, once per test process,
 /// and copied out of the way; its path.
 ///

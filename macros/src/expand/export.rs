@@ -73,7 +73,11 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
             );
 
             extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
-                ::dynplug::__private::new_instance::<#self_ty>(#ctor, ::core::cfg!(panic = "unwind"))
+                ::dynplug::__private::new_instance::<#self_ty>(
+                    #ctor,
+                    ::core::cfg!(panic = "unwind"),
+                    &__DYNPLUG_VTABLE.0,
+                )
             }
 
             /// # Safety
