@@ -163,7 +163,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Hands over the text of the last panic on this thread (empty if none):
-/// its location and message, as [`split_panic_text`] separates them.
+/// its location and message, as `split_panic_text` separates them.
 pub fn take_panic() -> OwnedBuf<u8> {
     LAST_PANIC
         .take()
