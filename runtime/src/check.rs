@@ -9,6 +9,10 @@ use crate::meta::{InterfaceDesc, InterfaceMeta};
 /// Compatible, so not listed: a method the host has with a default body and
 /// the plugin lacks (the default runs), and a method the plugin has with a
 /// default body that the host does not know (it is never called).
+///
+/// Nor is the plugin's panic strategy a difference of the interface: `load`
+/// decides on it from the record's own bit (`InterfaceMeta::aborts_on_panic`)
+/// and the options.
 pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<MethodDifference> {
     let mut out = Vec::new();
     // A loader is `Send`/`Sync` when the host's trait says so; the plugin's

@@ -106,8 +106,9 @@ pub enum Error {
 
     /// The plugin's constructor panicked; no instance was made.
     #[error(
-        "{}: the constructor of the `{interface}` plugin panicked: {message}",
-        path.display()
+        "{}: the constructor of the `{interface}` plugin panicked{}: {message}",
+        path.display(),
+        location.as_ref().map(|at| format!(" at {at}")).unwrap_or_default()
     )]
     Init {
         /// The library.
@@ -116,6 +117,26 @@ pub enum Error {
         interface: String,
         /// The panic message.
         message: String,
+        /// Where in the plugin's source it panicked (`src/lib.rs:12:5`), if
+        /// known.
+        location: Option<String>,
+    },
+
+    /// The plugin was compiled to abort on panic (`panic = "abort"`): its
+    /// first panic would end the process. Refused unless
+    /// [`LoadOptions::allow_abort_on_panic`](crate::LoadOptions::allow_abort_on_panic).
+    #[error(
+        "{}: the `{interface}` plugin was built with `panic = \"abort\"`: a panic in it \
+         would abort the whole process instead of reaching the host as a panic; rebuild \
+         it with `panic = \"unwind\"` (the default), or allow it with \
+         `LoadOptions::allow_abort_on_panic(true)`",
+        path.display()
+    )]
+    AbortsOnPanic {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
     },
 
     /// [`close`](crate#closing-and-unloading) was asked to unload a library
@@ -153,6 +174,7 @@ impl Error {
             | Error::InterfaceMismatch { path, .. }
             | Error::MissingSymbols { path, .. }
             | Error::Init { path, .. }
+            | Error::AbortsOnPanic { path, .. }
             | Error::InUse { path, .. }
             | Error::Close { path, .. } => path,
         }

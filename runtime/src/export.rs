@@ -1,9 +1,46 @@
 //! The plugin side: what `#[plugin_export]`'s shims call.
+//!
+//! # Panics in a plugin
+//!
+//! Every shim runs the plugin's code inside [`call`], which catches a panic
+//! and keeps its message for the host, which raises it again as its own
+//! panic (`PluginCore::finish`). So that the panic is reported once, by the
+//! host (whose panic hook then decides what is printed), the plugin's copy
+//! of dynplug installs a panic hook in the plugin's std, once, at the first
+//! instance it builds. For a panic on a stack that runs through one of the
+//! plugin's shims (constructor, destructor, method), it records the panic's
+//! location and prints nothing; any other panic (on a thread of the
+//! plugin's own, say) it hands to the hook it replaced.
+//!
+//! The hook looks at the stack, rather than at a per-thread count the
+//! shims would keep, so that a call costs nothing more: [`frames`] walks it
+//! with the unwinder's `_Unwind_Backtrace` and compares the start of each
+//! frame's function with the shims' addresses, which the tables of
+//! functions list. Where that walk is not available the hook is not
+//! installed, and a plugin panic prints from the plugin's std as well.
+//!
+//! The hook is the plugin's std's, which is normally a static copy of its
+//! own: the host's hook is not touched. A plugin and host that share one
+//! std (both linked with `-C prefer-dynamic`) share one hook too: the
+//! plugin's then wraps the host's, still printing nothing only for a panic
+//! inside a shim, and a hook the host sets after loading replaces it (the
+//! panic then prints from the hook the host set, as well as from the host's
+//! re-raise). A plugin that sets a hook of its own after its first instance
+//! is built replaces dynplug's in the same way. A plugin that aborts on panic
+//! (`panic = "abort"`) gets no such hook: its panic ends the process, and
+//! the plugin's std is the only one that can say why.
+//!
+//! A panic while another one of the thread's, kept quiet, has not reached a
+//! shim yet prints from the plugin's std: it is a panic during unwinding
+//! (in a destructor), which aborts the process, and the host could not say
+//! why. The same rule makes a panic the plugin catches itself, inside a
+//! method, silent, and the next panic of the thread then print twice.
 
 use std::any::Any;
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, Once, PoisonError};
 
 use crate::abi::{Abi, OwnedBuf};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED};
@@ -13,10 +50,20 @@ thread_local! {
     // A plain `Copy` value: no thread-local destructor is registered, which
     // would pin the plugin in memory (glibc) or crash after an unload.
     static LAST_PANIC: Cell<Option<OwnedBuf<u8>>> = const { Cell::new(None) };
+    /// The location (`file:line:col`, or empty) of the last panic the hook
+    /// kept quiet about on this thread, until a shim catches it
+    /// ([`keep_panic`]). Plain too.
+    static PANIC_LOCATION: Cell<Option<OwnedBuf<u8>>> = const { Cell::new(None) };
 }
+
+/// The address of every shim of the plugin whose instances were built:
+/// the entries of their tables of functions.
+static SHIMS: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 /// Runs `body` and catches a panic, which must not unwind into the host
 /// (it has its own copy of std): the message is kept for the host to take.
+/// Inlined, so that the frame that catches is the shim's own, which the
+/// panic hook looks for.
 #[inline(always)]
 pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
     match catch_unwind(AssertUnwindSafe(body)) {
@@ -31,10 +78,67 @@ pub fn call<R>(body: impl FnOnce() -> R) -> RetSlot<R> {
     }
 }
 
+/// Installs, once, the plugin's panic hook, and adds the shims of `table`
+/// to those it looks for (see the module's docs).
+#[cold]
+#[inline(never)]
+fn install_panic_hook(table: &[*const c_void]) {
+    if !frames::AVAILABLE {
+        return;
+    }
+    {
+        let mut shims = SHIMS.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = table.first().map_or(0, |f| *f as usize);
+        if !shims.contains(&first) {
+            shims.extend(table.iter().filter(|f| !f.is_null()).map(|f| *f as usize));
+        }
+    }
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        // `set_hook` panics on a panicking thread: the plugin's own std's
+        // thread, so only if a destructor of the plugin builds an instance.
+        if std::thread::panicking() {
+            return;
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let shims = SHIMS.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            if !frames::on_stack(&shims) {
+                return previous(info);
+            }
+            let text = info
+                .location()
+                .map(|at| format!("{}:{}:{}", at.file(), at.line(), at.column()))
+                .unwrap_or_default();
+            if let Some(earlier) = PANIC_LOCATION.replace(Some(String::lower_ret(text))) {
+                // SAFETY: `earlier` came from `lower_ret` and was never taken.
+                drop(unsafe { String::lift_ret(earlier) });
+                // An earlier panic no shim caught: this one is a panic
+                // during its unwinding, or the earlier one was caught by
+                // the plugin itself. Say it here.
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Separates the location from the message in the text [`take_panic`]
+/// hands over: `file:line:col`, a NUL byte, the message. The location is
+/// empty when unknown (a payload raised with `resume_unwind`, no hook of
+/// dynplug's in the plugin).
+pub(crate) fn split_panic_text(text: &str) -> (&str, &str) {
+    text.split_once('\0').unwrap_or(("", text))
+}
+
 #[cold]
 #[inline(never)]
 fn keep_panic(payload: Box<dyn Any + Send>) {
-    let message = panic_message(&*payload);
+    let location = PANIC_LOCATION
+        .take()
+        // SAFETY: the hook stored it with `lower_ret`; taken once.
+        .map(|buf| unsafe { String::lift_ret(buf) })
+        .unwrap_or_default();
+    let message = format!("{location}\0{}", panic_message(&*payload));
     // Dropping a payload may itself panic; that second payload is leaked,
     // since dropping it could panic again, outside any catch.
     if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
@@ -58,15 +162,28 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Hands over the message of the last panic on this thread (empty if none).
+/// Hands over the text of the last panic on this thread (empty if none):
+/// its location and message, as `split_panic_text` separates them.
 pub fn take_panic() -> OwnedBuf<u8> {
     LAST_PANIC
         .take()
         .unwrap_or_else(|| String::new().lower_ret())
 }
 
-/// Builds an instance with `ctor`, boxed, panics caught.
-pub fn new_instance<T>(ctor: fn() -> T) -> RetSlot<*mut c_void> {
+/// Builds an instance with `ctor`, boxed, panics caught. `unwinds` is
+/// `cfg!(panic = "unwind")` in the plugin's crate: only then is the panic
+/// hook installed that leaves the report of a panic to the host; `table` is
+/// the plugin's table of functions, whose shims the hook looks for.
+/// Inlined into the constructor's shim, like [`call`].
+#[inline(always)]
+pub fn new_instance<T>(
+    ctor: fn() -> T,
+    unwinds: bool,
+    table: &'static [*const c_void],
+) -> RetSlot<*mut c_void> {
+    if unwinds {
+        install_panic_hook(table);
+    }
     call(|| Box::into_raw(Box::new(ctor())).cast::<c_void>())
 }
 
@@ -75,6 +192,7 @@ pub fn new_instance<T>(ctor: fn() -> T) -> RetSlot<*mut c_void> {
 /// # Safety
 ///
 /// `instance` must come from `new_instance::<T>` and be dropped once.
+#[inline(always)]
 pub unsafe fn drop_instance<T>(instance: *mut c_void) -> RetSlot<u8> {
     // SAFETY: the caller passes a pointer from `Box::into_raw` of a `T`, once.
     call(|| drop(unsafe { Box::from_raw(instance.cast::<T>()) })).map_unit()
@@ -106,5 +224,85 @@ pub trait DefaultInstance: Sized {
 impl<T: Default> DefaultInstance for T {
     fn build_default() -> Self {
         T::default()
+    }
+}
+
+/// Whether the current stack runs through one of the given functions.
+mod frames {
+    #[cfg(all(unix, not(target_arch = "arm")))]
+    pub(super) use unwinder::on_stack;
+
+    /// Whether [`on_stack`] can tell.
+    pub(super) const AVAILABLE: bool = cfg!(all(unix, not(target_arch = "arm")));
+
+    #[cfg(not(all(unix, not(target_arch = "arm"))))]
+    pub(super) fn on_stack(_functions: &[usize]) -> bool {
+        false
+    }
+
+    /// The unwinder's own interface (libgcc_s, or LLVM's libunwind), which
+    /// std links for unwinding: walks the frames from the caller outwards.
+    /// (32-bit ARM's unwinder has another interface: not available there.)
+    #[cfg(all(unix, not(target_arch = "arm")))]
+    mod unwinder {
+        use std::ffi::{c_int, c_void};
+
+        /// `_Unwind_Context`, opaque.
+        #[repr(C)]
+        struct Context {
+            _private: [u8; 0],
+        }
+
+        const URC_NO_REASON: c_int = 0;
+        const URC_END_OF_STACK: c_int = 5;
+
+        type Trace = extern "C" fn(*mut Context, *mut c_void) -> c_int;
+
+        unsafe extern "C" {
+            fn _Unwind_Backtrace(trace: Trace, arg: *mut c_void) -> c_int;
+            fn _Unwind_GetIP(context: *mut Context) -> usize;
+            fn _Unwind_FindEnclosingFunction(pc: *mut c_void) -> *mut c_void;
+        }
+
+        struct Search<'a> {
+            functions: &'a [usize],
+            found: bool,
+        }
+
+        extern "C" fn each_frame(context: *mut Context, arg: *mut c_void) -> c_int {
+            // SAFETY: `arg` is the `Search` that `on_stack` lends for the walk.
+            let search = unsafe { &mut *arg.cast::<Search>() };
+            // SAFETY: the unwinder passes the context of the current frame.
+            let ip = unsafe { _Unwind_GetIP(context) };
+            if ip == 0 {
+                return URC_END_OF_STACK;
+            }
+            // A return address may be the first byte after its function:
+            // look up the call instruction's last byte instead.
+            let pc = (ip - 1) as *mut c_void;
+            // SAFETY: a lookup in the unwinder's tables; any address is fine.
+            let start = unsafe { _Unwind_FindEnclosingFunction(pc) } as usize;
+            if start != 0 && search.functions.contains(&start) {
+                search.found = true;
+                return URC_END_OF_STACK;
+            }
+            URC_NO_REASON
+        }
+
+        /// Whether a frame of the current stack is in a function that starts
+        /// at one of `functions`.
+        pub(in super::super) fn on_stack(functions: &[usize]) -> bool {
+            if functions.is_empty() {
+                return false;
+            }
+            let mut search = Search {
+                functions,
+                found: false,
+            };
+            // SAFETY: `each_frame` matches the callback type and uses `arg`
+            // as the `Search` it is, which outlives the walk.
+            unsafe { _Unwind_Backtrace(each_frame, (&raw mut search).cast::<c_void>()) };
+            search.found
+        }
     }
 }

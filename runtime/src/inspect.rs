@@ -31,6 +31,10 @@ pub struct InterfaceInfo {
     pub send: bool,
     /// Whether the trait has a `Sync` supertrait.
     pub sync: bool,
+    /// Whether the plugin was compiled to abort on panic (`panic =
+    /// "abort"`) rather than unwind: `load` refuses it unless
+    /// [`LoadOptions::allow_abort_on_panic`](crate::LoadOptions::allow_abort_on_panic).
+    pub aborts_on_panic: bool,
     /// The interface's methods, as the plugin was built against them.
     pub methods: Vec<MethodInfo>,
 }
@@ -87,6 +91,7 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
             abi_version: meta.abi_version,
             send: meta.send,
             sync: meta.sync,
+            aborts_on_panic: meta.aborts_on_panic,
             methods: meta
                 .methods
                 .into_iter()
@@ -120,7 +125,12 @@ impl fmt::Display for LibraryInfo {
             if !interface.loadable() {
                 write!(f, ", this dynplug loads ABI {ABI_VERSION}")?;
             }
-            writeln!(f, ", {} methods)", interface.methods.len())?;
+            let panics = if interface.aborts_on_panic {
+                "abort"
+            } else {
+                "unwind"
+            };
+            writeln!(f, ", {} methods, panics {panics})", interface.methods.len())?;
             for method in &interface.methods {
                 let optional = if method.required { "" } else { "  [optional]" };
                 writeln!(f, "    {}{optional}", method.signature)?;

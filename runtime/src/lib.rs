@@ -54,7 +54,9 @@
 //!    hash of every method's signature. A plugin of another interface is
 //!    [`Error::NotAPlugin`]; one built against another version of the
 //!    interface is [`Error::InterfaceMismatch`], each differing method with
-//!    both signatures.
+//!    both signatures. A plugin compiled to abort on panic is
+//!    [`Error::AbortsOnPanic`] unless [`LoadOptions::allow_abort_on_panic`]
+//!    allows it (see [Panics](#panics)).
 //! 4. The library is opened with `RTLD_NOW | RTLD_LOCAL` (its initialisers
 //!    run here): a dependency it needs but cannot find fails now.
 //! 5. The record is read again from memory and must equal the file's.
@@ -133,10 +135,37 @@
 //!
 //! A panic inside a plugin method is caught in the plugin and raised again
 //! in the host's thread as a panic whose payload is a `String` naming the
-//! library's file, the method (`Greeter::greet`) and the plugin's message.
+//! library's file, the method, where in the plugin it panicked and the
+//! plugin's message:
+//!
+//! ```text
+//! plugin `libhello.so` panicked in method `Greeter::greet` at src/lib.rs:12:9: the disk is on fire
+//! ```
+//!
 //! The host may catch it with [`std::panic::catch_unwind`] and go on using
-//! the plugin. A plugin built with `panic = "abort"` aborts the process
-//! instead: nothing can catch that.
+//! the plugin.
+//!
+//! The panic is reported once, by the host: dynplug installs a panic hook
+//! in the plugin's std (when the plugin builds its first instance) that
+//! prints nothing for a panic inside a plugin method, constructor or
+//! destructor, and hands any other panic (on a thread of the plugin's own,
+//! say) to the hook it replaced. So the host's panic hook decides what is
+//! printed, plugin panics included; a panic in the plugin's constructor is
+//! only the [`Error::Init`] it becomes. The plugin's std is normally a copy
+//! of its own; if host and plugin share one (both linked with `-C
+//! prefer-dynamic`), they share the hook too, and a hook the host sets after
+//! loading replaces the plugin's: a plugin panic then also prints from it.
+//! A panic in a host callback is reported by the host's hook, once, and
+//! reaches the host again as the same payload.
+//!
+//! A plugin compiled with `panic = "abort"` cannot unwind: its first panic
+//! ends the whole process, and nothing can catch that. The plugin's crate
+//! records its panic strategy in the interface's metadata, so `load`
+//! refuses such a plugin with [`Error::AbortsOnPanic`] before running any
+//! of its code, unless [`LoadOptions::allow_abort_on_panic`] allows it;
+//! [`inspect`] shows it ([`InterfaceInfo::aborts_on_panic`]). The panics
+//! of an allowed one print from the plugin's std, which is all that can
+//! report them before the process ends.
 //!
 //! # Sharing, threads, lifetime
 //!
@@ -223,7 +252,9 @@ pub mod __private {
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
-    pub use crate::meta::{InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array};
+    pub use crate::meta::{
+        InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array, with_panic_strategy,
+    };
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};
     pub use crate::preflight::quick_preflight;

@@ -11,7 +11,8 @@
 //! abi          u32      ABI_VERSION (the layout of the calls)
 //! total_len    u32      length of the whole record in bytes
 //! name         str      the interface's name
-//! flags        u8       bit 0: `Send` supertrait, bit 1: `Sync` supertrait
+//! flags        u8       bit 0: `Send` supertrait, bit 1: `Sync` supertrait,
+//!                       bit 2: the plugin aborts on panic (see below)
 //! methods      u32      number of methods, then for each:
 //!   name       str
 //!   flags      u8       bit 0: required (no default body)
@@ -22,6 +23,17 @@
 //!     hash     u64      its hash (with how it crosses)
 //! ```
 //! where `str` is a u32 byte length followed by UTF-8 bytes.
+//!
+//! Flags bit 2 is the only part of a record that is not the interface's:
+//! the interface's record (`Interface::META`, [`encode`]) always has it
+//! clear, whatever the panic strategy of the crate it is compiled in, and
+//! `#[plugin_export]` sets it in the copy the plugin exports
+//! ([`with_panic_strategy`]) when the plugin's own crate is compiled with
+//! `cfg(not(panic = "unwind"))`. That crate is the authority: rustc lets a
+//! `panic = "abort"` library link crates compiled to unwind, never the
+//! other way round. So a plugin that unwinds exports the host's very
+//! record, and one that aborts never does: it takes the full pre-flight,
+//! which reads the bit, whatever the host's own strategy.
 
 use std::fmt;
 
@@ -32,8 +44,18 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The version of the calling convention between host and plugin: bumped
 /// whenever shims, lowered types, symbol names or the table of functions
 /// change incompatibly. Version 2: one table of functions per interface
-/// instead of one symbol per method.
-pub const ABI_VERSION: u32 = 2;
+/// instead of one symbol per method. Version 3: flags bit 2 of the record
+/// says whether the plugin aborts on panic, and a plugin's panic message
+/// starts with the panic's location (`crate::export::take_panic`).
+pub const ABI_VERSION: u32 = 3;
+
+/// Flags bit of a record: the trait has a `Send` supertrait.
+const FLAG_SEND: u8 = 1;
+/// Flags bit of a record: the trait has a `Sync` supertrait.
+const FLAG_SYNC: u8 = 2;
+/// Flags bit of a record: the plugin was compiled with a panic strategy
+/// other than unwinding (`panic = "abort"`).
+const FLAG_ABORTS_ON_PANIC: u8 = 4;
 
 /// A method as the interface macro describes it (host side, compile time).
 #[derive(Debug)]
@@ -121,7 +143,7 @@ pub const fn encode<const N: usize>(desc: &InterfaceDesc) -> [u8; N] {
         .u32(ABI_VERSION)
         .u32(N as u32)
         .str(desc.name)
-        .bytes(&[desc.send as u8 | (desc.sync as u8) << 1])
+        .bytes(&[(desc.send as u8 * FLAG_SEND) | (desc.sync as u8 * FLAG_SYNC)])
         .u32(desc.methods.len() as u32);
     let mut i = 0;
     while i < desc.methods.len() {
@@ -153,6 +175,41 @@ pub const fn to_array<const N: usize>(bytes: &[u8]) -> [u8; N] {
     out
 }
 
+/// The offset of the interface flags byte in a record whose header is
+/// valid and whose name is `name_len` bytes long.
+const fn flags_offset(name_len: usize) -> usize {
+    HEADER_LEN + 4 + name_len
+}
+
+/// Sets, in a copy of an interface's record, the flags bit that says the
+/// plugin aborts on panic: `#[plugin_export]` calls it with
+/// `!cfg!(panic = "unwind")` evaluated in the plugin's crate.
+pub const fn with_panic_strategy<const N: usize>(
+    mut record: [u8; N],
+    aborts_on_panic: bool,
+) -> [u8; N] {
+    let h = HEADER_LEN;
+    let name_len =
+        u32::from_le_bytes([record[h], record[h + 1], record[h + 2], record[h + 3]]) as usize;
+    let at = flags_offset(name_len);
+    if aborts_on_panic {
+        record[at] |= FLAG_ABORTS_ON_PANIC;
+    } else {
+        record[at] &= !FLAG_ABORTS_ON_PANIC;
+    }
+    record
+}
+
+/// Whether a record says its plugin aborts on panic; `None` if the record
+/// is too short to tell. Reads one byte: for the quick path, whose record
+/// is otherwise known to be the host's.
+pub fn aborts_on_panic(record: &[u8]) -> Option<bool> {
+    let name_len = record.get(HEADER_LEN..HEADER_LEN + 4)?;
+    let name_len = u32::from_le_bytes(name_len.try_into().ok()?) as usize;
+    let flags = record.get(flags_offset(name_len))?;
+    Some(flags & FLAG_ABORTS_ON_PANIC != 0)
+}
+
 /// Whether two strings are equal, at compile time.
 pub const fn str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -180,6 +237,8 @@ pub struct InterfaceMeta {
     pub send: bool,
     /// Whether the trait has a `Sync` supertrait.
     pub sync: bool,
+    /// Whether the plugin was compiled to abort on panic rather than unwind.
+    pub aborts_on_panic: bool,
     /// Its methods, in declaration order.
     pub methods: Vec<MethodMeta>,
 }
@@ -292,8 +351,9 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
     Ok(InterfaceMeta {
         name,
         abi_version: abi,
-        send: flags & 1 != 0,
-        sync: flags & 2 != 0,
+        send: flags & FLAG_SEND != 0,
+        sync: flags & FLAG_SYNC != 0,
+        aborts_on_panic: flags & FLAG_ABORTS_ON_PANIC != 0,
         methods,
     })
 }
@@ -368,6 +428,25 @@ mod tests {
             meta.methods[0].params,
             vec![("&str".to_owned(), 1), ("String".to_owned(), 2)]
         );
+    }
+
+    #[test]
+    fn the_interface_record_never_says_abort_and_a_plugin_copy_may() {
+        assert_eq!(aborts_on_panic(&RECORD), Some(false));
+        assert!(!decode(&RECORD).unwrap().aborts_on_panic);
+        const ABORTS: [u8; LEN] = with_panic_strategy(RECORD, true);
+        let meta = decode(&ABORTS).unwrap();
+        assert!(meta.aborts_on_panic);
+        assert_eq!(aborts_on_panic(&ABORTS), Some(true));
+        // Only that bit changed: the rest still reads the same.
+        assert!(meta.send && !meta.sync);
+        assert_eq!(meta.methods, decode(&RECORD).unwrap().methods);
+        assert_eq!(
+            ABORTS.iter().zip(&RECORD).filter(|(a, b)| a != b).count(),
+            1
+        );
+        assert_eq!(with_panic_strategy(ABORTS, false), RECORD);
+        assert_eq!(aborts_on_panic(&RECORD[..HEADER_LEN + 4]), None);
     }
 
     #[test]

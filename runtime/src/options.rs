@@ -3,12 +3,16 @@
 /// Options for `load_with`, built with chained setters:
 ///
 /// ```
-/// let options = dynplug::LoadOptions::new().unload_when_unused(true);
-/// # let _ = options;
+/// let options = dynplug::LoadOptions::new().allow_abort_on_panic(true);
+/// // Unloading is the one option with a promise to keep:
+/// // SAFETY: these plugins leave no thread, callback or pointer behind.
+/// let unloading = unsafe { options.clone().unload_when_unused(true) };
+/// # let _ = (options, unloading);
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub(crate) unload_when_unused: bool,
+    pub(crate) allow_abort_on_panic: bool,
 }
 
 impl LoadOptions {
@@ -45,6 +49,22 @@ impl LoadOptions {
     /// used afterwards. `false` has nothing to promise.
     pub unsafe fn unload_when_unused(mut self, unload: bool) -> Self {
         self.unload_when_unused = unload;
+        self
+    }
+
+    /// Whether to load a plugin built to abort on panic (`panic = "abort"`
+    /// in its profile) (default `false`: such a plugin is refused with
+    /// [`Error::AbortsOnPanic`](crate::Error::AbortsOnPanic)).
+    ///
+    /// A panic in a plugin that unwinds reaches the host as a panic it can
+    /// catch; in one that aborts, the first panic ends the whole process,
+    /// the host included, and nothing can catch it. Allow it only if that
+    /// is acceptable, for instance in a host that itself aborts on panic.
+    /// Whether a plugin aborts is recorded when it is compiled: `load`
+    /// knows before running any of its code, and
+    /// [`inspect`](crate::inspect) shows it.
+    pub fn allow_abort_on_panic(mut self, allow: bool) -> Self {
+        self.allow_abort_on_panic = allow;
         self
     }
 }

@@ -70,6 +70,8 @@ struct Layout {
     /// For each of the host's methods, its index among the plugin's, if
     /// the plugin has it.
     slots: Vec<Option<usize>>,
+    /// Whether the record says the plugin aborts on panic (`meta`).
+    aborts_on_panic: bool,
 }
 
 /// Loads the plugin at `path` for interface `I`, in the order of
@@ -84,6 +86,12 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     } else {
         preflight_for::<I>(path, &opened)?
     };
+    if layout.aborts_on_panic && !options.allow_abort_on_panic {
+        return Err(Error::AbortsOnPanic {
+            path: path.to_path_buf(),
+            interface: desc.name.to_owned(),
+        });
+    }
 
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
     // trust); everything dynplug can check about it before running it was
@@ -133,11 +141,13 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     let made = unsafe { new_fn() };
     if made.status != STATUS_OK {
         // SAFETY: the shim reported a panic, whose message waits in the slot.
-        let message = unsafe { String::lift_ret(take_panic()) };
+        let text = unsafe { String::lift_ret(take_panic()) };
+        let (location, message) = crate::export::split_panic_text(&text);
         return Err(Error::Init {
             path,
             interface,
-            message,
+            message: message.to_owned(),
+            location: (!location.is_empty()).then(|| location.to_owned()),
         });
     }
     let core = PluginCore {
@@ -205,6 +215,9 @@ fn same_interface(desc: &InterfaceDesc, meta: &'static [u8]) -> Layout {
         record: Cow::Borrowed(meta),
         entries: vtable::vtable_len(desc),
         slots: (0..desc.methods.len()).map(Some).collect(),
+        // The host's record never has the bit set (`meta`); read anyway, so
+        // that both paths decide from the record alone.
+        aborts_on_panic: meta::aborts_on_panic(meta).unwrap_or(true),
     }
 }
 
@@ -267,6 +280,7 @@ fn checked_layout(path: &Path, desc: &InterfaceDesc, report: &FileReport) -> Res
         record: Cow::Owned(record),
         entries: vtable::FIXED + meta.methods.len(),
         slots,
+        aborts_on_panic: meta.aborts_on_panic,
     })
 }
 
@@ -386,11 +400,17 @@ impl PluginCore {
 
     fn panic_text(&self, what: &str) -> String {
         // SAFETY: called right after the plugin reported a panic on this
-        // thread; the slot holds its message (or is empty).
-        let message = unsafe { String::lift_ret((self.take_panic)()) };
+        // thread; the slot holds its text (or is empty).
+        let text = unsafe { String::lift_ret((self.take_panic)()) };
+        let (location, message) = crate::export::split_panic_text(&text);
         let file = self.path().file_name().unwrap_or(self.path().as_os_str());
+        let at = if location.is_empty() {
+            String::new()
+        } else {
+            format!(" at {location}")
+        };
         format!(
-            "plugin `{}` panicked in {what}: {message}",
+            "plugin `{}` panicked in {what}{at}: {message}",
             file.to_string_lossy()
         )
     }

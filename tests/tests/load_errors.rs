@@ -195,7 +195,7 @@ fn another_dynplug_abi_version_is_an_abi_mismatch_with_both_versions() {
         matches!(
             err,
             Error::AbiMismatch {
-                host: 2,
+                host: 3,
                 plugin: 99,
                 ..
             }
@@ -204,7 +204,7 @@ fn another_dynplug_abi_version_is_an_abi_mismatch_with_both_versions() {
     );
     let text = err.to_string();
     assert!(
-        text.contains("version 99") && text.contains("version 2"),
+        text.contains("version 99") && text.contains("version 3"),
         "{text}"
     );
 }

@@ -50,9 +50,14 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
                 #name_check,
             );
 
+            // The interface's record, with the panic strategy of this crate,
+            // the plugin's: `cfg!` is evaluated where this code is compiled.
             #[unsafe(export_name = #meta_symbol)]
             pub static __DYNPLUG_META: [::core::primitive::u8; #interface::META.len()] =
-                ::dynplug::__private::to_array(#interface::META);
+                ::dynplug::__private::with_panic_strategy(
+                    ::dynplug::__private::to_array(#interface::META),
+                    !::core::cfg!(panic = "unwind"),
+                );
 
             #[unsafe(export_name = #vtable_symbol)]
             pub static __DYNPLUG_VTABLE: ::dynplug::__private::VTable<
@@ -68,7 +73,11 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
             );
 
             extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
-                ::dynplug::__private::new_instance::<#self_ty>(#ctor)
+                ::dynplug::__private::new_instance::<#self_ty>(
+                    #ctor,
+                    ::core::cfg!(panic = "unwind"),
+                    &__DYNPLUG_VTABLE.0,
+                )
             }
 
             /// # Safety
