@@ -294,11 +294,18 @@ mod generations {
 
     /// The name for the file `key` at `path`, and the slot it holds.
     pub(super) fn name(path: &Path, key: &FileKey) -> (PathBuf, Slot) {
-        let anchored = if path.is_relative() {
+        // Spelled by its components: paths equal as `Path`s (`dir/./x.so`,
+        // `dir//x.so`, `dir/x.so`) share one list of slots, so they must
+        // also make the same names, or one spelling's slot `n` would be
+        // another's slot `m` to the dynamic loader, which compares names
+        // as strings.
+        let anchored: PathBuf = if path.is_relative() {
             Path::new(".").join(path)
         } else {
             path.to_path_buf()
-        };
+        }
+        .components()
+        .collect();
         let mut all = slots();
         let index = match all.iter().position(|(p, _)| *p == anchored) {
             Some(at) => {
