@@ -65,3 +65,52 @@ fn one_path_spelled_many_ways_always_gets_the_new_file() {
         kept.push(plugin);
     }
 }
+
+/// A C binding that needs nothing: any library loads as it.
+#[dynplug::plugin_interface(c_library)]
+pub trait Anything {
+    /// Absent from every fixture: optional.
+    fn dynplug_absent_function(&self) -> i32 {
+        0
+    }
+}
+
+/// Runs `test` of this binary again in a child, with `case` and the
+/// extra environment `env`.
+fn child(test: &str, case: &str, env: &[(&str, &Path)]) -> std::process::Output {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(dynplug_tests::CHILD_CASE, case);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn a_file_the_system_found_by_name_does_not_stand_in_for_a_new_file_at_its_path() {
+    // A C binding loads `libbyname.so` by name; the system's loader finds
+    // it in LD_LIBRARY_PATH and knows it as `<dir>/libbyname.so`. The file
+    // is rebuilt; a plugin loader then loads `<dir>/libbyname.so` by path
+    // and must get the new file's code.
+    if let Some(dir) = dynplug_tests::child_case() {
+        let path = Path::new(&dir).join("libbyname.so");
+        // SAFETY: the binding declares one optional function, never called.
+        let by_name = unsafe { AnythingLibrary::load_by_name("libbyname.so") }.unwrap();
+        assert_eq!(by_name.dynplug_absent_function(), 0);
+        replace_with("loud-plugin", &path);
+        let plugin = GreeterPlugin::load(&path).unwrap();
+        assert_eq!(plugin.greet("x"), "HEY, x!", "the new file's code");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    replace_with("hello-plugin", &dir.path().join("libbyname.so"));
+    let out = child(
+        "a_file_the_system_found_by_name_does_not_stand_in_for_a_new_file_at_its_path",
+        &dir.path().to_string_lossy(),
+        &[("LD_LIBRARY_PATH", dir.path())],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
+}
