@@ -268,7 +268,9 @@ pub(crate) struct Slot {
 /// `./` (a one) and `.//` (a zero) before the file name. Names grow with
 /// the logarithm of the number of files (at most 42 more bytes up to
 /// 16,383), and the slot of a library that was really unloaded is taken
-/// again by the next new file.
+/// again by the next new file. A slot whose name the loader already gives
+/// to a library it found otherwise (searching for a bare name, as a
+/// dependency, opened by other code) is passed over.
 ///
 /// A slot counts its holders: every handle opened under its name until
 /// its library is known to be unloaded (a leaked one holds it for ever).
@@ -280,7 +282,7 @@ mod generations {
     use std::sync::Mutex;
 
     use super::Slot;
-    use crate::os::FileKey;
+    use crate::os::{FileKey, RawLibrary};
 
     /// For each anchored path, the file holding each slot and how many
     /// handles hold it (`None`: free).
@@ -307,28 +309,36 @@ mod generations {
         .components()
         .collect();
         let mut all = slots();
-        let index = match all.iter().position(|(p, _)| *p == anchored) {
-            Some(at) => {
-                let slots = &mut all[at].1;
-                let held = slots
-                    .iter_mut()
-                    .enumerate()
-                    .find_map(|(i, s)| s.as_mut().filter(|(k, _)| k == key).map(|s| (i, s)));
-                if let Some((index, (_, holders))) = held {
-                    *holders += 1;
-                    index
-                } else if let Some(index) = slots.iter().position(Option::is_none) {
-                    slots[index] = Some((key.clone(), 1));
-                    index
-                } else {
-                    slots.push(Some((key.clone(), 1)));
-                    slots.len() - 1
-                }
-            }
+        let at = match all.iter().position(|(p, _)| *p == anchored) {
+            Some(at) => at,
             None => {
-                all.push((anchored.clone(), vec![Some((key.clone(), 1))]));
-                0
+                all.push((anchored.clone(), Vec::new()));
+                all.len() - 1
             }
+        };
+        let slots = &mut all[at].1;
+        let held = slots
+            .iter_mut()
+            .enumerate()
+            .find_map(|(i, s)| s.as_mut().filter(|(k, _)| k == key).map(|s| (i, s)));
+        let index = if let Some((index, (_, holders))) = held {
+            *holders += 1;
+            index
+        } else {
+            // The first free slot whose name the dynamic loader does not
+            // already give to a library found otherwise (by a search for a
+            // bare name, as a dependency, by other code).
+            let mut index = 0;
+            while slots.get(index).is_some_and(Option::is_some)
+                || RawLibrary::name_in_use(&spelled(&anchored, index))
+            {
+                index += 1;
+            }
+            if index >= slots.len() {
+                slots.resize(index + 1, None);
+            }
+            slots[index] = Some((key.clone(), 1));
+            index
         };
         drop(all);
         (spelled(&anchored, index), Slot { anchored, index })

@@ -80,6 +80,57 @@ impl RawLibrary {
         unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) != 0 }
     }
 
+    /// Whether the dynamic loader already holds an object under the name
+    /// `name` (its first name, as `dl_iterate_phdr` reports it): one the
+    /// system found by searching (a library loaded by bare name, a
+    /// dependency), or one opened by other code than dynplug. `dlopen` of
+    /// that name would return that object, whatever file is at the path
+    /// now. (A name the loader added to an object later, when a second
+    /// name led to the same file, is not seen: dynplug only does that for
+    /// a file it holds a slot for.)
+    #[cfg(not(target_vendor = "apple"))]
+    pub(crate) fn name_in_use(name: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+
+        /// The start of `struct dl_phdr_info`.
+        #[repr(C)]
+        struct PhdrInfo {
+            addr: usize,
+            name: *const std::ffi::c_char,
+        }
+        type Callback = unsafe extern "C" fn(*mut PhdrInfo, usize, *mut c_void) -> std::ffi::c_int;
+        unsafe extern "C" {
+            fn dl_iterate_phdr(callback: Callback, data: *mut c_void) -> std::ffi::c_int;
+        }
+        /// Stops (returns 1) at the object named `data`, a `&[u8]`.
+        unsafe extern "C" fn named(
+            info: *mut PhdrInfo,
+            _size: usize,
+            data: *mut c_void,
+        ) -> std::ffi::c_int {
+            // SAFETY: `data` is the `&[u8]` passed below, alive for the
+            // call; `info` is the loader's, valid during the callback, and
+            // its name, when not null, a C string.
+            unsafe {
+                let wanted = *data.cast::<&[u8]>();
+                let name = (*info).name;
+                i32::from(!name.is_null() && std::ffi::CStr::from_ptr(name).to_bytes() == wanted)
+            }
+        }
+        let mut wanted: &[u8] = name.as_os_str().as_bytes();
+        // SAFETY: `named` matches the callback's signature and reads only
+        // `wanted`, which outlives the call.
+        unsafe { dl_iterate_phdr(named, (&raw mut wanted).cast()) != 0 }
+    }
+
+    /// Whether the dynamic loader already holds an object under `name`:
+    /// not asked on this platform, whose loader tells files apart by
+    /// identity.
+    #[cfg(target_vendor = "apple")]
+    pub(crate) fn name_in_use(_name: &Path) -> bool {
+        false
+    }
+
     /// `dlclose`.
     pub(crate) fn close(self) -> Result<(), libloading::Error> {
         self.0.close()

@@ -61,6 +61,13 @@ impl RawLibrary {
         }
     }
 
+    /// Whether the loader holds a module under `name` that a load of it
+    /// would return: Windows tells modules apart by full path, and keys
+    /// files by it too, so never in a way dynplug must avoid.
+    pub(crate) fn name_in_use(_name: &Path) -> bool {
+        false
+    }
+
     /// `FreeLibrary`.
     pub(crate) fn close(self) -> Result<(), libloading::Error> {
         self.0.close()
