@@ -114,3 +114,53 @@ fn a_file_the_system_found_by_name_does_not_stand_in_for_a_new_file_at_its_path(
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{:?}\n{stderr}", out.status);
 }
+
+#[test]
+fn a_file_replaced_while_it_loads_is_never_taken_for_another() {
+    // One thread renames new files over a path as fast as it can while
+    // another loads the path again and again: a file replaced between
+    // dynplug's look at it and the dynamic loader's open must not leave
+    // the library of one file filed under another's identity. Then the
+    // replaced files' inode numbers, freed, go to new files (ext4 reuses
+    // them at once), and each new file must load as a library of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("librace.so");
+    replace_with("linger-plugin", &path);
+    let staged: Vec<PathBuf> = (0..150)
+        .map(|i| {
+            let staged = dir.path().join(format!("staged-{i}.so"));
+            std::fs::copy(fixture("linger-plugin"), &staged).unwrap();
+            staged
+        })
+        .collect();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut kept: Vec<LingerPlugin> = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for staged in &staged {
+                std::fs::rename(staged, &path).unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(300));
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            // A load may fail, saying the file changed while it loaded.
+            if let Ok(plugin) = LingerPlugin::load(&path) {
+                kept.push(plugin);
+            }
+        }
+    });
+    let addresses: std::collections::HashSet<usize> =
+        kept.iter().map(|p| p.static_address()).collect();
+    for i in 0..400 {
+        let fresh = dir.path().join(format!("fresh-{i}.so"));
+        std::fs::copy(fixture("linger-plugin"), &fresh).unwrap();
+        let plugin = LingerPlugin::load(&fresh).unwrap();
+        assert!(
+            !addresses.contains(&plugin.static_address()),
+            "new file {} was served the library of a file loaded before",
+            fresh.display()
+        );
+        std::mem::forget(plugin);
+    }
+}
