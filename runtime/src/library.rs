@@ -95,9 +95,31 @@ impl Library {
             Ok(raw) => raw,
             Err(err) => {
                 generations::release(&slot);
+                // Pre-flight passed the file, which is not mapped: once it
+                // is deleted, its inode number may go to another file.
+                crate::preflight::forget_file(metadata);
                 return Err(Error::loader(path, &name, &err));
             }
         };
+
+        // The loader opened whatever file was at the path then (or, for a
+        // name it knows, the library it has under that name, which is the
+        // file of `key`). If the path is no longer that file, the library
+        // may be another file's: filing it under `key` would give it to a
+        // later file that gets this file's inode number once it is freed.
+        // It stays mapped (its initialisers ran), its name taken for ever.
+        let now = std::fs::metadata(path).map(|m| file_key(path, &m));
+        if now.as_ref().ok() != Some(&key) {
+            raw.leak();
+            generations::poison(&slot);
+            crate::preflight::forget_file(metadata);
+            return Err(Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: "the file changed while it was being loaded (another file was put \
+                         at its path); load it again"
+                    .to_owned(),
+            });
+        }
 
         let mut entries = registry();
         if let Some(shared) = find(&entries, &key) {
@@ -242,6 +264,12 @@ impl Shared {
             source: OsText::from_chain(&err),
         })?;
         if self.still_mapped() {
+            // The system may unmap it later, unseen (glibc does once the
+            // thread-local destructors that pinned it have run): from
+            // then on, its file's inode number may go to another file.
+            if let Some(metadata) = &self.metadata {
+                crate::preflight::forget_file(metadata);
+            }
             Ok(Closed::StillMapped)
         } else {
             self.unloaded();
@@ -285,8 +313,10 @@ mod generations {
     use crate::os::{FileKey, RawLibrary};
 
     /// For each anchored path, the file holding each slot and how many
-    /// handles hold it (`None`: free).
-    type Slots = Vec<(PathBuf, Vec<Option<(FileKey, usize)>>)>;
+    /// handles hold it (`None`: free). A slot held by no file (`None` as
+    /// its key) is taken for ever: the loader gives its name to a library
+    /// whose file is unknown ([`poison`]).
+    type Slots = Vec<(PathBuf, Vec<Option<(Option<FileKey>, usize)>>)>;
     static SLOTS: Mutex<Slots> = Mutex::new(Vec::new());
 
     fn slots() -> std::sync::MutexGuard<'static, Slots> {
@@ -317,10 +347,11 @@ mod generations {
             }
         };
         let slots = &mut all[at].1;
-        let held = slots
-            .iter_mut()
-            .enumerate()
-            .find_map(|(i, s)| s.as_mut().filter(|(k, _)| k == key).map(|s| (i, s)));
+        let held = slots.iter_mut().enumerate().find_map(|(i, s)| {
+            s.as_mut()
+                .filter(|(k, _)| k.as_ref() == Some(key))
+                .map(|s| (i, s))
+        });
         let index = if let Some((index, (_, holders))) = held {
             *holders += 1;
             index
@@ -337,7 +368,7 @@ mod generations {
             if index >= slots.len() {
                 slots.resize(index + 1, None);
             }
-            slots[index] = Some((key.clone(), 1));
+            slots[index] = Some((Some(key.clone()), 1));
             index
         };
         drop(all);
@@ -351,9 +382,23 @@ mod generations {
         if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
             if let Some(entry) = slots.get_mut(slot.index) {
                 match entry {
+                    Some((None, _)) => {}
                     Some((_, holders)) if *holders > 1 => *holders -= 1,
                     _ => *entry = None,
                 }
+            }
+        }
+    }
+
+    /// Takes `slot` for ever from every file: the dynamic loader gave its
+    /// name to a library that may not be the slot's file (the file at the
+    /// path changed while it was being opened), and a later file given
+    /// that file's inode number must not get that library by the name.
+    pub(super) fn poison(slot: &Slot) {
+        let mut all = slots();
+        if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
+            if let Some(entry) = slots.get_mut(slot.index) {
+                *entry = Some((None, 1));
             }
         }
     }
@@ -385,8 +430,13 @@ impl Drop for Shared {
             if self.unload_when_unused.load(Ordering::Relaxed) {
                 // Nobody is left to hear about a failure: the library then
                 // simply stays mapped, and keeps its name's slot.
-                if raw.close().is_ok() && !self.still_mapped() {
-                    self.unloaded();
+                if raw.close().is_ok() {
+                    if !self.still_mapped() {
+                        self.unloaded();
+                    } else if let Some(metadata) = &self.metadata {
+                        // As in `release`: it may be unmapped later, unseen.
+                        crate::preflight::forget_file(metadata);
+                    }
                 }
             } else {
                 raw.leak();
