@@ -164,3 +164,30 @@ fn a_file_replaced_while_it_loads_is_never_taken_for_another() {
         std::mem::forget(plugin);
     }
 }
+
+#[test]
+fn load_by_names_edge_cases_fail_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 5] = [
+        (&[], "no library name given"),
+        // An empty name is no library: `dlopen("")` would hand back the
+        // program itself, whose symbols would then stand in for the
+        // library's.
+        (&[""], "``: "),
+        (&["libm.so.6\0evil"], "nul"),
+        (&["/no/such/dir/libx.so"], "no such file"),
+        (&[&folder], "directory"),
+    ];
+    for (names, expected) in cases {
+        // SAFETY: the binding declares one optional function, never called.
+        let result = unsafe { AnythingLibrary::load_by_names(names, &dynplug::LoadOptions::new()) };
+        match result {
+            Ok(lib) => panic!("{names:?} loaded, as {}", lib.path().display()),
+            Err(err) => {
+                let text = err.to_string();
+                assert!(text.to_lowercase().contains(expected), "{names:?}: {text}");
+            }
+        }
+    }
+}
