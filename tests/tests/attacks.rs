@@ -169,13 +169,14 @@ fn a_file_replaced_while_it_loads_is_never_taken_for_another() {
 fn load_by_names_edge_cases_fail_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().to_string_lossy().into_owned();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&[], "no library name given"),
         // An empty name is no library: `dlopen("")` would hand back the
         // program itself, whose symbols would then stand in for the
         // library's.
         (&[""], "``: "),
-        (&["libm.so.6\0evil"], "nul"),
+        (&["libm.so.6\0evil"], "contains a nul byte"),
+        (&["/tmp/libm.so.6\0evil"], "nul byte"),
         (&["/no/such/dir/libx.so"], "no such file"),
         (&[&folder], "directory"),
     ];
