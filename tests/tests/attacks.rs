@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Renames a fresh copy of fixture `name` over `path`: a new file (inode)
 /// at the same path, as a build writes it.
 fn replace_with(name: &str, path: &Path) {
-    let staged = path.with_extension("staged");
+    let staged = path.with_file_name("s");
     std::fs::copy(fixture(name), &staged).unwrap();
     std::fs::rename(&staged, path).unwrap();
 }
@@ -191,4 +191,71 @@ fn load_by_names_edge_cases_fail_with_a_reason() {
             }
         }
     }
+}
+
+/// A folder under `base` whose path, joined with `file`, is exactly `len`
+/// bytes long.
+fn deep_path(base: &Path, file: &str, len: usize) -> PathBuf {
+    let mut dir = base.to_path_buf();
+    loop {
+        // Bytes still to add, each folder taking one more for its `/`.
+        let rest = len - 1 - (dir.as_os_str().len() + 1 + file.len());
+        if rest == 0 {
+            break;
+        }
+        let name = if rest > 200 { 150 } else { rest - 1 };
+        dir.push("d".repeat(name));
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(file);
+    assert_eq!(path.as_os_str().len(), len - 1, "{}", path.display());
+    path
+}
+
+#[test]
+fn a_rebuilt_file_at_the_longest_path_loads_or_says_why_not() {
+    // The longest path the system takes (PATH_MAX less its NUL): the
+    // first file loads. A new file at that path needs a longer name for
+    // the loader; if it cannot load, the error must not blame the path,
+    // which is not too long, without saying why.
+    let dir = tempfile::tempdir().unwrap();
+    let path = deep_path(dir.path(), "libdeep.so", 4096);
+    replace_with("hello-plugin", &path);
+    let old = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(old.greet("x"), "Hello, x!");
+    replace_with("loud-plugin", &path);
+    match GreeterPlugin::load(&path) {
+        Ok(new) => assert_eq!(new.greet("x"), "HEY, x!"),
+        Err(err) => {
+            let text = err.to_string();
+            assert!(text.contains("already loaded"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn open_errors_say_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder of the path is missing.
+    let err = GreeterPlugin::load(dir.path().join("gone/libx.so")).unwrap_err();
+    assert!(err.to_string().contains("no such file"), "{err}");
+    // A folder of the path is a file.
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let err = GreeterPlugin::load(file.join("libx.so")).unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("not a directory"),
+        "{err}"
+    );
+    // A name longer than a file name may be.
+    let err = GreeterPlugin::load(dir.path().join("x".repeat(300))).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    // A path longer than a path may be.
+    let err = GreeterPlugin::load(dir.path().join("x/".repeat(2100))).unwrap_err();
+    assert!(err.to_string().contains("too long"), "{err}");
+    // Non-UTF-8 bytes in the path are shown, not refused.
+    use std::os::unix::ffi::OsStrExt;
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"lib\xff.so"));
+    let err = GreeterPlugin::load(&odd).unwrap_err();
+    assert!(err.to_string().contains("no such file"), "{err}");
 }
