@@ -98,7 +98,20 @@ impl Library {
                 // Pre-flight passed the file, which is not mapped: once it
                 // is deleted, its inode number may go to another file.
                 crate::preflight::forget_file(metadata);
-                return Err(Error::loader(path, &name, &err));
+                let mut error = Error::loader(path, &name, &err);
+                if let Error::Open { reason, .. } = &mut error {
+                    if slot.index > 0 && reason == "the name is too long" {
+                        // The path is not too long: the name of its new
+                        // generation is (see `generations`).
+                        *reason = format!(
+                            "another file from this path is already loaded, and the name \
+                             its new file needs (the path with `./` added, {} bytes) is \
+                             longer than the system takes",
+                            name.as_os_str().len()
+                        );
+                    }
+                }
+                return Err(error);
             }
         };
 

@@ -229,6 +229,7 @@ fn a_rebuilt_file_at_the_longest_path_loads_or_says_why_not() {
         Err(err) => {
             let text = err.to_string();
             assert!(text.contains("already loaded"), "{text}");
+            assert!(text.contains("longer than the system takes"), "{text}");
         }
     }
 }
