@@ -260,3 +260,23 @@ fn open_errors_say_why() {
     let err = GreeterPlugin::load(&odd).unwrap_err();
     assert!(err.to_string().contains("no such file"), "{err}");
 }
+
+#[test]
+fn closing_a_c_library_none_of_whose_functions_exist_says_what_happened() {
+    // No function found, so no address inside the library was ever seen:
+    // `close` must still tell whether the system unmapped it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libnothing.so");
+    replace_with("hello-plugin", &path);
+    // SAFETY: the binding declares one optional function, never called;
+    // hello-plugin leaves nothing behind.
+    let lib = unsafe { AnythingLibrary::load(&path) }.unwrap();
+    assert!(dynplug_tests::is_mapped(&path));
+    // SAFETY: nothing of the library's is used afterwards.
+    let closed = unsafe { lib.close() }.unwrap();
+    assert_eq!(
+        closed == dynplug::Closed::Unloaded,
+        !dynplug_tests::is_mapped(&path),
+        "close said {closed:?}"
+    );
+}
