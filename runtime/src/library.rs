@@ -27,9 +27,9 @@ struct Shared {
     /// The generation slot its name takes at its path, freed when the
     /// library is really unloaded.
     slot: Option<Slot>,
-    /// An address inside the library (the first symbol found in it), to
-    /// ask the system after closing whether it still maps the library; 0
-    /// before any symbol was found.
+    /// An address inside the library (its dynamic section, or else the
+    /// first symbol found in it), to ask the system after closing whether
+    /// it still maps the library; 0 while unknown.
     anchor: AtomicUsize,
     unload_when_unused: AtomicBool,
 }
@@ -144,13 +144,14 @@ impl Library {
             generations::release(&slot);
             return Ok(Library::share(shared, options));
         }
+        let inside = raw.inside();
         let shared = Arc::new(Shared {
             raw: Some(raw),
             path: path.to_path_buf(),
             key: Some(key.clone()),
             metadata: Some(metadata.clone()),
             slot: Some(slot),
-            anchor: AtomicUsize::new(0),
+            anchor: AtomicUsize::new(inside),
             unload_when_unused: AtomicBool::new(options.unload_when_unused),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
@@ -171,13 +172,14 @@ impl Library {
     ) -> Result<Library, libloading::Error> {
         // SAFETY: the caller trusts the library's initialisers.
         let raw = unsafe { RawLibrary::open(Path::new(name)) }?;
+        let inside = raw.inside();
         Ok(Library(Arc::new(Shared {
             raw: Some(raw),
             path: PathBuf::from(name),
             key: None,
             metadata: None,
             slot: None,
-            anchor: AtomicUsize::new(0),
+            anchor: AtomicUsize::new(inside),
             unload_when_unused: AtomicBool::new(options.unload_when_unused),
         })))
     }

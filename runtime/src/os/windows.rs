@@ -30,6 +30,12 @@ impl RawLibrary {
         unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }.map(RawLibrary)
     }
 
+    /// An address inside the library whatever it exports: not asked here
+    /// (0); the first symbol found serves.
+    pub(crate) fn inside(&self) -> usize {
+        0
+    }
+
     /// The address of `symbol`, or `None` if the library does not export it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
         // SAFETY: the symbol is read as an untyped address; giving it a type
