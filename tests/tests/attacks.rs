@@ -280,3 +280,40 @@ fn closing_a_c_library_none_of_whose_functions_exist_says_what_happened() {
         "close said {closed:?}"
     );
 }
+
+#[test]
+fn a_c_binding_closing_a_file_a_plugin_loader_shared_does_not_unmap_the_plugin() {
+    // A plugin loader (safe, default options: the library stays mapped)
+    // and a C binding share one file; the plugin leaves a thread running
+    // its code, and its loader goes. The C binding's `unsafe close()`
+    // promises nothing of *its* use of the library outlives it; the plugin
+    // loader's promise, that safe code never unmaps, must still hold.
+    if dynplug_tests::child_case().is_some() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("libshared.so");
+        replace_with("linger-plugin", &path);
+        // SAFETY: the binding declares one optional function, never called.
+        let c = unsafe { AnythingLibrary::load(&path) }.unwrap();
+        let plugin = LingerPlugin::load(&path).unwrap();
+        assert!(plugin.start_thread());
+        let start = std::time::Instant::now();
+        while plugin.rounds() < 5 && start.elapsed().as_secs() < 2 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(plugin);
+        // SAFETY: nothing this binding obtained from the library is used
+        // afterwards (it obtained nothing).
+        let closed = unsafe { c.close() }.unwrap();
+        eprintln!("closed: {closed:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(dynplug_tests::is_mapped(&path));
+        return;
+    }
+    let out = dynplug_tests::run_in_child(
+        "a_c_binding_closing_a_file_a_plugin_loader_shared_does_not_unmap_the_plugin",
+        "run",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
+    assert!(stderr.contains("closed: KeptMapped"), "{stderr}");
+}
