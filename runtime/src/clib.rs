@@ -143,8 +143,9 @@ impl CLibrary {
         self.0.path()
     }
 
-    /// Unloads the library now, unless another binding still uses it, and
-    /// says whether the system unmapped it.
+    /// Unloads the library now, unless another binding still uses it or a
+    /// loader that kept it mapped (the default) shared it, and says what
+    /// the system did.
     ///
     /// # Safety
     ///

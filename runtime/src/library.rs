@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::OsText;
@@ -14,7 +14,12 @@ use crate::{Error, LoadOptions};
 /// library is released when the last clone goes (and, by default, stays
 /// mapped: see [`LoadOptions::unload_when_unused`]).
 #[derive(Clone)]
-pub(crate) struct Library(Arc<Shared>);
+pub(crate) struct Library {
+    shared: Arc<Shared>,
+    /// Whether this handle (and its clones) was opened asking to keep the
+    /// library mapped: counted in [`Shared::keepers`].
+    keeps: bool,
+}
 
 struct Shared {
     /// `Some` until the library is released.
@@ -31,7 +36,13 @@ struct Shared {
     /// first symbol found in it), to ask the system after closing whether
     /// it still maps the library; 0 while unknown.
     anchor: AtomicUsize,
-    unload_when_unused: AtomicBool,
+    /// How many handles (not counting clones) were opened asking to keep
+    /// the library mapped, ever: unloading is allowed only if none did,
+    /// and a forced unload ([`Library::unload`]) only if none other than
+    /// the unloading one did. A loader that kept the library mapped
+    /// promised its user that nothing of the plugin's would dangle, even
+    /// after it is gone.
+    keepers: AtomicUsize,
 }
 
 /// What became of a library when a loader was closed: the `Ok` of a
@@ -152,11 +163,14 @@ impl Library {
             metadata: Some(metadata.clone()),
             slot: Some(slot),
             anchor: AtomicUsize::new(inside),
-            unload_when_unused: AtomicBool::new(options.unload_when_unused),
+            keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
-        Ok(Library(shared))
+        Ok(Library {
+            shared,
+            keeps: !options.unload_when_unused,
+        })
     }
 
     /// Opens a library by name, letting the system's dynamic loader search
@@ -173,34 +187,38 @@ impl Library {
         // SAFETY: the caller trusts the library's initialisers.
         let raw = unsafe { RawLibrary::open(Path::new(name)) }?;
         let inside = raw.inside();
-        Ok(Library(Arc::new(Shared {
-            raw: Some(raw),
-            path: PathBuf::from(name),
-            key: None,
-            metadata: None,
-            slot: None,
-            anchor: AtomicUsize::new(inside),
-            unload_when_unused: AtomicBool::new(options.unload_when_unused),
-        })))
+        Ok(Library {
+            shared: Arc::new(Shared {
+                raw: Some(raw),
+                path: PathBuf::from(name),
+                key: None,
+                metadata: None,
+                slot: None,
+                anchor: AtomicUsize::new(inside),
+                keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
+            }),
+            keeps: !options.unload_when_unused,
+        })
     }
 
     fn share(shared: Arc<Shared>, options: &LoadOptions) -> Library {
-        if !options.unload_when_unused {
-            shared.unload_when_unused.store(false, Ordering::Relaxed);
+        let keeps = !options.unload_when_unused;
+        if keeps {
+            shared.keepers.fetch_add(1, Ordering::Relaxed);
         }
-        Library(shared)
+        Library { shared, keeps }
     }
 
     /// The path the library was first opened with.
     pub(crate) fn path(&self) -> &Path {
-        &self.0.path
+        &self.shared.path
     }
 
     /// The address of `symbol`, if the library exports it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
-        let found = self.0.raw.as_ref()?.symbol(symbol)?;
-        if self.0.anchor.load(Ordering::Relaxed) == 0 {
-            self.0.anchor.store(found as usize, Ordering::Relaxed);
+        let found = self.shared.raw.as_ref()?.symbol(symbol)?;
+        if self.shared.anchor.load(Ordering::Relaxed) == 0 {
+            self.shared.anchor.store(found as usize, Ordering::Relaxed);
         }
         Some(found)
     }
@@ -213,8 +231,10 @@ impl Library {
         self.close_last(false)
     }
 
-    /// Unloads the library now, whether or not unloading was allowed when
-    /// it was opened, unless another handle still uses it.
+    /// Unloads the library now, whether or not this handle allowed
+    /// unloading when it was opened, unless another handle still uses it
+    /// or another handle that asked to keep it mapped ever shared it (its
+    /// loader promised that nothing of the plugin's would dangle).
     ///
     /// # Safety
     ///
@@ -226,7 +246,8 @@ impl Library {
 
     /// [`close`](Library::close), unloading if `force` or allowed.
     fn close_last(self, force: bool) -> Result<Closed, Error> {
-        let shared = match Arc::try_unwrap(self.0) {
+        let keeps = self.keeps;
+        let shared = match Arc::try_unwrap(self.shared) {
             Ok(shared) => shared,
             Err(shared) => {
                 let others = Arc::strong_count(&shared) - 1;
@@ -238,7 +259,12 @@ impl Library {
                 }
             }
         };
-        let unload = force || shared.unload_when_unused.load(Ordering::Relaxed);
+        let keepers = shared.keepers.load(Ordering::Relaxed);
+        let unload = if force {
+            keepers == usize::from(keeps)
+        } else {
+            keepers == 0
+        };
         shared.release(unload)
     }
 }
@@ -442,7 +468,7 @@ impl Drop for Shared {
             registry().retain(|(key, weak)| key != own || weak.strong_count() > 0);
         }
         if let Some(raw) = self.raw.take() {
-            if self.unload_when_unused.load(Ordering::Relaxed) {
+            if self.keepers.load(Ordering::Relaxed) == 0 {
                 // Nobody is left to hear about a failure: the library then
                 // simply stays mapped, and keeps its name's slot.
                 if raw.close().is_ok() {
