@@ -317,3 +317,108 @@ fn a_c_binding_closing_a_file_a_plugin_loader_shared_does_not_unmap_the_plugin()
     assert!(out.status.success(), "{:?}\n{stderr}", out.status);
     assert!(stderr.contains("closed: KeptMapped"), "{stderr}");
 }
+
+#[test]
+fn many_threads_loading_and_closing_two_files_each_get_their_own_code() {
+    // Eight threads load, call and close two files at once, half of them
+    // allowing unloading: every load gets its file's code, every close an
+    // answer, and nothing crashes.
+    let dir = tempfile::tempdir().unwrap();
+    let hello = dir.path().join("libthreads-hello.so");
+    let loud = dir.path().join("libthreads-loud.so");
+    replace_with("hello-plugin", &hello);
+    replace_with("loud-plugin", &loud);
+    std::thread::scope(|scope| {
+        for thread in 0..8 {
+            let (path, expected) = if thread % 2 == 0 {
+                (&hello, "Hello, x!")
+            } else {
+                (&loud, "HEY, x!")
+            };
+            scope.spawn(move || {
+                // SAFETY: hello-plugin and loud-plugin leave nothing behind.
+                let unloading = unsafe { dynplug::LoadOptions::new().unload_when_unused(true) };
+                // Every loader of the hello file allows unloading, so that
+                // it comes and goes; the loud file's are mixed.
+                let options = if thread % 2 == 0 || thread < 4 {
+                    unloading
+                } else {
+                    dynplug::LoadOptions::new()
+                };
+                for round in 0..300 {
+                    let plugin = GreeterPlugin::load_with(path, &options)
+                        .unwrap_or_else(|err| panic!("thread {thread} round {round}: {err}"));
+                    assert_eq!(plugin.greet("x"), expected, "thread {thread} round {round}");
+                    match plugin.close() {
+                        Ok(_) | Err(dynplug::Error::InUse { .. }) => {}
+                        Err(err) => panic!("thread {thread} round {round}: {err}"),
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// The inode of the file mapped at `address` (Linux: `/proc/self/maps`).
+fn mapped_inode(address: usize) -> Option<u64> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    maps.lines().find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (start, end) = fields.next()?.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        let inode = fields.nth(3)?.parse().ok()?;
+        (start..end).contains(&address).then_some(inode)
+    })
+}
+
+#[test]
+fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
+    // Threads load one path, with unloading allowed, while another renames
+    // new files over it: a load during which the path did not change must
+    // be the library of the file at the path, by inode.
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libchurn.so");
+    replace_with("linger-plugin", &path);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let checked = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..300 {
+                replace_with("linger-plugin", &path);
+                std::thread::sleep(std::time::Duration::from_micros(500));
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        for thread in 0..4 {
+            let (path, done, checked) = (&path, &done, &checked);
+            scope.spawn(move || {
+                // SAFETY: linger-plugin leaves nothing behind unless asked.
+                let options = unsafe { dynplug::LoadOptions::new().unload_when_unused(true) };
+                let mut round = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    round += 1;
+                    let before = std::fs::metadata(path).map(|m| m.ino());
+                    let Ok(plugin) = LingerPlugin::load_with(path, &options) else {
+                        continue;
+                    };
+                    let after = std::fs::metadata(path).map(|m| m.ino());
+                    let mapped = mapped_inode(plugin.static_address());
+                    if let (Ok(before), Ok(after)) = (before, after) {
+                        if before == after {
+                            assert_eq!(
+                                mapped,
+                                Some(before),
+                                "thread {thread} round {round}: the library of another file"
+                            );
+                            checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    let _ = plugin.close();
+                }
+            });
+        }
+    });
+    assert!(checked.into_inner() > 50, "too few loads checked");
+}
