@@ -405,15 +405,15 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
                     };
                     let after = std::fs::metadata(path).map(|m| m.ino());
                     let mapped = mapped_inode(plugin.static_address());
-                    if let (Ok(before), Ok(after)) = (before, after) {
-                        if before == after {
-                            assert_eq!(
-                                mapped,
-                                Some(before),
-                                "thread {thread} round {round}: the library of another file"
-                            );
-                            checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
+                    if let (Ok(before), Ok(after)) = (before, after)
+                        && before == after
+                    {
+                        assert_eq!(
+                            mapped,
+                            Some(before),
+                            "thread {thread} round {round}: the library of another file"
+                        );
+                        checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     let _ = plugin.close();
                 }
