@@ -422,3 +422,77 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
     });
     assert!(checked.into_inner() > 50, "too few loads checked");
 }
+
+#[test]
+fn relative_and_absolute_paths_to_one_file_share_it_and_follow_rebuilds() {
+    // In a child, whose working folder it changes: one file by a relative
+    // and an absolute path is one library; after a rebuild, both paths
+    // give the new file's library, and a relative path in another folder
+    // is that folder's file.
+    if let Some(dir) = dynplug_tests::child_case() {
+        let dir = Path::new(&dir);
+        let absolute = dir.join("a/librel.so");
+        std::env::set_current_dir(dir.join("a")).unwrap();
+        let by_relative = LingerPlugin::load("librel.so").unwrap();
+        let by_absolute = LingerPlugin::load(&absolute).unwrap();
+        assert_eq!(by_relative.static_address(), by_absolute.static_address());
+        replace_with("linger-plugin", &absolute);
+        let new_relative = LingerPlugin::load("./librel.so").unwrap();
+        let new_absolute = LingerPlugin::load(&absolute).unwrap();
+        assert_ne!(new_relative.static_address(), by_relative.static_address());
+        assert_eq!(new_relative.static_address(), new_absolute.static_address());
+        std::env::set_current_dir(dir.join("b")).unwrap();
+        let other = LingerPlugin::load("librel.so").unwrap();
+        for old in [&by_relative, &new_relative] {
+            assert_ne!(other.static_address(), old.static_address());
+        }
+        std::env::set_current_dir(dir.join("a")).unwrap();
+        let again = LingerPlugin::load("librel.so").unwrap();
+        assert_eq!(again.static_address(), new_relative.static_address());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        replace_with("linger-plugin", &dir.path().join(sub).join("librel.so"));
+    }
+    let out = child(
+        "relative_and_absolute_paths_to_one_file_share_it_and_follow_rebuilds",
+        &dir.path().to_string_lossy(),
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}\n{stderr}", out.status);
+}
+
+#[test]
+fn a_symlink_swapped_to_another_file_and_hard_links_load_as_the_files_they_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v1, v2) = (dir.path().join("libv1.so"), dir.path().join("libv2.so"));
+    replace_with("linger-plugin", &v1);
+    replace_with("linger-plugin", &v2);
+    let link = dir.path().join("libcurrent.so");
+    std::os::unix::fs::symlink(&v1, &link).unwrap();
+    let first = LingerPlugin::load(&link).unwrap();
+    let swapped = dir.path().join("libswap.so");
+    std::os::unix::fs::symlink(&v2, &swapped).unwrap();
+    std::fs::rename(&swapped, &link).unwrap();
+    let second = LingerPlugin::load(&link).unwrap();
+    assert_ne!(first.static_address(), second.static_address());
+    assert_eq!(
+        LingerPlugin::load(&v1).unwrap().static_address(),
+        first.static_address()
+    );
+    assert_eq!(
+        LingerPlugin::load(&v2).unwrap().static_address(),
+        second.static_address()
+    );
+    // A hard link is the same file by another name.
+    let hard = dir.path().join("libhard.so");
+    std::fs::hard_link(&v1, &hard).unwrap();
+    drop(first);
+    assert_eq!(
+        LingerPlugin::load(&hard).unwrap().static_address(),
+        LingerPlugin::load(&v1).unwrap().static_address()
+    );
+}
