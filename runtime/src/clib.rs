@@ -5,7 +5,7 @@
 //! checked to be a library for this platform before it is opened.
 
 use std::ffi::c_void;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::OsText;
 use crate::library::Library;
@@ -143,8 +143,9 @@ impl CLibrary {
         self.0.path()
     }
 
-    /// Unloads the library now, unless another binding still uses it, and
-    /// says whether the system unmapped it.
+    /// Unloads the library now, unless another binding still uses it or a
+    /// loader that kept it mapped (the default) shared it, and says what
+    /// the system did.
     ///
     /// # Safety
     ///
@@ -205,7 +206,15 @@ pub unsafe fn load_by_names(
 ) -> Result<CLoaded, Error> {
     let mut failures = Vec::new();
     for name in names {
-        let loaded = if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
+        let loaded = if name.is_empty() {
+            // `dlopen("")` is `dlopen(NULL)`: the program itself, whose
+            // symbols would stand in for a library's.
+            Err(Error::Open {
+                path: PathBuf::new(),
+                reason: "an empty name names no library".to_owned(),
+                source: Box::new(OsText("empty library name".to_owned())),
+            })
+        } else if name.contains(std::path::MAIN_SEPARATOR) || name.contains('/') {
             // SAFETY: the caller's promise, passed on.
             unsafe { load(Path::new(name), options, interface, symbols) }
         } else {

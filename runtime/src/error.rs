@@ -327,7 +327,10 @@ fn loader_reason(text: &str, name: &str) -> String {
 
 /// The loader's common phrases, in the words of the rest of dynplug.
 fn shorten(text: &str) -> String {
-    if text.contains("File name too long") {
+    if text.contains("interior zero element") {
+        // libloading's words for a name it cannot pass to C.
+        "the name contains a NUL byte".to_owned()
+    } else if text.contains("File name too long") {
         "the name is too long".to_owned()
     } else if text.contains("No such file or directory") {
         "no such file".to_owned()

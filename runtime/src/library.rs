@@ -3,7 +3,7 @@
 
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::OsText;
@@ -14,7 +14,12 @@ use crate::{Error, LoadOptions};
 /// library is released when the last clone goes (and, by default, stays
 /// mapped: see [`LoadOptions::unload_when_unused`]).
 #[derive(Clone)]
-pub(crate) struct Library(Arc<Shared>);
+pub(crate) struct Library {
+    shared: Arc<Shared>,
+    /// Whether this handle (and its clones) was opened asking to keep the
+    /// library mapped: counted in [`Shared::keepers`].
+    keeps: bool,
+}
 
 struct Shared {
     /// `Some` until the library is released.
@@ -27,11 +32,17 @@ struct Shared {
     /// The generation slot its name takes at its path, freed when the
     /// library is really unloaded.
     slot: Option<Slot>,
-    /// An address inside the library (the first symbol found in it), to
-    /// ask the system after closing whether it still maps the library; 0
-    /// before any symbol was found.
+    /// An address inside the library (its dynamic section, or else the
+    /// first symbol found in it), to ask the system after closing whether
+    /// it still maps the library; 0 while unknown.
     anchor: AtomicUsize,
-    unload_when_unused: AtomicBool,
+    /// How many handles (not counting clones) were opened asking to keep
+    /// the library mapped, ever: unloading is allowed only if none did,
+    /// and a forced unload ([`Library::unload`]) only if none other than
+    /// the unloading one did. A loader that kept the library mapped
+    /// promised its user that nothing of the plugin's would dangle, even
+    /// after it is gone.
+    keepers: AtomicUsize,
 }
 
 /// What became of a library when a loader was closed: the `Ok` of a
@@ -95,9 +106,44 @@ impl Library {
             Ok(raw) => raw,
             Err(err) => {
                 generations::release(&slot);
-                return Err(Error::loader(path, &name, &err));
+                // Pre-flight passed the file, which is not mapped: once it
+                // is deleted, its inode number may go to another file.
+                crate::preflight::forget_file(metadata);
+                let mut error = Error::loader(path, &name, &err);
+                if let Error::Open { reason, .. } = &mut error {
+                    if slot.index > 0 && reason == "the name is too long" {
+                        // The path is not too long: the name of its new
+                        // generation is (see `generations`).
+                        *reason = format!(
+                            "another file from this path is already loaded, and the name \
+                             its new file needs (the path with `./` added, {} bytes) is \
+                             longer than the system takes",
+                            name.as_os_str().len()
+                        );
+                    }
+                }
+                return Err(error);
             }
         };
+
+        // The loader opened whatever file was at the path then (or, for a
+        // name it knows, the library it has under that name, which is the
+        // file of `key`). If the path is no longer that file, the library
+        // may be another file's: filing it under `key` would give it to a
+        // later file that gets this file's inode number once it is freed.
+        // It stays mapped (its initialisers ran), its name taken for ever.
+        let now = std::fs::metadata(path).map(|m| file_key(path, &m));
+        if now.as_ref().ok() != Some(&key) {
+            raw.leak();
+            generations::poison(&slot);
+            crate::preflight::forget_file(metadata);
+            return Err(Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: "the file changed while it was being loaded (another file was put \
+                         at its path); load it again"
+                    .to_owned(),
+            });
+        }
 
         let mut entries = registry();
         if let Some(shared) = find(&entries, &key) {
@@ -109,18 +155,22 @@ impl Library {
             generations::release(&slot);
             return Ok(Library::share(shared, options));
         }
+        let inside = raw.inside();
         let shared = Arc::new(Shared {
             raw: Some(raw),
             path: path.to_path_buf(),
             key: Some(key.clone()),
             metadata: Some(metadata.clone()),
             slot: Some(slot),
-            anchor: AtomicUsize::new(0),
-            unload_when_unused: AtomicBool::new(options.unload_when_unused),
+            anchor: AtomicUsize::new(inside),
+            keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
-        Ok(Library(shared))
+        Ok(Library {
+            shared,
+            keeps: !options.unload_when_unused,
+        })
     }
 
     /// Opens a library by name, letting the system's dynamic loader search
@@ -136,34 +186,39 @@ impl Library {
     ) -> Result<Library, libloading::Error> {
         // SAFETY: the caller trusts the library's initialisers.
         let raw = unsafe { RawLibrary::open(Path::new(name)) }?;
-        Ok(Library(Arc::new(Shared {
-            raw: Some(raw),
-            path: PathBuf::from(name),
-            key: None,
-            metadata: None,
-            slot: None,
-            anchor: AtomicUsize::new(0),
-            unload_when_unused: AtomicBool::new(options.unload_when_unused),
-        })))
+        let inside = raw.inside();
+        Ok(Library {
+            shared: Arc::new(Shared {
+                raw: Some(raw),
+                path: PathBuf::from(name),
+                key: None,
+                metadata: None,
+                slot: None,
+                anchor: AtomicUsize::new(inside),
+                keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
+            }),
+            keeps: !options.unload_when_unused,
+        })
     }
 
     fn share(shared: Arc<Shared>, options: &LoadOptions) -> Library {
-        if !options.unload_when_unused {
-            shared.unload_when_unused.store(false, Ordering::Relaxed);
+        let keeps = !options.unload_when_unused;
+        if keeps {
+            shared.keepers.fetch_add(1, Ordering::Relaxed);
         }
-        Library(shared)
+        Library { shared, keeps }
     }
 
     /// The path the library was first opened with.
     pub(crate) fn path(&self) -> &Path {
-        &self.0.path
+        &self.shared.path
     }
 
     /// The address of `symbol`, if the library exports it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
-        let found = self.0.raw.as_ref()?.symbol(symbol)?;
-        if self.0.anchor.load(Ordering::Relaxed) == 0 {
-            self.0.anchor.store(found as usize, Ordering::Relaxed);
+        let found = self.shared.raw.as_ref()?.symbol(symbol)?;
+        if self.shared.anchor.load(Ordering::Relaxed) == 0 {
+            self.shared.anchor.store(found as usize, Ordering::Relaxed);
         }
         Some(found)
     }
@@ -176,8 +231,10 @@ impl Library {
         self.close_last(false)
     }
 
-    /// Unloads the library now, whether or not unloading was allowed when
-    /// it was opened, unless another handle still uses it.
+    /// Unloads the library now, whether or not this handle allowed
+    /// unloading when it was opened, unless another handle still uses it
+    /// or another handle that asked to keep it mapped ever shared it (its
+    /// loader promised that nothing of the plugin's would dangle).
     ///
     /// # Safety
     ///
@@ -189,7 +246,8 @@ impl Library {
 
     /// [`close`](Library::close), unloading if `force` or allowed.
     fn close_last(self, force: bool) -> Result<Closed, Error> {
-        let shared = match Arc::try_unwrap(self.0) {
+        let keeps = self.keeps;
+        let shared = match Arc::try_unwrap(self.shared) {
             Ok(shared) => shared,
             Err(shared) => {
                 let others = Arc::strong_count(&shared) - 1;
@@ -201,7 +259,12 @@ impl Library {
                 }
             }
         };
-        let unload = force || shared.unload_when_unused.load(Ordering::Relaxed);
+        let keepers = shared.keepers.load(Ordering::Relaxed);
+        let unload = if force {
+            keepers == usize::from(keeps)
+        } else {
+            keepers == 0
+        };
         shared.release(unload)
     }
 }
@@ -242,6 +305,12 @@ impl Shared {
             source: OsText::from_chain(&err),
         })?;
         if self.still_mapped() {
+            // The system may unmap it later, unseen (glibc does once the
+            // thread-local destructors that pinned it have run): from
+            // then on, its file's inode number may go to another file.
+            if let Some(metadata) = &self.metadata {
+                crate::preflight::forget_file(metadata);
+            }
             Ok(Closed::StillMapped)
         } else {
             self.unloaded();
@@ -268,7 +337,9 @@ pub(crate) struct Slot {
 /// `./` (a one) and `.//` (a zero) before the file name. Names grow with
 /// the logarithm of the number of files (at most 42 more bytes up to
 /// 16,383), and the slot of a library that was really unloaded is taken
-/// again by the next new file.
+/// again by the next new file. A slot whose name the loader already gives
+/// to a library it found otherwise (searching for a bare name, as a
+/// dependency, opened by other code) is passed over.
 ///
 /// A slot counts its holders: every handle opened under its name until
 /// its library is known to be unloaded (a leaked one holds it for ever).
@@ -280,11 +351,13 @@ mod generations {
     use std::sync::Mutex;
 
     use super::Slot;
-    use crate::os::FileKey;
+    use crate::os::{FileKey, RawLibrary};
 
     /// For each anchored path, the file holding each slot and how many
-    /// handles hold it (`None`: free).
-    type Slots = Vec<(PathBuf, Vec<Option<(FileKey, usize)>>)>;
+    /// handles hold it (`None`: free). A slot held by no file (`None` as
+    /// its key) is taken for ever: the loader gives its name to a library
+    /// whose file is unknown ([`poison`]).
+    type Slots = Vec<(PathBuf, Vec<Option<(Option<FileKey>, usize)>>)>;
     static SLOTS: Mutex<Slots> = Mutex::new(Vec::new());
 
     fn slots() -> std::sync::MutexGuard<'static, Slots> {
@@ -294,34 +367,50 @@ mod generations {
 
     /// The name for the file `key` at `path`, and the slot it holds.
     pub(super) fn name(path: &Path, key: &FileKey) -> (PathBuf, Slot) {
-        let anchored = if path.is_relative() {
+        // Spelled by its components: paths equal as `Path`s (`dir/./x.so`,
+        // `dir//x.so`, `dir/x.so`) share one list of slots, so they must
+        // also make the same names, or one spelling's slot `n` would be
+        // another's slot `m` to the dynamic loader, which compares names
+        // as strings.
+        let anchored: PathBuf = if path.is_relative() {
             Path::new(".").join(path)
         } else {
             path.to_path_buf()
-        };
+        }
+        .components()
+        .collect();
         let mut all = slots();
-        let index = match all.iter().position(|(p, _)| *p == anchored) {
-            Some(at) => {
-                let slots = &mut all[at].1;
-                let held = slots
-                    .iter_mut()
-                    .enumerate()
-                    .find_map(|(i, s)| s.as_mut().filter(|(k, _)| k == key).map(|s| (i, s)));
-                if let Some((index, (_, holders))) = held {
-                    *holders += 1;
-                    index
-                } else if let Some(index) = slots.iter().position(Option::is_none) {
-                    slots[index] = Some((key.clone(), 1));
-                    index
-                } else {
-                    slots.push(Some((key.clone(), 1)));
-                    slots.len() - 1
-                }
-            }
+        let at = match all.iter().position(|(p, _)| *p == anchored) {
+            Some(at) => at,
             None => {
-                all.push((anchored.clone(), vec![Some((key.clone(), 1))]));
-                0
+                all.push((anchored.clone(), Vec::new()));
+                all.len() - 1
             }
+        };
+        let slots = &mut all[at].1;
+        let held = slots.iter_mut().enumerate().find_map(|(i, s)| {
+            s.as_mut()
+                .filter(|(k, _)| k.as_ref() == Some(key))
+                .map(|s| (i, s))
+        });
+        let index = if let Some((index, (_, holders))) = held {
+            *holders += 1;
+            index
+        } else {
+            // The first free slot whose name the dynamic loader does not
+            // already give to a library found otherwise (by a search for a
+            // bare name, as a dependency, by other code).
+            let mut index = 0;
+            while slots.get(index).is_some_and(Option::is_some)
+                || RawLibrary::name_in_use(&spelled(&anchored, index))
+            {
+                index += 1;
+            }
+            if index >= slots.len() {
+                slots.resize(index + 1, None);
+            }
+            slots[index] = Some((Some(key.clone()), 1));
+            index
         };
         drop(all);
         (spelled(&anchored, index), Slot { anchored, index })
@@ -334,9 +423,23 @@ mod generations {
         if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
             if let Some(entry) = slots.get_mut(slot.index) {
                 match entry {
+                    Some((None, _)) => {}
                     Some((_, holders)) if *holders > 1 => *holders -= 1,
                     _ => *entry = None,
                 }
+            }
+        }
+    }
+
+    /// Takes `slot` for ever from every file: the dynamic loader gave its
+    /// name to a library that may not be the slot's file (the file at the
+    /// path changed while it was being opened), and a later file given
+    /// that file's inode number must not get that library by the name.
+    pub(super) fn poison(slot: &Slot) {
+        let mut all = slots();
+        if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
+            if let Some(entry) = slots.get_mut(slot.index) {
+                *entry = Some((None, 1));
             }
         }
     }
@@ -365,11 +468,16 @@ impl Drop for Shared {
             registry().retain(|(key, weak)| key != own || weak.strong_count() > 0);
         }
         if let Some(raw) = self.raw.take() {
-            if self.unload_when_unused.load(Ordering::Relaxed) {
+            if self.keepers.load(Ordering::Relaxed) == 0 {
                 // Nobody is left to hear about a failure: the library then
                 // simply stays mapped, and keeps its name's slot.
-                if raw.close().is_ok() && !self.still_mapped() {
-                    self.unloaded();
+                if raw.close().is_ok() {
+                    if !self.still_mapped() {
+                        self.unloaded();
+                    } else if let Some(metadata) = &self.metadata {
+                        // As in `release`: it may be unmapped later, unseen.
+                        crate::preflight::forget_file(metadata);
+                    }
                 }
             } else {
                 raw.leak();

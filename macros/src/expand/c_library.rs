@@ -232,7 +232,11 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                 self.__dynplug_lib.path()
             }
 
-            /// Unloads the library now.
+            /// Unloads the library now, and says what the system did; unless
+            /// a plugin loader or binding that kept it mapped (the default)
+            /// shared the file with this one: then it stays mapped
+            /// ([`Closed::KeptMapped`](::dynplug::Closed::KeptMapped)), as that
+            /// loader promised its user.
             ///
             /// # Safety
             ///

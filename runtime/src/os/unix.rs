@@ -9,7 +9,8 @@ use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 pub(crate) const ENAMETOOLONG: i32 = if cfg!(target_os = "linux") { 36 } else { 63 };
 
 /// An open library, as the OS sees it.
-pub(crate) struct RawLibrary(Library);
+/// With an address inside it ([`RawLibrary::inside`]).
+pub(crate) struct RawLibrary(Library, usize);
 
 /// What makes a file the same file: the dynamic loader of glibc and musl
 /// also tells libraries apart by device and inode.
@@ -36,7 +37,15 @@ impl RawLibrary {
     /// Runs the library's initialisers: the caller trusts the file.
     pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
         // SAFETY: the caller trusts the library's initialisers.
-        unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }.map(RawLibrary)
+        let handle = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }?.into_raw();
+        let inside = inside(handle);
+        // SAFETY: `handle` is the one `into_raw` just gave up.
+        Ok(RawLibrary(unsafe { Library::from_raw(handle) }, inside))
+    }
+
+    /// An address inside the library whatever it exports (0 if unknown).
+    pub(crate) fn inside(&self) -> usize {
+        self.1
     }
 
     /// The address of `symbol`, or `None` if the library does not export it.
@@ -80,6 +89,57 @@ impl RawLibrary {
         unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) != 0 }
     }
 
+    /// Whether the dynamic loader already holds an object under the name
+    /// `name` (its first name, as `dl_iterate_phdr` reports it): one the
+    /// system found by searching (a library loaded by bare name, a
+    /// dependency), or one opened by other code than dynplug. `dlopen` of
+    /// that name would return that object, whatever file is at the path
+    /// now. (A name the loader added to an object later, when a second
+    /// name led to the same file, is not seen: dynplug only does that for
+    /// a file it holds a slot for.)
+    #[cfg(not(target_vendor = "apple"))]
+    pub(crate) fn name_in_use(name: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+
+        /// The start of `struct dl_phdr_info`.
+        #[repr(C)]
+        struct PhdrInfo {
+            addr: usize,
+            name: *const std::ffi::c_char,
+        }
+        type Callback = unsafe extern "C" fn(*mut PhdrInfo, usize, *mut c_void) -> std::ffi::c_int;
+        unsafe extern "C" {
+            fn dl_iterate_phdr(callback: Callback, data: *mut c_void) -> std::ffi::c_int;
+        }
+        /// Stops (returns 1) at the object named `data`, a `&[u8]`.
+        unsafe extern "C" fn named(
+            info: *mut PhdrInfo,
+            _size: usize,
+            data: *mut c_void,
+        ) -> std::ffi::c_int {
+            // SAFETY: `data` is the `&[u8]` passed below, alive for the
+            // call; `info` is the loader's, valid during the callback, and
+            // its name, when not null, a C string.
+            unsafe {
+                let wanted = *data.cast::<&[u8]>();
+                let name = (*info).name;
+                i32::from(!name.is_null() && std::ffi::CStr::from_ptr(name).to_bytes() == wanted)
+            }
+        }
+        let mut wanted: &[u8] = name.as_os_str().as_bytes();
+        // SAFETY: `named` matches the callback's signature and reads only
+        // `wanted`, which outlives the call.
+        unsafe { dl_iterate_phdr(named, (&raw mut wanted).cast()) != 0 }
+    }
+
+    /// Whether the dynamic loader already holds an object under `name`:
+    /// not asked on this platform, whose loader tells files apart by
+    /// identity.
+    #[cfg(target_vendor = "apple")]
+    pub(crate) fn name_in_use(_name: &Path) -> bool {
+        false
+    }
+
     /// `dlclose`.
     pub(crate) fn close(self) -> Result<(), libloading::Error> {
         self.0.close()
@@ -89,4 +149,40 @@ impl RawLibrary {
     pub(crate) fn leak(self) {
         let _ = self.0.into_raw();
     }
+}
+
+/// An address inside the library open as `handle`, whatever it exports:
+/// its dynamic section's (`dlinfo(RTLD_DI_LINKMAP)`, `l_ld`), or 0 where
+/// that cannot be asked.
+fn inside(handle: *mut c_void) -> usize {
+    #[cfg(not(target_vendor = "apple"))]
+    {
+        /// The start of `struct link_map`, as `<link.h>` declares it.
+        #[repr(C)]
+        struct LinkMap {
+            addr: usize,
+            name: *const std::ffi::c_char,
+            ld: *const c_void,
+        }
+        const RTLD_DI_LINKMAP: std::ffi::c_int = 2;
+        unsafe extern "C" {
+            fn dlinfo(
+                handle: *mut c_void,
+                request: std::ffi::c_int,
+                info: *mut c_void,
+            ) -> std::ffi::c_int;
+        }
+        let mut map: *const LinkMap = std::ptr::null();
+        // SAFETY: `handle` is open; RTLD_DI_LINKMAP stores one pointer to
+        // the loader's `link_map` for it, whose first fields are
+        // `LinkMap`'s, valid while the library is open.
+        unsafe {
+            if dlinfo(handle, RTLD_DI_LINKMAP, (&raw mut map).cast()) == 0 && !map.is_null() {
+                return (*map).ld as usize;
+            }
+        }
+    }
+    #[cfg(target_vendor = "apple")]
+    let _ = handle;
+    0
 }

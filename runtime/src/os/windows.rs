@@ -30,6 +30,12 @@ impl RawLibrary {
         unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }.map(RawLibrary)
     }
 
+    /// An address inside the library whatever it exports: not asked here
+    /// (0); the first symbol found serves.
+    pub(crate) fn inside(&self) -> usize {
+        0
+    }
+
     /// The address of `symbol`, or `None` if the library does not export it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
         // SAFETY: the symbol is read as an untyped address; giving it a type
@@ -59,6 +65,13 @@ impl RawLibrary {
                 &mut module,
             ) != 0
         }
+    }
+
+    /// Whether the loader holds a module under `name` that a load of it
+    /// would return: Windows tells modules apart by full path, and keys
+    /// files by it too, so never in a way dynplug must avoid.
+    pub(crate) fn name_in_use(_name: &Path) -> bool {
+        false
     }
 
     /// `FreeLibrary`.
