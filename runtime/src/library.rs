@@ -36,6 +36,9 @@ struct Shared {
     /// first symbol found in it), to ask the system after closing whether
     /// it still maps the library; 0 while unknown.
     anchor: AtomicUsize,
+    /// The name the dynamic loader knows the library by, where it can be
+    /// asked: what is found at `anchor` after closing must bear it.
+    loaded_name: Box<[u8]>,
     /// How many handles (not counting clones) were opened asking to keep
     /// the library mapped, ever: unloading is allowed only if none did,
     /// and a forced unload ([`Library::unload`]) only if none other than
@@ -156,6 +159,7 @@ impl Library {
             return Ok(Library::share(shared, options));
         }
         let inside = raw.inside();
+        let loaded_name = raw.loaded_name();
         let shared = Arc::new(Shared {
             raw: Some(raw),
             path: path.to_path_buf(),
@@ -163,6 +167,7 @@ impl Library {
             metadata: Some(metadata.clone()),
             slot: Some(slot),
             anchor: AtomicUsize::new(inside),
+            loaded_name,
             keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
@@ -187,6 +192,7 @@ impl Library {
         // SAFETY: the caller trusts the library's initialisers.
         let raw = unsafe { RawLibrary::open(Path::new(name)) }?;
         let inside = raw.inside();
+        let loaded_name = raw.loaded_name();
         Ok(Library {
             shared: Arc::new(Shared {
                 raw: Some(raw),
@@ -195,6 +201,7 @@ impl Library {
                 metadata: None,
                 slot: None,
                 anchor: AtomicUsize::new(inside),
+                loaded_name,
                 keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
             }),
             keeps: !options.unload_when_unused,
@@ -286,7 +293,7 @@ impl Shared {
     fn still_mapped(&self) -> bool {
         match self.anchor.load(Ordering::Relaxed) {
             0 => true,
-            address => RawLibrary::maps(address),
+            address => RawLibrary::maps(address, &self.loaded_name),
         }
     }
 

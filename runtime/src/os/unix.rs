@@ -9,8 +9,9 @@ use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 pub(crate) const ENAMETOOLONG: i32 = if cfg!(target_os = "linux") { 36 } else { 63 };
 
 /// An open library, as the OS sees it.
-/// With an address inside it ([`RawLibrary::inside`]).
-pub(crate) struct RawLibrary(Library, usize);
+/// With an address inside it ([`RawLibrary::inside`]) and the name the
+/// loader knows it by ([`RawLibrary::loaded_name`]).
+pub(crate) struct RawLibrary(Library, usize, Box<[u8]>);
 
 /// What makes a file the same file: the dynamic loader of glibc and musl
 /// also tells libraries apart by device and inode.
@@ -38,14 +39,23 @@ impl RawLibrary {
     pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
         // SAFETY: the caller trusts the library's initialisers.
         let handle = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }?.into_raw();
-        let inside = inside(handle);
+        let (inside, name) = inside(handle);
         // SAFETY: `handle` is the one `into_raw` just gave up.
-        Ok(RawLibrary(unsafe { Library::from_raw(handle) }, inside))
+        Ok(RawLibrary(
+            unsafe { Library::from_raw(handle) },
+            inside,
+            name,
+        ))
     }
 
     /// An address inside the library whatever it exports (0 if unknown).
     pub(crate) fn inside(&self) -> usize {
         self.1
+    }
+
+    /// The name the dynamic loader knows the library by (empty if unknown).
+    pub(crate) fn loaded_name(&self) -> Box<[u8]> {
+        self.2.clone()
     }
 
     /// The address of `symbol`, or `None` if the library does not export it.
@@ -71,7 +81,11 @@ impl RawLibrary {
     /// file now at the path, and when it is another loaded library, adds
     /// the name to that library's names, so that a later `dlopen` of the
     /// name returns the wrong one.
-    pub(crate) fn maps(address: usize) -> bool {
+    ///
+    /// `name`, when not empty, is the library's name: the object found at
+    /// the address must bear it (another library may be mapped at the same
+    /// place as soon as this one is gone).
+    pub(crate) fn maps(address: usize, name: &[u8]) -> bool {
         /// `Dl_info`.
         #[repr(C)]
         struct DlInfo {
@@ -86,7 +100,16 @@ impl RawLibrary {
         let mut info = std::mem::MaybeUninit::<DlInfo>::uninit();
         // SAFETY: `dladdr` only compares the address with the loaded
         // objects' ranges and fills `info`; it reads nothing at `address`.
-        unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) != 0 }
+        if unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) } == 0 {
+            return false;
+        }
+        // SAFETY: `dladdr` succeeded, so it filled `info`; its file name,
+        // when not null, is a C string of the loader's.
+        let fname = unsafe { info.assume_init().fname };
+        name.is_empty()
+            || fname.is_null()
+            // SAFETY: as above.
+            || unsafe { std::ffi::CStr::from_ptr(fname) }.to_bytes() == name
     }
 
     /// Whether the dynamic loader already holds an object under the name
@@ -153,8 +176,8 @@ impl RawLibrary {
 
 /// An address inside the library open as `handle`, whatever it exports:
 /// its dynamic section's (`dlinfo(RTLD_DI_LINKMAP)`, `l_ld`), or 0 where
-/// that cannot be asked.
-fn inside(handle: *mut c_void) -> usize {
+/// that cannot be asked; and its name as the loader knows it (`l_name`).
+fn inside(handle: *mut c_void) -> (usize, Box<[u8]>) {
     #[cfg(not(target_vendor = "apple"))]
     {
         /// The start of `struct link_map`, as `<link.h>` declares it.
@@ -178,11 +201,17 @@ fn inside(handle: *mut c_void) -> usize {
         // `LinkMap`'s, valid while the library is open.
         unsafe {
             if dlinfo(handle, RTLD_DI_LINKMAP, (&raw mut map).cast()) == 0 && !map.is_null() {
-                return (*map).ld as usize;
+                let name = (*map).name;
+                let name = if name.is_null() {
+                    Box::default()
+                } else {
+                    std::ffi::CStr::from_ptr(name).to_bytes().into()
+                };
+                return ((*map).ld as usize, name);
             }
         }
     }
     #[cfg(target_vendor = "apple")]
     let _ = handle;
-    0
+    (0, Box::default())
 }

@@ -36,6 +36,11 @@ impl RawLibrary {
         0
     }
 
+    /// The name the loader knows the library by: not asked here.
+    pub(crate) fn loaded_name(&self) -> Box<[u8]> {
+        Box::default()
+    }
+
     /// The address of `symbol`, or `None` if the library does not export it.
     pub(crate) fn symbol(&self, symbol: &str) -> Option<*const c_void> {
         // SAFETY: the symbol is read as an untyped address; giving it a type
@@ -48,7 +53,7 @@ impl RawLibrary {
     }
 
     /// Whether a loaded module still maps `address`.
-    pub(crate) fn maps(address: usize) -> bool {
+    pub(crate) fn maps(address: usize, _name: &[u8]) -> bool {
         const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
         const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 0x2;
         unsafe extern "system" {
