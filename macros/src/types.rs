@@ -56,6 +56,20 @@ pub enum Position {
     Return,
     /// Inside another type (an element, a field): only plain values.
     Nested,
+    /// A callback's argument, or inside one: lent to the host's closure for
+    /// the call, so shared borrows of any supported type are fine.
+    Lent,
+}
+
+impl Position {
+    /// The position of what a tuple, `Option`, `Vec` or `Result` in this
+    /// position holds.
+    fn inner(self) -> Position {
+        match self {
+            Position::Lent => Position::Lent,
+            _ => Position::Nested,
+        }
+    }
 }
 
 /// How a parameter crosses, decided from how its type is written.
@@ -80,6 +94,9 @@ pub struct Callback<'a> {
     pub mutable: bool,
     pub inputs: Vec<&'a Type>,
     pub output: Option<&'a Type>,
+    /// Lifetimes the callback declares itself: `'a` in
+    /// `&dyn for<'a> Fn(&'a str)`, which mean what elided ones do.
+    pub bound: Vec<&'a Lifetime>,
 }
 
 /// How the parameter of type `ty` crosses.
@@ -127,6 +144,15 @@ fn callback(elem: &Type, mutable: bool) -> Option<Callback<'_>> {
         };
         Some(Callback {
             mutable,
+            bound: t
+                .lifetimes
+                .iter()
+                .flat_map(|l| &l.lifetimes)
+                .filter_map(|p| match p {
+                    syn::GenericParam::Lifetime(l) => Some(&l.lifetime),
+                    _ => None,
+                })
+                .collect(),
             inputs: args.inputs.iter().map(|a| &a.ty).collect(),
             output: match &args.output {
                 syn::ReturnType::Default => None,
@@ -156,11 +182,11 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         ),
         Type::Tuple(t) => {
             for elem in &t.elems {
-                check(elem, Position::Nested, errors);
+                check(elem, position.inner(), errors);
             }
         }
         Type::Reference(r) => check_reference(r, position, &what, errors),
-        Type::Path(p) => check_path(p, &what, errors),
+        Type::Path(p) => check_path(p, position, &what, errors),
         Type::ImplTrait(t) => push(
             errors,
             t,
@@ -238,49 +264,20 @@ fn check_reference(
                 check(t, Position::Nested, errors)
             }
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
-            ArgKind::Callback(cb) => {
-                let outer = r.lifetime.clone().filter(|l| l.ident != "_");
-                if let Some(lifetime) =
-                    outer.or_else(|| cb.inputs.iter().find_map(|t| named_lifetime(t)))
-                {
-                    push(
-                        errors,
-                        &lifetime,
-                        format!(
-                            "`{what}`: a callback's lifetimes must be elided, so that the \
-                             host cannot keep what the plugin lends it"
-                        ),
-                    );
-                }
-                if let Type::TraitObject(object) = strip(&r.elem)
-                    && object.bounds.len() > 1
-                {
-                    push(
-                        errors,
-                        object,
-                        format!(
-                            "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
-                             it is called on the caller's thread during the call, so `+ Send` \
-                             and other bounds are not needed"
-                        ),
-                    );
-                }
-                for input in &cb.inputs {
-                    check(input, Position::Nested, errors);
-                }
-                if let Some(output) = cb.output {
-                    check(output, Position::Nested, errors);
-                    if has_reference(output) {
-                        push(
-                            errors,
-                            output,
-                            format!(
-                                "`{what}`: a callback's result cannot borrow; return an owned value"
-                            ),
-                        );
-                    }
-                }
-            }
+            ArgKind::Callback(cb) => check_callback(r, &cb, what, errors),
+        },
+        Position::Lent => match (&r.mutability, elem) {
+            (Some(m), _) => push(
+                errors,
+                m,
+                format!(
+                    "`{what}`: a callback's arguments are lent to the host for the call and \
+                     cannot be `&mut`; pass the value, or return the new one"
+                ),
+            ),
+            (None, _) if is_str => {}
+            (None, Type::Slice(s)) => check(&s.elem, Position::Nested, errors),
+            (None, other) => check(other, Position::Nested, errors),
         },
         Position::Return | Position::Nested => {
             if let Some(m) = &r.mutability {
@@ -310,7 +307,53 @@ fn check_reference(
     }
 }
 
-fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
+/// A callback parameter: its lifetimes elided (or its own, `for<'a>`), one
+/// bound, arguments lent for the call, a result that owns its data. Whether
+/// an argument borrows only for the call is proven by the compiler (the
+/// runtime's `Lent`), however its type is spelled; this gives the message
+/// for what is written out.
+fn check_callback(r: &syn::TypeReference, cb: &Callback, what: &str, errors: &mut Vec<syn::Error>) {
+    let outer = r.lifetime.clone().filter(|l| l.ident != "_");
+    let inner = || cb.inputs.iter().find_map(|t| named_lifetime(t, &cb.bound));
+    if let Some(lifetime) = outer.or_else(inner) {
+        push(
+            errors,
+            &lifetime,
+            format!(
+                "`{what}`: a callback's lifetimes must be elided, so that the \
+                 host cannot keep what the plugin lends it"
+            ),
+        );
+    }
+    if let Type::TraitObject(object) = strip(&r.elem)
+        && object.bounds.len() > 1
+    {
+        push(
+            errors,
+            object,
+            format!(
+                "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
+                 it is called on the caller's thread during the call, so `+ Send` \
+                 and other bounds are not needed"
+            ),
+        );
+    }
+    for input in &cb.inputs {
+        check(input, Position::Lent, errors);
+    }
+    if let Some(output) = cb.output {
+        check(output, Position::Nested, errors);
+        if has_reference(output) {
+            push(
+                errors,
+                output,
+                format!("`{what}`: a callback's result cannot borrow; return an owned value"),
+            );
+        }
+    }
+}
+
+fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn::Error>) {
     let Some(last) = p.path.segments.last() else {
         return;
     };
@@ -333,7 +376,7 @@ fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
         ),
         "Option" | "Vec" | "Result" => {
             for arg in args {
-                check(arg, Position::Nested, errors);
+                check(arg, position.inner(), errors);
             }
         }
         n if KNOWN_UNSUPPORTED.contains(&n) => push(
@@ -554,19 +597,52 @@ pub fn check_return_lifetimes(
     syn::visit::Visit::visit_type(&mut checker, ty);
 }
 
-/// The first explicit lifetime in `ty` (`'a`, `'static`; not `'_`).
-pub fn named_lifetime(ty: &Type) -> Option<Lifetime> {
-    struct Finder(Option<Lifetime>);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
+/// The first explicit lifetime in `ty` (`'a`, `'static`; not `'_`, nor one
+/// of `except`).
+pub fn named_lifetime(ty: &Type, except: &[&Lifetime]) -> Option<Lifetime> {
+    struct Finder<'e> {
+        except: &'e [&'e Lifetime],
+        found: Option<Lifetime>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
         fn visit_lifetime(&mut self, l: &'ast Lifetime) {
-            if self.0.is_none() && l.ident != "_" {
-                self.0 = Some(l.clone());
+            let skip = l.ident == "_" || self.except.iter().any(|e| e.ident == l.ident);
+            if self.found.is_none() && !skip {
+                self.found = Some(l.clone());
             }
         }
     }
-    let mut finder = Finder(None);
+    let mut finder = Finder {
+        except,
+        found: None,
+    };
     syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
+    finder.found
+}
+
+/// `ty` with every elided lifetime (`&T`, `'_`) and every lifetime of
+/// `bound` made `to`; other lifetimes (`'static`) stay as written.
+pub fn rebind(ty: &Type, bound: &[&Lifetime], to: &Lifetime) -> Type {
+    struct Rebind<'a> {
+        bound: &'a [&'a Lifetime],
+        to: &'a Lifetime,
+    }
+    impl VisitMut for Rebind<'_> {
+        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+            if l.ident == "_" || self.bound.iter().any(|b| b.ident == l.ident) {
+                *l = Lifetime::new(&self.to.to_string(), l.apostrophe);
+            }
+        }
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(Lifetime::new(&self.to.to_string(), r.and_token.span));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut ty = ty.clone();
+    Rebind { bound, to }.visit_type_mut(&mut ty);
+    ty
 }
 
 /// Whether `ty` has a `&` anywhere.

@@ -187,8 +187,9 @@ pub use options::LoadOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice, RawSliceMut,
-        ReturnAbi, Scalar, SliceHolder, fnv1a, lift_slice, lower_slice, mix, signature_hash,
+        Abi, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice,
+        RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned, lift_slice, lower_owned,
+        lower_slice, mix, signature_hash, view_owned,
     };
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
@@ -207,9 +208,6 @@ pub mod __private {
     pub mod clib {
         pub use crate::clib::{load, load_by_names};
     }
-
-    /// Compiles only if `T` owns all of its data.
-    pub const fn assert_owned<T: Owned>() {}
 
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}

@@ -10,12 +10,13 @@ use syn::Type;
 use super::abi;
 use crate::types::{self, ArgKind, Callback};
 
-/// The types of a parameter that must implement `Abi`.
+/// The types of a parameter that must implement `Abi` (a callback's result
+/// included; its arguments are `CallbackArg`s instead).
 pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
     match kind {
         ArgKind::Value => vec![ty],
         ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
-        ArgKind::Callback(cb) => cb.inputs.iter().copied().chain(cb.output).collect(),
+        ArgKind::Callback(cb) => cb.output.into_iter().collect(),
     }
 }
 
@@ -23,15 +24,24 @@ fn unit() -> Type {
     syn::parse_quote!(())
 }
 
-/// `(A, B, ..)` of a callback's inputs, lifetimes made `'static` or not.
-fn inputs_tuple(cb: &Callback, statics: bool) -> TokenStream {
-    let inputs = cb.inputs.iter().map(|t| {
-        if statics {
-            let t = types::to_static(t);
-            quote!(#t)
-        } else {
-            quote!(#t)
-        }
+/// How a callback's argument types are named in generated code.
+#[derive(Clone, Copy)]
+enum Lifetimes<'a> {
+    /// Every lifetime `'static`: for items without lifetimes of their own
+    /// (the trampoline's signature, hashes); the lowered forms do not
+    /// depend on lifetimes.
+    Static,
+    /// The callback's own lifetimes (elided, or `for<'a>`) made this one;
+    /// others (`'static`) as written.
+    Rebound(&'a syn::Lifetime),
+}
+
+/// `(A, B, ..)` of a callback's inputs, with their lifetimes as `lifetimes`
+/// says.
+fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
+    let inputs = cb.inputs.iter().map(|t| match lifetimes {
+        Lifetimes::Static => types::to_static(t),
+        Lifetimes::Rebound(to) => types::rebind(t, &cb.bound, to),
     });
     quote!((#(#inputs,)*))
 }
@@ -65,13 +75,13 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
             } else {
                 b"&dyn Fn"
             });
-            let inputs = inputs_tuple(cb, true);
+            let inputs = inputs_tuple(cb, Lifetimes::Static);
             let out = types::to_static(&output(cb));
             quote! {
                 ::dynplug::__private::mix(
                     ::dynplug::__private::mix(
                         ::dynplug::__private::fnv1a(#name),
-                        <#inputs as ::dynplug::__private::Abi>::TYPE_HASH,
+                        <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
                     ),
                     <#out as ::dynplug::__private::Abi>::TYPE_HASH,
                 )
@@ -109,49 +119,63 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
     quote::quote_spanned!(span=> #tokens)
 }
 
-/// A callback: the host lends its closure and a trampoline that lifts the
-/// plugin's arguments, calls it (panics caught) and lowers the result.
+/// A callback: the host lends its closure and a trampoline that holds the
+/// plugin's arguments for the call, lends them to the closure (panics
+/// caught) and lowers the result.
+///
+/// The closure is called from a function generic over a lifetime `'call`,
+/// with the argument types as written, each elided lifetime made `'call`,
+/// and the bound `Args<'call>: Lent<'call>`: the compiler proves, after
+/// resolving aliases, that every argument borrows exactly for `'call`, so
+/// the closure cannot keep any of it (a `&'static str` would need `'call:
+/// 'static`, which a generic lifetime is not).
 fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
     let trampoline = format_ident!("{}_trampoline", lowered);
     let lent = format_ident!("{}_lent", lowered);
-    let inputs_static = inputs_tuple(cb, true);
-    let inputs = inputs_tuple(cb, false);
+    let call = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
+    let inputs_static = inputs_tuple(cb, Lifetimes::Static);
+    let inputs_call = inputs_tuple(cb, Lifetimes::Rebound(&call));
     let out_static = types::to_static(&output(cb));
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
-    // Arguments the plugin passes that are not written as borrows (whose
-    // elided lifetimes keep the host from keeping them) must own their data:
-    // an alias of `&'static str` could carry a pointer into the plugin.
-    let owned_checks = cb
-        .inputs
-        .iter()
-        .filter(|t| !types::has_reference(t))
-        .map(|t| {
-            let t = types::to_static(t);
-            quote!(::dynplug::__private::assert_owned::<#t>();)
-        });
+    // Spanned on the callback's type: an argument that could outlive the
+    // call is reported there.
+    let span = syn::spanned::Spanned::span(ty);
+    let view = quote::quote_spanned! {span=>
+        <#inputs_call as ::dynplug::__private::Lent<#call>>::view(holder)
+    };
     quote! {
         let mut #lent = #name;
-        const _: () = { #(#owned_checks)* };
         /// # Safety
         ///
         /// `ctx` is the callback lent for the call in progress; `args` its
-        /// arguments, lowered by the plugin.
+        /// arguments, lowered by the plugin, which keeps them for the call.
         unsafe extern "C" fn #trampoline(
             ctx: *mut ::dynplug::__private::c_void,
-            args: <#inputs_static as ::dynplug::__private::Abi>::Arg,
+            args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
+            #[inline(always)]
+            fn __dynplug_call<#call>(
+                callback: &mut #ty,
+                holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
+            ) -> #out_static {
+                // SAFETY: the holder was made from the plugin's arguments,
+                // which it keeps for the call, and is viewed once.
+                let (#(#names,)*) = unsafe { #view };
+                (*callback)(#(#names),*)
+            }
             ::dynplug::__private::host_callback(|| {
                 // SAFETY: the plugin calls back during the call, while the
-                // callback is lent, with arguments it lowered from these types.
-                let (callback, (#(#names,)*)) = unsafe {
+                // callback is lent, with arguments it lowered from these
+                // types and keeps for the call.
+                let (callback, mut holder) = unsafe {
                     (
                         &mut *ctx.cast::<#ty>(),
-                        <#inputs as ::dynplug::__private::Abi>::lift_arg(args),
+                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args),
                     )
                 };
-                (*callback)(#(#names),*)
+                __dynplug_call(callback, &mut holder)
             })
         }
         let #lowered = ::dynplug::__private::RawFn::new(
@@ -236,14 +260,20 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
 /// A callback on the plugin side: a closure of the callback's signature that
 /// calls the host's trampoline.
 fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
-    let inputs_static = inputs_tuple(cb, true);
-    let inputs = inputs_tuple(cb, false);
+    // The closure's parameters as written, the callback's own lifetimes
+    // (`for<'a>`) made elided, so that the closure is as general.
+    let elided = syn::Lifetime::new("'_", proc_macro2::Span::call_site());
+    let inputs_static = inputs_tuple(cb, Lifetimes::Static);
+    let inputs = inputs_tuple(cb, Lifetimes::Rebound(&elided));
     let out = output(cb);
     let out_static = types::to_static(&out);
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
-    let typed = names.iter().zip(&cb.inputs).map(|(n, t)| quote!(#n: #t));
+    let typed = names.iter().zip(&cb.inputs).map(|(n, t)| {
+        let t = types::rebind(t, &cb.bound, &elided);
+        quote!(#n: #t)
+    });
     let pass = if cb.mutable {
         quote!(&mut #held)
     } else {
@@ -252,7 +282,7 @@ fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
     Lifted {
         param: quote! {
             #raw: ::dynplug::__private::RawFn<
-                <#inputs_static as ::dynplug::__private::Abi>::Arg,
+                <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
                 <#out_static as ::dynplug::__private::Abi>::Ret,
             >
         },
