@@ -276,8 +276,23 @@ fn check_reference(
                 ),
             ),
             (None, _) if is_str => {}
-            (None, Type::Slice(s)) => check(&s.elem, Position::Nested, errors),
-            (None, other) => check(other, Position::Nested, errors),
+            (None, other) => {
+                let elem = match other {
+                    Type::Slice(s) => &*s.elem,
+                    other => other,
+                };
+                check(elem, Position::Nested, errors);
+                if has_reference(elem) {
+                    push(
+                        errors,
+                        elem,
+                        format!(
+                            "`{what}`: a callback gets a copy of this value for the call, so \
+                             what it holds must own its data; use `String` or `Vec<T>` inside"
+                        ),
+                    );
+                }
+            }
         },
         Position::Return | Position::Nested => {
             if let Some(m) = &r.mutability {

@@ -4,7 +4,7 @@
 //! runtime's `Abi`.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 
 use super::abi;
@@ -111,12 +111,17 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
         ArgKind::MutSlice(t) => {
             quote!(let #lowered = ::dynplug::__private::RawSliceMut::<#t>::new(#name);)
         }
+        // Spanned on the type: one that does not own its data (an alias of
+        // `&'static str`, say) is reported there.
         ArgKind::MutRef(t) => {
-            quote!(let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);)
+            let span = syn::spanned::Spanned::span(t);
+            quote_spanned! {span=>
+                let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);
+            }
         }
         ArgKind::Callback(cb) => host_callback(cb, ty, name, lowered),
     };
-    quote::quote_spanned!(span=> #tokens)
+    quote_spanned!(span=> #tokens)
 }
 
 /// A callback: the host lends its closure and a trampoline that holds the
@@ -142,7 +147,7 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
     // Spanned on the callback's type: an argument that could outlive the
     // call is reported there.
     let span = syn::spanned::Spanned::span(ty);
-    let view = quote::quote_spanned! {span=>
+    let view = quote_spanned! {span=>
         <#inputs_call as ::dynplug::__private::Lent<#call>>::view(holder)
     };
     quote! {
