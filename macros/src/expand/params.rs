@@ -145,11 +145,13 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
     // Spanned on the callback's type: an argument that could outlive the
-    // call is reported there.
+    // call is reported there; a result that borrows, on the result.
     let span = syn::spanned::Spanned::span(ty);
     let view = quote_spanned! {span=>
         <#inputs_call as ::dynplug::__private::Lent<#call>>::view(holder)
     };
+    let out_span = cb.output.map_or(span, syn::spanned::Spanned::span);
+    let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
     quote! {
         let mut #lent = #name;
         /// # Safety
@@ -160,27 +162,33 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
             ctx: *mut ::dynplug::__private::c_void,
             args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
+            /// Calls the callback at `ctx` with its arguments, borrowed from
+            /// `holder` for `'call` (the one lifetime of the signature, so a
+            /// result that would borrow is tied to it too).
+            ///
+            /// # Safety
+            ///
+            /// As for the trampoline; `holder` holds `args`, viewed once.
             #[inline(always)]
-            fn __dynplug_call<#call>(
-                callback: &mut #ty,
+            unsafe fn __dynplug_call<#call>(
+                ctx: *mut ::dynplug::__private::c_void,
                 holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
             ) -> #out_static {
-                // SAFETY: the holder was made from the plugin's arguments,
-                // which it keeps for the call, and is viewed once.
-                let (#(#names,)*) = unsafe { #view };
+                // SAFETY: the callback is lent for the call in progress; the
+                // holder was made from the plugin's arguments, which it
+                // keeps for the call, and is viewed once.
+                let (callback, (#(#names,)*)) = unsafe { (&mut *ctx.cast::<#ty>(), #view) };
                 (*callback)(#(#names),*)
             }
-            ::dynplug::__private::host_callback(|| {
+            #run(|| {
                 // SAFETY: the plugin calls back during the call, while the
                 // callback is lent, with arguments it lowered from these
                 // types and keeps for the call.
-                let (callback, mut holder) = unsafe {
-                    (
-                        &mut *ctx.cast::<#ty>(),
-                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args),
-                    )
-                };
-                __dynplug_call(callback, &mut holder)
+                unsafe {
+                    let mut holder =
+                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args);
+                    __dynplug_call(ctx, &mut holder)
+                }
             })
         }
         let #lowered = ::dynplug::__private::RawFn::new(
