@@ -11,7 +11,8 @@ use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     as arguments also &T, &[T], &mut [scalar], &mut T, and callbacks \
-    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`)";
+    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`), whose arguments may borrow for \
+    the call (`&T`, `&[T]`, `Option<&T>`)";
 
 const SCALARS: &[&str] = &[
     "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
