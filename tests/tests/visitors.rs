@@ -123,6 +123,20 @@ fn enums_and_optional_borrows_of_them_are_lent() {
 }
 
 #[test]
+fn owned_vectors_and_vectors_of_borrows_cross() {
+    let p = plugin();
+    let mut bytes = Vec::new();
+    let mut calls = 0;
+    p.chunks(100, &mut |chunk, names| {
+        bytes.extend(chunk);
+        assert_eq!(names, ["triangle", "square", "bent ü"]);
+        calls += 1;
+    });
+    assert_eq!(calls, 3);
+    assert_eq!(bytes, (0..=255).collect::<Vec<u8>>());
+}
+
+#[test]
 fn a_panicking_visitor_comes_back_as_the_same_panic() {
     // A copy of its own: the plugin's heap counts every instance of the
     // library in the process.
@@ -171,6 +185,7 @@ fn visiting_many_times_leaves_the_plugins_heap_as_it_was() {
         p.visit_named(&mut |(n, _, i)| *total += n.len() + i as usize);
         p.visit_groups(&mut |v, r| *total += v.len() + usize::from(r.is_ok()));
         p.visit_events(&mut |_, c| *total += usize::from(c.is_some()));
+        p.chunks(7, &mut |v, names| *total += v.len() + names.len());
     };
     visit_everything(&mut total);
     let before = p.plugin_heap();

@@ -55,6 +55,9 @@ pub unsafe trait CallbackArg: Sized {
     /// A structural hash; equal to [`Abi::TYPE_HASH`] for types that are
     /// also `Abi`, so a callback's signature hashes as before.
     const TYPE_HASH: u64;
+    /// Whether `Self` and `Raw` have one layout and lowering is a bitwise
+    /// copy (scalars): then a `Vec` of them is lowered in place.
+    const DIRECT: bool = false;
 
     /// Lowers the value; the result borrows from `self` and the `Keep`.
     fn lower(&self) -> (Self::Raw, Self::Keep);
@@ -133,6 +136,7 @@ macro_rules! owned_args {
             type Keep = <$ty as Abi>::Keep;
             type Holder = ManuallyDrop<$ty>;
             const TYPE_HASH: u64 = <$ty as Abi>::TYPE_HASH;
+            const DIRECT: bool = <$ty as Abi>::DIRECT;
 
             #[inline(always)]
             fn lower(&self) -> (Self::Raw, Self::Keep) {

@@ -277,8 +277,13 @@ unsafe impl<T: CallbackArg> CallbackArg for Vec<T> {
 
     #[inline]
     fn lower(&self) -> (Self::Raw, Self::Keep) {
-        let (raws, keeps): (Vec<T::Raw>, Vec<T::Keep>) = self.iter().map(T::lower).unzip();
-        (RawSlice::new(&raws), (raws, keeps))
+        if T::DIRECT {
+            // `DIRECT`: `T` and `T::Raw` have one layout; in place.
+            (RawSlice::new(self).cast(), (Vec::new(), Vec::new()))
+        } else {
+            let (raws, keeps): (Vec<T::Raw>, Vec<T::Keep>) = self.iter().map(T::lower).unzip();
+            (RawSlice::new(&raws), (raws, keeps))
+        }
     }
     #[inline]
     unsafe fn hold(raw: Self::Raw) -> Self::Holder {
