@@ -7,6 +7,8 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 
+use crate::callback::{self, Callback};
+
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
@@ -90,23 +92,13 @@ pub enum ArgKind<'a> {
     Callback(Callback<'a>),
 }
 
-/// A callback parameter's signature.
-pub struct Callback<'a> {
-    pub mutable: bool,
-    pub inputs: Vec<&'a Type>,
-    pub output: Option<&'a Type>,
-    /// Lifetimes the callback declares itself: `'a` in
-    /// `&dyn for<'a> Fn(&'a str)`, which mean what elided ones do.
-    pub bound: Vec<&'a Lifetime>,
-}
-
 /// How the parameter of type `ty` crosses.
 pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
     let Type::Reference(r) = strip(ty) else {
         return ArgKind::Value;
     };
     let elem = strip(&r.elem);
-    if let Some(callback) = callback(elem, r.mutability.is_some()) {
+    if let Some(callback) = callback::parse(elem, r.mutability.is_some()) {
         return ArgKind::Callback(callback);
     }
     match (elem, r.mutability.is_some()) {
@@ -124,43 +116,6 @@ pub(crate) fn strip(ty: &Type) -> &Type {
         Type::Group(g) => strip(&g.elem),
         other => other,
     }
-}
-
-/// `dyn Fn(A..) -> R` (with `&`) or `dyn FnMut(A..) -> R` (with `&mut`).
-fn callback(elem: &Type, mutable: bool) -> Option<Callback<'_>> {
-    let Type::TraitObject(object) = elem else {
-        return None;
-    };
-    object.bounds.iter().find_map(|bound| {
-        let syn::TypeParamBound::Trait(t) = bound else {
-            return None;
-        };
-        let last = t.path.segments.last()?;
-        let wanted = if mutable { "FnMut" } else { "Fn" };
-        if last.ident != wanted {
-            return None;
-        }
-        let PathArguments::Parenthesized(args) = &last.arguments else {
-            return None;
-        };
-        Some(Callback {
-            mutable,
-            bound: t
-                .lifetimes
-                .iter()
-                .flat_map(|l| &l.lifetimes)
-                .filter_map(|p| match p {
-                    syn::GenericParam::Lifetime(l) => Some(&l.lifetime),
-                    _ => None,
-                })
-                .collect(),
-            inputs: args.inputs.iter().map(|a| &a.ty).collect(),
-            output: match &args.output {
-                syn::ReturnType::Default => None,
-                syn::ReturnType::Type(_, ty) => Some(&**ty),
-            },
-        })
-    })
 }
 
 pub(crate) fn push(errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, message: String) {
@@ -265,7 +220,7 @@ fn check_reference(
                 check(t, Position::Nested, errors)
             }
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
-            ArgKind::Callback(cb) => check_callback(r, &cb, what, errors),
+            ArgKind::Callback(cb) => callback::check(r, &cb, what, errors),
         },
         Position::Lent => match (&r.mutability, elem) {
             (Some(m), _) => push(
@@ -319,52 +274,6 @@ fn check_reference(
                     ),
                 ),
             }
-        }
-    }
-}
-
-/// A callback parameter: its lifetimes elided (or its own, `for<'a>`), one
-/// bound, arguments lent for the call, a result that owns its data. Whether
-/// an argument borrows only for the call is proven by the compiler (the
-/// runtime's `Lent`), however its type is spelled; this gives the message
-/// for what is written out.
-fn check_callback(r: &syn::TypeReference, cb: &Callback, what: &str, errors: &mut Vec<syn::Error>) {
-    let outer = r.lifetime.clone().filter(|l| l.ident != "_");
-    let inner = || cb.inputs.iter().find_map(|t| named_lifetime(t, &cb.bound));
-    if let Some(lifetime) = outer.or_else(inner) {
-        push(
-            errors,
-            &lifetime,
-            format!(
-                "`{what}`: a callback's lifetimes must be elided, so that the \
-                 host cannot keep what the plugin lends it"
-            ),
-        );
-    }
-    if let Type::TraitObject(object) = strip(&r.elem)
-        && object.bounds.len() > 1
-    {
-        push(
-            errors,
-            object,
-            format!(
-                "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
-                 it is called on the caller's thread during the call, so `+ Send` \
-                 and other bounds are not needed"
-            ),
-        );
-    }
-    for input in &cb.inputs {
-        check(input, Position::Lent, errors);
-    }
-    if let Some(output) = cb.output {
-        check(output, Position::Nested, errors);
-        if has_reference(output) {
-            push(
-                errors,
-                output,
-                format!("`{what}`: a callback's result cannot borrow; return an owned value"),
-            );
         }
     }
 }
@@ -611,54 +520,6 @@ pub fn check_return_lifetimes(
     }
     let mut checker = Checker { receiver, errors };
     syn::visit::Visit::visit_type(&mut checker, ty);
-}
-
-/// The first explicit lifetime in `ty` (`'a`, `'static`; not `'_`, nor one
-/// of `except`).
-pub fn named_lifetime(ty: &Type, except: &[&Lifetime]) -> Option<Lifetime> {
-    struct Finder<'e> {
-        except: &'e [&'e Lifetime],
-        found: Option<Lifetime>,
-    }
-    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
-        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
-            let skip = l.ident == "_" || self.except.iter().any(|e| e.ident == l.ident);
-            if self.found.is_none() && !skip {
-                self.found = Some(l.clone());
-            }
-        }
-    }
-    let mut finder = Finder {
-        except,
-        found: None,
-    };
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.found
-}
-
-/// `ty` with every elided lifetime (`&T`, `'_`) and every lifetime of
-/// `bound` made `to`; other lifetimes (`'static`) stay as written.
-pub fn rebind(ty: &Type, bound: &[&Lifetime], to: &Lifetime) -> Type {
-    struct Rebind<'a> {
-        bound: &'a [&'a Lifetime],
-        to: &'a Lifetime,
-    }
-    impl VisitMut for Rebind<'_> {
-        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
-            if l.ident == "_" || self.bound.iter().any(|b| b.ident == l.ident) {
-                *l = Lifetime::new(&self.to.to_string(), l.apostrophe);
-            }
-        }
-        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
-            if r.lifetime.is_none() {
-                r.lifetime = Some(Lifetime::new(&self.to.to_string(), r.and_token.span));
-            }
-            syn::visit_mut::visit_type_reference_mut(self, r);
-        }
-    }
-    let mut ty = ty.clone();
-    Rebind { bound, to }.visit_type_mut(&mut ty);
-    ty
 }
 
 /// Whether `ty` has a `&` anywhere.

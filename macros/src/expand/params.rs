@@ -8,7 +8,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 
 use super::abi;
-use crate::types::{self, ArgKind, Callback};
+use crate::callback::{self, Callback};
+use crate::types::{self, ArgKind};
 
 /// The types of a parameter that must implement `Abi` (a callback's result
 /// included; its arguments are `CallbackArg`s instead).
@@ -41,7 +42,7 @@ enum Lifetimes<'a> {
 fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
     let inputs = cb.inputs.iter().map(|t| match lifetimes {
         Lifetimes::Static => types::to_static(t),
-        Lifetimes::Rebound(to) => types::rebind(t, &cb.bound, to),
+        Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
     });
     quote!((#(#inputs,)*))
 }
@@ -284,7 +285,7 @@ fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
     let typed = names.iter().zip(&cb.inputs).map(|(n, t)| {
-        let t = types::rebind(t, &cb.bound, &elided);
+        let t = callback::rebind(t, &cb.bound, &elided);
         quote!(#n: #t)
     });
     let pass = if cb.mutable {
