@@ -164,8 +164,8 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
             args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
             /// Calls the callback at `ctx` with its arguments, borrowed from
-            /// `holder` for `'call` (the one lifetime of the signature, so a
-            /// result that would borrow is tied to it too).
+            /// `holder` for `'call`, a lifetime of which the body knows
+            /// nothing: no borrow of another lifetime passes for it.
             ///
             /// # Safety
             ///

@@ -23,6 +23,8 @@ pub trait Catalogue {
     fn aliased(&self, visit: &dyn Fn(View<'_>, Name));
     fn elided_alias(&self, visit: &dyn Fn(View));
     fn same_as_before(&self, visit: &dyn Fn(&str, u32) -> Result<String, String>);
+    // The trampoline's own lifetime is named `'call` too: no clash.
+    fn named_receiver<'call>(&'call self, visit: &dyn Fn(&str)) -> &'call str;
 }
 
 #[derive(Default)]
@@ -65,6 +67,10 @@ impl Catalogue for Plugin {
     }
     fn same_as_before(&self, visit: &dyn Fn(&str, u32) -> Result<String, String>) {
         let _ = visit(STATIC_TEXT, 1);
+    }
+    fn named_receiver<'call>(&'call self, visit: &dyn Fn(&str)) -> &'call str {
+        visit(STATIC_TEXT);
+        STATIC_TEXT
     }
 }
 
