@@ -6,6 +6,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
+use syn::spanned::Spanned;
 
 use super::abi;
 use crate::callback::{self, Callback};
@@ -96,7 +97,7 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
 pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
     let keep = format_ident!("{}_keep", lowered);
     // Spanned on the type: an unsupported type is reported there, once.
-    let span = syn::spanned::Spanned::span(ty);
+    let span = ty.span();
     let tokens = match kind {
         ArgKind::Value => {
             let abi = abi(ty);
@@ -115,7 +116,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
         // Spanned on the type: one that does not own its data (an alias of
         // `&'static str`, say) is reported there.
         ArgKind::MutRef(t) => {
-            let span = syn::spanned::Spanned::span(t);
+            let span = t.span();
             quote_spanned! {span=>
                 let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);
             }
@@ -130,28 +131,31 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
 /// caught) and lowers the result.
 ///
 /// The closure is called from a function generic over a lifetime `'call`,
-/// with the argument types as written, each elided lifetime made `'call`,
-/// and the bound `Args<'call>: Lent<'call>`: the compiler proves, after
-/// resolving aliases, that every argument borrows exactly for `'call`, so
-/// the closure cannot keep any of it (a `&'static str` would need `'call:
-/// 'static`, which a generic lifetime is not).
+/// each argument viewed as its type as written with every elided lifetime
+/// made `'call`, under the bound `A<'call>: Lent<'call>`: the compiler
+/// proves, after resolving aliases, that every argument borrows exactly for
+/// `'call`, so the closure cannot keep any of it (a `&'static str` would
+/// need `'call: 'static`, which a generic lifetime is not).
 fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
     let trampoline = format_ident!("{}_trampoline", lowered);
     let lent = format_ident!("{}_lent", lowered);
     let call = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
     let inputs_static = inputs_tuple(cb, Lifetimes::Static);
-    let inputs_call = inputs_tuple(cb, Lifetimes::Rebound(&call));
     let out_static = types::to_static(&output(cb));
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
-    // Spanned on the callback's type: an argument that could outlive the
-    // call is reported there; a result that borrows, on the result.
-    let span = syn::spanned::Spanned::span(ty);
-    let view = quote_spanned! {span=>
-        <#inputs_call as ::dynplug::__private::Lent<#call>>::view(holder)
-    };
-    let out_span = cb.output.map_or(span, syn::spanned::Spanned::span);
+    // Each argument viewed on its own, spanned on its type: one that could
+    // outlive the call is reported there. A result that borrows is
+    // reported on the result.
+    let views = cb.inputs.iter().enumerate().map(|(i, input)| {
+        let index = syn::Index::from(i);
+        let input_call = callback::rebind(input, &cb.bound, &call);
+        quote_spanned! {input.span()=>
+            <#input_call as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)
+        }
+    });
+    let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
     let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
     quote! {
         let mut #lent = #name;
@@ -171,6 +175,7 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
             ///
             /// As for the trampoline; `holder` holds `args`, viewed once.
             #[inline(always)]
+            #[allow(unused_variables)]
             unsafe fn __dynplug_call<#call>(
                 ctx: *mut ::dynplug::__private::c_void,
                 holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
@@ -178,7 +183,7 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
                 // SAFETY: the callback is lent for the call in progress; the
                 // holder was made from the plugin's arguments, which it
                 // keeps for the call, and is viewed once.
-                let (callback, (#(#names,)*)) = unsafe { (&mut *ctx.cast::<#ty>(), #view) };
+                let (callback, #(#names,)*) = unsafe { (&mut *ctx.cast::<#ty>(), #(#views,)*) };
                 (*callback)(#(#names),*)
             }
             #run(|| {

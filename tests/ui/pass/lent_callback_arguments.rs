@@ -99,3 +99,10 @@ pub fn names(catalogue: &CataloguePlugin) -> Vec<String> {
 }
 
 fn main() {}
+
+// A callback without arguments, and one without arguments or result.
+#[dynplug::plugin_interface]
+pub trait Ticks {
+    fn tick(&self, f: &dyn Fn() -> u32) -> u32;
+    fn done(&self, f: &mut dyn FnMut());
+}
