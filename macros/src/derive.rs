@@ -162,6 +162,40 @@ fn owned_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
     }
 }
 
+/// `CallbackArg` and `Lent` for the derived type: a callback receives it as
+/// a method does, copied into the host's memory (it owns its data).
+fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
+    quote! {
+        // SAFETY: lowered and lifted by the type's `Abi`; the holder is the
+        // lifted copy.
+        #[automatically_derived]
+        unsafe impl ::dynplug::__private::CallbackArg for #name #bounds {
+            type Raw = <Self as ::dynplug::__private::Abi>::Arg;
+            type Keep = <Self as ::dynplug::__private::Abi>::Keep;
+            type Holder = ::core::mem::ManuallyDrop<Self>;
+            const TYPE_HASH: ::core::primitive::u64 =
+                <Self as ::dynplug::__private::Abi>::TYPE_HASH;
+
+            fn lower(&self) -> (Self::Raw, Self::Keep) {
+                ::dynplug::__private::lower_owned(self)
+            }
+            unsafe fn hold(raw: Self::Raw) -> Self::Holder {
+                // SAFETY: the caller's promise, as for `Abi::lift_arg`.
+                unsafe { ::dynplug::__private::hold_owned(raw) }
+            }
+        }
+
+        // SAFETY: the type owns its data (`Owned`): it borrows nothing.
+        #[automatically_derived]
+        unsafe impl<'a> ::dynplug::__private::Lent<'a> for #name #bounds {
+            unsafe fn view(holder: &'a mut Self::Holder) -> Self {
+                // SAFETY: the caller views each holder once.
+                unsafe { ::dynplug::__private::view_owned(holder) }
+            }
+        }
+    }
+}
+
 fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
     let name = &input.ident;
     quote! {
@@ -215,6 +249,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let unused_raw = tys.is_empty().then(|| quote!(let _ = raw;));
     let bounds = field_bounds(&tys);
     let owned = owned_impl(name, &bounds);
+    let callback_arg = callback_arg_impl(name, &bounds);
     let return_abi = return_abi_impl(input, &tys);
     quote! {
         const _: () = {
@@ -247,6 +282,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
             }
             #return_abi
             #owned
+            #callback_arg
         };
     }
 }
@@ -395,6 +431,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let return_abi = return_abi_impl(input, &all_tys);
     let bounds = field_bounds(&all_tys);
     let owned = owned_impl(name, &bounds);
+    let callback_arg = callback_arg_impl(name, &bounds);
     quote! {
         const _: () = {
             // SAFETY: an enum crosses as its variant's index and that
@@ -443,6 +480,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
             }
             #return_abi
             #owned
+            #callback_arg
         };
     }
 }

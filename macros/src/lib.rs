@@ -3,14 +3,16 @@
 //! documents them.
 //!
 //! Layout: `ast` is the parsed model, `attr` the attributes' arguments,
-//! `valid` the checks, `types` what may cross the boundary, `names` the
-//! exported symbols, `expand` the generated code.
+//! `valid` the checks, `types` what may cross the boundary, `callback` the
+//! callback parameters and their lifetimes, `names` the exported symbols,
+//! `expand` the generated code.
 
 #![forbid(unsafe_code)]
 
 mod ast;
 mod attr;
 mod c_types;
+mod callback;
 mod derive;
 mod derive_c;
 mod expand;

@@ -7,11 +7,14 @@ use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 
+use crate::callback::{self, Callback};
+
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     as arguments also &T, &[T], &mut [scalar], &mut T, and callbacks \
-    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`)";
+    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`), whose arguments may borrow for \
+    the call (`&T`, `&[T]`, `Option<&T>`)";
 
 const SCALARS: &[&str] = &[
     "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
@@ -56,6 +59,20 @@ pub enum Position {
     Return,
     /// Inside another type (an element, a field): only plain values.
     Nested,
+    /// A callback's argument, or inside one: lent to the host's closure for
+    /// the call, so shared borrows of any supported type are fine.
+    Lent,
+}
+
+impl Position {
+    /// The position of what a tuple, `Option`, `Vec` or `Result` in this
+    /// position holds.
+    fn inner(self) -> Position {
+        match self {
+            Position::Lent => Position::Lent,
+            _ => Position::Nested,
+        }
+    }
 }
 
 /// How a parameter crosses, decided from how its type is written.
@@ -75,20 +92,13 @@ pub enum ArgKind<'a> {
     Callback(Callback<'a>),
 }
 
-/// A callback parameter's signature.
-pub struct Callback<'a> {
-    pub mutable: bool,
-    pub inputs: Vec<&'a Type>,
-    pub output: Option<&'a Type>,
-}
-
 /// How the parameter of type `ty` crosses.
 pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
     let Type::Reference(r) = strip(ty) else {
         return ArgKind::Value;
     };
     let elem = strip(&r.elem);
-    if let Some(callback) = callback(elem, r.mutability.is_some()) {
+    if let Some(callback) = callback::parse(elem, r.mutability.is_some()) {
         return ArgKind::Callback(callback);
     }
     match (elem, r.mutability.is_some()) {
@@ -106,34 +116,6 @@ pub(crate) fn strip(ty: &Type) -> &Type {
         Type::Group(g) => strip(&g.elem),
         other => other,
     }
-}
-
-/// `dyn Fn(A..) -> R` (with `&`) or `dyn FnMut(A..) -> R` (with `&mut`).
-fn callback(elem: &Type, mutable: bool) -> Option<Callback<'_>> {
-    let Type::TraitObject(object) = elem else {
-        return None;
-    };
-    object.bounds.iter().find_map(|bound| {
-        let syn::TypeParamBound::Trait(t) = bound else {
-            return None;
-        };
-        let last = t.path.segments.last()?;
-        let wanted = if mutable { "FnMut" } else { "Fn" };
-        if last.ident != wanted {
-            return None;
-        }
-        let PathArguments::Parenthesized(args) = &last.arguments else {
-            return None;
-        };
-        Some(Callback {
-            mutable,
-            inputs: args.inputs.iter().map(|a| &a.ty).collect(),
-            output: match &args.output {
-                syn::ReturnType::Default => None,
-                syn::ReturnType::Type(_, ty) => Some(&**ty),
-            },
-        })
-    })
 }
 
 pub(crate) fn push(errors: &mut Vec<syn::Error>, tokens: &dyn ToTokens, message: String) {
@@ -156,11 +138,11 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         ),
         Type::Tuple(t) => {
             for elem in &t.elems {
-                check(elem, Position::Nested, errors);
+                check(elem, position.inner(), errors);
             }
         }
         Type::Reference(r) => check_reference(r, position, &what, errors),
-        Type::Path(p) => check_path(p, &what, errors),
+        Type::Path(p) => check_path(p, position, &what, errors),
         Type::ImplTrait(t) => push(
             errors,
             t,
@@ -238,47 +220,33 @@ fn check_reference(
                 check(t, Position::Nested, errors)
             }
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
-            ArgKind::Callback(cb) => {
-                let outer = r.lifetime.clone().filter(|l| l.ident != "_");
-                if let Some(lifetime) =
-                    outer.or_else(|| cb.inputs.iter().find_map(|t| named_lifetime(t)))
-                {
+            ArgKind::Callback(cb) => callback::check(r, &cb, what, errors),
+        },
+        Position::Lent => match (&r.mutability, elem) {
+            (Some(m), _) => push(
+                errors,
+                m,
+                format!(
+                    "`{what}`: a callback's arguments are lent to the host for the call and \
+                     cannot be `&mut`; pass the value, or return the new one"
+                ),
+            ),
+            (None, _) if is_str => {}
+            (None, other) => {
+                let elem = match other {
+                    Type::Slice(s) => &*s.elem,
+                    other => other,
+                };
+                check(elem, Position::Nested, errors);
+                if has_reference(elem) {
                     push(
                         errors,
-                        &lifetime,
+                        elem,
                         format!(
-                            "`{what}`: a callback's lifetimes must be elided, so that the \
-                             host cannot keep what the plugin lends it"
+                            "`{what}`: a callback gets a copy of this value for the call, so \
+                             what it holds must own its data; use `String` or `Vec<T>` inside"
                         ),
                     );
-                }
-                if let Type::TraitObject(object) = strip(&r.elem)
-                    && object.bounds.len() > 1
-                {
-                    push(
-                        errors,
-                        object,
-                        format!(
-                            "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
-                             it is called on the caller's thread during the call, so `+ Send` \
-                             and other bounds are not needed"
-                        ),
-                    );
-                }
-                for input in &cb.inputs {
-                    check(input, Position::Nested, errors);
-                }
-                if let Some(output) = cb.output {
-                    check(output, Position::Nested, errors);
-                    if has_reference(output) {
-                        push(
-                            errors,
-                            output,
-                            format!(
-                                "`{what}`: a callback's result cannot borrow; return an owned value"
-                            ),
-                        );
-                    }
                 }
             }
         },
@@ -310,7 +278,7 @@ fn check_reference(
     }
 }
 
-fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
+fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn::Error>) {
     let Some(last) = p.path.segments.last() else {
         return;
     };
@@ -333,7 +301,7 @@ fn check_path(p: &TypePath, what: &str, errors: &mut Vec<syn::Error>) {
         ),
         "Option" | "Vec" | "Result" => {
             for arg in args {
-                check(arg, Position::Nested, errors);
+                check(arg, position.inner(), errors);
             }
         }
         n if KNOWN_UNSUPPORTED.contains(&n) => push(
@@ -552,21 +520,6 @@ pub fn check_return_lifetimes(
     }
     let mut checker = Checker { receiver, errors };
     syn::visit::Visit::visit_type(&mut checker, ty);
-}
-
-/// The first explicit lifetime in `ty` (`'a`, `'static`; not `'_`).
-pub fn named_lifetime(ty: &Type) -> Option<Lifetime> {
-    struct Finder(Option<Lifetime>);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
-            if self.0.is_none() && l.ident != "_" {
-                self.0 = Some(l.clone());
-            }
-        }
-    }
-    let mut finder = Finder(None);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }
 
 /// Whether `ty` has a `&` anywhere.

@@ -3,7 +3,10 @@
 //!
 //! The host lends a context pointer (its closure) and a trampoline of its
 //! own; the plugin builds a closure of the same signature that lowers its
-//! arguments, calls the trampoline, and lifts the result. A panic in the
+//! arguments, calls the trampoline, and lifts the result. The trampoline
+//! lifts the arguments into holders that live for the call and lends the
+//! host's closure values borrowed from them, for the call only
+//! ([`Lent`](crate::abi::Lent)). A panic in the
 //! host's closure is caught by the trampoline and kept on the host's side;
 //! the plugin's closure then unwinds the plugin's method with a marker,
 //! which the method's shim reports, and the host raises the original panic
@@ -14,7 +17,7 @@ use std::cell::RefCell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::abi::Abi;
+use crate::abi::{CallbackArg, Owned};
 use crate::call::{RetSlot, STATUS_OK};
 
 /// A callback in transit: the host's context and trampoline.
@@ -47,8 +50,9 @@ thread_local! {
 /// The marker a plugin unwinds with when the host's callback panicked.
 pub(crate) struct HostCallbackPanicked;
 
-/// Host side: runs the host's callback body, panics caught and kept.
-pub fn host_callback<R: Abi>(body: impl FnOnce() -> R) -> RetSlot<R::Ret> {
+/// Host side: runs the host's callback body, panics caught and kept. The
+/// result owns its data ([`Owned`]): the plugin gets it after the call.
+pub fn host_callback<R: Owned, F: FnOnce() -> R>(body: F) -> RetSlot<R::Ret> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => RetSlot::ok(value.lower_ret()),
         Err(payload) => {
@@ -69,8 +73,8 @@ pub(crate) fn take_host_panic() -> Option<Box<dyn Any + Send>> {
 ///
 /// `raw` must be a callback lent by the host for the call in progress, whose
 /// trampoline takes `A`'s lowered form and returns `R`'s.
-pub unsafe fn call_back<A: Abi, R: Abi>(raw: RawFn<A::Arg, R::Ret>, args: A) -> R {
-    let (lowered, keep) = args.lower_arg();
+pub unsafe fn call_back<A: CallbackArg, R: Owned>(raw: RawFn<A::Raw, R::Ret>, args: A) -> R {
+    let (lowered, keep) = args.lower();
     // SAFETY: the caller's promise: the context and trampoline are alive.
     let ret = unsafe { (raw.call)(raw.ctx, lowered) };
     drop(keep);

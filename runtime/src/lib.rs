@@ -101,6 +101,49 @@
 //! plugin may call during the call; a panic in a callback reaches the host
 //! as the same panic.
 //!
+//! A callback's arguments are what a method takes, and borrows the plugin
+//! lends the host's closure for that one callback call: `&str`, `&T` and
+//! `&[T]` of owned types (scalars, `String`, `Vec`, plugin types, ...), and
+//! `Option`, `Result`, `Vec` and tuples of them. The visitor a plugin offers
+//! over what it holds is written as in plain Rust:
+//!
+//! ```ignore
+//! #[dynplug::plugin_interface]
+//! pub trait Catalogue {
+//!     fn visit(&self, visit: &mut dyn FnMut(&Item));
+//!     fn find(&self, name: &str, found: &mut dyn FnMut(Option<&Item>));
+//! }
+//!
+//! // In the host: borrow for the call, copy what you keep.
+//! let mut names = Vec::new();
+//! catalogue.visit(&mut |item| names.push(item.name.clone()));
+//! ```
+//!
+//! `&str` and `&[T]` of scalars are the plugin's bytes, in place; other
+//! values are copied into the host's memory for the call. A callback's
+//! result owns its data.
+//!
+//! ## Borrows from a plugin
+//!
+//! A borrow the host receives from a plugin points into the plugin's memory,
+//! and dangles once the plugin's instance is dropped or its library
+//! unmapped. So nothing a plugin hands the host may borrow beyond what keeps
+//! that memory alive:
+//!
+//! - a returned borrow borrows from `self`, the loader (which keeps the
+//!   instance and the library);
+//! - a callback's arguments borrow for the callback call only: the
+//!   closure's lifetimes are elided, and the compiler proves that every
+//!   borrow in the arguments has exactly that lifetime;
+//! - the value a `&mut T` argument is written back with, the fields of a
+//!   `PluginType` and a callback's result own their data.
+//!
+//! These are trait bounds on the types as the compiler resolves them, not
+//! rules on how a type is spelled: with `type Name = &'static str;`, a
+//! callback taking `(&str, Name)`, `Option<Name>` or `Vec<Name>`, a
+//! `&mut (String, Name)` argument and a `Name` field are each a compile
+//! error.
+//!
 //! Anything else is a compile error that points at the type.
 //!
 //! # C libraries
@@ -225,8 +268,9 @@ pub use options::LoadOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice, RawSliceMut,
-        ReturnAbi, Scalar, SliceHolder, fnv1a, lift_slice, lower_slice, mix, signature_hash,
+        Abi, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice,
+        RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned, lift_slice, lower_owned,
+        lower_slice, mix, signature_hash, view_owned,
     };
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
@@ -245,9 +289,6 @@ pub mod __private {
     pub mod clib {
         pub use crate::clib::{load, load_by_names};
     }
-
-    /// Compiles only if `T` owns all of its data.
-    pub const fn assert_owned<T: Owned>() {}
 
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}

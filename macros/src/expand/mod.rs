@@ -60,29 +60,42 @@ pub fn signature_text(method: &Method) -> String {
 /// methods through `Abi`; this asks it to check the types the macro had
 /// nothing against, so that those errors show in the same build.
 pub fn type_assertions(methods: &[Method]) -> TokenStream {
-    let checked = methods
-        .iter()
-        .flat_map(|m| {
-            m.args
-                .iter()
-                .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
-                .chain(m.output)
-        })
-        .filter(|ty| {
-            let mut errors = Vec::new();
-            types::check(ty, types::Position::Nested, &mut errors);
-            errors.is_empty()
-        })
+    let clean = |ty: &&Type, position| {
+        let mut errors = Vec::new();
+        types::check(ty, position, &mut errors);
+        errors.is_empty()
+    };
+    let kinds = || {
+        methods
+            .iter()
+            .flat_map(|m| m.args.iter().map(|a| (types::arg_kind(a.ty), a.ty)))
+    };
+    let abi = kinds()
+        .flat_map(|(kind, ty)| params::abi_types(&kind, ty))
+        .chain(methods.iter().filter_map(|m| m.output))
+        .filter(|ty| clean(ty, types::Position::Nested))
         .map(|ty| {
             let ty = types::to_static(ty);
             quote_spanned!(ty.span()=> __dynplug_is_abi::<#ty>();)
+        });
+    let lent = kinds()
+        .flat_map(|(kind, _)| match kind {
+            types::ArgKind::Callback(cb) => cb.inputs,
+            _ => Vec::new(),
+        })
+        .filter(|ty| clean(ty, types::Position::Lent))
+        .map(|ty| {
+            let ty = types::to_static(ty);
+            quote_spanned!(ty.span()=> __dynplug_is_callback_arg::<#ty>();)
         });
     quote! {
         const _: () = {
             #[allow(dead_code)]
             fn __dynplug_check_types() {
                 fn __dynplug_is_abi<T: ::dynplug::__private::Abi>() {}
-                #(#checked)*
+                fn __dynplug_is_callback_arg<T: ::dynplug::__private::CallbackArg>() {}
+                #(#abi)*
+                #(#lent)*
             }
         };
     }

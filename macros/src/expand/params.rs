@@ -4,18 +4,21 @@
 //! runtime's `Abi`.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
+use syn::spanned::Spanned;
 
 use super::abi;
-use crate::types::{self, ArgKind, Callback};
+use crate::callback::{self, Callback};
+use crate::types::{self, ArgKind};
 
-/// The types of a parameter that must implement `Abi`.
+/// The types of a parameter that must implement `Abi` (a callback's result
+/// included; its arguments are `CallbackArg`s instead).
 pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
     match kind {
         ArgKind::Value => vec![ty],
         ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
-        ArgKind::Callback(cb) => cb.inputs.iter().copied().chain(cb.output).collect(),
+        ArgKind::Callback(cb) => cb.output.into_iter().collect(),
     }
 }
 
@@ -23,15 +26,24 @@ fn unit() -> Type {
     syn::parse_quote!(())
 }
 
-/// `(A, B, ..)` of a callback's inputs, lifetimes made `'static` or not.
-fn inputs_tuple(cb: &Callback, statics: bool) -> TokenStream {
-    let inputs = cb.inputs.iter().map(|t| {
-        if statics {
-            let t = types::to_static(t);
-            quote!(#t)
-        } else {
-            quote!(#t)
-        }
+/// How a callback's argument types are named in generated code.
+#[derive(Clone, Copy)]
+enum Lifetimes<'a> {
+    /// Every lifetime `'static`: for items without lifetimes of their own
+    /// (the trampoline's signature, hashes); the lowered forms do not
+    /// depend on lifetimes.
+    Static,
+    /// The callback's own lifetimes (elided, or `for<'a>`) made this one;
+    /// others (`'static`) as written.
+    Rebound(&'a syn::Lifetime),
+}
+
+/// `(A, B, ..)` of a callback's inputs, with their lifetimes as `lifetimes`
+/// says.
+fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
+    let inputs = cb.inputs.iter().map(|t| match lifetimes {
+        Lifetimes::Static => types::to_static(t),
+        Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
     });
     quote!((#(#inputs,)*))
 }
@@ -65,13 +77,13 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
             } else {
                 b"&dyn Fn"
             });
-            let inputs = inputs_tuple(cb, true);
+            let inputs = inputs_tuple(cb, Lifetimes::Static);
             let out = types::to_static(&output(cb));
             quote! {
                 ::dynplug::__private::mix(
                     ::dynplug::__private::mix(
                         ::dynplug::__private::fnv1a(#name),
-                        <#inputs as ::dynplug::__private::Abi>::TYPE_HASH,
+                        <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
                     ),
                     <#out as ::dynplug::__private::Abi>::TYPE_HASH,
                 )
@@ -85,7 +97,7 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
 pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
     let keep = format_ident!("{}_keep", lowered);
     // Spanned on the type: an unsupported type is reported there, once.
-    let span = syn::spanned::Spanned::span(ty);
+    let span = ty.span();
     let tokens = match kind {
         ArgKind::Value => {
             let abi = abi(ty);
@@ -101,57 +113,88 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
         ArgKind::MutSlice(t) => {
             quote!(let #lowered = ::dynplug::__private::RawSliceMut::<#t>::new(#name);)
         }
+        // Spanned on the type: one that does not own its data (an alias of
+        // `&'static str`, say) is reported there.
         ArgKind::MutRef(t) => {
-            quote!(let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);)
+            let span = t.span();
+            quote_spanned! {span=>
+                let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);
+            }
         }
         ArgKind::Callback(cb) => host_callback(cb, ty, name, lowered),
     };
-    quote::quote_spanned!(span=> #tokens)
+    quote_spanned!(span=> #tokens)
 }
 
-/// A callback: the host lends its closure and a trampoline that lifts the
-/// plugin's arguments, calls it (panics caught) and lowers the result.
+/// A callback: the host lends its closure and a trampoline that holds the
+/// plugin's arguments for the call, lends them to the closure (panics
+/// caught) and lowers the result.
+///
+/// The closure is called from a function generic over a lifetime `'call`,
+/// each argument viewed as its type as written with every elided lifetime
+/// made `'call`, under the bound `A<'call>: Lent<'call>`: the compiler
+/// proves, after resolving aliases, that every argument borrows exactly for
+/// `'call`, so the closure cannot keep any of it (a `&'static str` would
+/// need `'call: 'static`, which a generic lifetime is not).
 fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
     let trampoline = format_ident!("{}_trampoline", lowered);
     let lent = format_ident!("{}_lent", lowered);
-    let inputs_static = inputs_tuple(cb, true);
-    let inputs = inputs_tuple(cb, false);
+    let call = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
+    let inputs_static = inputs_tuple(cb, Lifetimes::Static);
     let out_static = types::to_static(&output(cb));
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
-    // Arguments the plugin passes that are not written as borrows (whose
-    // elided lifetimes keep the host from keeping them) must own their data:
-    // an alias of `&'static str` could carry a pointer into the plugin.
-    let owned_checks = cb
-        .inputs
-        .iter()
-        .filter(|t| !types::has_reference(t))
-        .map(|t| {
-            let t = types::to_static(t);
-            quote!(::dynplug::__private::assert_owned::<#t>();)
-        });
+    // Each argument viewed on its own, spanned on its type: one that could
+    // outlive the call is reported there. A result that borrows is
+    // reported on the result.
+    let views = cb.inputs.iter().enumerate().map(|(i, input)| {
+        let index = syn::Index::from(i);
+        let input_call = callback::rebind(input, &cb.bound, &call);
+        quote_spanned! {input.span()=>
+            <#input_call as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)
+        }
+    });
+    let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
+    let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
     quote! {
         let mut #lent = #name;
-        const _: () = { #(#owned_checks)* };
         /// # Safety
         ///
         /// `ctx` is the callback lent for the call in progress; `args` its
-        /// arguments, lowered by the plugin.
+        /// arguments, lowered by the plugin, which keeps them for the call.
         unsafe extern "C" fn #trampoline(
             ctx: *mut ::dynplug::__private::c_void,
-            args: <#inputs_static as ::dynplug::__private::Abi>::Arg,
+            args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
-            ::dynplug::__private::host_callback(|| {
-                // SAFETY: the plugin calls back during the call, while the
-                // callback is lent, with arguments it lowered from these types.
-                let (callback, (#(#names,)*)) = unsafe {
-                    (
-                        &mut *ctx.cast::<#ty>(),
-                        <#inputs as ::dynplug::__private::Abi>::lift_arg(args),
-                    )
-                };
+            /// Calls the callback at `ctx` with its arguments, borrowed from
+            /// `holder` for `'call`, a lifetime of which the body knows
+            /// nothing: no borrow of another lifetime passes for it.
+            ///
+            /// # Safety
+            ///
+            /// As for the trampoline; `holder` holds `args`, viewed once.
+            #[inline(always)]
+            #[allow(unused_variables)]
+            unsafe fn __dynplug_call<#call>(
+                ctx: *mut ::dynplug::__private::c_void,
+                holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
+            ) -> #out_static {
+                // SAFETY: the callback is lent for the call in progress; the
+                // holder was made from the plugin's arguments, which it
+                // keeps for the call, and is viewed once.
+                let (callback, #(#names,)*) = unsafe { (&mut *ctx.cast::<#ty>(), #(#views,)*) };
                 (*callback)(#(#names),*)
+            }
+            #run(|| {
+                // SAFETY: the plugin calls back during the call, while the
+                // callback is lent, with arguments it lowered from these
+                // types and keeps for the call.
+                unsafe {
+                    let mut holder =
+                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args);
+                    __dynplug_call(ctx, &mut holder)
+                }
             })
         }
         let #lowered = ::dynplug::__private::RawFn::new(
@@ -236,14 +279,20 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
 /// A callback on the plugin side: a closure of the callback's signature that
 /// calls the host's trampoline.
 fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
-    let inputs_static = inputs_tuple(cb, true);
-    let inputs = inputs_tuple(cb, false);
+    // The closure's parameters as written, the callback's own lifetimes
+    // (`for<'a>`) made elided, so that the closure is as general.
+    let elided = syn::Lifetime::new("'_", proc_macro2::Span::call_site());
+    let inputs_static = inputs_tuple(cb, Lifetimes::Static);
+    let inputs = inputs_tuple(cb, Lifetimes::Rebound(&elided));
     let out = output(cb);
     let out_static = types::to_static(&out);
     let names: Vec<Ident> = (0..cb.inputs.len())
         .map(|i| format_ident!("__dynplug_cb_arg{}", i))
         .collect();
-    let typed = names.iter().zip(&cb.inputs).map(|(n, t)| quote!(#n: #t));
+    let typed = names.iter().zip(&cb.inputs).map(|(n, t)| {
+        let t = callback::rebind(t, &cb.bound, &elided);
+        quote!(#n: #t)
+    });
     let pass = if cb.mutable {
         quote!(&mut #held)
     } else {
@@ -252,7 +301,7 @@ fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
     Lifted {
         param: quote! {
             #raw: ::dynplug::__private::RawFn<
-                <#inputs_static as ::dynplug::__private::Abi>::Arg,
+                <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
                 <#out_static as ::dynplug::__private::Abi>::Ret,
             >
         },

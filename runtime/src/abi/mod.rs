@@ -17,6 +17,7 @@
 //!   other side's allocator.
 
 mod hash;
+mod lend;
 mod mutref;
 mod option;
 mod result;
@@ -28,6 +29,7 @@ mod tuple;
 mod variants;
 
 pub use hash::{fnv1a, mix, signature_hash};
+pub use lend::{CallbackArg, Lent, hold_owned, lower_owned, view_owned};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
 pub use result::RawResult;

@@ -75,15 +75,19 @@ unsafe extern "C" fn write_back<T: Abi>(target: *mut c_void, new: T::Ret) {
     unsafe { *target.cast::<T>() = T::lift_ret(new) };
 }
 
-impl<T: super::Owned> RawMut<T> {
+impl<T: Abi> RawMut<T> {
     /// Lends `value` for the call: its current value, lowered, and the
     /// function that writes the new one back. The `Keep` must be held until
     /// the call returns.
-    #[inline]
     ///
     /// `T` must own its data ([`Owned`](super::Owned)): the value written
-    /// back comes from the other side.
-    pub fn new(value: &mut T) -> (Self, T::Keep) {
+    /// back comes from the other side, and a borrow in it could point into
+    /// the other side's memory.
+    #[inline]
+    pub fn new(value: &mut T) -> (Self, T::Keep)
+    where
+        T: super::Owned,
+    {
         let (current, keep) = value.lower_arg();
         let raw = RawMut {
             current,
@@ -93,9 +97,7 @@ impl<T: super::Owned> RawMut<T> {
         };
         (raw, keep)
     }
-}
 
-impl<T: Abi> RawMut<T> {
     /// The receiving side's copy of the value, to lend to the method as
     /// `&mut`; [`MutHolder::finish`] writes it back.
     ///

@@ -2,7 +2,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::{Abi, fnv1a, mix};
+use super::{Abi, CallbackArg, Lent, fnv1a, mix};
 
 /// A lowered `Option`: `value` is initialised exactly when `is_some`.
 #[repr(C)]
@@ -41,12 +41,17 @@ impl<T: Copy> RawOption<T> {
     }
 }
 
+/// The hash of `Option<T>`, from `T`'s.
+const fn hash(inner: u64) -> u64 {
+    mix(fnv1a(b"Option"), inner)
+}
+
 // SAFETY: `T`'s lowered form, behind a flag; lifting defers to `T`.
 unsafe impl<T: Abi> Abi for Option<T> {
     type Arg = RawOption<T::Arg>;
     type Keep = Option<T::Keep>;
     type Ret = RawOption<T::Ret>;
-    const TYPE_HASH: u64 = mix(fnv1a(b"Option"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = hash(T::TYPE_HASH);
 
     #[inline(always)]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
@@ -68,5 +73,35 @@ unsafe impl<T: Abi> Abi for Option<T> {
     unsafe fn lift_ret(ret: Self::Ret) -> Self {
         // SAFETY: the caller's promise for the option covers its value.
         ret.get().map(|value| unsafe { T::lift_ret(value) })
+    }
+}
+
+// SAFETY: `T`'s lowered form, behind a flag; holding defers to `T`.
+unsafe impl<T: CallbackArg> CallbackArg for Option<T> {
+    type Raw = RawOption<T::Raw>;
+    type Keep = Option<T::Keep>;
+    type Holder = Option<T::Holder>;
+    const TYPE_HASH: u64 = hash(T::TYPE_HASH);
+
+    #[inline(always)]
+    fn lower(&self) -> (Self::Raw, Self::Keep) {
+        match self.as_ref().map(T::lower) {
+            Some((raw, keep)) => (RawOption::new(Some(raw)), Some(keep)),
+            None => (RawOption::new(None), None),
+        }
+    }
+    #[inline(always)]
+    unsafe fn hold(raw: Self::Raw) -> Self::Holder {
+        // SAFETY: the caller's promise for the option covers its value.
+        raw.get().map(|value| unsafe { T::hold(value) })
+    }
+}
+
+// SAFETY: the value, if any, borrows what `T` lends, for `'a`.
+unsafe impl<'a, T: Lent<'a>> Lent<'a> for Option<T> {
+    #[inline(always)]
+    unsafe fn view(holder: &'a mut Self::Holder) -> Self {
+        // SAFETY: the caller's promise for the option covers its value.
+        holder.as_mut().map(|h| unsafe { T::view(h) })
     }
 }

@@ -2,7 +2,7 @@
 
 use std::mem::ManuallyDrop;
 
-use super::{Abi, fnv1a, mix};
+use super::{Abi, CallbackArg, Lent, fnv1a, mix};
 
 /// A lowered `Result`: `ok` is set when `is_ok`, else `err`.
 #[repr(C)]
@@ -51,12 +51,17 @@ impl<T: Copy, E: Copy> RawResult<T, E> {
     }
 }
 
+/// The hash of `Result<T, E>`, from `T`'s and `E`'s.
+const fn hash(ok: u64, err: u64) -> u64 {
+    mix(mix(fnv1a(b"Result"), ok), err)
+}
+
 // SAFETY: the lowered value or error, behind a flag; lifting defers to them.
 unsafe impl<T: Abi, E: Abi> Abi for Result<T, E> {
     type Arg = RawResult<T::Arg, E::Arg>;
     type Keep = Result<T::Keep, E::Keep>;
     type Ret = RawResult<T::Ret, E::Ret>;
-    const TYPE_HASH: u64 = mix(mix(fnv1a(b"Result"), T::TYPE_HASH), E::TYPE_HASH);
+    const TYPE_HASH: u64 = hash(T::TYPE_HASH, E::TYPE_HASH);
 
     #[inline]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
@@ -92,6 +97,52 @@ unsafe impl<T: Abi, E: Abi> Abi for Result<T, E> {
             match ret.get() {
                 Ok(v) => Ok(T::lift_ret(v)),
                 Err(e) => Err(E::lift_ret(e)),
+            }
+        }
+    }
+}
+
+// SAFETY: the lowered value or error, behind a flag; holding defers to them.
+unsafe impl<T: CallbackArg, E: CallbackArg> CallbackArg for Result<T, E> {
+    type Raw = RawResult<T::Raw, E::Raw>;
+    type Keep = Result<T::Keep, E::Keep>;
+    type Holder = Result<T::Holder, E::Holder>;
+    const TYPE_HASH: u64 = hash(T::TYPE_HASH, E::TYPE_HASH);
+
+    #[inline]
+    fn lower(&self) -> (Self::Raw, Self::Keep) {
+        match self {
+            Ok(v) => {
+                let (raw, keep) = v.lower();
+                (RawResult::new(Ok(raw)), Ok(keep))
+            }
+            Err(e) => {
+                let (raw, keep) = e.lower();
+                (RawResult::new(Err(raw)), Err(keep))
+            }
+        }
+    }
+    #[inline]
+    unsafe fn hold(raw: Self::Raw) -> Self::Holder {
+        // SAFETY: the caller's promise covers the value or error.
+        unsafe {
+            match raw.get() {
+                Ok(v) => Ok(T::hold(v)),
+                Err(e) => Err(E::hold(e)),
+            }
+        }
+    }
+}
+
+// SAFETY: the value or error borrows what its type lends, for `'a`.
+unsafe impl<'a, T: Lent<'a>, E: Lent<'a>> Lent<'a> for Result<T, E> {
+    #[inline]
+    unsafe fn view(holder: &'a mut Self::Holder) -> Self {
+        // SAFETY: the caller's promise covers the value or error.
+        unsafe {
+            match holder {
+                Ok(v) => Ok(T::view(v)),
+                Err(e) => Err(E::view(e)),
             }
         }
     }

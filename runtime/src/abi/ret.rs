@@ -77,11 +77,13 @@ unsafe impl<'s, T: Scalar> ReturnAbi<'s> for &'s [T] {}
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
 
 /// A type that owns all of its data: no borrowed part at all. Required of
-/// what crosses back to the caller other than as a return value: the value a
-/// `&mut T` argument is written back with, a callback's arguments (unless
-/// their lifetimes are elided), and the fields of a
-/// `#[derive(PluginType)]` type. Otherwise a plugin could hand the host a
-/// `&'static str` into its own memory, which dangles once it is unloaded.
+/// what crosses back to the caller and may outlive the call: the value a
+/// `&mut T` argument is written back with, the fields of a
+/// `#[derive(PluginType)]` type, what a callback's `&T` and `&[T]` arguments
+/// refer to, and a callback's result. Otherwise a plugin could hand the host
+/// a `&'static str` into its own memory, which dangles once it is unloaded.
+/// (A callback's arguments themselves may borrow for the call: see
+/// [`Lent`](super::Lent).)
 ///
 /// # Safety
 ///
@@ -92,7 +94,8 @@ unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
     label = "not an owned plugin type",
     note = "owned plugin types: scalars, String, Vec<T>, Option<T>, Result<T, E>, tuples of \
             them, and types with `#[derive(dynplug::PluginType)]`; a borrow (`&str`, `&[T]`) \
-            cannot be a field, written back, or kept by a callback"
+            cannot be a field, be written back, be returned by a callback, or be behind a \
+            callback's `&T`"
 )]
 pub unsafe trait Owned: Abi {}
 

@@ -6,7 +6,7 @@
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
 
-use super::{Abi, Scalar, fnv1a, mix};
+use super::{Abi, CallbackArg, Lent, Scalar, fnv1a, mix};
 
 /// A borrowed run of `len` values at `ptr`.
 #[repr(C)]
@@ -44,6 +44,16 @@ impl<T> RawSlice<T> {
         // SAFETY: the caller promises `ptr` and `len` describe a live slice
         // (a slice's pointer is never null, even when empty).
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// The same run, as values of `U`, which must have `T`'s layout for the
+    /// result to be used.
+    #[inline(always)]
+    pub(super) fn cast<U>(self) -> RawSlice<U> {
+        RawSlice {
+            ptr: self.ptr.cast::<U>(),
+            len: self.len,
+        }
     }
 }
 
@@ -254,5 +264,40 @@ unsafe impl<T: Abi> Abi for Vec<T> {
                 }
             })
         }
+    }
+}
+
+// SAFETY: each element lowered by its own `CallbackArg` into an array the
+// sender keeps; the holder holds each element's holder.
+unsafe impl<T: CallbackArg> CallbackArg for Vec<T> {
+    type Raw = RawSlice<T::Raw>;
+    type Keep = (Vec<T::Raw>, Vec<T::Keep>);
+    type Holder = Vec<T::Holder>;
+    const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
+
+    #[inline]
+    fn lower(&self) -> (Self::Raw, Self::Keep) {
+        if T::DIRECT {
+            // `DIRECT`: `T` and `T::Raw` have one layout; in place.
+            (RawSlice::new(self).cast(), (Vec::new(), Vec::new()))
+        } else {
+            let (raws, keeps): (Vec<T::Raw>, Vec<T::Keep>) = self.iter().map(T::lower).unzip();
+            (RawSlice::new(&raws), (raws, keeps))
+        }
+    }
+    #[inline]
+    unsafe fn hold(raw: Self::Raw) -> Self::Holder {
+        // SAFETY: the sender keeps the lowered elements (and what each of
+        // them keeps) for the call.
+        unsafe { raw.get().iter().map(|r| T::hold(*r)).collect() }
+    }
+}
+
+// SAFETY: each element borrows what its type lends, for `'a`.
+unsafe impl<'a, T: Lent<'a>> Lent<'a> for Vec<T> {
+    #[inline]
+    unsafe fn view(holder: &'a mut Self::Holder) -> Self {
+        // SAFETY: the caller's promise covers each element, viewed once.
+        holder.iter_mut().map(|h| unsafe { T::view(h) }).collect()
     }
 }

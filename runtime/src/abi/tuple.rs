@@ -1,7 +1,7 @@
 //! Tuples of up to 12 supported types: a `#[repr(C)]` struct of the
 //! elements' lowered forms.
 
-use super::{Abi, fnv1a, mix};
+use super::{Abi, CallbackArg, Lent, fnv1a, mix};
 
 macro_rules! tuples {
     ($($name:ident($($t:ident $v:ident $i:tt),+);)*) => {$(
@@ -17,7 +17,7 @@ macro_rules! tuples {
             type Ret = $name<$($t::Ret),+>;
             const TYPE_HASH: u64 = {
                 let hash = fnv1a(stringify!($name).as_bytes());
-                $(let hash = mix(hash, $t::TYPE_HASH);)+
+                $(let hash = mix(hash, <$t as Abi>::TYPE_HASH);)+
                 hash
             };
 
@@ -39,6 +39,40 @@ macro_rules! tuples {
             unsafe fn lift_ret(ret: Self::Ret) -> Self {
                 // SAFETY: the caller's promise covers every element.
                 unsafe { ($($t::lift_ret(ret.$i),)+) }
+            }
+        }
+
+        // SAFETY: each element is lowered and held by its own `CallbackArg`.
+        unsafe impl<$($t: CallbackArg),+> CallbackArg for ($($t,)+) {
+            type Raw = $name<$($t::Raw),+>;
+            type Keep = ($($t::Keep,)+);
+            type Holder = ($($t::Holder,)+);
+            // As for `Abi`, so that a callback's signature hashes as it did.
+            const TYPE_HASH: u64 = {
+                let hash = fnv1a(stringify!($name).as_bytes());
+                $(let hash = mix(hash, <$t as CallbackArg>::TYPE_HASH);)+
+                hash
+            };
+
+            #[inline]
+            fn lower(&self) -> (Self::Raw, Self::Keep) {
+                $(let $v = self.$i.lower();)+
+                ($name($($v.0),+), ($($v.1,)+))
+            }
+            #[inline]
+            unsafe fn hold(raw: Self::Raw) -> Self::Holder {
+                // SAFETY: the caller's promise covers every element.
+                unsafe { ($($t::hold(raw.$i),)+) }
+            }
+        }
+
+        // SAFETY: each element borrows what its type lends, for `'a`.
+        unsafe impl<'a, $($t: Lent<'a>),+> Lent<'a> for ($($t,)+) {
+            #[inline]
+            unsafe fn view(holder: &'a mut Self::Holder) -> Self {
+                // SAFETY: the caller's promise covers every element, each
+                // viewed once through its own field of the holder.
+                unsafe { ($($t::view(&mut holder.$i),)+) }
             }
         }
     )*};

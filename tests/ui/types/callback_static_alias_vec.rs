@@ -1,0 +1,9 @@
+// `Vec<Leak>` as a callback's argument.
+pub type Leak = &'static str;
+
+#[dynplug::plugin_interface]
+pub trait Api {
+    fn leak_cb(&self, cb: &dyn Fn(Vec<Leak>));
+}
+
+fn main() {}
