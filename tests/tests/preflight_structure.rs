@@ -309,6 +309,23 @@ fn dynamic_section_mutations_are_refused() {
     });
     refused(&p, &["no DT_NULL"]);
 
+    // A table's tag lost (turned into an unknown one): glibc would
+    // dereference the missing entry size, or skip the table.
+    let (at, _) = f.tag(9); // DT_RELAENT
+    let p = f.mutant(d, "libnorelaent.so", |_, b| put_u64(b, at - 8, 0x6000_0009));
+    refused(&p, &["DT_RELA without DT_RELAENT"]);
+    let (at, _) = f.tag(23); // DT_JMPREL
+    let p = f.mutant(d, "libnojmprel.so", |_, b| put_u64(b, at - 8, 0x6000_0017));
+    refused(&p, &["DT_PLTRELSZ without DT_JMPREL"]);
+    let (at, _) = f.tag(0x6fff_fff0); // DT_VERSYM
+    let p = f.mutant(d, "libnoversym.so", |_, b| put_u64(b, at - 8, 0x6000_0010));
+    refused(&p, &["without a version table (DT_VERSYM)"]);
+
+    // DT_FINI a few bytes into `.fini`: the middle of an instruction.
+    let (at, fini) = f.tag(13);
+    let p = f.mutant(d, "libfini.so", |_, b| put_u64(b, at, fini + 2));
+    refused(&p, &["DT_FINI", "points into the middle of its section"]);
+
     let (at, _) = f.tag(5); // DT_STRTAB
     let p = f.mutant(d, "libnostrtab.so", |_, b| put_u64(b, at - 8, 0x6000_0123));
     refused(&p, &["no string table (DT_STRTAB)"]);
@@ -423,6 +440,48 @@ fn relocation_mutations_are_refused() {
     let p = f.mutant(d, "libsymindex.so", |_, b| put_u32(b, last + 12, 0xffff));
     refused(&p, &["names symbol 65535, past the symbol count"]);
 
+    // A relative relocation moved by a flipped bit: out of order.
+    let p = f.mutant(d, "libunsortedrel.so", |_, b| {
+        let off = u64_at(b, relocs[3]);
+        put_u64(b, relocs[3], off + 0x80);
+    });
+    refused(
+        &p,
+        &[
+            "out of order after",
+            "relative relocations are sorted by target",
+        ],
+    );
+
+    // A jump slot moved below the PLT's part of the offset table, or
+    // naming another slot's symbol.
+    let (jmprel, plt_size) = (f.table(23), f.tag(2).1 as usize);
+    assert!(plt_size >= 48, "hello-plugin has two jump slots at least");
+    let p = f.mutant(d, "libslot.so", |_, b| {
+        let off = u64_at(b, jmprel);
+        put_u64(b, jmprel, off - 0x400);
+    });
+    refused(
+        &p,
+        &["jump slot relocation 0 targets", "outside the PLT's slots"],
+    );
+    let p = f.mutant(d, "libslotsym.so", |f, b| {
+        let sym = u32_at(&f.bytes, jmprel + 12);
+        put_u32(b, jmprel + 24 + 12, sym);
+    });
+    refused(
+        &p,
+        &[
+            "jump slot relocation 1 names symbol",
+            "another jump slot names",
+        ],
+    );
+    let p = f.mutant(d, "libslotalign.so", |_, b| {
+        let off = u64_at(b, jmprel);
+        put_u64(b, jmprel, off + 4);
+    });
+    refused(&p, &["not aligned"]);
+
     // The relocation of the first initialiser slot.
     let (_, init_array) = f.tag(25);
     let slot = *relocs
@@ -432,10 +491,13 @@ fn relocation_mutations_are_refused() {
     let p = f.mutant(d, "libinitdata.so", |_, b| put_u64(b, slot + 16, 0x100));
     refused(&p, &["slot 0 of its DT_INIT_ARRAY is relocated to 0x100"]);
 
-    // Moved to the next word (past the arrays): the slot is left as the
-    // file has it.
+    // Made a no-op (R_X86_64_NONE), with the count of relative ones
+    // ending before it: the slot is left as the file has it.
+    let (count_at, _) = f.tag(0x6fff_fff9);
+    let index = relocs.iter().position(|&r| r == slot).unwrap() as u64;
     let p = f.mutant(d, "libinitgone.so", |_, b| {
-        put_u64(b, slot, init_array + 0x20);
+        put_u32(b, slot + 8, 0);
+        put_u64(b, count_at, index);
     });
     refused(&p, &["slot 0 of its DT_INIT_ARRAY", "is not relocated"]);
 }

@@ -91,6 +91,8 @@ pub(crate) struct Dynamic {
     pub rel: Option<Table>,
     /// `DT_JMPREL` and `DT_PLTRELSZ`, with whether its entries are `Rela`.
     pub jmprel: Option<(Table, bool)>,
+    /// `DT_PLTGOT`.
+    pub pltgot: Option<u64>,
     pub relr: Option<Table>,
     pub relacount: u64,
     pub relcount: u64,
@@ -102,6 +104,8 @@ pub(crate) struct Dynamic {
     pub verdef: Option<(u64, u64)>,
     /// `DT_VERNEED` and `DT_VERNEEDNUM`.
     pub verneed: Option<(u64, u64)>,
+    pub init: Option<u64>,
+    pub fini: Option<u64>,
     /// The string offsets of `DT_NEEDED`.
     pub needed: Vec<u64>,
 }
@@ -226,6 +230,62 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
             return Err(format!("its {name} is {v}; 64-bit ELF's is {size}"));
         }
     }
+    // Tags that come in groups: glibc dereferences the entry-size tags of
+    // a present table without looking (a null dereference), and a size or
+    // count left without its table means a table tag was lost.
+    for (table, companions) in [
+        (
+            DT_RELA,
+            &[(DT_RELAENT, "DT_RELAENT"), (DT_RELASZ, "DT_RELASZ")][..],
+        ),
+        (DT_REL, &[(DT_RELENT, "DT_RELENT"), (DT_RELSZ, "DT_RELSZ")]),
+        (
+            DT_RELR,
+            &[(DT_RELRENT, "DT_RELRENT"), (DT_RELRSZ, "DT_RELRSZ")],
+        ),
+        (
+            DT_JMPREL,
+            &[(DT_PLTRELSZ, "DT_PLTRELSZ"), (DT_PLTREL, "DT_PLTREL")],
+        ),
+        (DT_INIT_ARRAY, &[(DT_INIT_ARRAYSZ, "DT_INIT_ARRAYSZ")]),
+        (DT_FINI_ARRAY, &[(DT_FINI_ARRAYSZ, "DT_FINI_ARRAYSZ")]),
+        (
+            DT_PREINIT_ARRAY,
+            &[(DT_PREINIT_ARRAYSZ, "DT_PREINIT_ARRAYSZ")],
+        ),
+        (DT_VERDEF, &[(DT_VERDEFNUM, "DT_VERDEFNUM")]),
+        (DT_VERNEED, &[(DT_VERNEEDNUM, "DT_VERNEEDNUM")]),
+    ] {
+        for &(companion, name) in companions {
+            if get(table).is_some() != get(companion).is_some() {
+                return Err(format!(
+                    "its dynamic section has {} without {}",
+                    if get(table).is_some() {
+                        tag_name(table)
+                    } else {
+                        name.to_owned()
+                    },
+                    if get(table).is_some() {
+                        name.to_owned()
+                    } else {
+                        tag_name(table)
+                    },
+                ));
+            }
+        }
+    }
+    // Versioned symbols need the version table, and the other way round.
+    let versioned = get(DT_VERDEF).is_some() || get(DT_VERNEED).is_some();
+    if versioned != get(DT_VERSYM).is_some() {
+        return Err(format!(
+            "its dynamic section has {}",
+            if versioned {
+                "version definitions or needs without a version table (DT_VERSYM)"
+            } else {
+                "a version table (DT_VERSYM) without version definitions or needs"
+            }
+        ));
+    }
     let table = |addr: u64, size: u64, entry: u64, what: &str| -> Result<Option<Table>, String> {
         let Some(at) = get(addr) else {
             return Ok(None);
@@ -257,6 +317,7 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
         let entry = if rela { RELA_SIZE } else { REL_SIZE };
         let found = table(DT_JMPREL, DT_PLTRELSZ, entry, "relocation table DT_JMPREL")?;
         dynamic.jmprel = found.map(|t| (t, rela));
+        dynamic.pltgot = get(DT_PLTGOT);
     } else if let Some(v) = get(DT_PLTREL).filter(|v| !matches!(*v, DT_RELA | DT_REL)) {
         return Err(format!("its DT_PLTREL is {v}, neither DT_RELA nor DT_REL"));
     }
@@ -271,6 +332,8 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
         return Err("its dynamic section has no hash table (DT_HASH or DT_GNU_HASH)".to_owned());
     }
     dynamic.versym = get(DT_VERSYM);
+    dynamic.init = get(DT_INIT);
+    dynamic.fini = get(DT_FINI);
     dynamic.verdef = get(DT_VERDEF).map(|at| (at, get(DT_VERDEFNUM).unwrap_or(0)));
     dynamic.verneed = get(DT_VERNEED).map(|at| (at, get(DT_VERNEEDNUM).unwrap_or(0)));
 

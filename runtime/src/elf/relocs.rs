@@ -45,6 +45,9 @@ enum Kind {
     Absolute,
     /// Another known type writing this many bytes.
     Other(u64),
+    /// A known type of the global offset table (a symbol's address, a TLS
+    /// offset or descriptor), writing this many word-aligned bytes.
+    Got(u64),
     /// A copy relocation.
     Copy,
 }
@@ -59,23 +62,24 @@ fn kind(kind: u32) -> Option<Kind> {
         (62, 1) => Kind::Absolute,
         (62, 5) => Kind::Copy,
         (62, 2 | 32) => Kind::Other(4),
-        (62, 6 | 7 | 16 | 17 | 18 | 33) => Kind::Other(8),
-        (62, 36) => Kind::Other(16),
+        (62, 33) => Kind::Other(8),
+        (62, 6 | 7 | 16 | 17 | 18) => Kind::Got(8),
+        (62, 36) => Kind::Got(16),
         // AArch64.
         (183, 1027) => Kind::Relative,
         (183, 1032) => Kind::Irelative,
         (183, 257) => Kind::Absolute,
         (183, 1024) => Kind::Copy,
-        (183, 1025 | 1026 | 1028 | 1029 | 1030) => Kind::Other(8),
-        (183, 1031) => Kind::Other(16),
+        (183, 1025 | 1026 | 1028 | 1029 | 1030) => Kind::Got(8),
+        (183, 1031) => Kind::Got(16),
         // RISC-V.
         (243, 3) => Kind::Relative,
         (243, 58) => Kind::Irelative,
         (243, 2) => Kind::Absolute,
         (243, 4) => Kind::Copy,
         (243, 1) => Kind::Other(4),
-        (243, 5 | 7 | 9 | 11) => Kind::Other(8),
-        (243, 12) => Kind::Other(16),
+        (243, 5 | 7 | 9 | 11) => Kind::Got(8),
+        (243, 12) => Kind::Got(16),
         (62 | 183 | 243, _) => return None,
         // Other machines: types unchecked, a word written.
         _ => Kind::Other(8),
@@ -120,6 +124,12 @@ pub(crate) fn check(
         symbols,
         arrays,
         source,
+        pltgot: dynamic.pltgot,
+        slot_symbols: if dynamic.jmprel.is_some() {
+            vec![false; symbols.count as usize]
+        } else {
+            Vec::new()
+        },
     };
     if let Some(table) = dynamic.rela {
         checker.table(table, true, "DT_RELA", dynamic.relacount)?;
@@ -151,6 +161,10 @@ struct Checker<'a, 's> {
     symbols: &'a Symbols,
     arrays: Vec<Array>,
     source: &'a Source<'s>,
+    /// `DT_PLTGOT`.
+    pltgot: Option<u64>,
+    /// Which symbols a jump slot names so far.
+    slot_symbols: Vec<bool>,
 }
 
 impl Checker<'_, '_> {
@@ -173,6 +187,8 @@ impl Checker<'_, '_> {
             ));
         }
         let mut last: Option<&super::headers::Segment> = None;
+        let mut previous: Option<u64> = None;
+        let plt = name == "DT_JMPREL";
         for (i, r) in bytes.chunks_exact(entry as usize).enumerate() {
             let (offset, info) = (u64_at(r, 0), u64_at(r, 8));
             let addend = if rela { u64_at(r, 16) } else { 0 };
@@ -203,8 +219,33 @@ impl Checker<'_, '_> {
                     ));
                 }
                 Kind::Other(width) => width,
+                Kind::Got(width) if offset % 8 != 0 => {
+                    return Err(format!(
+                        "relocation {i} of its {name} targets {offset:#x}, which is not aligned \
+                         as the entries of the offset table it writes ({width} bytes) are"
+                    ));
+                }
+                Kind::Got(width) => width,
                 _ => 8,
             };
+            // Linkers sort relative relocations, and those of the PLT
+            // (jump slots; IRELATIVE and TLS descriptors go last), by target: a target out of order is a damaged one, which would
+            // leave its own word unrelocated.
+            let sorted = (i as u64) < relative || (plt && kind == Kind::Got(8));
+            if sorted && previous.is_some_and(|p| p >= offset) {
+                return Err(format!(
+                    "relocation {i} of its {name} targets {offset:#x}, out of order after \
+                     {:#x}: the {} relocations are sorted by target",
+                    previous.unwrap_or(0),
+                    if plt { "PLT" } else { "relative" }
+                ));
+            }
+            if sorted {
+                previous = Some(offset);
+            }
+            if plt && kind == Kind::Got(8) {
+                self.jump_slot(i, offset, sym, size / entry)?;
+            }
             // Most targets lie in the segment of the one before.
             let segment = match last.filter(|s| s.holds(offset, width)) {
                 Some(s) => s,
@@ -243,6 +284,33 @@ impl Checker<'_, '_> {
                 };
                 self.fill(offset, target, &slot)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Jump slot `i` (of `count` PLT relocations), writing `offset` with
+    /// the address of symbol `sym`: each lies in the PLT's part of the
+    /// offset table, after its reserved words, and names a symbol no other
+    /// jump slot names (a slot moved or renamed leaves its own call
+    /// unrelocated or bound to another function).
+    fn jump_slot(&mut self, i: usize, offset: u64, sym: u64, count: u64) -> Result<(), String> {
+        let reserved = if MACHINE == 243 { 16 } else { 24 };
+        if let Some(got) = self.pltgot {
+            let (first, end) = (got + reserved, got + reserved + count * 8);
+            if offset < first || offset >= end {
+                return Err(format!(
+                    "jump slot relocation {i} targets {offset:#x}, outside the PLT's slots of \
+                     the offset table ({first:#x}..{end:#x})"
+                ));
+            }
+        }
+        let Some(seen) = self.slot_symbols.get_mut(sym as usize) else {
+            return Ok(());
+        };
+        if std::mem::replace(seen, true) {
+            return Err(format!(
+                "jump slot relocation {i} names symbol {sym}, which another jump slot names"
+            ));
         }
         Ok(())
     }

@@ -9,14 +9,18 @@
 //! maps to through that segment (in memory only, for `.bss`-like
 //! sections); and the sections the dynamic section points to (`.dynamic`,
 //! `.dynsym` and its string table, the hash and version tables, the
-//! initialiser and finaliser arrays) at the addresses and sizes the dynamic
-//! section gives.
+//! initialiser and finaliser arrays, every allocated relocation section) at
+//! the addresses and sizes the dynamic section gives: a flipped tag or
+//! address there would make the loader skip or misread a table.
 
 use super::dynamic::{Dynamic, SYM_SIZE};
 use super::headers::Layout;
 use super::read::{Source, u32_at, u64_at};
 
 const SHT_NOBITS: u32 = 8;
+const SHT_RELA: u32 = 4;
+const SHT_REL: u32 = 9;
+const SHT_RELR: u32 = 19;
 const SHT_DYNSYM: u32 = 11;
 const SHT_DYNAMIC: u32 = 6;
 const SHT_HASH: u32 = 5;
@@ -37,10 +41,11 @@ pub(crate) fn check(
     dynamic: &Dynamic,
     symbols: u64,
 ) -> Result<(), String> {
-    let Some((shoff, shnum, _)) = layout.sections else {
+    let Some((shoff, shnum, shstrndx)) = layout.sections else {
         return Ok(());
     };
     let headers = source.read(shoff, u64::from(shnum) * 64, "section headers")?;
+    let names = section_names(source, &headers, usize::from(shstrndx))?;
     for (i, sh) in headers.chunks_exact(64).enumerate().skip(1) {
         let (kind, flags, addr, offset, size) = (
             u32_at(sh, 4),
@@ -85,6 +90,46 @@ pub(crate) fn check(
                 ));
             }
         }
+        // `DT_INIT` and `DT_FINI` usually name the start of `.init` and
+        // `.fini`; they may name another function (an `-init` option, a
+        // post-link optimiser's hook), but never the middle of these.
+        let name = names
+            .get(u32_at(sh, 0) as usize..)
+            .and_then(|n| n.split(|&b| b == 0).next())
+            .unwrap_or(b"");
+        let called = match name {
+            b".init" => Some(("DT_INIT", dynamic.init)),
+            b".fini" => Some(("DT_FINI", dynamic.fini)),
+            _ => None,
+        };
+        if let Some((tag, Some(at))) = called {
+            if at > addr && at < addr + size {
+                return Err(format!(
+                    "its {tag} ({at:#x}) points into the middle of its section {i} ({}, \
+                     {addr:#x}, {size} bytes)",
+                    String::from_utf8_lossy(name)
+                ));
+            }
+        }
+        if matches!(kind, SHT_RELA | SHT_REL | SHT_RELR) {
+            // Each allocated relocation section is applied: it lies in one
+            // of the tables the dynamic section names.
+            let tables = [
+                dynamic.rela,
+                dynamic.rel,
+                dynamic.relr,
+                dynamic.jmprel.map(|(t, _)| t),
+            ];
+            let covered = tables.iter().flatten().any(|&(at, len)| {
+                addr >= at && addr.checked_add(size).is_some_and(|e| e <= at + len)
+            });
+            if !covered {
+                return Err(format!(
+                    "its relocation section {i} ({addr:#x}, {size} bytes) is in none of the \
+                     relocation tables of its dynamic section: the loader would skip it"
+                ));
+            }
+        }
         let expected = match kind {
             SHT_DYNAMIC => Some((
                 "PT_DYNAMIC",
@@ -105,6 +150,21 @@ pub(crate) fn check(
                 .map(|(a, s)| ("DT_FINI_ARRAY", a, Some(s))),
             _ => None,
         };
+        let required = match kind {
+            SHT_HASH => Some(("DT_HASH", dynamic.hash.is_some())),
+            SHT_GNU_HASH => Some(("DT_GNU_HASH", dynamic.gnu_hash.is_some())),
+            SHT_GNU_VERSYM => Some(("DT_VERSYM", dynamic.versym.is_some())),
+            SHT_GNU_VERNEED => Some(("DT_VERNEED", dynamic.verneed.is_some())),
+            SHT_GNU_VERDEF => Some(("DT_VERDEF", dynamic.verdef.is_some())),
+            SHT_INIT_ARRAY => Some(("DT_INIT_ARRAY", dynamic.init_array.is_some())),
+            SHT_FINI_ARRAY => Some(("DT_FINI_ARRAY", dynamic.fini_array.is_some())),
+            _ => None,
+        };
+        if let Some((tag, false)) = required {
+            return Err(format!(
+                "its section {i} ({addr:#x}) has no {tag} in the dynamic section"
+            ));
+        }
         if let Some((name, at, len)) = expected {
             if at != addr || len.is_some_and(|len| len != size) {
                 return Err(format!(
@@ -144,4 +204,15 @@ pub(crate) fn dynsym_size(source: &Source<'_>, layout: &Layout) -> Result<Option
         .chunks_exact(64)
         .find(|sh| u32_at(sh, 4) == SHT_DYNSYM)
         .map(|sh| u64_at(sh, 32)))
+}
+
+/// The section name table (`e_shstrndx`), at most 64 KiB of it.
+fn section_names(source: &Source<'_>, headers: &[u8], index: usize) -> Result<Vec<u8>, String> {
+    let Some(sh) = headers.chunks_exact(64).nth(index).filter(|_| index != 0) else {
+        return Ok(Vec::new());
+    };
+    let (offset, size) = (u64_at(sh, 24), u64_at(sh, 32).min(64 << 10));
+    Ok(source
+        .read(offset, size, "section name table")?
+        .into_owned())
 }
