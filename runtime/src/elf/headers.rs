@@ -37,6 +37,7 @@ const PT_GNU_RELRO: u32 = 0x6474_e552;
 const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
+const PF_R: u32 = 4;
 
 /// The page size dynplug assumes segments are aligned to, at least.
 pub(crate) const PAGE: u64 = 4096;
@@ -431,6 +432,12 @@ fn loads(source: &Source<'_>, segments: &[Segment]) -> Result<Vec<Segment>, Stri
             return Err(format!(
                 "its loadable segment {i} has more bytes in the file ({}) than in memory ({})",
                 s.filesz, s.memsz
+            ));
+        }
+        if s.flags & PF_R == 0 && s.memsz > 0 {
+            return Err(format!(
+                "its loadable segment {i} is not readable (flags {:#x})",
+                s.flags
             ));
         }
         if s.offset

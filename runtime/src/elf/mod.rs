@@ -19,6 +19,8 @@
 //! - `symbols`: the hash tables, the symbol count they imply, the symbols;
 //! - `versions`: the symbol version tables;
 //! - `relocs`: the relocation tables and the initialiser arrays;
+//! - `slots`: dynplug's tables of functions, once found (the host calls
+//!   through them);
 //! - `sections`: the section headers, where present, against the rest.
 //!
 //! Every read is bounded by the file and capped (`read`): pre-flight reads
@@ -40,6 +42,7 @@ mod headers;
 mod read;
 mod relocs;
 mod sections;
+mod slots;
 mod symbols;
 mod versions;
 
@@ -54,6 +57,7 @@ pub(crate) use symbols::Symbol;
 pub(crate) struct Elf {
     layout: headers::Layout,
     symbols: symbols::Symbols,
+    relocations: relocs::Relocations,
 }
 
 /// Checks the library open as `file`, `len` bytes long; the error is the
@@ -64,9 +68,13 @@ pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
     let (dynamic, strtab) = dynamic::check(&source, &layout)?;
     let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
     versions::check(&source, &layout, &dynamic, &symbols.strtab, symbols.count)?;
-    relocs::check(&source, &layout, &dynamic, &symbols)?;
+    let relocations = relocs::check(&source, &layout, &dynamic, &symbols)?;
     sections::check(&source, &layout, &dynamic, symbols.count)?;
-    Ok(Elf { layout, symbols })
+    Ok(Elf {
+        layout,
+        symbols,
+        relocations,
+    })
 }
 
 /// What the quick pre-flight found for one interface.
@@ -125,21 +133,53 @@ impl Elf {
         Ok(record)
     }
 
+    /// Checks the table of functions of data symbol `name`: every entry
+    /// code once relocated, or null (`slots`).
+    pub fn check_functions(&self, file: &File, name: &str, symbol: &Symbol) -> Result<(), String> {
+        slots::check(
+            &self.layout,
+            &self.symbols,
+            &self.relocations,
+            file,
+            (name, symbol.value, symbol.size),
+        )
+    }
+
     /// The quick pre-flight's answer: the record of `meta_symbol` and the
     /// size of `vtable_symbol`, where both are data symbols of the file and
-    /// the record is whole; `None` leaves the decision (and the wording of
-    /// the error) to the full pre-flight.
-    pub fn find(&self, file: &File, meta_symbol: &str, vtable_symbol: &str) -> Option<Found> {
-        let meta = self.lookup(meta_symbol.as_bytes()).filter(Symbol::data)?;
-        let vtable = self.lookup(vtable_symbol.as_bytes()).filter(Symbol::data)?;
-        let size = usize::try_from(meta.size).ok()?;
+    /// the record is whole; when the table is of the `expected` size, its
+    /// entries are checked to be code (of another size, the caller refuses
+    /// it for that). `Ok(None)` leaves the decision (and the wording of the
+    /// error) to the full pre-flight.
+    pub fn find(
+        &self,
+        file: &File,
+        meta_symbol: &str,
+        vtable_symbol: &str,
+        expected: Option<u64>,
+    ) -> Result<Option<Found>, String> {
+        let (Some(meta), Some(vtable)) = (
+            self.lookup(meta_symbol.as_bytes()).filter(Symbol::data),
+            self.lookup(vtable_symbol.as_bytes()).filter(Symbol::data),
+        ) else {
+            return Ok(None);
+        };
+        let size = meta.size as usize;
         if !(HEADER_LEN..=MAX_RECORD).contains(&size) {
-            return None;
+            return Ok(None);
         }
-        let record = self.read_record(file, meta.value).ok()?;
-        (record.len() == size).then_some(Found {
+        let Some(record) = self.read_record(file, meta.value).ok() else {
+            return Ok(None);
+        };
+        if record.len() != size {
+            return Ok(None);
+        }
+        if expected == Some(vtable.size) {
+            self.check_functions(file, vtable_symbol, &vtable)?;
+        }
+        Ok(Some(Found {
             record,
             vtable_size: vtable.size,
-        })
+        }))
     }
 }

@@ -100,7 +100,7 @@ pub(crate) fn check(
     layout: &Layout,
     dynamic: &Dynamic,
     symbols: &Symbols,
-) -> Result<(), String> {
+) -> Result<Relocations, String> {
     let mut arrays = Vec::new();
     for (name, table) in [
         ("DT_INIT_ARRAY", dynamic.init_array),
@@ -125,6 +125,8 @@ pub(crate) fn check(
         arrays,
         source,
         pltgot: dynamic.pltgot,
+        written: Written::new(layout),
+        kept: Relocations::default(),
         slot_symbols: if dynamic.jmprel.is_some() {
             vec![false; symbols.count as usize]
         } else {
@@ -153,7 +155,7 @@ pub(crate) fn check(
             ));
         }
     }
-    Ok(())
+    Ok(checker.kept)
 }
 
 struct Checker<'a, 's> {
@@ -165,6 +167,73 @@ struct Checker<'a, 's> {
     pltgot: Option<u64>,
     /// Which symbols a jump slot names so far.
     slot_symbols: Vec<bool>,
+    /// Which words of the writable segments a relocation writes so far.
+    written: Written,
+    /// The tables read, kept for later checks of function tables.
+    kept: Relocations,
+}
+
+/// The relocation tables of a checked library: `(bytes, is Rela)` of each
+/// `Rela`/`Rel` table, and the `DT_RELR` table.
+#[derive(Default)]
+pub(crate) struct Relocations {
+    pub tables: Vec<(Vec<u8>, bool)>,
+    pub relr: Vec<u8>,
+}
+
+/// The words of the writable segments that relocations write, one bit
+/// each: linkers never make two relocations write one word, so a second
+/// one is a damaged target (whose own word is left unrelocated).
+struct Written {
+    /// For each writable segment, its address and its bits.
+    segments: Vec<(u64, Vec<u64>)>,
+}
+
+impl Written {
+    fn new(layout: &Layout) -> Written {
+        let segments = layout
+            .loads
+            .iter()
+            .filter(|s| s.writable())
+            .map(|s| (s.vaddr, vec![0u64; (s.memsz / 8 / 64 + 1) as usize]))
+            .collect();
+        Written { segments }
+    }
+
+    /// Marks the word where an 8-byte or wider write at `offset`, inside
+    /// `segment`, starts; `Err` if it was marked.
+    fn mark(&mut self, segment: &super::headers::Segment, offset: u64) -> Result<(), ()> {
+        let Some((_, bits)) = self.segments.iter_mut().find(|(v, _)| *v == segment.vaddr) else {
+            return Ok(());
+        };
+        let word = ((offset - segment.vaddr) / 8) as usize;
+        let (cell, bit) = (word / 64, 1u64 << (word % 64));
+        match bits.get_mut(cell) {
+            Some(c) if *c & bit != 0 => Err(()),
+            Some(c) => {
+                *c |= bit;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// For a relocation type that can fill a function pointer: `Some(true)`
+/// if it writes the load address plus the addend (relative), `Some(false)`
+/// if a symbol's address plus the addend (absolute); `None` for others.
+pub(crate) fn function_address(number: u32) -> Option<bool> {
+    match kind(number)? {
+        Kind::Relative => Some(true),
+        Kind::Absolute => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether relocation type `kind` fills a slot with a symbol's address
+/// (`GLOB_DAT`, `JUMP_SLOT`): one naming symbol 0 is damaged.
+fn is_slot(kind: u32) -> bool {
+    matches!((MACHINE, kind), (62, 6 | 7) | (183, 1025 | 1026) | (243, 5))
 }
 
 impl Checker<'_, '_> {
@@ -226,10 +295,17 @@ impl Checker<'_, '_> {
                     ));
                 }
                 Kind::Got(width) => width,
+                Kind::Relative | Kind::Absolute if offset % 8 != 0 => {
+                    return Err(format!(
+                        "relocation {i} of its {name} targets {offset:#x}, an address not \
+                         aligned to a word"
+                    ));
+                }
                 _ => 8,
             };
             // Linkers sort relative relocations, and those of the PLT
-            // (jump slots; IRELATIVE and TLS descriptors go last), by target: a target out of order is a damaged one, which would
+            // (jump slots; IRELATIVE and TLS descriptors go last), by
+            // target: a target out of order is a damaged one, which would
             // leave its own word unrelocated.
             let sorted = (i as u64) < relative || (plt && kind == Kind::Got(8));
             if sorted && previous.is_some_and(|p| p >= offset) {
@@ -246,6 +322,11 @@ impl Checker<'_, '_> {
             if plt && kind == Kind::Got(8) {
                 self.jump_slot(i, offset, sym, size / entry)?;
             }
+            if sym == 0 && is_slot(kind_number) {
+                return Err(format!(
+                    "relocation {i} of its {name} binds a slot to no symbol (symbol 0)"
+                ));
+            }
             // Most targets lie in the segment of the one before.
             let segment = match last.filter(|s| s.holds(offset, width)) {
                 Some(s) => s,
@@ -261,6 +342,14 @@ impl Checker<'_, '_> {
                     })?,
             };
             last = Some(segment);
+            if width >= 8 {
+                self.written.mark(segment, offset).map_err(|()| {
+                    format!(
+                        "relocation {i} of its {name} targets {offset:#x}, a word another \
+                         relocation writes too"
+                    )
+                })?;
+            }
             if kind == Kind::Irelative && rela && !self.executable(addend) {
                 return Err(format!(
                     "relocation {i} of its {name} calls a resolver at {addend:#x}, outside every \
@@ -285,6 +374,7 @@ impl Checker<'_, '_> {
                 self.fill(offset, target, &slot)?;
             }
         }
+        self.kept.tables.push((bytes.into_owned(), rela));
         Ok(())
     }
 
@@ -340,20 +430,20 @@ impl Checker<'_, '_> {
             }
             next = Some(base.wrapping_add(63 * 8));
         }
+        self.kept.relr = bytes.into_owned();
         Ok(())
     }
 
     /// A word `DT_RELR` relocates, at `address`: the file holds its addend.
     fn relative_word(&mut self, address: u64, i: usize) -> Result<(), String> {
-        if !self
-            .layout
-            .segment(address, 8)
-            .is_some_and(|s| s.writable())
-        {
+        let Some(segment) = self.layout.segment(address, 8).filter(|s| s.writable()) else {
             return Err(format!(
                 "entry {i} of its DT_RELR relocates {address:#x}, outside every writable segment"
             ));
-        }
+        };
+        self.written.mark(segment, address).map_err(|()| {
+            format!("entry {i} of its DT_RELR relocates {address:#x}, a word another relocation writes too")
+        })?;
         if let Some(slot) = self.slot(address) {
             let word =
                 self.layout

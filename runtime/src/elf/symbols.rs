@@ -253,6 +253,12 @@ fn check_symbol(symbols: &Symbols, layout: &Layout, index: u64, s: &Symbol) -> R
         ));
     }
     if s.shndx == 0 {
+        if s.bind() == 0 {
+            return Err(format!(
+                "{} is undefined and local: it would bind to address 0 of the library",
+                describe()
+            ));
+        }
         if s.other & 3 != 0 {
             return Err(format!(
                 "{} is undefined with a visibility other than default: it would bind to \

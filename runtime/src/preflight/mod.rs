@@ -39,6 +39,7 @@ pub fn quick_preflight(path: &Path, interface: &str) -> Option<(Vec<u8>, u64)> {
         &opened,
         &format!("{META_PREFIX}{interface}"),
         &format!("{VTABLE_PREFIX}{interface}"),
+        None,
     )
     .ok()??;
     Some((found.record, found.vtable_size))
@@ -315,21 +316,27 @@ impl Opened {
 /// The quick pre-flight of a plugin load: the record of `meta_symbol` and
 /// the size of `vtable_symbol`, if the file is a plain case for it;
 /// `Ok(None)` leaves the decision to [`check_opened`]. On ELF platforms
-/// the file's structure is checked first, as for the full pre-flight.
+/// the file's structure is checked first, as for the full pre-flight, and
+/// the table's entries when it is `vtable_size` bytes long.
 pub(crate) fn quick(
     path: &Path,
     opened: &Opened,
     meta_symbol: &str,
     vtable_symbol: &str,
+    vtable_size: Option<u64>,
 ) -> Result<Option<Quick>, Error> {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         let elf = opened.elf(path)?;
-        Ok(elf.find(&opened.file, meta_symbol, vtable_symbol))
+        elf.find(&opened.file, meta_symbol, vtable_symbol, vtable_size)
+            .map_err(|reason| Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason,
+            })
     }
     #[cfg(not(all(unix, not(target_vendor = "apple"))))]
     {
-        let _ = (path, opened, meta_symbol, vtable_symbol);
+        let _ = (path, opened, meta_symbol, vtable_symbol, vtable_size);
         Ok(None)
     }
 }
@@ -355,7 +362,10 @@ pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, E
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         let elf = opened.elf(path)?;
-        Ok(elf_report(elf, &opened.file))
+        elf_report(elf, &opened.file).map_err(|reason| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason,
+        })
     }
     #[cfg(not(all(unix, not(target_vendor = "apple"))))]
     {
@@ -369,7 +379,7 @@ pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, E
 
 /// Every interface, dynplug symbol and export of a checked ELF file.
 #[cfg(all(unix, not(target_vendor = "apple")))]
-fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
+fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> {
     let mut report = FileReport {
         interfaces: Vec::new(),
         symbols: SymbolSet::default(),
@@ -385,6 +395,9 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
         if !text.starts_with("__dynplug_") {
             report.exports.insert(text.to_owned());
         } else if symbol.data() {
+            if text.starts_with(VTABLE_PREFIX) {
+                elf.check_functions(file, text, &symbol)?;
+            }
             report.symbols.insert(text.to_owned());
         }
         let Some(interface) = text.strip_prefix(META_PREFIX) else {
@@ -400,7 +413,7 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
             record,
         });
     }
-    report
+    Ok(report)
 }
 
 /// The file's magic must be this platform's kind of shared library.
