@@ -14,9 +14,11 @@
 //! first, in this order, each module saying what it checks and which crash
 //! each check prevents:
 //!
-//! - `headers`: the ELF header and program headers;
+//! - `headers`: the ELF header;
+//! - `segments`: the program headers;
 //! - `dynamic`: the dynamic section and its strings;
-//! - `symbols`: the hash tables, the symbol count they imply, the symbols;
+//! - `hash`: the hash tables and the symbol count they imply;
+//! - `symbols`: the symbols;
 //! - `versions`: the symbol version tables;
 //! - `relocs`: the relocation tables and the initialiser arrays;
 //! - `slots`: dynplug's tables of functions, once found (the host calls
@@ -38,10 +40,13 @@
 //! structure, and trusts the contents of a file the user chose to load.
 
 mod dynamic;
+mod hash;
 mod headers;
+mod machine;
 mod read;
 mod relocs;
 mod sections;
+mod segments;
 mod slots;
 mod symbols;
 mod versions;
@@ -55,7 +60,7 @@ pub(crate) use symbols::Symbol;
 
 /// A library file whose structure passed every check.
 pub(crate) struct Elf {
-    layout: headers::Layout,
+    layout: segments::Layout,
     symbols: symbols::Symbols,
     relocations: relocs::Relocations,
 }

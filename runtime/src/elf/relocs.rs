@@ -25,67 +25,13 @@
 //!   segment: these are called.
 
 use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
-use super::headers::{Layout, MACHINE};
+use super::machine::{Kind, MACHINE, is_slot, kind};
 use super::read::{Source, u64_at};
+use super::segments::Layout;
 use super::symbols::Symbols;
 
 /// No library has more initialisers and finalisers than this.
 const MAX_SLOTS: u64 = 1 << 16;
-
-/// What a relocation type does, for the checks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Writes nothing.
-    None,
-    /// Writes the load address plus the addend.
-    Relative,
-    /// Calls the resolver at the load address plus the addend.
-    Irelative,
-    /// Writes a symbol's address plus the addend (word-sized).
-    Absolute,
-    /// Another known type writing this many bytes.
-    Other(u64),
-    /// A known type of the global offset table (a symbol's address, a TLS
-    /// offset or descriptor), writing this many word-aligned bytes.
-    Got(u64),
-    /// A copy relocation.
-    Copy,
-}
-
-/// The machine's relocation types the loader applies.
-fn kind(kind: u32) -> Option<Kind> {
-    let known = match (MACHINE, kind) {
-        (_, 0) => Kind::None,
-        // x86-64.
-        (62, 8) => Kind::Relative,
-        (62, 37) => Kind::Irelative,
-        (62, 1) => Kind::Absolute,
-        (62, 5) => Kind::Copy,
-        (62, 2 | 32) => Kind::Other(4),
-        (62, 33) => Kind::Other(8),
-        (62, 6 | 7 | 16 | 17 | 18) => Kind::Got(8),
-        (62, 36) => Kind::Got(16),
-        // AArch64.
-        (183, 1027) => Kind::Relative,
-        (183, 1032) => Kind::Irelative,
-        (183, 257) => Kind::Absolute,
-        (183, 1024) => Kind::Copy,
-        (183, 1025 | 1026 | 1028 | 1029 | 1030) => Kind::Got(8),
-        (183, 1031) => Kind::Got(16),
-        // RISC-V.
-        (243, 3) => Kind::Relative,
-        (243, 58) => Kind::Irelative,
-        (243, 2) => Kind::Absolute,
-        (243, 4) => Kind::Copy,
-        (243, 1) => Kind::Other(4),
-        (243, 5 | 7 | 9 | 11) => Kind::Got(8),
-        (243, 12) => Kind::Got(16),
-        (62 | 183 | 243, _) => return None,
-        // Other machines: types unchecked, a word written.
-        _ => Kind::Other(8),
-    };
-    Some(known)
-}
 
 /// The slots of one initialiser or finaliser array, and which are filled.
 struct Array {
@@ -202,7 +148,7 @@ impl Written {
 
     /// Marks the word where an 8-byte or wider write at `offset`, inside
     /// `segment`, starts; `Err` if it was marked.
-    fn mark(&mut self, segment: &super::headers::Segment, offset: u64) -> Result<(), ()> {
+    fn mark(&mut self, segment: &super::segments::Segment, offset: u64) -> Result<(), ()> {
         let Some((_, bits)) = self.segments.iter_mut().find(|(v, _)| *v == segment.vaddr) else {
             return Ok(());
         };
@@ -217,23 +163,6 @@ impl Written {
             None => Ok(()),
         }
     }
-}
-
-/// For a relocation type that can fill a function pointer: `Some(true)`
-/// if it writes the load address plus the addend (relative), `Some(false)`
-/// if a symbol's address plus the addend (absolute); `None` for others.
-pub(crate) fn function_address(number: u32) -> Option<bool> {
-    match kind(number)? {
-        Kind::Relative => Some(true),
-        Kind::Absolute => Some(false),
-        _ => None,
-    }
-}
-
-/// Whether relocation type `kind` fills a slot with a symbol's address
-/// (`GLOB_DAT`, `JUMP_SLOT`): one naming symbol 0 is damaged.
-fn is_slot(kind: u32) -> bool {
-    matches!((MACHINE, kind), (62, 6 | 7) | (183, 1025 | 1026) | (243, 5))
 }
 
 impl Checker<'_, '_> {
@@ -255,7 +184,7 @@ impl Checker<'_, '_> {
                 size / entry
             ));
         }
-        let mut last: Option<&super::headers::Segment> = None;
+        let mut last: Option<&super::segments::Segment> = None;
         let mut previous: Option<u64> = None;
         let plt = name == "DT_JMPREL";
         for (i, r) in bytes.chunks_exact(entry as usize).enumerate() {

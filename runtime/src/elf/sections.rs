@@ -14,8 +14,8 @@
 //! address there would make the loader skip or misread a table.
 
 use super::dynamic::{Dynamic, SYM_SIZE};
-use super::headers::Layout;
 use super::read::{Source, u32_at, u64_at};
+use super::segments::Layout;
 
 const SHT_NOBITS: u32 = 8;
 const SHT_RELA: u32 = 4;

@@ -14,9 +14,9 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use super::headers::Layout;
 use super::read::u64_at;
 use super::relocs::Relocations;
+use super::segments::Layout;
 use super::symbols::Symbols;
 
 /// Checks the table of functions `name`, `size` bytes at `vaddr`.
@@ -68,7 +68,7 @@ pub(crate) fn check(
             };
             let info = u64_at(r, 8);
             let addend = if *rela { u64_at(r, 16) } else { 0 };
-            let target = match super::relocs::function_address(info as u32) {
+            let target = match super::machine::function_address(info as u32) {
                 Some(true) => Some(addend),
                 Some(false) => {
                     let s = symbols.get(info >> 32);
