@@ -10,6 +10,9 @@ use super::machine::{MACHINE, machine_name};
 use super::read::{Source, u16_at, u32_at, u64_at};
 use super::segments::{self, Layout, PHDR_SIZE, Segment};
 
+/// How the validator's answer for a file that is no ELF file begins.
+pub(crate) const NOT_ELF: &str = "it is not an ELF shared library";
+
 /// No library has more program headers (ld makes about 10).
 const MAX_PHDRS: u16 = 256;
 
@@ -18,8 +21,8 @@ pub(crate) fn check(source: &Source<'_>) -> Result<Layout, String> {
     let head = source.head();
     if head.len() < 64 || &head[..4] != b"\x7fELF" {
         return Err(format!(
-            "it is not an ELF shared library (the file is {} bytes long, shorter than an ELF \
-             header, or does not start with one)",
+            "{NOT_ELF} (the file is {} bytes long, shorter than an ELF header, or does not \
+             start with one)",
             source.len
         ));
     }

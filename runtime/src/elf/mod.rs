@@ -56,6 +56,7 @@ use std::fs::File;
 use crate::meta::{self, HEADER_LEN};
 use crate::preflight::MAX_RECORD;
 
+pub(crate) use headers::NOT_ELF;
 pub(crate) use symbols::Symbol;
 
 /// A library file whose structure passed every check.
@@ -68,9 +69,10 @@ pub(crate) struct Elf {
 /// Checks the library open as `file`, `len` bytes long; the error is the
 /// reason, for `Error::InvalidLibrary`.
 pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
-    let source = read::Source::new(file, len)?;
+    let mut source = read::Source::new(file, len)?;
     let layout = headers::check(&source)?;
     let (dynamic, strtab) = dynamic::check(&source, &layout)?;
+    prefetch_tables(&mut source, &layout, &dynamic);
     let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
     versions::check(&source, &layout, &dynamic, &symbols.strtab, symbols.count)?;
     let relocations = relocs::check(&source, &layout, &dynamic, &symbols)?;
@@ -80,6 +82,40 @@ pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
         symbols,
         relocations,
     })
+}
+
+/// Reads ahead, in one piece, the span of the file that holds the tables
+/// the dynamic section names (symbols, strings, hash and version tables,
+/// relocations): a linker puts them next to each other.
+fn prefetch_tables(source: &mut read::Source<'_>, layout: &segments::Layout, d: &dynamic::Dynamic) {
+    let starts = [
+        Some(d.symtab),
+        Some(d.strtab),
+        d.hash,
+        d.gnu_hash,
+        d.versym,
+        d.verneed.map(|v| v.0),
+        d.verdef.map(|v| v.0),
+    ];
+    let sized = [
+        Some((d.strtab, d.strsz)),
+        d.rela,
+        d.rel,
+        d.relr,
+        d.jmprel.map(|j| j.0),
+    ];
+    let offsets = starts
+        .into_iter()
+        .flatten()
+        .map(|v| (v, 0))
+        .chain(sized.into_iter().flatten())
+        .filter_map(|(v, size)| Some((layout.file_offset(v, size)?, size)));
+    let (mut start, mut end) = (u64::MAX, 0);
+    for (offset, size) in offsets {
+        start = start.min(offset);
+        end = end.max(offset + size);
+    }
+    source.prefetch(start, end);
 }
 
 /// What the quick pre-flight found for one interface.
@@ -118,11 +154,36 @@ impl Elf {
     /// The metadata record at `vaddr` in `file`: its header, then as many
     /// bytes as the header says, never past its segment's file bytes.
     pub fn read_record(&self, file: &File, vaddr: u64) -> Result<Vec<u8>, meta::MetaError> {
+        self.read_record_sized(file, vaddr, None)
+    }
+
+    /// [`read_record`](Elf::read_record), in one read when its symbol's
+    /// `size` is known (the header must then say the same length).
+    fn read_record_sized(
+        &self,
+        file: &File,
+        vaddr: u64,
+        size: Option<usize>,
+    ) -> Result<Vec<u8>, meta::MetaError> {
         use std::os::unix::fs::FileExt;
         let unreadable = meta::MetaError::Malformed("the record cannot be read");
         let (offset, available) = self.file_bytes(vaddr).ok_or(meta::MetaError::Malformed(
             "the record is not in the file's segments",
         ))?;
+        if let Some(size) = size.filter(|&s| (HEADER_LEN..=MAX_RECORD).contains(&s)) {
+            if size as u64 <= available {
+                let mut record = vec![0; size];
+                file.read_exact_at(&mut record, offset)
+                    .map_err(|_| unreadable.clone())?;
+                let (total, _) = meta::read_header(&record)?;
+                return match total == size {
+                    true => Ok(record),
+                    false => Err(meta::MetaError::Malformed(
+                        "the record's length differs from its symbol's size",
+                    )),
+                };
+            }
+        }
         let mut header = vec![0; HEADER_LEN.min(available as usize)];
         file.read_exact_at(&mut header, offset)
             .map_err(|_| unreadable.clone())?;
@@ -173,7 +234,7 @@ impl Elf {
         if !(HEADER_LEN..=MAX_RECORD).contains(&size) {
             return Ok(None);
         }
-        let Some(record) = self.read_record(file, meta.value).ok() else {
+        let Some(record) = self.read_record_sized(file, meta.value, Some(size)).ok() else {
             return Ok(None);
         };
         if record.len() != size {

@@ -45,9 +45,18 @@ pub(crate) fn check(
                  writable segment's file bytes"
             )
         })?;
-    let mut words = vec![0; size as usize];
-    file.read_exact_at(&mut words, offset)
-        .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?;
+    // The table's words as the file holds them: needed only for entries
+    // that `DT_RELR` relocates or nothing does.
+    let words = std::cell::OnceCell::new();
+    let words = || -> Result<&Vec<u8>, String> {
+        if let Some(w) = words.get() {
+            return Ok(w);
+        }
+        let mut w = vec![0; size as usize];
+        file.read_exact_at(&mut w, offset)
+            .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?;
+        Ok(words.get_or_init(|| w))
+    };
     let mut filled = vec![false; entries as usize];
     let code = |address: u64| layout.segment(address, 1).is_some_and(|s| s.executable());
     let entry = |address: u64| {
@@ -88,7 +97,7 @@ pub(crate) fn check(
         let e = u64_at(e, 0);
         let mut relocated = |address: u64| -> Result<(), String> {
             if let Some(within) = entry(address) {
-                if within % 8 != 0 || !code(u64_at(&words, within as usize)) {
+                if within % 8 != 0 || !code(u64_at(words()?, within as usize)) {
                     return Err(wrong(within, "is not relocated to code"));
                 }
                 filled[(within / 8) as usize] = true;
@@ -108,7 +117,7 @@ pub(crate) fn check(
         }
     }
     for (i, done) in filled.iter().enumerate() {
-        if !done && u64_at(&words, i * 8) != 0 {
+        if !done && u64_at(words()?, i * 8) != 0 {
             return Err(wrong(
                 i as u64 * 8,
                 "is neither relocated nor null: it would be called as it lies in the file",

@@ -222,8 +222,18 @@ impl Opened {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     fn elf(&self, path: &Path) -> Result<&crate::elf::Elf, Error> {
         let checked = self.elf.get_or_init(|| {
-            self.kind()?;
-            crate::elf::check(&self.file, self.metadata.len())
+            if self.metadata.len() == 0 {
+                return Err("the file is empty".to_owned());
+            }
+            // The validator reads the first bytes first; for a file that is
+            // no ELF file, say what it is instead.
+            crate::elf::check(&self.file, self.metadata.len()).map_err(|reason| {
+                if reason.starts_with(crate::elf::NOT_ELF) {
+                    self.kind().err().unwrap_or(reason)
+                } else {
+                    reason
+                }
+            })
         });
         checked.as_ref().map_err(|reason| Error::InvalidLibrary {
             path: path.to_path_buf(),
