@@ -454,7 +454,15 @@ fn relocation_mutations_are_refused() {
     );
 
     let p = f.mutant(d, "libtype.so", |_, b| put_u32(b, last + 8, 99));
-    refused(&p, &["has type 99, which the loader does not know"]);
+    refused(&p, &["has type 99, not a dynamic relocation type"]);
+
+    // A GLOB_DAT turned into a PC32, which only text relocations have.
+    let glob_dat = *relocs
+        .iter()
+        .find(|&&r| u32_at(&f.bytes, r + 8) == 6)
+        .expect("a GLOB_DAT relocation");
+    let p = f.mutant(d, "libpc32.so", |_, b| put_u32(b, glob_dat + 8, 2));
+    refused(&p, &["has type 2, not a dynamic relocation type"]);
 
     let p = f.mutant(d, "libcopy.so", |_, b| put_u32(b, last + 8, 5));
     refused(&p, &["copy relocation"]);

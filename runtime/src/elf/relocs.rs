@@ -7,7 +7,7 @@
 //! and what each prevents:
 //! - every table inside a segment's file bytes, a whole number of entries;
 //! - every relocation of a type this machine's loader knows (x86-64,
-//!   AArch64 and RISC-V lists; glibc's answer to another is an error, but
+//!   AArch64 and RISC-V lists of what linkers emit for a shared library;
 //!   a copy relocation, which no shared library has, makes it copy a
 //!   symbol's size of bytes);
 //! - every target, with the bytes its type writes, inside a writable
@@ -193,8 +193,8 @@ impl Checker<'_, '_> {
             let (sym, kind_number) = (info >> 32, info as u32);
             let Some(kind) = kind(kind_number) else {
                 return Err(format!(
-                    "relocation {i} of its {name} has type {kind_number}, which the loader does \
-                     not know"
+                    "relocation {i} of its {name} has type {kind_number}, not a dynamic \
+                     relocation type of a shared library on this machine"
                 ));
             };
             if (i as u64) < relative && kind != Kind::Relative {
