@@ -6,17 +6,24 @@
 //! `DT_INIT_ARRAY` (and, at unload or exit, `DT_FINI_ARRAY`). The checks,
 //! and what each prevents:
 //! - every table inside a segment's file bytes, a whole number of entries;
-//! - every relocation of a type this machine's loader knows (x86-64,
-//!   AArch64 and RISC-V lists of what linkers emit for a shared library;
-//!   a copy relocation, which no shared library has, makes it copy a
-//!   symbol's size of bytes);
+//! - every relocation of a type linkers emit for a shared library on this
+//!   machine (x86-64, AArch64 and RISC-V lists; not copy relocations, which
+//!   make glibc copy a symbol's size of bytes, nor PC32/SIZE types, which
+//!   only text relocations have and which write half a pointer);
 //! - every target, with the bytes its type writes, inside a writable
-//!   segment (`PT_GNU_RELRO` lies in one): else a write to read-only or
-//!   unmapped memory, SIGSEGV;
+//!   segment (`PT_GNU_RELRO` lies in one: else a write to read-only or
+//!   unmapped memory, SIGSEGV), word-aligned for pointer-sized types, and
+//!   no word written by two relocations; relative relocations and jump
+//!   slots in the order linkers write them (by target), jump slots inside
+//!   the PLT's part of the offset table and one per symbol: a damaged
+//!   target otherwise overwrites another pointer and leaves its own word
+//!   unrelocated, which crashes at the first use;
 //! - every symbol index below the symbol count (the loader indexes the
-//!   symbol and version tables with it);
+//!   symbol and version tables with it), and a symbol for every slot
+//!   relocation (`GLOB_DAT`, `JUMP_SLOT`);
 //! - the first `DT_RELACOUNT`/`DT_RELCOUNT` entries relative ones (glibc
-//!   applies them as relative without looking at their type);
+//!   applies them as relative without looking at their type, and asserts
+//!   it);
 //! - an `IRELATIVE` resolver inside an executable segment (it is called);
 //! - a `DT_RELR` bitmap only after an address entry (glibc would write
 //!   through a null pointer);
