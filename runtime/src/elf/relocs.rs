@@ -72,7 +72,11 @@ pub(crate) fn check(
             filled: vec![false; (size / 8) as usize],
         });
     }
+    let slots_span = arrays.iter().fold((u64::MAX, 0), |(lo, hi), a| {
+        (lo.min(a.at), hi.max(a.at + a.filled.len() as u64 * 8))
+    });
     let mut checker = Checker {
+        slots_span,
         layout,
         symbols,
         arrays,
@@ -124,6 +128,8 @@ struct Checker<'a, 's> {
     written: Written,
     /// The tables read, kept for later checks of function tables.
     kept: Relocations,
+    /// The addresses the arrays span, to skip the others quickly.
+    slots_span: (u64, u64),
 }
 
 /// The relocation tables of a checked library: `(bytes, is Rela)` of each
@@ -140,6 +146,8 @@ pub(crate) struct Relocations {
 struct Written {
     /// For each writable segment, its address and its bits.
     segments: Vec<(u64, Vec<u64>)>,
+    /// The index of the segment marked last.
+    last: usize,
 }
 
 impl Written {
@@ -150,14 +158,21 @@ impl Written {
             .filter(|s| s.writable())
             .map(|s| (s.vaddr, vec![0u64; (s.memsz / 8 / 64 + 1) as usize]))
             .collect();
-        Written { segments }
+        Written { segments, last: 0 }
     }
 
     /// Marks the word where an 8-byte or wider write at `offset`, inside
     /// `segment`, starts; `Err` if it was marked.
     fn mark(&mut self, segment: &super::segments::Segment, offset: u64) -> Result<(), ()> {
-        let Some((_, bits)) = self.segments.iter_mut().find(|(v, _)| *v == segment.vaddr) else {
-            return Ok(());
+        let bits = match self.segments.get_mut(self.last) {
+            Some((v, bits)) if *v == segment.vaddr => bits,
+            _ => {
+                let Some(i) = self.segments.iter().position(|(v, _)| *v == segment.vaddr) else {
+                    return Ok(());
+                };
+                self.last = i;
+                &mut self.segments[i].1
+            }
         };
         let word = ((offset - segment.vaddr) / 8) as usize;
         let (cell, bit) = (word / 64, 1u64 << (word % 64));
@@ -397,6 +412,9 @@ impl Checker<'_, '_> {
 
     /// The name of the array slot at `address`, if it is one.
     fn slot(&self, address: u64) -> Option<String> {
+        if address < self.slots_span.0 || address >= self.slots_span.1 {
+            return None;
+        }
         self.arrays.iter().find_map(|a| {
             let within = address.checked_sub(a.at)?;
             let slot = within / 8;
