@@ -228,6 +228,19 @@ fn program_header_mutations_are_refused() {
     });
     refused(&p, &["is not readable"]);
 
+    // A writable segment 64 TiB long in memory: nothing is allocated in
+    // proportion (the loader's own `mmap` would simply fail).
+    let last = f.phdr(*loads.last().unwrap());
+    let p = f.mutant(d, "libmemsz.so", |_, b| {
+        let memsz = u64_at(b, last + 40);
+        put_u64(b, last + 40, memsz | 0x4000_0000_0000);
+    });
+    let outcome = dynplug::inspect(&p);
+    assert!(
+        matches!(outcome, Ok(_) | Err(Error::InvalidLibrary { .. })),
+        "{outcome:?}"
+    );
+
     let p = f.mutant(d, "libphnum.so", |_, b| put_u16(b, 56, 0xffff));
     refused(&p, &["65535 program headers"]);
 

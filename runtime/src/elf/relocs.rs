@@ -156,7 +156,14 @@ impl Written {
             .loads
             .iter()
             .filter(|s| s.writable())
-            .map(|s| (s.vaddr, vec![0u64; (s.memsz / 8 / 64 + 1) as usize]))
+            // Relocations write the file-backed part of a segment (and
+            // the words right after): the bitmap covers that much, so
+            // that no `p_memsz` makes it large. Targets past it are not
+            // checked for being written twice.
+            .map(|s| {
+                let covered = s.memsz.min(s.filesz + 4096);
+                (s.vaddr, vec![0u64; (covered / 8 / 64 + 1) as usize])
+            })
             .collect();
         Written { segments, last: 0 }
     }
