@@ -67,6 +67,8 @@ pub(crate) struct Elf {
     layout: segments::Layout,
     symbols: symbols::Symbols,
     relocations: relocs::Relocations,
+    /// The bytes the checks read that later reads may reuse.
+    kept: read::Kept,
 }
 
 /// Checks the library open as `file`, `len` bytes long; the error is the
@@ -74,6 +76,15 @@ pub(crate) struct Elf {
 pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
     let mut source = read::Source::new(file, len)?;
     let layout = headers::check(&source)?;
+    // The dynamic section's segment, when small, in one read: the table
+    // of functions and the initialiser arrays lie there too.
+    if let Some(s) = layout
+        .loads
+        .iter()
+        .find(|s| s.holds(layout.dynamic.vaddr, 1))
+    {
+        source.read_segment(s.offset, s.offset.saturating_add(s.filesz));
+    }
     let (dynamic, strtab) = dynamic::check(&source, &layout)?;
     prefetch_tables(&mut source, &layout, &dynamic);
     let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
@@ -84,6 +95,7 @@ pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
         layout,
         symbols,
         relocations,
+        kept: source.keep(),
     })
 }
 
@@ -175,6 +187,15 @@ impl Elf {
         ))?;
         if let Some(size) = size.filter(|&s| (HEADER_LEN..=MAX_RECORD).contains(&s)) {
             if size as u64 <= available {
+                if let Some(bytes) = self.kept.get(offset, size as u64) {
+                    let (total, _) = meta::read_header(bytes)?;
+                    return match total == size {
+                        true => Ok(bytes.to_vec()),
+                        false => Err(meta::MetaError::Malformed(
+                            "the record's length differs from its symbol's size",
+                        )),
+                    };
+                }
                 let mut record = vec![0; size];
                 file.read_exact_at(&mut record, offset)
                     .map_err(|_| unreadable.clone())?;
@@ -209,7 +230,7 @@ impl Elf {
             &self.layout,
             &self.symbols,
             &self.relocations,
-            file,
+            (file, &self.kept),
             (name, symbol.value, symbol.size),
         )
     }

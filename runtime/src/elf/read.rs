@@ -26,7 +26,34 @@ pub(crate) struct Source<'f> {
     head: Vec<u8>,
     /// A piece read ahead (`prefetch`): its file offset and bytes.
     window: (u64, Vec<u8>),
+    /// The writable segment that holds the dynamic section, read ahead
+    /// (`read_segment`): the plugin's table of functions lies there too.
+    segment: (u64, Vec<u8>),
 }
+
+/// What a check keeps of its reads for later ones (the record, the table
+/// of functions): the file's first bytes and the dynamic section's
+/// segment.
+pub(crate) struct Kept {
+    head: Vec<u8>,
+    segment: (u64, Vec<u8>),
+}
+
+impl Kept {
+    /// `len` bytes at `offset`, if they were read.
+    pub fn get(&self, offset: u64, len: u64) -> Option<&[u8]> {
+        let end = offset.checked_add(len)?;
+        if let Some(bytes) = self.head.get(offset as usize..end as usize) {
+            return Some(bytes);
+        }
+        let (start, bytes) = (self.segment.0, &self.segment.1);
+        let from = offset.checked_sub(start)?;
+        bytes.get(from as usize..(end - start) as usize)
+    }
+}
+
+/// A writable segment larger than this is not read ahead.
+const MAX_SEGMENT: u64 = 64 << 10;
 
 /// Tables spread over more than this are read one by one.
 const MAX_WINDOW: u64 = 4 << 20;
@@ -42,7 +69,29 @@ impl<'f> Source<'f> {
             len,
             head,
             window: (0, Vec::new()),
+            segment: (0, Vec::new()),
         })
+    }
+
+    /// Reads `offset..end` (a small writable segment's file bytes) in one
+    /// piece, if it is inside the file: the dynamic section, the plugin's
+    /// table of functions and the initialiser arrays are served from it.
+    pub fn read_segment(&mut self, offset: u64, end: u64) {
+        if end <= offset || end > self.len || end - offset > MAX_SEGMENT || end <= HEAD {
+            return;
+        }
+        let mut buf = vec![0; (end - offset) as usize];
+        if self.file.read_exact_at(&mut buf, offset).is_ok() {
+            self.segment = (offset, buf);
+        }
+    }
+
+    /// What later reads may reuse.
+    pub fn keep(self) -> Kept {
+        Kept {
+            head: self.head,
+            segment: self.segment,
+        }
     }
 
     /// Reads `offset..end` of the file in one piece, if it is inside the
@@ -84,11 +133,12 @@ impl<'f> Source<'f> {
         if let Some(bytes) = self.head.get(offset as usize..end as usize) {
             return Ok(Cow::Borrowed(bytes));
         }
-        let (start, window) = (self.window.0, &self.window.1);
-        if offset >= start && end - start <= window.len() as u64 {
-            return Ok(Cow::Borrowed(
-                &window[(offset - start) as usize..(end - start) as usize],
-            ));
+        for (start, window) in [&self.window, &self.segment] {
+            if offset >= *start && end - start <= window.len() as u64 {
+                return Ok(Cow::Borrowed(
+                    &window[(offset - start) as usize..(end - start) as usize],
+                ));
+            }
         }
         let mut buf = vec![0; len as usize];
         self.file

@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-use super::read::u64_at;
+use super::read::{Kept, u64_at};
 use super::relocs::Relocations;
 use super::segments::Layout;
 use super::symbols::Symbols;
@@ -24,7 +24,7 @@ pub(crate) fn check(
     layout: &Layout,
     symbols: &Symbols,
     relocations: &Relocations,
-    file: &File,
+    (file, kept): (&File, &Kept),
     (name, vaddr, size): (&str, u64, u64),
 ) -> Result<(), String> {
     let entries = size / 8;
@@ -52,9 +52,15 @@ pub(crate) fn check(
         if let Some(w) = words.get() {
             return Ok(w);
         }
-        let mut w = vec![0; size as usize];
-        file.read_exact_at(&mut w, offset)
-            .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?;
+        let w = match kept.get(offset, size) {
+            Some(bytes) => bytes.to_vec(),
+            None => {
+                let mut w = vec![0; size as usize];
+                file.read_exact_at(&mut w, offset)
+                    .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?;
+                w
+            }
+        };
         Ok(words.get_or_init(|| w))
     };
     let mut filled = vec![false; entries as usize];
