@@ -64,3 +64,9 @@ pub fn use_it(api: &ApiPlugin) -> usize {
 }
 
 fn main() {}
+
+// `&'_ self` is `&self`: an argument's `'_` is its own.
+#[dynplug::plugin_interface]
+pub trait Underscore {
+    fn pick(&'_ self, x: &'_ str, y: View<'_>) -> &'_ str;
+}
