@@ -14,7 +14,7 @@ pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
     let inherent = inherent_impl(iface);
     let trait_impl = trait_impl(iface);
     let description = description(iface);
-    let lifetimes = argument_lifetimes(iface);
+    let lifetimes = argument_lifetimes(&iface.methods);
     quote! {
         #item
         #loader_struct
@@ -33,11 +33,11 @@ pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
 /// would let the plugin keep the host's data beyond the call; and since a
 /// signature's hash cannot see lifetimes, a plugin built where the argument
 /// was `&'static str` would load in a host where it is `&str`.
-fn argument_lifetimes(iface: &Interface) -> TokenStream {
+pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>) -> TokenStream {
     let x = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
     // One function per argument: the compiler reports one such error per
     // function.
-    let checks = iface.methods.iter().flat_map(|m| {
+    let checks = methods.into_iter().flat_map(|m| {
         let own: Vec<&syn::Lifetime> = m.sig.generics.lifetimes().map(|l| &l.lifetime).collect();
         let x = &x;
         m.args.iter().enumerate().filter_map(move |(i, a)| {
