@@ -120,7 +120,9 @@ impl<'a> Method<'a> {
             match input {
                 FnArg::Receiver(r) => {
                     if let ReceiverKind::Reference(_, lifetime, _) = &r.kind {
-                        receiver_lifetime = lifetime.as_ref();
+                        // `&'_ self` is `&self`: its `'_` is not the `'_`
+                        // of an argument.
+                        receiver_lifetime = lifetime.as_ref().filter(|l| l.ident != "_");
                     }
                     receiver = match &r.kind {
                         ReceiverKind::Reference(_, _, None) => Receiver::Shared,

@@ -126,6 +126,25 @@ pub fn named_lifetime(ty: &Type, except: &[&Lifetime]) -> Option<Lifetime> {
     finder.found
 }
 
+/// `ty` with the lifetimes of `names` made `to`; others (elided ones
+/// included) as written.
+pub fn rebind_named(ty: &Type, names: &[&Lifetime], to: &Lifetime) -> Type {
+    struct Rebind<'a> {
+        names: &'a [&'a Lifetime],
+        to: &'a Lifetime,
+    }
+    impl VisitMut for Rebind<'_> {
+        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+            if self.names.iter().any(|n| n.ident == l.ident) {
+                *l = Lifetime::new(&self.to.to_string(), l.apostrophe);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Rebind { names, to }.visit_type_mut(&mut ty);
+    ty
+}
+
 /// `ty` with every elided lifetime (`&T`, `'_`) and every lifetime of
 /// `bound` made `to`; other lifetimes (`'static`) stay as written.
 pub fn rebind(ty: &Type, bound: &[&Lifetime], to: &Lifetime) -> Type {

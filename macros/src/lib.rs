@@ -111,7 +111,15 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
         // types we could not, so that every error shows in this build.
         let errors = errors.to_compile_errors();
         let types = expand::type_assertions(&iface.methods);
-        quote!(#errors #item #types).into()
+        // The compiler's proof that arguments are lent for the call, for
+        // the methods we had nothing against.
+        let clean = iface.methods.iter().filter(|m| {
+            let mut method_errors = valid::Errors::default();
+            valid::method(m, &mut method_errors);
+            method_errors.is_empty()
+        });
+        let lifetimes = expand::loader::argument_lifetimes(clean);
+        quote!(#errors #item #types #lifetimes).into()
     }
 }
 

@@ -257,6 +257,7 @@ pub fn method(method: &Method, errors: &mut Errors) {
             ),
         }
     }
+    lifetimes(method, errors);
     if let Some(clause) = &sig.generics.where_clause {
         errors.spanned(
             clause,
@@ -283,6 +284,109 @@ pub fn method(method: &Method, errors: &mut Errors) {
     for error in type_errors {
         errors.push(error);
     }
+}
+
+/// What the tokens show of a method's lifetimes: everything a method takes
+/// is lent for the call, so its lifetimes are elided or the method's own,
+/// without bounds between them. (A `'static` hidden in an alias is the
+/// compiler's to refuse: see `expand::loader::argument_lifetimes`.) A
+/// signature's hash cannot see lifetimes: were `&'static self`, `'b: 'a` or
+/// `&'static mut [u8]` allowed, a plugin built where they are written would
+/// load in a host where they are not, and keep or return what the host
+/// lent it for the call only.
+fn lifetimes(method: &Method, errors: &mut Errors) {
+    let sig = method.sig;
+    let own: Vec<&syn::Lifetime> = sig.generics.lifetimes().map(|l| &l.lifetime).collect();
+    let foreign = |l: &syn::Lifetime| l.ident != "_" && !own.iter().any(|o| o.ident == l.ident);
+    for param in sig.generics.lifetimes() {
+        if !param.bounds.is_empty() {
+            errors.spanned(
+                &param.bounds,
+                format!(
+                    "`{}`: bounds between a plugin method's lifetimes are not supported; \
+                     to let the result borrow from an argument, give it the receiver's \
+                     lifetime (`fn f<'a>(&'a self, s: &'a str) -> &'a str`)",
+                    param.lifetime
+                ),
+            );
+        }
+    }
+    if let Some(lifetime) = method.receiver_lifetime.filter(|l| foreign(l)) {
+        errors.spanned(
+            lifetime,
+            format!(
+                "`&{lifetime} self`: the receiver is borrowed for the call; elide its \
+                 lifetime or name one of the method's (`fn f<'a>(&'a self) -> &'a str`)"
+            ),
+        );
+    }
+    for arg in &method.args {
+        // An argument the result may borrow from (it names the receiver's
+        // lifetime): the hash says which arguments, not which part of one,
+        // so every borrow in it must be the receiver's. (One hidden in an
+        // alias is the compiler's to refuse.)
+        if let Some(receiver) = method.receiver_lifetime
+            && !matches!(types::arg_kind(arg.ty), types::ArgKind::Callback(_))
+            && types::mentions_lifetime(arg.ty, receiver)
+            && let Some(other) = other_lifetime(arg.ty, receiver)
+        {
+            errors.spanned(
+                &other,
+                format!(
+                    "`{}`: the result may borrow from this argument, which names the \
+                     receiver's lifetime `{receiver}`; every borrow in it must have that \
+                     lifetime (write `&{receiver} str`), or none (pass it as another argument)",
+                    types::text(arg.ty)
+                ),
+            );
+        }
+        if matches!(
+            types::arg_kind(arg.ty),
+            types::ArgKind::Value | types::ArgKind::Callback(_)
+        ) {
+            continue;
+        }
+        if let syn::Type::Reference(r) = types::strip(arg.ty)
+            && let Some(lifetime) = r.lifetime.as_ref().filter(|l| foreign(l))
+        {
+            errors.spanned(
+                lifetime,
+                format!(
+                    "`{}`: an argument is lent for the call; elide its lifetime or name \
+                     one of the method's, so that the plugin cannot keep it",
+                    types::text(arg.ty)
+                ),
+            );
+        }
+    }
+}
+
+/// A borrow in `ty` whose lifetime is not `receiver`: an elided `&`, `'_`,
+/// or another named lifetime; as tokens to report on.
+fn other_lifetime(ty: &syn::Type, receiver: &syn::Lifetime) -> Option<proc_macro2::TokenStream> {
+    struct Finder<'a> {
+        receiver: &'a syn::Lifetime,
+        found: Option<proc_macro2::TokenStream>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            if self.found.is_none() && l.ident != self.receiver.ident {
+                self.found = Some(quote::ToTokens::to_token_stream(l));
+            }
+        }
+        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+            if self.found.is_none() && r.lifetime.is_none() {
+                self.found = Some(quote::ToTokens::to_token_stream(&r.and_token));
+            }
+            syn::visit::visit_type_reference(self, r);
+        }
+    }
+    let mut finder = Finder {
+        receiver,
+        found: None,
+    };
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.found
 }
 
 /// Checks an impl under `#[plugin_export]`.

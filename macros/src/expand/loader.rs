@@ -14,12 +14,84 @@ pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
     let inherent = inherent_impl(iface);
     let trait_impl = trait_impl(iface);
     let description = description(iface);
+    let lifetimes = argument_lifetimes(&iface.methods);
     quote! {
         #item
         #loader_struct
         #inherent
         #trait_impl
+        #lifetimes
         #description
+    }
+}
+
+/// Proof, by the compiler, that every argument borrows only for the call:
+/// each argument's type (what a `&T` or `&[T]` refers to), with its elided
+/// lifetimes and the method's own made one generic lifetime, must borrow
+/// for exactly that lifetime (`ReturnAbi<'x>`). A `'static` borrow, written
+/// out or behind an alias (`type Kept = &'static str;` in `Vec<Kept>`),
+/// would let the plugin keep the host's data beyond the call; and since a
+/// signature's hash cannot see lifetimes, a plugin built where the argument
+/// was `&'static str` would load in a host where it is `&str`.
+pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>) -> TokenStream {
+    let x = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
+    // One function per argument: the compiler reports one such error per
+    // function.
+    let checks = methods.into_iter().flat_map(|m| {
+        let own: Vec<&syn::Lifetime> = m.sig.generics.lifetimes().map(|l| &l.lifetime).collect();
+        let x = &x;
+        m.args.iter().enumerate().filter_map(move |(i, a)| {
+            let ty = match types::arg_kind(a.ty) {
+                types::ArgKind::Value => a.ty,
+                types::ArgKind::Ref(t) | types::ArgKind::Slice(t) => t,
+                _ => return None,
+            };
+            let all = crate::callback::rebind(ty, &own, x);
+            let check = format_ident!("__dynplug_lent_{}_{}", unraw(m.ident()), i);
+            // An argument that names the receiver's lifetime is one the
+            // result may borrow from (the hash's `borrow_links`): all of its
+            // borrows must be that lifetime, or a host and a plugin built
+            // where another part of it names the receiver's would agree on
+            // the hash and disagree on what the result keeps alive. Its other
+            // lifetimes, elided ones included (hidden in an alias too), are
+            // made the check's own: they must outlive the receiver's, which
+            // nothing says they do.
+            let linked = m
+                .receiver_lifetime
+                .filter(|r| types::mentions_lifetime(ty, r))
+                .map(|r| {
+                    let underscore = syn::Lifetime::new("'_", r.apostrophe);
+                    let others: Vec<&syn::Lifetime> =
+                        own.iter().copied().filter(|l| l.ident != r.ident).collect();
+                    let ty = crate::callback::rebind_named(ty, &others, &underscore);
+                    let linked = format_ident!("__dynplug_linked_{}_{}", unraw(m.ident()), i);
+                    // The receiver's lifetime keeps its name: the compiler's
+                    // advice (`add explicit lifetime 'a`) is then the fix.
+                    quote_spanned! {ty.span()=>
+                        #[allow(dead_code, non_snake_case)]
+                        fn #linked<#r>(value: #ty) {
+                            __dynplug_value_borrows_for::<#r, _>(value);
+                        }
+                    }
+                });
+            Some(quote_spanned! {all.span()=>
+                #[allow(dead_code, non_snake_case)]
+                fn #check<#x>() {
+                    __dynplug_borrows_for::<#x, #all>();
+                }
+                #linked
+            })
+        })
+    });
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[allow(dead_code)]
+            fn __dynplug_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>() {}
+            #[allow(dead_code)]
+            fn __dynplug_value_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>(_: T) {}
+            #(#checks)*
+        };
     }
 }
 

@@ -155,6 +155,14 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
             <#input_call as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)
         }
     });
+    // A `Fn` callback is borrowed shared for each call, so that a call
+    // nested in another (which safe plugin code cannot make, holding the
+    // callback only for its own call) would not make two `&mut` of it.
+    let callback = if cb.mutable {
+        quote!(&mut *ctx.cast::<#ty>())
+    } else {
+        quote!(&*ctx.cast::<#ty>())
+    };
     let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
     let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
     quote! {
@@ -183,7 +191,7 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
                 // SAFETY: the callback is lent for the call in progress; the
                 // holder was made from the plugin's arguments, which it
                 // keeps for the call, and is viewed once.
-                let (callback, #(#names,)*) = unsafe { (&mut *ctx.cast::<#ty>(), #(#views,)*) };
+                let (callback, #(#names,)*) = unsafe { (#callback, #(#views,)*) };
                 (*callback)(#(#names),*)
             }
             #run(|| {

@@ -9,15 +9,22 @@ use super::{Abi, Scalar};
 /// spelled, an alias included) does not qualify: it would dangle once the
 /// library is unloaded.
 ///
+/// The same bound, with `'s` a lifetime of its own, proves that a method's
+/// argument borrows only for the call (`&'static str` does not qualify).
+///
+/// Every type that is [`Abi`] is `ReturnAbi<'s>` for some `'s`, so this is
+/// unimplemented only for types that cannot cross at all; what is refused
+/// for its lifetimes is refused by the borrow checker.
+///
 /// # Safety
 ///
 /// Every reference in the lowered value must be valid for `'s` when the
 /// plugin is kept alive for `'s`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be returned from a plugin method",
-    label = "a borrowed return must borrow from `self`",
-    note = "return an owned `String` or `Vec<T>`, or borrow from the receiver: \
-            `fn name(&self) -> &str` (the loader stays borrowed while the value lives)"
+    message = "`{Self}` cannot cross the plugin boundary",
+    label = "unsupported type in a plugin interface",
+    note = "supported: bool, char, integers, f32, f64, (), &str, String, Vec<T>, Option<T>, \
+            Result<T, E>, tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
 )]
 pub unsafe trait ReturnAbi<'s>: Abi {}
 
