@@ -106,13 +106,14 @@ fn campaign(count: u64) {
 
     let summary = fuzz_report::Summary::new(&plan, &records, seed, seconds);
     println!("{}", summary.table());
-    if let Ok(path) = std::env::var("DYNPLUG_FUZZ_SUMMARY") {
-        std::fs::write(&path, summary.json()).expect("write the summary");
-        println!("summary written to {path}");
-    }
     let failures: Vec<_> = records.iter().filter(|r| r.failed()).collect();
     for record in &failures {
         println!("{}", explain(&plan, seed, record));
+    }
+    if let Ok(path) = std::env::var("DYNPLUG_FUZZ_SUMMARY") {
+        std::fs::write(&path, summary.json())
+            .unwrap_or_else(|err| panic!("write the summary to {path}: {err}"));
+        println!("summary written to {path}");
     }
     assert!(
         failures.is_empty(),
