@@ -243,7 +243,10 @@ fn regions_and_mutants_are_what_they_say() {
     let mut seen = std::collections::BTreeSet::new();
     for index in 0..MUTANTS {
         let mutant = plan.mutant(SEED, index);
-        assert_eq!(format!("{mutant:?}"), format!("{:?}", plan.mutant(SEED, index)));
+        assert_eq!(
+            format!("{mutant:?}"),
+            format!("{:?}", plan.mutant(SEED, index))
+        );
         let bytes = plan.bytes_of(&mutant);
         match mutant.change {
             Change::Flip { offset, bit } => {

@@ -264,10 +264,7 @@ fn run_worker(
         return to;
     }
     let (kind, what) = if hung {
-        (
-            "hung",
-            format!("silent for {:?}, killed", settings.timeout),
-        )
+        ("hung", format!("silent for {:?}, killed", settings.timeout))
     } else {
         describe(status)
     };

@@ -239,7 +239,13 @@ pub fn regions(bytes: &[u8]) -> Vec<Region> {
         .map(|p| p.p_offset(endian) as usize..(p.p_offset(endian) + p.p_filesz(endian)) as usize)
         .expect("PT_DYNAMIC");
     regions.push(Region::table(".dynamic", dynamic, 16, ".dynamic", DYN));
-    regions.push(Region::table(".dynsym", must(".dynsym"), 24, ".dynsym", SYM));
+    regions.push(Region::table(
+        ".dynsym",
+        must(".dynsym"),
+        24,
+        ".dynsym",
+        SYM,
+    ));
     regions.push(Region::bytes(".dynstr", must(".dynstr")));
 
     let hashes: Vec<_> = [".gnu.hash", ".hash"]
@@ -306,7 +312,11 @@ pub fn regions(bytes: &[u8]) -> Vec<Region> {
     for region in &regions {
         assert!(region.len() > 0, "region {} is empty", region.name);
         for range in &region.ranges {
-            assert!(range.end <= bytes.len(), "region {} past the file", region.name);
+            assert!(
+                range.end <= bytes.len(),
+                "region {} past the file",
+                region.name
+            );
         }
     }
     regions

@@ -43,7 +43,13 @@ impl Summary {
                     .iter()
                     .find(|r| r.name == name)
                     .map_or(0, |r| r.len());
-                (name, Row { bytes, ..Row::default() })
+                (
+                    name,
+                    Row {
+                        bytes,
+                        ..Row::default()
+                    },
+                )
             })
             .collect();
         let mut failures = Vec::new();
@@ -95,7 +101,11 @@ impl Summary {
         for (name, row) in &self.rows {
             let refused: usize = row.refused.values().sum();
             let failed: usize = row.failed.values().sum();
-            let by: Vec<String> = row.refused.iter().map(|(v, n)| format!("{v} {n}")).collect();
+            let by: Vec<String> = row
+                .refused
+                .iter()
+                .map(|(v, n)| format!("{v} {n}"))
+                .collect();
             let _ = writeln!(
                 text,
                 "{name:<26} {:>7} {:>8} {refused:>7} {failed:>6} {:>8}  {}",
