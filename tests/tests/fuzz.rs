@@ -153,15 +153,17 @@ fn explain(plan: &Plan, seed: u64, record: &Record) -> String {
         .unwrap_or_else(|| "(not kept)".to_owned());
     format!(
         "FAILED seed {seed:#x} mutant {} in {} at {} ({}): {}: {}\n  \
+         inspect said: {}\n  \
          file: {kept}\n  \
          rerun: DYNPLUG_FUZZ_SEED={seed:#x} DYNPLUG_FUZZ_ONLY={} \
-         cargo test -p dynplug-tests --test fuzz -- --nocapture",
+         cargo test -p dynplug-tests --test fuzz -- every_mutant --nocapture",
         mutant.index,
         mutant.region,
         mutant.field,
         mutant.change,
         record.outcome,
         record.detail,
+        record.inspect,
         mutant.index,
     )
 }
@@ -298,7 +300,7 @@ fn worker() {
             Ok(Err(err)) => format!("err:{}", variant(&err)),
             Err(_) => "panicked".to_owned(),
         };
-        say(&format!("step {index} load"));
+        say(&format!("step {index} load {inspect}"));
         let load = match catch_unwind(AssertUnwindSafe(|| Answers::of(&path))) {
             Ok(Ok(answers)) if answers == reference => "answered".to_owned(),
             Ok(Ok(answers)) => {

@@ -1,6 +1,6 @@
 //! The parent side of a fuzz campaign: it re-executes the test binary as a
 //! worker that loads a batch of mutants in sequence and says on stdout what
-//! it is doing (`fuzz: start N`, `fuzz: step N load`, `fuzz: done N
+//! it is doing (`fuzz: start N`, `fuzz: step N load <inspect>`, `fuzz: done N
 //! <inspect> <load>`). A worker that dies (a signal, an exit code) or stays
 //! silent past the time bound (it is killed) costs the mutant in progress
 //! a failure, and a new worker goes on from the next mutant.
@@ -77,7 +77,8 @@ fn outcome(inspect: &str, load: &str) -> &'static str {
 /// One line of a worker's stdout that concerns us.
 enum Event {
     Start(u64),
-    Step(u64, String),
+    /// A step, and what `inspect` gave if it is done.
+    Step(u64, String, Option<String>),
     Done(u64, String, String),
     Note(u64, String),
 }
@@ -88,7 +89,11 @@ fn parse(line: &str) -> Option<Event> {
     let index = words.next()?.parse().ok()?;
     match kind {
         "start" => Some(Event::Start(index)),
-        "step" => Some(Event::Step(index, words.next()?.to_owned())),
+        "step" => Some(Event::Step(
+            index,
+            words.next()?.to_owned(),
+            words.next().map(str::to_owned),
+        )),
         "done" => Some(Event::Done(
             index,
             words.next()?.to_owned(),
@@ -231,14 +236,15 @@ fn run_worker(
     records: &mut Vec<Record>,
 ) -> u64 {
     let worker = Worker::spawn(settings, from, to);
-    let mut current: Option<(u64, String)> = None;
+    // The mutant in progress, its step, and what `inspect` said of it.
+    let mut current: Option<(u64, String, Option<String>)> = None;
     let mut notes: BTreeMap<u64, String> = BTreeMap::new();
     let mut last_done = None;
     let hung = loop {
         match worker.lines.recv_timeout(settings.timeout) {
             Ok(line) => match parse(&line) {
-                Some(Event::Start(index)) => current = Some((index, "write".to_owned())),
-                Some(Event::Step(index, step)) => current = Some((index, step)),
+                Some(Event::Start(index)) => current = Some((index, "write".to_owned(), None)),
+                Some(Event::Step(index, step, inspect)) => current = Some((index, step, inspect)),
                 Some(Event::Note(index, note)) => {
                     notes.insert(index, note);
                 }
@@ -269,10 +275,10 @@ fn run_worker(
         describe(status)
     };
     match current {
-        Some((index, step)) => {
+        Some((index, step, inspect)) => {
             records.push(Record {
                 mutant: plan.mutant(settings.seed, index),
-                inspect: "-".to_owned(),
+                inspect: inspect.unwrap_or_else(|| "-".to_owned()),
                 load: "-".to_owned(),
                 outcome: kind,
                 detail: format!("{what} during {step}; stderr: {stderr}"),

@@ -158,11 +158,12 @@ fn failure_json(record: &Record) -> String {
     };
     format!(
         "    {{\"mutant\": {}, \"region\": {}, \"field\": {}, {change}, \"outcome\": {}, \
-         \"detail\": {}}}",
+         \"inspect\": {}, \"detail\": {}}}",
         mutant.index,
         quote(mutant.region),
         quote(&mutant.field),
         quote(record.outcome),
+        quote(&record.inspect),
         quote(&record.detail)
     )
 }
