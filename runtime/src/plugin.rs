@@ -172,7 +172,7 @@ fn preflight_for<I: Interface + ?Sized>(
     opened: &preflight::Opened,
 ) -> Result<Layout, Error> {
     let desc = I::DESC;
-    match preflight::quick(opened, desc.meta_symbol, desc.vtable_symbol) {
+    match preflight::quick(path, opened, desc.meta_symbol, desc.vtable_symbol)? {
         // The usual case: the plugin was built against this very interface.
         Some(found) if found.record == I::META => {
             let expected = vtable::vtable_len(desc) * std::mem::size_of::<*const c_void>();

@@ -11,3 +11,7 @@ pub(crate) use unix::*;
 mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
+
+/// Opening a library file for pre-flight without blocking.
+mod file;
+pub(crate) use file::open_file;

@@ -1,0 +1,145 @@
+//! The ELF validator: everything dynplug checks in a library file before
+//! the dynamic loader sees it, on ELF platforms. Both pre-flights call it
+//! (the quick one of a plugin whose record is the host's, and the full one
+//! of `inspect`, mismatches and C libraries), so both apply the same rules.
+//!
+//! The rule is: the loader is never handed a file whose structure it
+//! would misread. glibc's loader trusts the file: it maps segments where
+//! the program headers say, follows the dynamic section's addresses, walks
+//! hash chains and version chains until they end, writes where
+//! relocations say and calls what the initialiser arrays hold. A file
+//! that lies in any of these crashes the process inside `dlopen` (SIGSEGV,
+//! SIGBUS, SIGFPE, a heap overwrite, or a failed assertion that exits with
+//! 127), or hangs it. So every structure the loader interprets is checked
+//! first, in this order, each module saying what it checks and which crash
+//! each check prevents:
+//!
+//! - `headers`: the ELF header and program headers;
+//! - `dynamic`: the dynamic section and its strings;
+//! - `symbols`: the hash tables, the symbol count they imply, the symbols;
+//! - `versions`: the symbol version tables;
+//! - `relocs`: the relocation tables and the initialiser arrays;
+//! - `sections`: the section headers, where present, against the rest.
+//!
+//! Every read is bounded by the file and capped (`read`): pre-flight reads
+//! the headers and exactly the tables named above, never the whole file.
+//!
+//! # What no structure check can catch
+//!
+//! The contents the structures point to: a flipped byte in code (`.text`),
+//! in data (`.rodata`, `.data`), in unwind tables (`.eh_frame`), or in a
+//! relocation's addend (a relative relocation that makes a data pointer
+//! point elsewhere) leaves a file whose every structure is consistent. The
+//! loader maps and relocates it faithfully, and the damage shows when the
+//! code runs: in the library's initialisers during `dlopen`, or in a call.
+//! Only a signature of the contents could tell; dynplug checks the
+//! structure, and trusts the contents of a file the user chose to load.
+
+mod dynamic;
+mod headers;
+mod read;
+mod relocs;
+mod sections;
+mod symbols;
+mod versions;
+
+use std::fs::File;
+
+use crate::meta::{self, HEADER_LEN};
+use crate::preflight::MAX_RECORD;
+
+pub(crate) use symbols::Symbol;
+
+/// A library file whose structure passed every check.
+pub(crate) struct Elf {
+    layout: headers::Layout,
+    symbols: symbols::Symbols,
+}
+
+/// Checks the library open as `file`, `len` bytes long; the error is the
+/// reason, for `Error::InvalidLibrary`.
+pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
+    let source = read::Source::new(file, len)?;
+    let layout = headers::check(&source)?;
+    let (dynamic, strtab) = dynamic::check(&source, &layout)?;
+    let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
+    versions::check(&source, &layout, &dynamic, &symbols.strtab, symbols.count)?;
+    relocs::check(&source, &layout, &dynamic, &symbols)?;
+    sections::check(&source, &layout, &dynamic, symbols.count)?;
+    Ok(Elf { layout, symbols })
+}
+
+/// What the quick pre-flight found for one interface.
+pub(crate) struct Found {
+    /// The metadata record's bytes (header checked, length as it says).
+    pub record: Vec<u8>,
+    /// The size of the table's symbol, in bytes.
+    pub vtable_size: u64,
+}
+
+impl Elf {
+    /// The exported symbol the loader finds for `name`.
+    pub fn lookup(&self, name: &[u8]) -> Option<Symbol> {
+        self.symbols.lookup(name)
+    }
+
+    /// Every exported symbol (defined, global or weak, visible), with its
+    /// name, in symbol table order.
+    pub fn exports(&self) -> impl Iterator<Item = (&[u8], Symbol)> + '_ {
+        self.symbols
+            .iter()
+            .map(|(_, s)| s)
+            .filter(Symbol::exported)
+            .map(|s| (self.symbols.name(&s), s))
+    }
+
+    /// The file offset and the number of file bytes from virtual address
+    /// `vaddr` to the end of its segment's file bytes.
+    fn file_bytes(&self, vaddr: u64) -> Option<(u64, u64)> {
+        self.layout.loads.iter().find_map(|s| {
+            let within = vaddr.checked_sub(s.vaddr)?;
+            (within < s.filesz).then(|| (s.offset + within, s.filesz - within))
+        })
+    }
+
+    /// The metadata record at `vaddr` in `file`: its header, then as many
+    /// bytes as the header says, never past its segment's file bytes.
+    pub fn read_record(&self, file: &File, vaddr: u64) -> Result<Vec<u8>, meta::MetaError> {
+        use std::os::unix::fs::FileExt;
+        let unreadable = meta::MetaError::Malformed("the record cannot be read");
+        let (offset, available) = self.file_bytes(vaddr).ok_or(meta::MetaError::Malformed(
+            "the record is not in the file's segments",
+        ))?;
+        let mut header = vec![0; HEADER_LEN.min(available as usize)];
+        file.read_exact_at(&mut header, offset)
+            .map_err(|_| unreadable.clone())?;
+        let (total, _) = meta::read_header(&header)?;
+        if total > MAX_RECORD || total as u64 > available {
+            return Err(meta::MetaError::Malformed(
+                "the record runs past its segment",
+            ));
+        }
+        let mut record = vec![0; total];
+        file.read_exact_at(&mut record, offset)
+            .map_err(|_| unreadable)?;
+        Ok(record)
+    }
+
+    /// The quick pre-flight's answer: the record of `meta_symbol` and the
+    /// size of `vtable_symbol`, where both are data symbols of the file and
+    /// the record is whole; `None` leaves the decision (and the wording of
+    /// the error) to the full pre-flight.
+    pub fn find(&self, file: &File, meta_symbol: &str, vtable_symbol: &str) -> Option<Found> {
+        let meta = self.lookup(meta_symbol.as_bytes()).filter(Symbol::data)?;
+        let vtable = self.lookup(vtable_symbol.as_bytes()).filter(Symbol::data)?;
+        let size = usize::try_from(meta.size).ok()?;
+        if !(HEADER_LEN..=MAX_RECORD).contains(&size) {
+            return None;
+        }
+        let record = self.read_record(file, meta.value).ok()?;
+        (record.len() == size).then_some(Found {
+            record,
+            vtable_size: vtable.size,
+        })
+    }
+}

@@ -1,0 +1,90 @@
+//! Bounded reads of an untrusted file: every read names what it reads, is
+//! checked against the file's length first (a piece past the end means the
+//! file is truncated, and says so), and is capped in size, so no header can
+//! make pre-flight allocate or read more than the tables it names.
+//!
+//! Integers are read in this process's byte order: the ELF header check
+//! refuses a file of the other one before anything else is read.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// The first read: the ELF header, the program headers and, in a small
+/// library, its dynamic symbol tables.
+const HEAD: u64 = 8 << 10;
+
+/// No table dynplug reads is larger than this (the dynamic symbol table of
+/// a library with a million symbols is 24 MiB).
+pub(crate) const MAX_TABLE: u64 = 256 << 20;
+
+/// An open file and its first bytes.
+pub(crate) struct Source<'f> {
+    file: &'f File,
+    /// The file's length in bytes.
+    pub len: u64,
+    head: Vec<u8>,
+}
+
+impl<'f> Source<'f> {
+    /// Reads the first bytes of `file`, `len` bytes long.
+    pub fn new(file: &'f File, len: u64) -> Result<Source<'f>, String> {
+        let mut head = vec![0; len.min(HEAD) as usize];
+        file.read_exact_at(&mut head, 0)
+            .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
+        Ok(Source { file, len, head })
+    }
+
+    /// The file's first bytes (up to 8 KiB).
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// `len` bytes from `offset`: `what` names them in errors.
+    pub fn read(&self, offset: u64, len: u64, what: &str) -> Result<Cow<'_, [u8]>, String> {
+        let end = offset
+            .checked_add(len)
+            .filter(|&end| end <= self.len)
+            .ok_or_else(|| {
+                format!(
+                    "its {what} ({len} bytes at file offset {offset:#x}) runs past the end of \
+                     the file ({} bytes): the file is truncated",
+                    self.len
+                )
+            })?;
+        if len > MAX_TABLE {
+            return Err(format!(
+                "its {what} is {len} bytes long, more than any library's (at most {MAX_TABLE})"
+            ));
+        }
+        if let Some(bytes) = self.head.get(offset as usize..end as usize) {
+            return Ok(Cow::Borrowed(bytes));
+        }
+        let mut buf = vec![0; len as usize];
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|e| format!("its {what} cannot be read: {e}"))?;
+        Ok(Cow::Owned(buf))
+    }
+}
+
+/// Integer `N` bytes wide at `at` of `bytes`, or 0 past their end (callers
+/// size their slices before reading fields of fixed layout).
+fn int<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    at.checked_add(N)
+        .and_then(|end| bytes.get(at..end))
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; N])
+}
+
+pub(crate) fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes(int(bytes, at))
+}
+
+pub(crate) fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes(int(bytes, at))
+}
+
+pub(crate) fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    u64::from_ne_bytes(int(bytes, at))
+}

@@ -1,0 +1,399 @@
+//! Relocations, and the initialiser and finaliser arrays they fill.
+//!
+//! glibc applies every relocation of `DT_RELA`, `DT_REL`, `DT_JMPREL` and
+//! `DT_RELR` before any code of the library runs, writing at the load
+//! address plus each entry's offset, and then calls every slot of
+//! `DT_INIT_ARRAY` (and, at unload or exit, `DT_FINI_ARRAY`). The checks,
+//! and what each prevents:
+//! - every table inside a segment's file bytes, a whole number of entries;
+//! - every relocation of a type this machine's loader knows (x86-64,
+//!   AArch64 and RISC-V lists; glibc's answer to another is an error, but
+//!   a copy relocation, which no shared library has, makes it copy a
+//!   symbol's size of bytes);
+//! - every target, with the bytes its type writes, inside a writable
+//!   segment (`PT_GNU_RELRO` lies in one): else a write to read-only or
+//!   unmapped memory, SIGSEGV;
+//! - every symbol index below the symbol count (the loader indexes the
+//!   symbol and version tables with it);
+//! - the first `DT_RELACOUNT`/`DT_RELCOUNT` entries relative ones (glibc
+//!   applies them as relative without looking at their type);
+//! - an `IRELATIVE` resolver inside an executable segment (it is called);
+//! - a `DT_RELR` bitmap only after an address entry (glibc would write
+//!   through a null pointer);
+//! - every slot of the initialiser and finaliser arrays (and
+//!   `DT_PREINIT_ARRAY`) relocated, to an address inside an executable
+//!   segment: these are called.
+
+use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
+use super::headers::{Layout, MACHINE};
+use super::read::{Source, u64_at};
+use super::symbols::Symbols;
+
+/// No library has more initialisers and finalisers than this.
+const MAX_SLOTS: u64 = 1 << 16;
+
+/// What a relocation type does, for the checks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Writes nothing.
+    None,
+    /// Writes the load address plus the addend.
+    Relative,
+    /// Calls the resolver at the load address plus the addend.
+    Irelative,
+    /// Writes a symbol's address plus the addend (word-sized).
+    Absolute,
+    /// Another known type writing this many bytes.
+    Other(u64),
+    /// A known type of the global offset table (a symbol's address, a TLS
+    /// offset or descriptor), writing this many word-aligned bytes.
+    Got(u64),
+    /// A copy relocation.
+    Copy,
+}
+
+/// The machine's relocation types the loader applies.
+fn kind(kind: u32) -> Option<Kind> {
+    let known = match (MACHINE, kind) {
+        (_, 0) => Kind::None,
+        // x86-64.
+        (62, 8) => Kind::Relative,
+        (62, 37) => Kind::Irelative,
+        (62, 1) => Kind::Absolute,
+        (62, 5) => Kind::Copy,
+        (62, 2 | 32) => Kind::Other(4),
+        (62, 33) => Kind::Other(8),
+        (62, 6 | 7 | 16 | 17 | 18) => Kind::Got(8),
+        (62, 36) => Kind::Got(16),
+        // AArch64.
+        (183, 1027) => Kind::Relative,
+        (183, 1032) => Kind::Irelative,
+        (183, 257) => Kind::Absolute,
+        (183, 1024) => Kind::Copy,
+        (183, 1025 | 1026 | 1028 | 1029 | 1030) => Kind::Got(8),
+        (183, 1031) => Kind::Got(16),
+        // RISC-V.
+        (243, 3) => Kind::Relative,
+        (243, 58) => Kind::Irelative,
+        (243, 2) => Kind::Absolute,
+        (243, 4) => Kind::Copy,
+        (243, 1) => Kind::Other(4),
+        (243, 5 | 7 | 9 | 11) => Kind::Got(8),
+        (243, 12) => Kind::Got(16),
+        (62 | 183 | 243, _) => return None,
+        // Other machines: types unchecked, a word written.
+        _ => Kind::Other(8),
+    };
+    Some(known)
+}
+
+/// The slots of one initialiser or finaliser array, and which are filled.
+struct Array {
+    name: &'static str,
+    at: u64,
+    filled: Vec<bool>,
+}
+
+/// Checks every relocation table and the arrays of functions they fill.
+pub(crate) fn check(
+    source: &Source<'_>,
+    layout: &Layout,
+    dynamic: &Dynamic,
+    symbols: &Symbols,
+) -> Result<(), String> {
+    let mut arrays = Vec::new();
+    for (name, table) in [
+        ("DT_INIT_ARRAY", dynamic.init_array),
+        ("DT_FINI_ARRAY", dynamic.fini_array),
+        ("DT_PREINIT_ARRAY", dynamic.preinit_array),
+    ] {
+        let Some((at, size)) = table else { continue };
+        if size / 8 > MAX_SLOTS || !layout.segment(at, size).is_some_and(|s| s.writable()) {
+            return Err(format!(
+                "its {name} ({size} bytes at {at:#x}) is not inside a writable segment, or too long"
+            ));
+        }
+        arrays.push(Array {
+            name,
+            at,
+            filled: vec![false; (size / 8) as usize],
+        });
+    }
+    let mut checker = Checker {
+        layout,
+        symbols,
+        arrays,
+        source,
+        pltgot: dynamic.pltgot,
+        slot_symbols: if dynamic.jmprel.is_some() {
+            vec![false; symbols.count as usize]
+        } else {
+            Vec::new()
+        },
+    };
+    if let Some(table) = dynamic.rela {
+        checker.table(table, true, "DT_RELA", dynamic.relacount)?;
+    }
+    if let Some(table) = dynamic.rel {
+        checker.table(table, false, "DT_REL", dynamic.relcount)?;
+    }
+    if let Some((table, rela)) = dynamic.jmprel {
+        checker.table(table, rela, "DT_JMPREL", 0)?;
+    }
+    if let Some(table) = dynamic.relr {
+        checker.relr(table)?;
+    }
+    for array in &checker.arrays {
+        if let Some(slot) = array.filled.iter().position(|f| !f) {
+            return Err(format!(
+                "slot {slot} of its {} (at {:#x}) is not relocated: the loader would call an \
+                 unrelocated address",
+                array.name,
+                array.at + slot as u64 * 8
+            ));
+        }
+    }
+    Ok(())
+}
+
+struct Checker<'a, 's> {
+    layout: &'a Layout,
+    symbols: &'a Symbols,
+    arrays: Vec<Array>,
+    source: &'a Source<'s>,
+    /// `DT_PLTGOT`.
+    pltgot: Option<u64>,
+    /// Which symbols a jump slot names so far.
+    slot_symbols: Vec<bool>,
+}
+
+impl Checker<'_, '_> {
+    /// One `Rela` (`rela`) or `Rel` table, whose first `relative` entries
+    /// glibc applies as relative ones.
+    fn table(
+        &mut self,
+        (at, size): Table,
+        rela: bool,
+        name: &str,
+        relative: u64,
+    ) -> Result<(), String> {
+        let entry = if rela { RELA_SIZE } else { REL_SIZE };
+        let what = format!("relocation table {name}");
+        let bytes = self.layout.read(self.source, at, size, &what)?;
+        if relative > size / entry {
+            return Err(format!(
+                "its {name} has {} entries, and its count of relative ones says {relative}",
+                size / entry
+            ));
+        }
+        let mut last: Option<&super::headers::Segment> = None;
+        let mut previous: Option<u64> = None;
+        let plt = name == "DT_JMPREL";
+        for (i, r) in bytes.chunks_exact(entry as usize).enumerate() {
+            let (offset, info) = (u64_at(r, 0), u64_at(r, 8));
+            let addend = if rela { u64_at(r, 16) } else { 0 };
+            let (sym, kind_number) = (info >> 32, info as u32);
+            let Some(kind) = kind(kind_number) else {
+                return Err(format!(
+                    "relocation {i} of its {name} has type {kind_number}, which the loader does \
+                     not know"
+                ));
+            };
+            if (i as u64) < relative && kind != Kind::Relative {
+                return Err(format!(
+                    "relocation {i} of its {name} is counted as relative but has type {kind_number}"
+                ));
+            }
+            if sym >= self.symbols.count {
+                return Err(format!(
+                    "relocation {i} of its {name} names symbol {sym}, past the symbol count ({})",
+                    self.symbols.count
+                ));
+            }
+            let width = match kind {
+                Kind::None => continue,
+                Kind::Copy => {
+                    return Err(format!(
+                        "relocation {i} of its {name} is a copy relocation, which a shared \
+                         library never has"
+                    ));
+                }
+                Kind::Other(width) => width,
+                Kind::Got(width) if offset % 8 != 0 => {
+                    return Err(format!(
+                        "relocation {i} of its {name} targets {offset:#x}, which is not aligned \
+                         as the entries of the offset table it writes ({width} bytes) are"
+                    ));
+                }
+                Kind::Got(width) => width,
+                _ => 8,
+            };
+            // Linkers sort relative relocations, and those of the PLT
+            // (jump slots; IRELATIVE and TLS descriptors go last), by target: a target out of order is a damaged one, which would
+            // leave its own word unrelocated.
+            let sorted = (i as u64) < relative || (plt && kind == Kind::Got(8));
+            if sorted && previous.is_some_and(|p| p >= offset) {
+                return Err(format!(
+                    "relocation {i} of its {name} targets {offset:#x}, out of order after \
+                     {:#x}: the {} relocations are sorted by target",
+                    previous.unwrap_or(0),
+                    if plt { "PLT" } else { "relative" }
+                ));
+            }
+            if sorted {
+                previous = Some(offset);
+            }
+            if plt && kind == Kind::Got(8) {
+                self.jump_slot(i, offset, sym, size / entry)?;
+            }
+            // Most targets lie in the segment of the one before.
+            let segment = match last.filter(|s| s.holds(offset, width)) {
+                Some(s) => s,
+                None => self
+                    .layout
+                    .segment(offset, width)
+                    .filter(|s| s.writable())
+                    .ok_or_else(|| {
+                        format!(
+                            "relocation {i} of its {name} targets {offset:#x} ({width} bytes), \
+                             outside every writable segment"
+                        )
+                    })?,
+            };
+            last = Some(segment);
+            if kind == Kind::Irelative && rela && !self.executable(addend) {
+                return Err(format!(
+                    "relocation {i} of its {name} calls a resolver at {addend:#x}, outside every \
+                     executable segment"
+                ));
+            }
+            if let Some(slot) = self.slot(offset) {
+                let target = match kind {
+                    Kind::Relative if rela => Some(addend),
+                    Kind::Absolute => {
+                        let s = self.symbols.get(sym);
+                        // A symbol of another library: not checkable here.
+                        (s.shndx != 0).then(|| s.value.wrapping_add(addend))
+                    }
+                    _ => {
+                        return Err(format!(
+                            "relocation {i} of its {name} fills {slot} with a type ({kind_number}) \
+                             that is not a function address"
+                        ));
+                    }
+                };
+                self.fill(offset, target, &slot)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Jump slot `i` (of `count` PLT relocations), writing `offset` with
+    /// the address of symbol `sym`: each lies in the PLT's part of the
+    /// offset table, after its reserved words, and names a symbol no other
+    /// jump slot names (a slot moved or renamed leaves its own call
+    /// unrelocated or bound to another function).
+    fn jump_slot(&mut self, i: usize, offset: u64, sym: u64, count: u64) -> Result<(), String> {
+        let reserved = if MACHINE == 243 { 16 } else { 24 };
+        if let Some(got) = self.pltgot {
+            let (first, end) = (got + reserved, got + reserved + count * 8);
+            if offset < first || offset >= end {
+                return Err(format!(
+                    "jump slot relocation {i} targets {offset:#x}, outside the PLT's slots of \
+                     the offset table ({first:#x}..{end:#x})"
+                ));
+            }
+        }
+        let Some(seen) = self.slot_symbols.get_mut(sym as usize) else {
+            return Ok(());
+        };
+        if std::mem::replace(seen, true) {
+            return Err(format!(
+                "jump slot relocation {i} names symbol {sym}, which another jump slot names"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `DT_RELR`: addresses, each followed by bitmaps of the next words.
+    fn relr(&mut self, (at, size): Table) -> Result<(), String> {
+        let bytes = self
+            .layout
+            .read(self.source, at, size, "relocation table DT_RELR")?;
+        let mut next: Option<u64> = None;
+        for (i, e) in bytes.chunks_exact(8).enumerate() {
+            let entry = u64_at(e, 0);
+            if entry & 1 == 0 {
+                self.relative_word(entry, i)?;
+                next = Some(entry.wrapping_add(8));
+                continue;
+            }
+            let Some(base) = next else {
+                return Err(format!(
+                    "entry {i} of its DT_RELR is a bitmap with no address before it"
+                ));
+            };
+            for bit in 1..64 {
+                if entry >> bit & 1 == 1 {
+                    self.relative_word(base.wrapping_add((bit - 1) * 8), i)?;
+                }
+            }
+            next = Some(base.wrapping_add(63 * 8));
+        }
+        Ok(())
+    }
+
+    /// A word `DT_RELR` relocates, at `address`: the file holds its addend.
+    fn relative_word(&mut self, address: u64, i: usize) -> Result<(), String> {
+        if !self
+            .layout
+            .segment(address, 8)
+            .is_some_and(|s| s.writable())
+        {
+            return Err(format!(
+                "entry {i} of its DT_RELR relocates {address:#x}, outside every writable segment"
+            ));
+        }
+        if let Some(slot) = self.slot(address) {
+            let word =
+                self.layout
+                    .read(self.source, address, 8, "initialiser or finaliser array")?;
+            self.fill(address, Some(u64_at(&word, 0)), &slot)?;
+        }
+        Ok(())
+    }
+
+    fn executable(&self, address: u64) -> bool {
+        self.layout
+            .segment(address, 1)
+            .is_some_and(|s| s.executable())
+    }
+
+    /// The name of the array slot at `address`, if it is one.
+    fn slot(&self, address: u64) -> Option<String> {
+        self.arrays.iter().find_map(|a| {
+            let within = address.checked_sub(a.at)?;
+            let slot = within / 8;
+            (within % 8 == 0 && slot < a.filled.len() as u64)
+                .then(|| format!("slot {slot} of its {}", a.name))
+        })
+    }
+
+    /// Marks the slot at `address` filled with `target` (`None`: a
+    /// function of another library), which must be code.
+    fn fill(&mut self, address: u64, target: Option<u64>, slot: &str) -> Result<(), String> {
+        if let Some(target) = target.filter(|&t| !self.executable(t)) {
+            return Err(format!(
+                "{slot} is relocated to {target:#x}, outside every executable segment"
+            ));
+        }
+        for a in &mut self.arrays {
+            if let Some(within) = address.checked_sub(a.at) {
+                if let Some(f) = a.filled.get_mut((within / 8) as usize) {
+                    *f = true;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,218 @@
+//! Section headers, where the file has them: the loader never reads them,
+//! but they are the only second account of where each part of the file
+//! belongs. A flipped `p_offset` or `p_vaddr` that still lies inside the
+//! file gives a consistent-looking segment that maps other bytes as code
+//! or data; only the sections tell.
+//!
+//! The checks: every section's bytes inside the file; every allocated
+//! section inside one loadable segment, at the file offset its address
+//! maps to through that segment (in memory only, for `.bss`-like
+//! sections); and the sections the dynamic section points to (`.dynamic`,
+//! `.dynsym` and its string table, the hash and version tables, the
+//! initialiser and finaliser arrays, every allocated relocation section) at
+//! the addresses and sizes the dynamic section gives: a flipped tag or
+//! address there would make the loader skip or misread a table.
+
+use super::dynamic::{Dynamic, SYM_SIZE};
+use super::headers::Layout;
+use super::read::{Source, u32_at, u64_at};
+
+const SHT_NOBITS: u32 = 8;
+const SHT_RELA: u32 = 4;
+const SHT_REL: u32 = 9;
+const SHT_RELR: u32 = 19;
+const SHT_DYNSYM: u32 = 11;
+const SHT_DYNAMIC: u32 = 6;
+const SHT_HASH: u32 = 5;
+const SHT_INIT_ARRAY: u32 = 14;
+const SHT_FINI_ARRAY: u32 = 15;
+const SHT_GNU_HASH: u32 = 0x6fff_fff6;
+const SHT_GNU_VERSYM: u32 = 0x6fff_ffff;
+const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
+const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
+const SHF_ALLOC: u64 = 2;
+const SHF_TLS: u64 = 0x400;
+
+/// Checks the section headers, if any, against the segments and the
+/// dynamic section of a library with `symbols` symbols.
+pub(crate) fn check(
+    source: &Source<'_>,
+    layout: &Layout,
+    dynamic: &Dynamic,
+    symbols: u64,
+) -> Result<(), String> {
+    let Some((shoff, shnum, shstrndx)) = layout.sections else {
+        return Ok(());
+    };
+    let headers = source.read(shoff, u64::from(shnum) * 64, "section headers")?;
+    let names = section_names(source, &headers, usize::from(shstrndx))?;
+    for (i, sh) in headers.chunks_exact(64).enumerate().skip(1) {
+        let (kind, flags, addr, offset, size) = (
+            u32_at(sh, 4),
+            u64_at(sh, 8),
+            u64_at(sh, 16),
+            u64_at(sh, 24),
+            u64_at(sh, 32),
+        );
+        if kind != SHT_NOBITS && offset.checked_add(size).is_none_or(|e| e > source.len) {
+            return Err(format!(
+                "its section {i} ({size} bytes at file offset {offset:#x}) runs past the end of \
+                 the file ({} bytes): the file is truncated",
+                source.len
+            ));
+        }
+        if flags & SHF_ALLOC == 0 || size == 0 {
+            continue;
+        }
+        if kind == SHT_NOBITS {
+            if flags & SHF_TLS == 0 && layout.segment(addr, size).is_none() {
+                return Err(format!(
+                    "its section {i} ({addr:#x}, {size} bytes) lies in no loadable segment"
+                ));
+            }
+        } else {
+            let Some(segment) = layout
+                .loads
+                .iter()
+                .find(|l| l.file_offset(addr, size).is_some())
+            else {
+                return Err(format!(
+                    "its section {i} ({addr:#x}, {size} bytes) lies in no loadable segment's \
+                     file bytes"
+                ));
+            };
+            let mapped = segment.offset + (addr - segment.vaddr);
+            if mapped != offset {
+                return Err(format!(
+                    "its section {i} is at file offset {offset:#x}, but segment {} maps its \
+                     address {addr:#x} to file offset {mapped:#x}",
+                    segment.index
+                ));
+            }
+        }
+        // `DT_INIT` and `DT_FINI` usually name the start of `.init` and
+        // `.fini`; they may name another function (an `-init` option, a
+        // post-link optimiser's hook), but never the middle of these.
+        let name = names
+            .get(u32_at(sh, 0) as usize..)
+            .and_then(|n| n.split(|&b| b == 0).next())
+            .unwrap_or(b"");
+        let called = match name {
+            b".init" => Some(("DT_INIT", dynamic.init)),
+            b".fini" => Some(("DT_FINI", dynamic.fini)),
+            _ => None,
+        };
+        if let Some((tag, Some(at))) = called {
+            if at > addr && at < addr + size {
+                return Err(format!(
+                    "its {tag} ({at:#x}) points into the middle of its section {i} ({}, \
+                     {addr:#x}, {size} bytes)",
+                    String::from_utf8_lossy(name)
+                ));
+            }
+        }
+        if matches!(kind, SHT_RELA | SHT_REL | SHT_RELR) {
+            // Each allocated relocation section is applied: it lies in one
+            // of the tables the dynamic section names.
+            let tables = [
+                dynamic.rela,
+                dynamic.rel,
+                dynamic.relr,
+                dynamic.jmprel.map(|(t, _)| t),
+            ];
+            let covered = tables.iter().flatten().any(|&(at, len)| {
+                addr >= at && addr.checked_add(size).is_some_and(|e| e <= at + len)
+            });
+            if !covered {
+                return Err(format!(
+                    "its relocation section {i} ({addr:#x}, {size} bytes) is in none of the \
+                     relocation tables of its dynamic section: the loader would skip it"
+                ));
+            }
+        }
+        let expected = match kind {
+            SHT_DYNAMIC => Some((
+                "PT_DYNAMIC",
+                layout.dynamic.vaddr,
+                Some(layout.dynamic.filesz),
+            )),
+            SHT_DYNSYM => Some(("DT_SYMTAB", dynamic.symtab, Some(symbols * SYM_SIZE))),
+            SHT_HASH => dynamic.hash.map(|a| ("DT_HASH", a, None)),
+            SHT_GNU_HASH => dynamic.gnu_hash.map(|a| ("DT_GNU_HASH", a, None)),
+            SHT_GNU_VERSYM => dynamic.versym.map(|a| ("DT_VERSYM", a, Some(symbols * 2))),
+            SHT_GNU_VERNEED => dynamic.verneed.map(|(a, _)| ("DT_VERNEED", a, None)),
+            SHT_GNU_VERDEF => dynamic.verdef.map(|(a, _)| ("DT_VERDEF", a, None)),
+            SHT_INIT_ARRAY => dynamic
+                .init_array
+                .map(|(a, s)| ("DT_INIT_ARRAY", a, Some(s))),
+            SHT_FINI_ARRAY => dynamic
+                .fini_array
+                .map(|(a, s)| ("DT_FINI_ARRAY", a, Some(s))),
+            _ => None,
+        };
+        let required = match kind {
+            SHT_HASH => Some(("DT_HASH", dynamic.hash.is_some())),
+            SHT_GNU_HASH => Some(("DT_GNU_HASH", dynamic.gnu_hash.is_some())),
+            SHT_GNU_VERSYM => Some(("DT_VERSYM", dynamic.versym.is_some())),
+            SHT_GNU_VERNEED => Some(("DT_VERNEED", dynamic.verneed.is_some())),
+            SHT_GNU_VERDEF => Some(("DT_VERDEF", dynamic.verdef.is_some())),
+            SHT_INIT_ARRAY => Some(("DT_INIT_ARRAY", dynamic.init_array.is_some())),
+            SHT_FINI_ARRAY => Some(("DT_FINI_ARRAY", dynamic.fini_array.is_some())),
+            _ => None,
+        };
+        if let Some((tag, false)) = required {
+            return Err(format!(
+                "its section {i} ({addr:#x}) has no {tag} in the dynamic section"
+            ));
+        }
+        if let Some((name, at, len)) = expected {
+            if at != addr || len.is_some_and(|len| len != size) {
+                return Err(format!(
+                    "its section {i} ({addr:#x}, {size} bytes) disagrees with its {name} \
+                     ({at:#x}{})",
+                    len.map_or(String::new(), |l| format!(", {l} bytes"))
+                ));
+            }
+        }
+        if kind == SHT_DYNSYM {
+            // The string table the symbol table links to.
+            let link = u32_at(sh, 40) as usize;
+            let strtab = headers.chunks_exact(64).nth(link).filter(|_| link != 0);
+            if let Some(st) = strtab {
+                let (st_addr, st_size) = (u64_at(st, 16), u64_at(st, 32));
+                if st_addr != dynamic.strtab || st_size != dynamic.strsz {
+                    return Err(format!(
+                        "its dynamic string table section ({st_addr:#x}, {st_size} bytes) \
+                         disagrees with its DT_STRTAB ({:#x}, {} bytes)",
+                        dynamic.strtab, dynamic.strsz
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The size of the `.dynsym` section, if the file has section headers and
+/// one.
+pub(crate) fn dynsym_size(source: &Source<'_>, layout: &Layout) -> Result<Option<u64>, String> {
+    let Some((shoff, shnum, _)) = layout.sections else {
+        return Ok(None);
+    };
+    let headers = source.read(shoff, u64::from(shnum) * 64, "section headers")?;
+    Ok(headers
+        .chunks_exact(64)
+        .find(|sh| u32_at(sh, 4) == SHT_DYNSYM)
+        .map(|sh| u64_at(sh, 32)))
+}
+
+/// The section name table (`e_shstrndx`), at most 64 KiB of it.
+fn section_names(source: &Source<'_>, headers: &[u8], index: usize) -> Result<Vec<u8>, String> {
+    let Some(sh) = headers.chunks_exact(64).nth(index).filter(|_| index != 0) else {
+        return Ok(Vec::new());
+    };
+    let (offset, size) = (u64_at(sh, 24), u64_at(sh, 32).min(64 << 10));
+    Ok(source
+        .read(offset, size, "section name table")?
+        .into_owned())
+}

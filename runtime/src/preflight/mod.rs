@@ -1,0 +1,489 @@
+//! Pre-flight: what dynplug reads from a library file before the dynamic
+//! loader runs any of its code. Is it a regular file of sane size (a FIFO
+//! would block the open, a device or a huge file the read), is it a shared
+//! library for this platform whose structure the loader can map without
+//! crashing (on ELF platforms the `elf` module checks every structure the
+//! loader interprets), and which dynplug interfaces does it carry.
+//!
+//! The file's kind is told from its first bytes before anything else is
+//! read, and nothing is read whole: ELF files through the `elf` module's
+//! bounded reads, Mach-O and PE files through `object` over a read cache
+//! of the open file (`other`).
+
+#[cfg(not(all(unix, not(target_vendor = "apple"))))]
+mod other;
+
+use std::cell::OnceCell;
+use std::collections::HashSet;
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+use object::FileKind;
+
+use crate::Error;
+use crate::meta::{self, InterfaceMeta, MetaError};
+
+/// The prefix of a metadata record's symbol; the interface's name follows.
+pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
+/// The prefix of an interface's table of functions (`crate::vtable`).
+pub(crate) const VTABLE_PREFIX: &str = "__dynplug_vtable__";
+
+/// Returns the quick pre-flight's record and table size for `interface` in
+/// the file at `path`, or `None` where it leaves the file to the full
+/// pre-flight. Only for dynplug's own tests (`__private::quick_preflight`).
+pub fn quick_preflight(path: &Path, interface: &str) -> Option<(Vec<u8>, u64)> {
+    let opened = open(path).ok()?;
+    let found = quick(
+        path,
+        &opened,
+        &format!("{META_PREFIX}{interface}"),
+        &format!("{VTABLE_PREFIX}{interface}"),
+    )
+    .ok()??;
+    Some((found.record, found.vtable_size))
+}
+
+/// Files that passed the quick pre-flight for an interface, by what
+/// identifies their contents: loading one of them again (another instance
+/// of a plugin, a reload) skips reading it, unless it changed since.
+///
+/// A file is the same while its device, inode, size, modification and
+/// change times are: writing to a file or replacing it changes its change
+/// time, which no program can set back. What a repeated load still checks
+/// is everything after `dlopen`: the record in memory must equal the
+/// host's.
+#[cfg(unix)]
+pub(crate) mod checked {
+    use std::fs::Metadata;
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Mutex;
+
+    /// What identifies a file's contents.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct Stamp {
+        dev: u64,
+        ino: u64,
+        size: u64,
+        mtime: (i64, i64),
+        ctime: (i64, i64),
+    }
+
+    impl Stamp {
+        fn of(metadata: &Metadata) -> Stamp {
+            Stamp {
+                dev: metadata.dev(),
+                ino: metadata.ino(),
+                size: metadata.size(),
+                mtime: (metadata.mtime(), metadata.mtime_nsec()),
+                ctime: (metadata.ctime(), metadata.ctime_nsec()),
+            }
+        }
+    }
+
+    /// At most this many files are remembered, the latest first.
+    const KEEP: usize = 64;
+
+    /// Each file, with the address of the record it matched (an
+    /// interface's `META`).
+    static CHECKED: Mutex<Vec<(Stamp, usize)>> = Mutex::new(Vec::new());
+
+    fn list() -> std::sync::MutexGuard<'static, Vec<(Stamp, usize)>> {
+        // Every change is one insert or truncate: a poisoned list is whole.
+        CHECKED.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the file of `metadata` passed for the interface of `meta`.
+    pub(crate) fn contains(metadata: &Metadata, meta: &'static [u8]) -> bool {
+        let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
+        list().contains(&entry)
+    }
+
+    /// Remembers that the file of `metadata` passed for `meta`.
+    pub(crate) fn insert(metadata: &Metadata, meta: &'static [u8]) {
+        let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
+        let mut list = list();
+        if !list.contains(&entry) {
+            list.insert(0, entry);
+            list.truncate(KEEP);
+        }
+    }
+
+    /// Forgets every file: the next load of each reads it again. For
+    /// dynplug's benchmarks and tests (`__private::forget_checked_files`).
+    pub fn clear() {
+        list().clear();
+    }
+}
+
+/// Records larger than this are refused rather than read (a real one is a
+/// few hundred bytes per method).
+pub(crate) const MAX_RECORD: usize = 16 << 20;
+
+/// A set of symbol names, hashed with FNV-1a: the names are short and not
+/// chosen by an attacker who could exploit collisions (a plugin's own
+/// symbols, read from its own file), so SipHash's cost buys nothing here.
+pub(crate) type SymbolSet = HashSet<String, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, for [`SymbolSet`].
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+/// What pre-flight found in a file.
+#[derive(Debug)]
+pub(crate) struct FileReport {
+    /// Every dynplug interface the file exports, in symbol order.
+    pub interfaces: Vec<FileInterface>,
+    /// Every dynplug symbol (`__dynplug_...`) the file itself exports: a
+    /// symbol `dlsym` finds elsewhere (in a dependency) is not the file's.
+    pub symbols: SymbolSet,
+    /// Every name the file exports, for C-library bindings.
+    pub exports: HashSet<String>,
+}
+
+/// One interface's metadata as it lies in the file.
+#[derive(Debug)]
+pub(crate) struct FileInterface {
+    /// The name from the record's symbol.
+    pub name: String,
+    /// The record's bytes, or why they could not be read.
+    pub record: Result<Vec<u8>, MetaError>,
+}
+
+impl FileInterface {
+    /// The decoded record.
+    pub fn meta(&self) -> Result<InterfaceMeta, MetaError> {
+        meta::decode(self.record.as_ref().map_err(Clone::clone)?)
+    }
+}
+
+impl FileReport {
+    pub fn interface(&self, name: &str) -> Option<&FileInterface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.interfaces.iter().map(|i| i.name.clone()).collect()
+    }
+}
+
+/// Files larger than this are refused before anything is read: no shared
+/// library is this large, and pre-flight must answer in milliseconds.
+pub(crate) const MAX_FILE: u64 = 8 << 30;
+
+/// A library file, open for pre-flight.
+pub(crate) struct Opened {
+    file: File,
+    /// Its metadata, from the open file.
+    pub metadata: std::fs::Metadata,
+    /// The ELF validator's verdict, once asked (both pre-flights use it).
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    elf: OnceCell<Result<crate::elf::Elf, String>>,
+}
+
+/// Opens the file at `path`: it must be a regular file of sane size.
+///
+/// Nothing can block: the path's kind is looked at before it is opened, the
+/// open does not wait (`O_NONBLOCK`: a FIFO swapped in meanwhile opens at
+/// once), and the open file's own kind is checked again.
+pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
+    let open_error = |source: std::io::Error| Error::Open {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    };
+    let invalid = |reason: String| Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let before = std::fs::metadata(path).map_err(open_error)?;
+    regular(&before).map_err(invalid)?;
+    let file = crate::os::open_file(path).map_err(open_error)?;
+    let metadata = file.metadata().map_err(open_error)?;
+    regular(&metadata).map_err(invalid)?;
+    if metadata.len() > MAX_FILE {
+        return Err(invalid(format!(
+            "it is {} bytes long, larger than any shared library (dynplug reads files up to {} \
+             GiB)",
+            metadata.len(),
+            MAX_FILE >> 30
+        )));
+    }
+    Ok(Opened {
+        file,
+        metadata,
+        #[cfg(all(unix, not(target_vendor = "apple")))]
+        elf: OnceCell::new(),
+    })
+}
+
+/// Whether `metadata` is a regular file's; else what it is.
+fn regular(metadata: &std::fs::Metadata) -> Result<(), String> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err("it is a directory".to_owned());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if kind.is_fifo() {
+            "a named pipe (FIFO)"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_block_device() || kind.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        Err(format!("it is {what}, not a library file"))
+    }
+    #[cfg(not(unix))]
+    Err("it is not a regular file".to_owned())
+}
+
+impl Opened {
+    /// The first bytes of the file, up to 64.
+    fn magic(&self) -> Result<Vec<u8>, std::io::Error> {
+        let mut buf = vec![0; self.metadata.len().min(64) as usize];
+        #[cfg(unix)]
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buf, 0)?;
+        #[cfg(windows)]
+        {
+            let mut at = 0;
+            while at < buf.len() {
+                let n = std::os::windows::fs::FileExt::seek_read(
+                    &self.file,
+                    &mut buf[at..],
+                    at as u64,
+                )?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                at += n;
+            }
+        }
+        Ok(buf)
+    }
+
+    /// The file's kind, checked from its first bytes, then (on ELF
+    /// platforms) its structure, once.
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    fn elf(&self, path: &Path) -> Result<&crate::elf::Elf, Error> {
+        let checked = self.elf.get_or_init(|| {
+            self.kind()?;
+            crate::elf::check(&self.file, self.metadata.len())
+        });
+        checked.as_ref().map_err(|reason| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason: reason.clone(),
+        })
+    }
+
+    /// Refuses an empty file, or one whose first bytes are not this
+    /// platform's kind of library.
+    fn kind(&self) -> Result<(), String> {
+        if self.metadata.len() == 0 {
+            return Err("the file is empty".to_owned());
+        }
+        let magic = self
+            .magic()
+            .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
+        check_kind(&magic)
+    }
+}
+
+/// The quick pre-flight of a plugin load: the record of `meta_symbol` and
+/// the size of `vtable_symbol`, if the file is a plain case for it;
+/// `Ok(None)` leaves the decision to [`check_opened`]. On ELF platforms
+/// the file's structure is checked first, as for the full pre-flight.
+pub(crate) fn quick(
+    path: &Path,
+    opened: &Opened,
+    meta_symbol: &str,
+    vtable_symbol: &str,
+) -> Result<Option<Quick>, Error> {
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    {
+        let elf = opened.elf(path)?;
+        Ok(elf.find(&opened.file, meta_symbol, vtable_symbol))
+    }
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    {
+        let _ = (path, opened, meta_symbol, vtable_symbol);
+        Ok(None)
+    }
+}
+
+#[cfg(all(unix, not(target_vendor = "apple")))]
+pub(crate) use crate::elf::Found as Quick;
+
+/// What the quick pre-flight finds, on platforms that have none.
+#[cfg(not(all(unix, not(target_vendor = "apple"))))]
+pub(crate) struct Quick {
+    pub record: Vec<u8>,
+    pub vtable_size: u64,
+}
+
+/// Checks the file at `path` and reads its interfaces, running none of its
+/// code.
+pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
+    check_opened(path, &open(path)?)
+}
+
+/// [`check`], of a file already open.
+pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, Error> {
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    {
+        let elf = opened.elf(path)?;
+        Ok(elf_report(elf, &opened.file))
+    }
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    {
+        opened.kind().map_err(|reason| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        other::check(path, &opened.file, opened.metadata.len())
+    }
+}
+
+/// Every interface, dynplug symbol and export of a checked ELF file.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
+    let mut report = FileReport {
+        interfaces: Vec::new(),
+        symbols: SymbolSet::default(),
+        exports: HashSet::new(),
+    };
+    for (name, symbol) in elf.exports() {
+        let Ok(text) = std::str::from_utf8(name) else {
+            continue;
+        };
+        // A dynplug symbol is data at an address in the file: one that is
+        // not (a function, an IFUNC resolver, thread-local or absolute) is
+        // not the file's table or record.
+        if !text.starts_with("__dynplug_") {
+            report.exports.insert(text.to_owned());
+        } else if symbol.data() {
+            report.symbols.insert(text.to_owned());
+        }
+        let Some(interface) = text.strip_prefix(META_PREFIX) else {
+            continue;
+        };
+        let record = if symbol.data() {
+            elf.read_record(file, symbol.value)
+        } else {
+            Err(MetaError::Malformed("the record's symbol has no address"))
+        };
+        report.interfaces.push(FileInterface {
+            name: interface.to_owned(),
+            record,
+        });
+    }
+    report
+}
+
+/// The file's magic must be this platform's kind of shared library.
+fn check_kind(magic: &[u8]) -> Result<(), String> {
+    let kind = FileKind::parse(magic).map_err(|_| {
+        format!(
+            "it is not {} (its first bytes are no object file's)",
+            platform::FORMAT
+        )
+    })?;
+    if platform::KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(format!(
+            "it is {}, and this platform loads {}",
+            kind_name(kind),
+            platform::FORMAT
+        ))
+    }
+}
+
+fn kind_name(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Elf32 => "a 32-bit ELF file",
+        FileKind::Elf64 => "a 64-bit ELF file",
+        FileKind::MachO32 => "a 32-bit Mach-O file",
+        FileKind::MachO64 => "a 64-bit Mach-O file",
+        FileKind::MachOFat32 | FileKind::MachOFat64 => "a universal (fat) Mach-O file",
+        FileKind::Pe32 => "a 32-bit PE file",
+        FileKind::Pe64 => "a 64-bit PE file",
+        _ => "another kind of object file",
+    }
+}
+
+/// What this platform loads.
+mod platform {
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    pub use arch::ARCH;
+    use object::FileKind;
+
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const FORMAT: &str = "an ELF shared library";
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    pub const KINDS: &[FileKind] = &[FileKind::Elf32, FileKind::Elf64];
+
+    #[cfg(target_vendor = "apple")]
+    pub const FORMAT: &str = "a Mach-O dynamic library";
+    #[cfg(target_vendor = "apple")]
+    pub const FORMAT_NAME: &str = "Mach-O file";
+    #[cfg(target_vendor = "apple")]
+    pub const KINDS: &[FileKind] = &[FileKind::MachO32, FileKind::MachO64];
+    #[cfg(target_vendor = "apple")]
+    pub const SYMBOL_PREFIX: &str = "_";
+
+    #[cfg(windows)]
+    pub const FORMAT: &str = "a PE dynamic-link library";
+    #[cfg(windows)]
+    pub const FORMAT_NAME: &str = "PE file";
+    #[cfg(windows)]
+    pub const KINDS: &[FileKind] = &[FileKind::Pe32, FileKind::Pe64];
+    #[cfg(windows)]
+    pub const SYMBOL_PREFIX: &str = "";
+
+    /// This process's architecture (Mach-O and PE pre-flight).
+    #[cfg(not(all(unix, not(target_vendor = "apple"))))]
+    mod arch {
+        use object::Architecture;
+
+        #[cfg(target_arch = "x86_64")]
+        pub const ARCH: Architecture = Architecture::X86_64;
+        #[cfg(target_arch = "x86")]
+        pub const ARCH: Architecture = Architecture::I386;
+        #[cfg(target_arch = "aarch64")]
+        pub const ARCH: Architecture = Architecture::Aarch64;
+        #[cfg(target_arch = "arm")]
+        pub const ARCH: Architecture = Architecture::Arm;
+        #[cfg(target_arch = "riscv64")]
+        pub const ARCH: Architecture = Architecture::Riscv64;
+        #[cfg(target_arch = "powerpc64")]
+        pub const ARCH: Architecture = Architecture::PowerPc64;
+        #[cfg(target_arch = "s390x")]
+        pub const ARCH: Architecture = Architecture::S390x;
+        #[cfg(target_arch = "loongarch64")]
+        pub const ARCH: Architecture = Architecture::LoongArch64;
+    }
+}
