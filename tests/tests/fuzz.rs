@@ -283,7 +283,7 @@ fn worker() {
     let reference = {
         let copy = dir.path().join("reference.so");
         std::fs::copy(&original, &copy).expect("copy the fixture");
-        let answers = Answers::of(&copy).expect("the original loads");
+        let answers = Answers::of(&copy, |_| {}).expect("the original loads");
         std::fs::remove_file(&copy).expect("remove the copy");
         answers
     };
@@ -300,8 +300,8 @@ fn worker() {
             Ok(Err(err)) => format!("err:{}", variant(&err)),
             Err(_) => "panicked".to_owned(),
         };
-        say(&format!("step {index} load {inspect}"));
-        let load = match catch_unwind(AssertUnwindSafe(|| Answers::of(&path))) {
+        let step = |step: &str| say(&format!("step {index} {step} {inspect}"));
+        let load = match catch_unwind(AssertUnwindSafe(|| Answers::of(&path, step))) {
             Ok(Ok(answers)) if answers == reference => "answered".to_owned(),
             Ok(Ok(answers)) => {
                 say(&format!("note {index} answered {answers:?}"));
@@ -361,13 +361,16 @@ struct Answers {
 
 impl Answers {
     /// Loads the plugin at `path` (unloading it when done), calls it, and
-    /// closes it again.
-    fn of(path: &Path) -> Result<Answers, dynplug::Error> {
+    /// closes it again, telling `step` when it starts each (`load`, `call`,
+    /// `unload`).
+    fn of(path: &Path, step: impl Fn(&str)) -> Result<Answers, dynplug::Error> {
+        step("load");
         // The hello fixture leaves no thread, callback or pointer of its
         // own behind, so unloading it is sound; it keeps a worker's memory
         // flat over thousands of mutants.
         let options = LoadOptions::new().unload_when_unused(true);
         let mut plugin = GreeterPlugin::load_with(path, &options)?;
+        step("call");
         let answers = Answers {
             greet: plugin.greet("world"),
             add: plugin.add(40, 2),
@@ -377,6 +380,7 @@ impl Answers {
             hits: plugin.hits(),
             drops: plugin.drops(),
         };
+        step("unload");
         drop(plugin);
         Ok(answers)
     }
