@@ -58,8 +58,11 @@ pub struct MethodInfo {
 /// methods, **without running any of its code**: the file is parsed, not
 /// loaded, so its initialisers do not run.
 ///
-/// The same checks as the first step of `load` apply: the file must be a
-/// shared library for this platform with every loadable segment inside it.
+/// The same checks as `load`'s pre-flight apply: the file must be a
+/// regular file and a shared library for this platform whose structure the
+/// dynamic loader could map without crashing (on ELF platforms, every
+/// structure it interprets is checked). Exports are read through the
+/// dynamic section, so a library without section headers is listed too.
 /// A library that exports no interface gives an empty list.
 ///
 /// ```no_run
@@ -71,7 +74,8 @@ pub struct MethodInfo {
 /// # Errors
 ///
 /// [`Error::Open`] if the file cannot be read, [`Error::InvalidLibrary`]
-/// if it is not a library for this platform or a metadata record in it is
+/// if it is not a regular file, not a library for this platform, has a
+/// structure the loader would misread, or a metadata record in it is
 /// malformed.
 pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
     let path = path.as_ref();

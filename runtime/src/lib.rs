@@ -45,10 +45,16 @@
 //!
 //! 1. The path is used as a path: a bare file name is never handed to the
 //!    dynamic loader, which would search the system for it.
-//! 2. Pre-flight, before any code of the file runs: the file must be a
-//!    shared library for this platform with every loadable segment inside
+//! 2. Pre-flight, before any code of the file runs: the path must name a
+//!    regular file (never opened in a way that can block) that is a shared
+//!    library for this platform, and on ELF platforms every structure the
+//!    dynamic loader interprets (program headers, dynamic section, symbol,
+//!    hash and version tables, relocations, initialiser arrays, section
+//!    headers) must be consistent, so that `dlopen` cannot crash or hang on
 //!    it ([`Error::InvalidLibrary`] otherwise: empty, text, truncated,
-//!    another architecture).
+//!    another architecture, a FIFO, a damaged table...). Only the headers
+//!    and tables involved are read. The contents those structures point to
+//!    (code, data) are trusted: see the README's "What `load` checks".
 //! 3. The interface's metadata record is read from the file and compared
 //!    with the host's: dynplug's ABI version, the interface's name, and a
 //!    hash of every method's signature. A plugin of another interface is

@@ -172,10 +172,17 @@ fn preflight_for<I: Interface + ?Sized>(
     opened: &preflight::Opened,
 ) -> Result<Layout, Error> {
     let desc = I::DESC;
-    match preflight::quick(path, opened, desc.meta_symbol, desc.vtable_symbol)? {
+    let expected = vtable::vtable_len(desc) * std::mem::size_of::<*const c_void>();
+    let quick = preflight::quick(
+        path,
+        opened,
+        desc.meta_symbol,
+        desc.vtable_symbol,
+        Some(expected as u64),
+    )?;
+    match quick {
         // The usual case: the plugin was built against this very interface.
         Some(found) if found.record == I::META => {
-            let expected = vtable::vtable_len(desc) * std::mem::size_of::<*const c_void>();
             if found.vtable_size != expected as u64 {
                 return Err(Error::InvalidLibrary {
                     path: path.to_path_buf(),

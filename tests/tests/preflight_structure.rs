@@ -222,6 +222,12 @@ fn program_header_mutations_are_refused() {
     let p = f.mutant(d, "libpastend.so", |_, b| put_u64(b, second + 8, len));
     refused(&p, &["runs past the end of the file", "truncated"]);
 
+    let p = f.mutant(d, "libunreadable.so", |_, b| {
+        let flags = u32_at(b, second + 4);
+        put_u32(b, second + 4, flags & !4);
+    });
+    refused(&p, &["is not readable"]);
+
     let p = f.mutant(d, "libphnum.so", |_, b| put_u16(b, 56, 0xffff));
     refused(&p, &["65535 program headers"]);
 
@@ -378,6 +384,22 @@ fn symbol_and_hash_table_mutations_are_refused() {
         &["is a function at", "outside every executable segment"],
     );
 
+    // ... or moved by a word: its entries are other words, not all code.
+    let p = f.mutant(d, "libtableshift.so", |_, b| {
+        let v = u64_at(b, table + 8);
+        put_u64(b, table + 8, v + 8);
+    });
+    refused(&p, &["table of functions `__dynplug_vtable__Greeter`"]);
+    let p = f.mutant(d, "libtablealign.so", |_, b| {
+        let v = u64_at(b, table + 8);
+        put_u64(b, table + 8, v + 2);
+    });
+    refused(&p, &["is not a word-aligned table of pointers"]);
+
+    // An undefined symbol made local: it would bind to address 0.
+    let p = f.mutant(d, "liblocal.so", |_, b| b[undefined + 4] &= 0x0f);
+    refused(&p, &["is undefined and local"]);
+
     // ... or moved out of every segment.
     let p = f.mutant(d, "libdata.so", |_, b| put_u64(b, table + 8, 0x7000_0000));
     refused(
@@ -453,6 +475,25 @@ fn relocation_mutations_are_refused() {
         ],
     );
 
+    // A GOT relocation (sorted by symbol, not target) moved onto the word
+    // of another: that word is written twice, this one not at all.
+    let got: Vec<usize> = relocs
+        .iter()
+        .copied()
+        .filter(|&r| u32_at(&f.bytes, r + 8) == 6)
+        .collect();
+    assert!(got.len() >= 2, "hello-plugin has GLOB_DAT relocations");
+    let p = f.mutant(d, "libtwice.so", |f, b| {
+        let target = u64_at(&f.bytes, got[1]);
+        put_u64(b, got[0], target);
+    });
+    refused(&p, &["a word another relocation writes too"]);
+    let p = f.mutant(d, "libunaligned.so", |_, b| {
+        let off = u64_at(b, relocs[4]);
+        put_u64(b, relocs[4], off + 2);
+    });
+    refused(&p, &["not aligned to a word"]);
+
     // A jump slot moved below the PLT's part of the offset table, or
     // naming another slot's symbol.
     let (jmprel, plt_size) = (f.table(23), f.tag(2).1 as usize);
@@ -476,6 +517,8 @@ fn relocation_mutations_are_refused() {
             "another jump slot names",
         ],
     );
+    let p = f.mutant(d, "libslotnull.so", |_, b| put_u32(b, jmprel + 12, 0));
+    refused(&p, &["binds a slot to no symbol"]);
     let p = f.mutant(d, "libslotalign.so", |_, b| {
         let off = u64_at(b, jmprel);
         put_u64(b, jmprel, off + 4);

@@ -20,8 +20,8 @@
 //! - no text relocations (`DT_TEXTREL`): relocation targets must be
 //!   writable (see `relocs`).
 
-use super::headers::Layout;
 use super::read::{Source, u64_at};
+use super::segments::Layout;
 
 const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;

@@ -14,11 +14,15 @@
 //! first, in this order, each module saying what it checks and which crash
 //! each check prevents:
 //!
-//! - `headers`: the ELF header and program headers;
+//! - `headers`: the ELF header;
+//! - `segments`: the program headers;
 //! - `dynamic`: the dynamic section and its strings;
-//! - `symbols`: the hash tables, the symbol count they imply, the symbols;
+//! - `hash`: the hash tables and the symbol count they imply;
+//! - `symbols`: the symbols;
 //! - `versions`: the symbol version tables;
 //! - `relocs`: the relocation tables and the initialiser arrays;
+//! - `slots`: dynplug's tables of functions, once found (the host calls
+//!   through them);
 //! - `sections`: the section headers, where present, against the rest.
 //!
 //! Every read is bounded by the file and capped (`read`): pre-flight reads
@@ -36,10 +40,14 @@
 //! structure, and trusts the contents of a file the user chose to load.
 
 mod dynamic;
+mod hash;
 mod headers;
+mod machine;
 mod read;
 mod relocs;
 mod sections;
+mod segments;
+mod slots;
 mod symbols;
 mod versions;
 
@@ -48,25 +56,66 @@ use std::fs::File;
 use crate::meta::{self, HEADER_LEN};
 use crate::preflight::MAX_RECORD;
 
+pub(crate) use headers::NOT_ELF;
 pub(crate) use symbols::Symbol;
 
 /// A library file whose structure passed every check.
 pub(crate) struct Elf {
-    layout: headers::Layout,
+    layout: segments::Layout,
     symbols: symbols::Symbols,
+    relocations: relocs::Relocations,
 }
 
 /// Checks the library open as `file`, `len` bytes long; the error is the
 /// reason, for `Error::InvalidLibrary`.
 pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
-    let source = read::Source::new(file, len)?;
+    let mut source = read::Source::new(file, len)?;
     let layout = headers::check(&source)?;
     let (dynamic, strtab) = dynamic::check(&source, &layout)?;
+    prefetch_tables(&mut source, &layout, &dynamic);
     let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
     versions::check(&source, &layout, &dynamic, &symbols.strtab, symbols.count)?;
-    relocs::check(&source, &layout, &dynamic, &symbols)?;
+    let relocations = relocs::check(&source, &layout, &dynamic, &symbols)?;
     sections::check(&source, &layout, &dynamic, symbols.count)?;
-    Ok(Elf { layout, symbols })
+    Ok(Elf {
+        layout,
+        symbols,
+        relocations,
+    })
+}
+
+/// Reads ahead, in one piece, the span of the file that holds the tables
+/// the dynamic section names (symbols, strings, hash and version tables,
+/// relocations): a linker puts them next to each other.
+fn prefetch_tables(source: &mut read::Source<'_>, layout: &segments::Layout, d: &dynamic::Dynamic) {
+    let starts = [
+        Some(d.symtab),
+        Some(d.strtab),
+        d.hash,
+        d.gnu_hash,
+        d.versym,
+        d.verneed.map(|v| v.0),
+        d.verdef.map(|v| v.0),
+    ];
+    let sized = [
+        Some((d.strtab, d.strsz)),
+        d.rela,
+        d.rel,
+        d.relr,
+        d.jmprel.map(|j| j.0),
+    ];
+    let offsets = starts
+        .into_iter()
+        .flatten()
+        .map(|v| (v, 0))
+        .chain(sized.into_iter().flatten())
+        .filter_map(|(v, size)| Some((layout.file_offset(v, size)?, size)));
+    let (mut start, mut end) = (u64::MAX, 0);
+    for (offset, size) in offsets {
+        start = start.min(offset);
+        end = end.max(offset + size);
+    }
+    source.prefetch(start, end);
 }
 
 /// What the quick pre-flight found for one interface.
@@ -105,11 +154,36 @@ impl Elf {
     /// The metadata record at `vaddr` in `file`: its header, then as many
     /// bytes as the header says, never past its segment's file bytes.
     pub fn read_record(&self, file: &File, vaddr: u64) -> Result<Vec<u8>, meta::MetaError> {
+        self.read_record_sized(file, vaddr, None)
+    }
+
+    /// [`read_record`](Elf::read_record), in one read when its symbol's
+    /// `size` is known (the header must then say the same length).
+    fn read_record_sized(
+        &self,
+        file: &File,
+        vaddr: u64,
+        size: Option<usize>,
+    ) -> Result<Vec<u8>, meta::MetaError> {
         use std::os::unix::fs::FileExt;
         let unreadable = meta::MetaError::Malformed("the record cannot be read");
         let (offset, available) = self.file_bytes(vaddr).ok_or(meta::MetaError::Malformed(
             "the record is not in the file's segments",
         ))?;
+        if let Some(size) = size.filter(|&s| (HEADER_LEN..=MAX_RECORD).contains(&s)) {
+            if size as u64 <= available {
+                let mut record = vec![0; size];
+                file.read_exact_at(&mut record, offset)
+                    .map_err(|_| unreadable.clone())?;
+                let (total, _) = meta::read_header(&record)?;
+                return match total == size {
+                    true => Ok(record),
+                    false => Err(meta::MetaError::Malformed(
+                        "the record's length differs from its symbol's size",
+                    )),
+                };
+            }
+        }
         let mut header = vec![0; HEADER_LEN.min(available as usize)];
         file.read_exact_at(&mut header, offset)
             .map_err(|_| unreadable.clone())?;
@@ -125,21 +199,53 @@ impl Elf {
         Ok(record)
     }
 
+    /// Checks the table of functions of data symbol `name`: every entry
+    /// code once relocated, or null (`slots`).
+    pub fn check_functions(&self, file: &File, name: &str, symbol: &Symbol) -> Result<(), String> {
+        slots::check(
+            &self.layout,
+            &self.symbols,
+            &self.relocations,
+            file,
+            (name, symbol.value, symbol.size),
+        )
+    }
+
     /// The quick pre-flight's answer: the record of `meta_symbol` and the
     /// size of `vtable_symbol`, where both are data symbols of the file and
-    /// the record is whole; `None` leaves the decision (and the wording of
-    /// the error) to the full pre-flight.
-    pub fn find(&self, file: &File, meta_symbol: &str, vtable_symbol: &str) -> Option<Found> {
-        let meta = self.lookup(meta_symbol.as_bytes()).filter(Symbol::data)?;
-        let vtable = self.lookup(vtable_symbol.as_bytes()).filter(Symbol::data)?;
-        let size = usize::try_from(meta.size).ok()?;
+    /// the record is whole; when the table is of the `expected` size, its
+    /// entries are checked to be code (of another size, the caller refuses
+    /// it for that). `Ok(None)` leaves the decision (and the wording of the
+    /// error) to the full pre-flight.
+    pub fn find(
+        &self,
+        file: &File,
+        meta_symbol: &str,
+        vtable_symbol: &str,
+        expected: Option<u64>,
+    ) -> Result<Option<Found>, String> {
+        let (Some(meta), Some(vtable)) = (
+            self.lookup(meta_symbol.as_bytes()).filter(Symbol::data),
+            self.lookup(vtable_symbol.as_bytes()).filter(Symbol::data),
+        ) else {
+            return Ok(None);
+        };
+        let size = meta.size as usize;
         if !(HEADER_LEN..=MAX_RECORD).contains(&size) {
-            return None;
+            return Ok(None);
         }
-        let record = self.read_record(file, meta.value).ok()?;
-        (record.len() == size).then_some(Found {
+        let Some(record) = self.read_record_sized(file, meta.value, Some(size)).ok() else {
+            return Ok(None);
+        };
+        if record.len() != size {
+            return Ok(None);
+        }
+        if expected == Some(vtable.size) {
+            self.check_functions(file, vtable_symbol, &vtable)?;
+        }
+        Ok(Some(Found {
             record,
             vtable_size: vtable.size,
-        })
+        }))
     }
 }

@@ -24,7 +24,12 @@ pub(crate) struct Source<'f> {
     /// The file's length in bytes.
     pub len: u64,
     head: Vec<u8>,
+    /// A piece read ahead (`prefetch`): its file offset and bytes.
+    window: (u64, Vec<u8>),
 }
+
+/// Tables spread over more than this are read one by one.
+const MAX_WINDOW: u64 = 4 << 20;
 
 impl<'f> Source<'f> {
     /// Reads the first bytes of `file`, `len` bytes long.
@@ -32,7 +37,26 @@ impl<'f> Source<'f> {
         let mut head = vec![0; len.min(HEAD) as usize];
         file.read_exact_at(&mut head, 0)
             .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
-        Ok(Source { file, len, head })
+        Ok(Source {
+            file,
+            len,
+            head,
+            window: (0, Vec::new()),
+        })
+    }
+
+    /// Reads `offset..end` of the file in one piece, if it is inside the
+    /// file and not too large: later reads inside it are served from it.
+    /// The tables the loader reads lie next to each other at the start of
+    /// a library; one read of them all is cheaper than one read each.
+    pub fn prefetch(&mut self, offset: u64, end: u64) {
+        if end <= offset || end > self.len || end - offset > MAX_WINDOW || end <= HEAD {
+            return;
+        }
+        let mut buf = vec![0; (end - offset) as usize];
+        if self.file.read_exact_at(&mut buf, offset).is_ok() {
+            self.window = (offset, buf);
+        }
     }
 
     /// The file's first bytes (up to 8 KiB).
@@ -59,6 +83,12 @@ impl<'f> Source<'f> {
         }
         if let Some(bytes) = self.head.get(offset as usize..end as usize) {
             return Ok(Cow::Borrowed(bytes));
+        }
+        let (start, window) = (self.window.0, &self.window.1);
+        if offset >= start && end - start <= window.len() as u64 {
+            return Ok(Cow::Borrowed(
+                &window[(offset - start) as usize..(end - start) as usize],
+            ));
         }
         let mut buf = vec![0; len as usize];
         self.file

@@ -25,67 +25,13 @@
 //!   segment: these are called.
 
 use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
-use super::headers::{Layout, MACHINE};
+use super::machine::{Kind, MACHINE, is_slot, kind};
 use super::read::{Source, u64_at};
+use super::segments::Layout;
 use super::symbols::Symbols;
 
 /// No library has more initialisers and finalisers than this.
 const MAX_SLOTS: u64 = 1 << 16;
-
-/// What a relocation type does, for the checks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Writes nothing.
-    None,
-    /// Writes the load address plus the addend.
-    Relative,
-    /// Calls the resolver at the load address plus the addend.
-    Irelative,
-    /// Writes a symbol's address plus the addend (word-sized).
-    Absolute,
-    /// Another known type writing this many bytes.
-    Other(u64),
-    /// A known type of the global offset table (a symbol's address, a TLS
-    /// offset or descriptor), writing this many word-aligned bytes.
-    Got(u64),
-    /// A copy relocation.
-    Copy,
-}
-
-/// The machine's relocation types the loader applies.
-fn kind(kind: u32) -> Option<Kind> {
-    let known = match (MACHINE, kind) {
-        (_, 0) => Kind::None,
-        // x86-64.
-        (62, 8) => Kind::Relative,
-        (62, 37) => Kind::Irelative,
-        (62, 1) => Kind::Absolute,
-        (62, 5) => Kind::Copy,
-        (62, 2 | 32) => Kind::Other(4),
-        (62, 33) => Kind::Other(8),
-        (62, 6 | 7 | 16 | 17 | 18) => Kind::Got(8),
-        (62, 36) => Kind::Got(16),
-        // AArch64.
-        (183, 1027) => Kind::Relative,
-        (183, 1032) => Kind::Irelative,
-        (183, 257) => Kind::Absolute,
-        (183, 1024) => Kind::Copy,
-        (183, 1025 | 1026 | 1028 | 1029 | 1030) => Kind::Got(8),
-        (183, 1031) => Kind::Got(16),
-        // RISC-V.
-        (243, 3) => Kind::Relative,
-        (243, 58) => Kind::Irelative,
-        (243, 2) => Kind::Absolute,
-        (243, 4) => Kind::Copy,
-        (243, 1) => Kind::Other(4),
-        (243, 5 | 7 | 9 | 11) => Kind::Got(8),
-        (243, 12) => Kind::Got(16),
-        (62 | 183 | 243, _) => return None,
-        // Other machines: types unchecked, a word written.
-        _ => Kind::Other(8),
-    };
-    Some(known)
-}
 
 /// The slots of one initialiser or finaliser array, and which are filled.
 struct Array {
@@ -100,7 +46,7 @@ pub(crate) fn check(
     layout: &Layout,
     dynamic: &Dynamic,
     symbols: &Symbols,
-) -> Result<(), String> {
+) -> Result<Relocations, String> {
     let mut arrays = Vec::new();
     for (name, table) in [
         ("DT_INIT_ARRAY", dynamic.init_array),
@@ -125,6 +71,8 @@ pub(crate) fn check(
         arrays,
         source,
         pltgot: dynamic.pltgot,
+        written: Written::new(layout),
+        kept: Relocations::default(),
         slot_symbols: if dynamic.jmprel.is_some() {
             vec![false; symbols.count as usize]
         } else {
@@ -153,7 +101,7 @@ pub(crate) fn check(
             ));
         }
     }
-    Ok(())
+    Ok(checker.kept)
 }
 
 struct Checker<'a, 's> {
@@ -165,6 +113,56 @@ struct Checker<'a, 's> {
     pltgot: Option<u64>,
     /// Which symbols a jump slot names so far.
     slot_symbols: Vec<bool>,
+    /// Which words of the writable segments a relocation writes so far.
+    written: Written,
+    /// The tables read, kept for later checks of function tables.
+    kept: Relocations,
+}
+
+/// The relocation tables of a checked library: `(bytes, is Rela)` of each
+/// `Rela`/`Rel` table, and the `DT_RELR` table.
+#[derive(Default)]
+pub(crate) struct Relocations {
+    pub tables: Vec<(Vec<u8>, bool)>,
+    pub relr: Vec<u8>,
+}
+
+/// The words of the writable segments that relocations write, one bit
+/// each: linkers never make two relocations write one word, so a second
+/// one is a damaged target (whose own word is left unrelocated).
+struct Written {
+    /// For each writable segment, its address and its bits.
+    segments: Vec<(u64, Vec<u64>)>,
+}
+
+impl Written {
+    fn new(layout: &Layout) -> Written {
+        let segments = layout
+            .loads
+            .iter()
+            .filter(|s| s.writable())
+            .map(|s| (s.vaddr, vec![0u64; (s.memsz / 8 / 64 + 1) as usize]))
+            .collect();
+        Written { segments }
+    }
+
+    /// Marks the word where an 8-byte or wider write at `offset`, inside
+    /// `segment`, starts; `Err` if it was marked.
+    fn mark(&mut self, segment: &super::segments::Segment, offset: u64) -> Result<(), ()> {
+        let Some((_, bits)) = self.segments.iter_mut().find(|(v, _)| *v == segment.vaddr) else {
+            return Ok(());
+        };
+        let word = ((offset - segment.vaddr) / 8) as usize;
+        let (cell, bit) = (word / 64, 1u64 << (word % 64));
+        match bits.get_mut(cell) {
+            Some(c) if *c & bit != 0 => Err(()),
+            Some(c) => {
+                *c |= bit;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 impl Checker<'_, '_> {
@@ -186,7 +184,7 @@ impl Checker<'_, '_> {
                 size / entry
             ));
         }
-        let mut last: Option<&super::headers::Segment> = None;
+        let mut last: Option<&super::segments::Segment> = None;
         let mut previous: Option<u64> = None;
         let plt = name == "DT_JMPREL";
         for (i, r) in bytes.chunks_exact(entry as usize).enumerate() {
@@ -226,10 +224,17 @@ impl Checker<'_, '_> {
                     ));
                 }
                 Kind::Got(width) => width,
+                Kind::Relative | Kind::Absolute if offset % 8 != 0 => {
+                    return Err(format!(
+                        "relocation {i} of its {name} targets {offset:#x}, an address not \
+                         aligned to a word"
+                    ));
+                }
                 _ => 8,
             };
             // Linkers sort relative relocations, and those of the PLT
-            // (jump slots; IRELATIVE and TLS descriptors go last), by target: a target out of order is a damaged one, which would
+            // (jump slots; IRELATIVE and TLS descriptors go last), by
+            // target: a target out of order is a damaged one, which would
             // leave its own word unrelocated.
             let sorted = (i as u64) < relative || (plt && kind == Kind::Got(8));
             if sorted && previous.is_some_and(|p| p >= offset) {
@@ -246,6 +251,11 @@ impl Checker<'_, '_> {
             if plt && kind == Kind::Got(8) {
                 self.jump_slot(i, offset, sym, size / entry)?;
             }
+            if sym == 0 && is_slot(kind_number) {
+                return Err(format!(
+                    "relocation {i} of its {name} binds a slot to no symbol (symbol 0)"
+                ));
+            }
             // Most targets lie in the segment of the one before.
             let segment = match last.filter(|s| s.holds(offset, width)) {
                 Some(s) => s,
@@ -261,6 +271,14 @@ impl Checker<'_, '_> {
                     })?,
             };
             last = Some(segment);
+            if width >= 8 {
+                self.written.mark(segment, offset).map_err(|()| {
+                    format!(
+                        "relocation {i} of its {name} targets {offset:#x}, a word another \
+                         relocation writes too"
+                    )
+                })?;
+            }
             if kind == Kind::Irelative && rela && !self.executable(addend) {
                 return Err(format!(
                     "relocation {i} of its {name} calls a resolver at {addend:#x}, outside every \
@@ -285,6 +303,7 @@ impl Checker<'_, '_> {
                 self.fill(offset, target, &slot)?;
             }
         }
+        self.kept.tables.push((bytes.into_owned(), rela));
         Ok(())
     }
 
@@ -340,20 +359,20 @@ impl Checker<'_, '_> {
             }
             next = Some(base.wrapping_add(63 * 8));
         }
+        self.kept.relr = bytes.into_owned();
         Ok(())
     }
 
     /// A word `DT_RELR` relocates, at `address`: the file holds its addend.
     fn relative_word(&mut self, address: u64, i: usize) -> Result<(), String> {
-        if !self
-            .layout
-            .segment(address, 8)
-            .is_some_and(|s| s.writable())
-        {
+        let Some(segment) = self.layout.segment(address, 8).filter(|s| s.writable()) else {
             return Err(format!(
                 "entry {i} of its DT_RELR relocates {address:#x}, outside every writable segment"
             ));
-        }
+        };
+        self.written.mark(segment, address).map_err(|()| {
+            format!("entry {i} of its DT_RELR relocates {address:#x}, a word another relocation writes too")
+        })?;
         if let Some(slot) = self.slot(address) {
             let word =
                 self.layout

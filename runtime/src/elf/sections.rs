@@ -14,8 +14,8 @@
 //! address there would make the loader skip or misread a table.
 
 use super::dynamic::{Dynamic, SYM_SIZE};
-use super::headers::Layout;
 use super::read::{Source, u32_at, u64_at};
+use super::segments::Layout;
 
 const SHT_NOBITS: u32 = 8;
 const SHT_RELA: u32 = 4;
@@ -45,7 +45,16 @@ pub(crate) fn check(
         return Ok(());
     };
     let headers = source.read(shoff, u64::from(shnum) * 64, "section headers")?;
-    let names = section_names(source, &headers, usize::from(shstrndx))?;
+    // Names are needed only where `DT_INIT` or `DT_FINI` lies strictly
+    // inside an executable section (`.init`, `.fini`?): read lazily.
+    let names = std::cell::OnceCell::new();
+    let names = || -> Result<&Vec<u8>, String> {
+        if let Some(n) = names.get() {
+            return Ok(n);
+        }
+        let n = section_names(source, &headers, usize::from(shstrndx))?;
+        Ok(names.get_or_init(|| n))
+    };
     for (i, sh) in headers.chunks_exact(64).enumerate().skip(1) {
         let (kind, flags, addr, offset, size) = (
             u32_at(sh, 4),
@@ -93,17 +102,18 @@ pub(crate) fn check(
         // `DT_INIT` and `DT_FINI` usually name the start of `.init` and
         // `.fini`; they may name another function (an `-init` option, a
         // post-link optimiser's hook), but never the middle of these.
-        let name = names
-            .get(u32_at(sh, 0) as usize..)
-            .and_then(|n| n.split(|&b| b == 0).next())
-            .unwrap_or(b"");
-        let called = match name {
-            b".init" => Some(("DT_INIT", dynamic.init)),
-            b".fini" => Some(("DT_FINI", dynamic.fini)),
-            _ => None,
-        };
-        if let Some((tag, Some(at))) = called {
-            if at > addr && at < addr + size {
+        let inside = |at: Option<u64>| at.is_some_and(|at| at > addr && at - addr < size);
+        if inside(dynamic.init) || inside(dynamic.fini) {
+            let name = names()?
+                .get(u32_at(sh, 0) as usize..)
+                .and_then(|n| n.split(|&b| b == 0).next())
+                .unwrap_or(b"");
+            let called = match name {
+                b".init" => Some(("DT_INIT", dynamic.init)),
+                b".fini" => Some(("DT_FINI", dynamic.fini)),
+                _ => None,
+            };
+            if let Some((tag, Some(at))) = called.filter(|(_, at)| inside(*at)) {
                 return Err(format!(
                     "its {tag} ({at:#x}) points into the middle of its section {i} ({}, \
                      {addr:#x}, {size} bytes)",

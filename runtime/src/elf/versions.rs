@@ -16,8 +16,8 @@
 use std::borrow::Cow;
 
 use super::dynamic::{Dynamic, string, string_at};
-use super::headers::Layout;
 use super::read::{Source, u16_at, u32_at};
+use super::segments::Layout;
 
 /// Neither chain is longer than this (a library needs a few dozen).
 const MAX_ENTRIES: usize = 1 << 16;

@@ -39,82 +39,14 @@ pub fn quick_preflight(path: &Path, interface: &str) -> Option<(Vec<u8>, u64)> {
         &opened,
         &format!("{META_PREFIX}{interface}"),
         &format!("{VTABLE_PREFIX}{interface}"),
+        None,
     )
     .ok()??;
     Some((found.record, found.vtable_size))
 }
 
-/// Files that passed the quick pre-flight for an interface, by what
-/// identifies their contents: loading one of them again (another instance
-/// of a plugin, a reload) skips reading it, unless it changed since.
-///
-/// A file is the same while its device, inode, size, modification and
-/// change times are: writing to a file or replacing it changes its change
-/// time, which no program can set back. What a repeated load still checks
-/// is everything after `dlopen`: the record in memory must equal the
-/// host's.
 #[cfg(unix)]
-pub(crate) mod checked {
-    use std::fs::Metadata;
-    use std::os::unix::fs::MetadataExt;
-    use std::sync::Mutex;
-
-    /// What identifies a file's contents.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    struct Stamp {
-        dev: u64,
-        ino: u64,
-        size: u64,
-        mtime: (i64, i64),
-        ctime: (i64, i64),
-    }
-
-    impl Stamp {
-        fn of(metadata: &Metadata) -> Stamp {
-            Stamp {
-                dev: metadata.dev(),
-                ino: metadata.ino(),
-                size: metadata.size(),
-                mtime: (metadata.mtime(), metadata.mtime_nsec()),
-                ctime: (metadata.ctime(), metadata.ctime_nsec()),
-            }
-        }
-    }
-
-    /// At most this many files are remembered, the latest first.
-    const KEEP: usize = 64;
-
-    /// Each file, with the address of the record it matched (an
-    /// interface's `META`).
-    static CHECKED: Mutex<Vec<(Stamp, usize)>> = Mutex::new(Vec::new());
-
-    fn list() -> std::sync::MutexGuard<'static, Vec<(Stamp, usize)>> {
-        // Every change is one insert or truncate: a poisoned list is whole.
-        CHECKED.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Whether the file of `metadata` passed for the interface of `meta`.
-    pub(crate) fn contains(metadata: &Metadata, meta: &'static [u8]) -> bool {
-        let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
-        list().contains(&entry)
-    }
-
-    /// Remembers that the file of `metadata` passed for `meta`.
-    pub(crate) fn insert(metadata: &Metadata, meta: &'static [u8]) {
-        let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
-        let mut list = list();
-        if !list.contains(&entry) {
-            list.insert(0, entry);
-            list.truncate(KEEP);
-        }
-    }
-
-    /// Forgets every file: the next load of each reads it again. For
-    /// dynplug's benchmarks and tests (`__private::forget_checked_files`).
-    pub fn clear() {
-        list().clear();
-    }
-}
+pub(crate) mod checked;
 
 /// Records larger than this are refused rather than read (a real one is a
 /// few hundred bytes per method).
@@ -290,8 +222,18 @@ impl Opened {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     fn elf(&self, path: &Path) -> Result<&crate::elf::Elf, Error> {
         let checked = self.elf.get_or_init(|| {
-            self.kind()?;
-            crate::elf::check(&self.file, self.metadata.len())
+            if self.metadata.len() == 0 {
+                return Err("the file is empty".to_owned());
+            }
+            // The validator reads the first bytes first; for a file that is
+            // no ELF file, say what it is instead.
+            crate::elf::check(&self.file, self.metadata.len()).map_err(|reason| {
+                if reason.starts_with(crate::elf::NOT_ELF) {
+                    self.kind().err().unwrap_or(reason)
+                } else {
+                    reason
+                }
+            })
         });
         checked.as_ref().map_err(|reason| Error::InvalidLibrary {
             path: path.to_path_buf(),
@@ -315,21 +257,27 @@ impl Opened {
 /// The quick pre-flight of a plugin load: the record of `meta_symbol` and
 /// the size of `vtable_symbol`, if the file is a plain case for it;
 /// `Ok(None)` leaves the decision to [`check_opened`]. On ELF platforms
-/// the file's structure is checked first, as for the full pre-flight.
+/// the file's structure is checked first, as for the full pre-flight, and
+/// the table's entries when it is `vtable_size` bytes long.
 pub(crate) fn quick(
     path: &Path,
     opened: &Opened,
     meta_symbol: &str,
     vtable_symbol: &str,
+    vtable_size: Option<u64>,
 ) -> Result<Option<Quick>, Error> {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         let elf = opened.elf(path)?;
-        Ok(elf.find(&opened.file, meta_symbol, vtable_symbol))
+        elf.find(&opened.file, meta_symbol, vtable_symbol, vtable_size)
+            .map_err(|reason| Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason,
+            })
     }
     #[cfg(not(all(unix, not(target_vendor = "apple"))))]
     {
-        let _ = (path, opened, meta_symbol, vtable_symbol);
+        let _ = (path, opened, meta_symbol, vtable_symbol, vtable_size);
         Ok(None)
     }
 }
@@ -355,7 +303,10 @@ pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, E
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         let elf = opened.elf(path)?;
-        Ok(elf_report(elf, &opened.file))
+        elf_report(elf, &opened.file).map_err(|reason| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason,
+        })
     }
     #[cfg(not(all(unix, not(target_vendor = "apple"))))]
     {
@@ -369,7 +320,7 @@ pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, E
 
 /// Every interface, dynplug symbol and export of a checked ELF file.
 #[cfg(all(unix, not(target_vendor = "apple")))]
-fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
+fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> {
     let mut report = FileReport {
         interfaces: Vec::new(),
         symbols: SymbolSet::default(),
@@ -385,6 +336,9 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
         if !text.starts_with("__dynplug_") {
             report.exports.insert(text.to_owned());
         } else if symbol.data() {
+            if text.starts_with(VTABLE_PREFIX) {
+                elf.check_functions(file, text, &symbol)?;
+            }
             report.symbols.insert(text.to_owned());
         }
         let Some(interface) = text.strip_prefix(META_PREFIX) else {
@@ -400,7 +354,7 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> FileReport {
             record,
         });
     }
-    report
+    Ok(report)
 }
 
 /// The file's magic must be this platform's kind of shared library.
