@@ -241,6 +241,28 @@ fn regions_and_mutants_are_what_they_say() {
             "{field}"
         );
     }
+    // `.dynamic`: every tag, but not the values of DT_INIT and DT_FINI.
+    let dynamic = plan.regions.iter().find(|r| r.name == ".dynamic").unwrap();
+    let fields: Vec<String> = (0..dynamic.len())
+        .map(|n| dynamic.field(&plan.bytes, dynamic.nth_byte(n)))
+        .collect();
+    for tag in ["(tag 0xc)", "(tag 0xd)"] {
+        assert!(
+            fields
+                .iter()
+                .any(|f| f.contains("d_tag") && f.contains(tag))
+        );
+        assert!(
+            !fields
+                .iter()
+                .any(|f| f.contains("d_val") && f.contains(tag))
+        );
+    }
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.contains("d_val") && f.contains("(tag 0x5)"))
+    );
     // The default campaign flips bits in every region and cuts too.
     let mut seen = std::collections::BTreeSet::new();
     for index in 0..MUTANTS {

@@ -3,9 +3,10 @@
 //! file's own ELF, program and section headers (with `object`), and a name
 //! for the field at any byte of them (`phdr[3].p_filesz`).
 //!
-//! Only structure is listed: code, data and relocation addends are left
-//! out, because no structural check can tell a flipped bit there from the
-//! original (see docs/RELIABILITY.md).
+//! Only structure is listed: code, data, relocation addends and the code
+//! addresses `DT_INIT` and `DT_FINI` are left out, because no structural
+//! check can tell a flipped bit there from the original (see
+//! docs/RELIABILITY.md).
 
 use std::ops::Range;
 
@@ -180,6 +181,27 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
         .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()))
 }
 
+/// The bytes of the dynamic section at `range` less the values of
+/// `DT_INIT` and `DT_FINI`: those are code addresses, of whichever function
+/// the library names (`ld -init=...`), as free as the function pointers in
+/// `.init_array`, so no structure check can tell a flipped one. Their tags
+/// stay in.
+fn dynamic_without_code_addresses(bytes: &[u8], range: Range<usize>) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut from = range.start;
+    for entry in range.clone().step_by(16) {
+        let tag = u64_at(bytes, entry);
+        // DT_INIT and DT_FINI (the ELF gABI's numbers).
+        if tag == 12 || tag == 13 {
+            ranges.push(from..entry + 8);
+            from = entry + 16;
+        }
+    }
+    ranges.push(from..range.end);
+    ranges.retain(|r| !r.is_empty());
+    ranges
+}
+
 /// The file range of section `name`, if the file has it with file bytes.
 fn section(file: &ElfFile64<'_, Endianness>, name: &str) -> Option<Range<usize>> {
     let (offset, size) = file.section_by_name(name)?.file_range()?;
@@ -238,7 +260,9 @@ pub fn regions(bytes: &[u8]) -> Vec<Region> {
         .find(|p| p.p_type(endian) == object::elf::PT_DYNAMIC)
         .map(|p| p.p_offset(endian) as usize..(p.p_offset(endian) + p.p_filesz(endian)) as usize)
         .expect("PT_DYNAMIC");
-    regions.push(Region::table(".dynamic", dynamic, 16, ".dynamic", DYN));
+    let mut dynamic = Region::table(".dynamic", dynamic, 16, ".dynamic", DYN);
+    dynamic.ranges = dynamic_without_code_addresses(bytes, dynamic.ranges[0].clone());
+    regions.push(dynamic);
     regions.push(Region::table(
         ".dynsym",
         must(".dynsym"),
