@@ -36,4 +36,30 @@ fn main() {
         source.display()
     );
     println!("cargo:rustc-env=DYNPLUG_GEOMETRY_LIB={}", library.display());
+
+    // Variants for the pre-flight tests (`tests/preflight_structure.rs`),
+    // on ELF linkers only: a SysV hash table instead of a GNU one, and
+    // packed relative relocations (`DT_RELR`, binutils 2.38 and later). A
+    // variant the linker cannot make is left out (its variable is empty).
+    for (name, flag) in [
+        ("SYSV", "-Wl,--hash-style=sysv"),
+        ("RELR", "-Wl,-z,pack-relative-relocs"),
+    ] {
+        let variant = out_dir.join(format!("libgeometry_{}.{suffix}", name.to_lowercase()));
+        let built = suffix == "so"
+            && compiler
+                .to_command()
+                .args(["-shared", "-fPIC", flag, "-o"])
+                .arg(&variant)
+                .arg(&source)
+                .arg("-lm")
+                .status()
+                .is_ok_and(|s| s.success());
+        let value = if built {
+            variant.display().to_string()
+        } else {
+            String::new()
+        };
+        println!("cargo:rustc-env=DYNPLUG_GEOMETRY_{name}_LIB={value}");
+    }
 }

@@ -228,6 +228,19 @@ fn program_header_mutations_are_refused() {
     });
     refused(&p, &["is not readable"]);
 
+    // A writable segment 64 TiB long in memory: nothing is allocated in
+    // proportion (the loader's own `mmap` would simply fail).
+    let last = f.phdr(*loads.last().unwrap());
+    let p = f.mutant(d, "libmemsz.so", |_, b| {
+        let memsz = u64_at(b, last + 40);
+        put_u64(b, last + 40, memsz | 0x4000_0000_0000);
+    });
+    let outcome = dynplug::inspect(&p);
+    assert!(
+        matches!(outcome, Ok(_) | Err(Error::InvalidLibrary { .. })),
+        "{outcome:?}"
+    );
+
     let p = f.mutant(d, "libphnum.so", |_, b| put_u16(b, 56, 0xffff));
     refused(&p, &["65535 program headers"]);
 
@@ -454,7 +467,15 @@ fn relocation_mutations_are_refused() {
     );
 
     let p = f.mutant(d, "libtype.so", |_, b| put_u32(b, last + 8, 99));
-    refused(&p, &["has type 99, which the loader does not know"]);
+    refused(&p, &["has type 99, not a dynamic relocation type"]);
+
+    // A GLOB_DAT turned into a PC32, which only text relocations have.
+    let glob_dat = *relocs
+        .iter()
+        .find(|&&r| u32_at(&f.bytes, r + 8) == 6)
+        .expect("a GLOB_DAT relocation");
+    let p = f.mutant(d, "libpc32.so", |_, b| put_u32(b, glob_dat + 8, 2));
+    refused(&p, &["has type 2, not a dynamic relocation type"]);
 
     let p = f.mutant(d, "libcopy.so", |_, b| put_u32(b, last + 8, 5));
     refused(&p, &["copy relocation"]);
@@ -720,4 +741,107 @@ fn huge_and_sparse_files_are_answered_at_once_with_flat_memory() {
             out.status
         );
     }
+}
+
+/// A C binding of one function of the geometry library.
+#[dynplug::plugin_interface(c_library)]
+pub trait Length {
+    fn geometry_version(&self) -> std::ffi::c_int;
+}
+
+/// The geometry library linked as `variant` by build.rs, if the linker
+/// could make it, copied into `dir` with `patch` applied.
+fn geometry(variant: &str, dir: &Path, patch: impl FnOnce(&mut Vec<u8>)) -> Option<PathBuf> {
+    if variant.is_empty() {
+        eprintln!("the linker cannot make this variant: nothing to check");
+        return None;
+    }
+    let mut bytes = std::fs::read(variant).unwrap();
+    patch(&mut bytes);
+    let path = dir.join(format!(
+        "lib{}.so",
+        bytes.len() ^ bytes.iter().map(|&b| b as usize).sum::<usize>()
+    ));
+    std::fs::write(&path, bytes).unwrap();
+    Some(path)
+}
+
+/// Dynamic tag `tag`'s value's file offset in `bytes`, and the file offset
+/// of what it points to (first loadable segment at offset 0: C libraries).
+fn c_tag(bytes: &[u8], tag: u64) -> (usize, usize) {
+    let f = Fixture {
+        bytes: bytes.to_vec(),
+    };
+    let (at, value) = f.tag(tag);
+    (at, f.offset(value))
+}
+
+fn refused_c(path: &Path, why: &str) {
+    match dynplug::inspect(path) {
+        Err(Error::InvalidLibrary { reason, .. }) => assert!(reason.contains(why), "{reason}"),
+        other => panic!("{}: {other:?}", path.display()),
+    }
+    // SAFETY: refused before the loader sees it.
+    match unsafe { LengthLibrary::load(path) } {
+        Err(Error::InvalidLibrary { reason, .. }) => assert!(reason.contains(why), "{reason}"),
+        Err(other) => panic!("{}: {other:?}", path.display()),
+        Ok(_) => panic!("{}: loaded", path.display()),
+    }
+}
+
+#[test]
+fn a_library_with_a_sysv_hash_table_loads_and_its_table_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant = env!("DYNPLUG_GEOMETRY_SYSV_LIB");
+    let Some(path) = geometry(variant, dir.path(), |_| {}) else {
+        return;
+    };
+    // SAFETY: the declaration matches geometry.c.
+    let lib = unsafe { LengthLibrary::load(&path) }.unwrap();
+    assert_eq!(lib.geometry_version(), 2);
+
+    let bytes = std::fs::read(variant).unwrap();
+    let (_, hash) = c_tag(&bytes, 4);
+    let (nbucket, nchain) = (u32_at(&bytes, hash) as usize, u32_at(&bytes, hash + 4));
+    let p = geometry(variant, dir.path(), |b| put_u32(b, hash, 0)).unwrap();
+    refused_c(&p, "hash table (DT_HASH) has no bucket");
+    // A bucket past the symbols.
+    let p = geometry(variant, dir.path(), |b| put_u32(b, hash + 8, nchain + 3)).unwrap();
+    refused_c(&p, "past the symbol count");
+    // A chain that loops: the first nonzero bucket's symbol chained to
+    // itself.
+    let first = (0..nbucket)
+        .map(|i| u32_at(&bytes, hash + 8 + 4 * i))
+        .find(|&s| s != 0)
+        .expect("a nonempty bucket") as usize;
+    let p = geometry(variant, dir.path(), |b| {
+        put_u32(b, hash + 8 + 4 * nbucket + 4 * first, first as u32);
+    })
+    .unwrap();
+    refused_c(&p, "has a chain that loops");
+}
+
+#[test]
+fn a_library_with_packed_relative_relocations_loads_and_they_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant = env!("DYNPLUG_GEOMETRY_RELR_LIB");
+    let Some(path) = geometry(variant, dir.path(), |_| {}) else {
+        return;
+    };
+    // SAFETY: the declaration matches geometry.c.
+    let lib = unsafe { LengthLibrary::load(&path) }.unwrap();
+    assert_eq!(lib.geometry_version(), 2);
+
+    let bytes = std::fs::read(variant).unwrap();
+    let (_, relr) = c_tag(&bytes, 36);
+    // The first entry made a bitmap: nothing before it says where.
+    let p = geometry(variant, dir.path(), |b| {
+        let e = u64_at(b, relr);
+        put_u64(b, relr, e | 1);
+    })
+    .unwrap();
+    refused_c(&p, "a bitmap with no address before it");
+    // The first address moved to code.
+    let p = geometry(variant, dir.path(), |b| put_u64(b, relr, 0x10)).unwrap();
+    refused_c(&p, "outside every writable segment");
 }

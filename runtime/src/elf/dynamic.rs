@@ -72,6 +72,9 @@ const DT_AUXILIARY: u64 = 0x7fff_fffd;
 const DT_FILTER: u64 = 0x7fff_ffff;
 const DF_TEXTREL: u64 = 4;
 
+/// No dynamic section is larger (a library has a few dozen entries).
+const MAX_DYNAMIC: u64 = 64 << 10;
+
 pub(crate) const SYM_SIZE: u64 = 24;
 pub(crate) const RELA_SIZE: u64 = 24;
 pub(crate) const REL_SIZE: u64 = 16;
@@ -175,6 +178,13 @@ fn is_string(tag: u64) -> bool {
 /// Reads and checks the dynamic section; returns it with the string table.
 pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Vec<u8>), String> {
     let segment = &layout.dynamic;
+    if segment.filesz > MAX_DYNAMIC {
+        return Err(format!(
+            "its dynamic section is {} bytes long, more than any library's (at most \
+             {MAX_DYNAMIC})",
+            segment.filesz
+        ));
+    }
     let bytes = layout.read(source, segment.vaddr, segment.filesz, "dynamic section")?;
     // The last entry of each tag, as glibc keeps it (`None`: absent).
     let mut last = [None::<u64>; 38];
@@ -196,6 +206,14 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
         }
         match usize::try_from(tag).ok().and_then(|t| last.get_mut(t)) {
             Some(slot) => *slot = Some(value),
+            // Of the other tags, only those checked or used are kept: at
+            // most a few hundred distinct ones.
+            None if !(is_address(tag)
+                || is_string(tag)
+                || matches!(
+                    tag,
+                    DT_RELACOUNT | DT_RELCOUNT | DT_VERDEFNUM | DT_VERNEEDNUM
+                )) => {}
             None => match extra.iter_mut().find(|(t, _)| *t == tag) {
                 Some(e) => e.1 = value,
                 None => extra.push((tag, value)),

@@ -69,8 +69,9 @@ pub(crate) fn kind(kind: u32) -> Option<Kind> {
         (62, 37) => Kind::Irelative,
         (62, 1) => Kind::Absolute,
         (62, 5) => Kind::Copy,
-        (62, 2 | 32) => Kind::Other(4),
-        (62, 33) => Kind::Other(8),
+        // PC32 and the SIZE types are not dynamic relocations of a shared
+        // library without text relocations (refused): a GLOB_DAT whose type
+        // was damaged into one writes half a pointer.
         (62, 6 | 7 | 16 | 17 | 18) => Kind::Got(8),
         (62, 36) => Kind::Got(16),
         // AArch64.
@@ -85,7 +86,6 @@ pub(crate) fn kind(kind: u32) -> Option<Kind> {
         (243, 58) => Kind::Irelative,
         (243, 2) => Kind::Absolute,
         (243, 4) => Kind::Copy,
-        (243, 1) => Kind::Other(4),
         (243, 5 | 7 | 9 | 11) => Kind::Got(8),
         (243, 12) => Kind::Got(16),
         (62 | 183 | 243, _) => return None,

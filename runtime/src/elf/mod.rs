@@ -31,9 +31,12 @@
 //! # What no structure check can catch
 //!
 //! The contents the structures point to: a flipped byte in code (`.text`),
-//! in data (`.rodata`, `.data`), in unwind tables (`.eh_frame`), or in a
+//! in data (`.rodata`, `.data`), in unwind tables (`.eh_frame`), in a
 //! relocation's addend (a relative relocation that makes a data pointer
-//! point elsewhere) leaves a file whose every structure is consistent. The
+//! point elsewhere), a relocation that names another valid symbol, or a
+//! `DT_INIT`/`DT_FINI` moved to another place in the code (a library may
+//! name any function there) leaves a file whose every structure is
+//! consistent. The
 //! loader maps and relocates it faithfully, and the damage shows when the
 //! code runs: in the library's initialisers during `dlopen`, or in a call.
 //! Only a signature of the contents could tell; dynplug checks the

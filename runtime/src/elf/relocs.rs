@@ -6,17 +6,24 @@
 //! `DT_INIT_ARRAY` (and, at unload or exit, `DT_FINI_ARRAY`). The checks,
 //! and what each prevents:
 //! - every table inside a segment's file bytes, a whole number of entries;
-//! - every relocation of a type this machine's loader knows (x86-64,
-//!   AArch64 and RISC-V lists; glibc's answer to another is an error, but
-//!   a copy relocation, which no shared library has, makes it copy a
-//!   symbol's size of bytes);
+//! - every relocation of a type linkers emit for a shared library on this
+//!   machine (x86-64, AArch64 and RISC-V lists; not copy relocations, which
+//!   make glibc copy a symbol's size of bytes, nor PC32/SIZE types, which
+//!   only text relocations have and which write half a pointer);
 //! - every target, with the bytes its type writes, inside a writable
-//!   segment (`PT_GNU_RELRO` lies in one): else a write to read-only or
-//!   unmapped memory, SIGSEGV;
+//!   segment (`PT_GNU_RELRO` lies in one: else a write to read-only or
+//!   unmapped memory, SIGSEGV), word-aligned for pointer-sized types, and
+//!   no word written by two relocations; relative relocations and jump
+//!   slots in the order linkers write them (by target), jump slots inside
+//!   the PLT's part of the offset table and one per symbol: a damaged
+//!   target otherwise overwrites another pointer and leaves its own word
+//!   unrelocated, which crashes at the first use;
 //! - every symbol index below the symbol count (the loader indexes the
-//!   symbol and version tables with it);
+//!   symbol and version tables with it), and a symbol for every slot
+//!   relocation (`GLOB_DAT`, `JUMP_SLOT`);
 //! - the first `DT_RELACOUNT`/`DT_RELCOUNT` entries relative ones (glibc
-//!   applies them as relative without looking at their type);
+//!   applies them as relative without looking at their type, and asserts
+//!   it);
 //! - an `IRELATIVE` resolver inside an executable segment (it is called);
 //! - a `DT_RELR` bitmap only after an address entry (glibc would write
 //!   through a null pointer);
@@ -65,7 +72,11 @@ pub(crate) fn check(
             filled: vec![false; (size / 8) as usize],
         });
     }
+    let slots_span = arrays.iter().fold((u64::MAX, 0), |(lo, hi), a| {
+        (lo.min(a.at), hi.max(a.at + a.filled.len() as u64 * 8))
+    });
     let mut checker = Checker {
+        slots_span,
         layout,
         symbols,
         arrays,
@@ -117,6 +128,8 @@ struct Checker<'a, 's> {
     written: Written,
     /// The tables read, kept for later checks of function tables.
     kept: Relocations,
+    /// The addresses the arrays span, to skip the others quickly.
+    slots_span: (u64, u64),
 }
 
 /// The relocation tables of a checked library: `(bytes, is Rela)` of each
@@ -133,6 +146,8 @@ pub(crate) struct Relocations {
 struct Written {
     /// For each writable segment, its address and its bits.
     segments: Vec<(u64, Vec<u64>)>,
+    /// The index of the segment marked last.
+    last: usize,
 }
 
 impl Written {
@@ -141,16 +156,30 @@ impl Written {
             .loads
             .iter()
             .filter(|s| s.writable())
-            .map(|s| (s.vaddr, vec![0u64; (s.memsz / 8 / 64 + 1) as usize]))
+            // Relocations write the file-backed part of a segment (and
+            // the words right after): the bitmap covers that much, so
+            // that no `p_memsz` makes it large. Targets past it are not
+            // checked for being written twice.
+            .map(|s| {
+                let covered = s.memsz.min(s.filesz + 4096);
+                (s.vaddr, vec![0u64; (covered / 8 / 64 + 1) as usize])
+            })
             .collect();
-        Written { segments }
+        Written { segments, last: 0 }
     }
 
     /// Marks the word where an 8-byte or wider write at `offset`, inside
     /// `segment`, starts; `Err` if it was marked.
     fn mark(&mut self, segment: &super::segments::Segment, offset: u64) -> Result<(), ()> {
-        let Some((_, bits)) = self.segments.iter_mut().find(|(v, _)| *v == segment.vaddr) else {
-            return Ok(());
+        let bits = match self.segments.get_mut(self.last) {
+            Some((v, bits)) if *v == segment.vaddr => bits,
+            _ => {
+                let Some(i) = self.segments.iter().position(|(v, _)| *v == segment.vaddr) else {
+                    return Ok(());
+                };
+                self.last = i;
+                &mut self.segments[i].1
+            }
         };
         let word = ((offset - segment.vaddr) / 8) as usize;
         let (cell, bit) = (word / 64, 1u64 << (word % 64));
@@ -193,8 +222,8 @@ impl Checker<'_, '_> {
             let (sym, kind_number) = (info >> 32, info as u32);
             let Some(kind) = kind(kind_number) else {
                 return Err(format!(
-                    "relocation {i} of its {name} has type {kind_number}, which the loader does \
-                     not know"
+                    "relocation {i} of its {name} has type {kind_number}, not a dynamic \
+                     relocation type of a shared library on this machine"
                 ));
             };
             if (i as u64) < relative && kind != Kind::Relative {
@@ -390,6 +419,9 @@ impl Checker<'_, '_> {
 
     /// The name of the array slot at `address`, if it is one.
     fn slot(&self, address: u64) -> Option<String> {
+        if address < self.slots_span.0 || address >= self.slots_span.1 {
+            return None;
+        }
         self.arrays.iter().find_map(|a| {
             let within = address.checked_sub(a.at)?;
             let slot = within / 8;

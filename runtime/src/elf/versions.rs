@@ -19,8 +19,10 @@ use super::dynamic::{Dynamic, string, string_at};
 use super::read::{Source, u16_at, u32_at};
 use super::segments::Layout;
 
-/// Neither chain is longer than this (a library needs a few dozen).
-const MAX_ENTRIES: usize = 1 << 16;
+/// Both chains together, with their auxiliary entries, have no more
+/// entries than this (a library needs a few dozen): bounds the walk of a
+/// damaged chain whose entries overlap.
+const MAX_ENTRIES: usize = 1 << 14;
 
 /// The version indices declared, as a bitmap of the 15-bit index space.
 struct Declared([u64; 512]);
@@ -86,6 +88,10 @@ impl<'a, 's> Chain<'a, 's> {
     }
 }
 
+fn overflow() -> String {
+    "its version tables point past any address".to_owned()
+}
+
 /// Checks the version tables of a library with `count` symbols.
 pub(crate) fn check(
     source: &Source<'_>,
@@ -95,6 +101,7 @@ pub(crate) fn check(
     count: u64,
 ) -> Result<(), String> {
     let mut declared = Declared([0; 512]);
+    let mut steps = 0;
     declared.insert(0);
     declared.insert(1);
     if let Some((at, _)) = dynamic.verneed {
@@ -102,7 +109,8 @@ pub(crate) fn check(
         let chain = Chain::new(source, layout, at, what)?;
         let mut entry = at;
         for n in 0.. {
-            if n == MAX_ENTRIES {
+            steps += 1;
+            if steps > MAX_ENTRIES {
                 return Err(format!("its {what} do not end"));
             }
             let e = chain.at(entry, 16)?;
@@ -122,9 +130,10 @@ pub(crate) fn check(
                     String::from_utf8_lossy(name)
                 ));
             }
-            let mut a = entry.checked_add(u64::from(aux)).ok_or("overflow")?;
-            for m in 0.. {
-                if m == MAX_ENTRIES {
+            let mut a = entry.checked_add(u64::from(aux)).ok_or_else(overflow)?;
+            loop {
+                steps += 1;
+                if steps > MAX_ENTRIES {
                     return Err(format!(
                         "its {what} entry {n} has auxiliary entries that do not end"
                     ));
@@ -134,12 +143,12 @@ pub(crate) fn check(
                 declared.insert(u16_at(&x, 6));
                 match u32_at(&x, 12) {
                     0 => break,
-                    step => a = a.checked_add(u64::from(step)).ok_or("overflow")?,
+                    step => a = a.checked_add(u64::from(step)).ok_or_else(overflow)?,
                 }
             }
             match next {
                 0 => break,
-                step => entry = entry.checked_add(u64::from(step)).ok_or("overflow")?,
+                step => entry = entry.checked_add(u64::from(step)).ok_or_else(overflow)?,
             }
         }
     }
@@ -148,7 +157,8 @@ pub(crate) fn check(
         let chain = Chain::new(source, layout, at, what)?;
         let mut entry = at;
         for n in 0.. {
-            if n == MAX_ENTRIES {
+            steps += 1;
+            if steps > MAX_ENTRIES {
                 return Err(format!("its {what} do not end"));
             }
             let e = chain.at(entry, 20)?;
@@ -165,19 +175,23 @@ pub(crate) fn check(
                 ));
             }
             declared.insert(index);
-            let mut a = entry.checked_add(u64::from(aux)).ok_or("overflow")?;
+            let mut a = entry.checked_add(u64::from(aux)).ok_or_else(overflow)?;
             for m in 0..cnt.max(1) {
+                steps += 1;
+                if steps > MAX_ENTRIES {
+                    return Err(format!("its {what} have more entries than any library's"));
+                }
                 let x = chain.at(a, 8)?;
                 string(strtab, u64::from(u32_at(&x, 0)), "version definition name")?;
                 match u32_at(&x, 4) {
                     0 => break,
                     _ if m + 1 == cnt => break,
-                    step => a = a.checked_add(u64::from(step)).ok_or("overflow")?,
+                    step => a = a.checked_add(u64::from(step)).ok_or_else(overflow)?,
                 }
             }
             match next {
                 0 => break,
-                step => entry = entry.checked_add(u64::from(step)).ok_or("overflow")?,
+                step => entry = entry.checked_add(u64::from(step)).ok_or_else(overflow)?,
             }
         }
     }

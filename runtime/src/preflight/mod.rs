@@ -13,6 +13,7 @@
 #[cfg(not(all(unix, not(target_vendor = "apple"))))]
 mod other;
 
+#[cfg(all(unix, not(target_vendor = "apple")))]
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::fs::File;
