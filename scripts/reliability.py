@@ -9,7 +9,8 @@
    DYNPLUG_FUZZ_SEED and DYNPLUG_FUZZ_SUMMARY set: the test
    (tests/tests/fuzz.rs) writes the campaign's figures as JSON to
    target/dynplug-fuzz/summary.json, and its output to
-   target/dynplug-fuzz/output.txt.
+   target/dynplug-fuzz/output.txt (the date, commit and machine of the run
+   go to target/dynplug-fuzz/meta.json).
 2. Writes the tables between the `reliability` markers of
    docs/RELIABILITY.md: per region, how many mutants loaded and answered
    like the original, how many were refused with an `Error` (and which),
@@ -37,6 +38,7 @@ TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 OUT = TARGET / "dynplug-fuzz"
 SUMMARY = OUT / "summary.json"
 OUTPUT = OUT / "output.txt"
+META = OUT / "meta.json"
 DOC = ROOT / "docs" / "RELIABILITY.md"
 BEGIN = "<!-- reliability:begin -->"
 END = "<!-- reliability:end -->"
@@ -104,7 +106,7 @@ def render(summary, meta):
     refused = lambda r: sum(r["refused"].values())
     failed = lambda r, kind: r["failed"].get(kind, 0)
     kinds = [(k, h) for k, h in FAILURES
-             if k in ("crashed", "exited", "hung") or any(failed(r, k) for r in regions)]
+             if k != "unknown" or any(failed(r, k) for r in regions)]
 
     out = [
         f"Seed `{summary['seed']:#x}`, {fmt(total['mutants'])} mutants of "
@@ -165,15 +167,19 @@ def main():
                         help="render target/dynplug-fuzz/summary.json again")
     args = parser.parse_args()
 
-    status = 0 if args.reuse else run_campaign(args.mutants, args.seed)
+    if args.reuse:
+        status = 0
+        meta = json.loads(META.read_text())
+    else:
+        status = run_campaign(args.mutants, args.seed)
+        meta = {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "commit": git_commit(),
+            "machine": f"{platform.machine()} Linux {platform.release()}, "
+                       f"{' '.join(platform.libc_ver())}, {os.cpu_count()} cores",
+        }
+        META.write_text(json.dumps(meta))
     summary = json.loads(SUMMARY.read_text())
-    meta = {
-        "date": datetime.fromtimestamp(SUMMARY.stat().st_mtime, timezone.utc)
-        .strftime("%Y-%m-%d"),
-        "commit": git_commit(),
-        "machine": f"{platform.machine()} Linux {platform.release()}, "
-                   f"{' '.join(platform.libc_ver())}, {os.cpu_count()} cores",
-    }
     replace_between(DOC, render(summary, meta))
     failures = len(summary["failures"])
     print(f"{DOC.relative_to(ROOT)}: {sum(r['mutants'] for r in summary['regions'])} mutants, "
