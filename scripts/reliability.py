@@ -115,19 +115,22 @@ def render(summary, meta):
         f"{meta['machine']}.",
         "",
     ]
-    head = ["region", "bytes", "mutants", "loaded and answered", "refused (`Error`)"]
+    head = ["region", "bytes", "mutants", "loaded and answered", "of which left a file",
+            "refused (`Error`)"]
     head += [h for _, h in kinds]
     rows = []
     for r in regions:
         bytes_ = fmt(r["bytes"]) if r["bytes"] else "–"
-        row = [r["name"], bytes_, fmt(r["mutants"]), fmt(r["answered"]), fmt(refused(r))]
+        row = [r["name"], bytes_, fmt(r["mutants"]), fmt(r["answered"]),
+               fmt(r.get("left_files", 0)), fmt(refused(r))]
         row += [fmt(failed(r, k)) for k, _ in kinds]
         rows.append(row)
     row = ["**all**", "", f"**{fmt(total['mutants'])}**", f"**{fmt(total['answered'])}**",
+           f"**{fmt(sum(r.get('left_files', 0) for r in regions))}**",
            f"**{fmt(sum(refused(r) for r in regions))}**"]
     row += [f"**{fmt(sum(failed(r, k) for r in regions))}**" for k, _ in kinds]
     rows.append(row)
-    out.append(table(head, rows, "lrrrr" + "r" * len(kinds)))
+    out.append(table(head, rows, "lrrrrr" + "r" * len(kinds)))
     out.append("")
 
     variants = sorted({v for r in regions for v in r["refused"]},
@@ -140,6 +143,14 @@ def render(summary, meta):
         rows.append([r["name"]] + [fmt(r["refused"].get(v, 0)) for v in variants]
                     + [fmt(r["inspect_ok"]), fmt(r["inspect_err"])])
     out.append(table(head, rows, "l" + "r" * (len(variants) + 2)))
+
+    left = summary.get("left_files", [])
+    if left:
+        out += ["", "Mutants whose code left a file in the worker's folder "
+                "(it still answered like the original, or was refused):", ""]
+        for f in left[:40]:
+            out.append(f"- mutant {f['mutant']}, {f['region']}, `{f['field']}`, "
+                       f"offset {f.get('offset', 0):#x} bit {f.get('bit', 0)}: {f['outcome']}")
 
     failures = summary["failures"]
     if failures:

@@ -106,6 +106,18 @@ fn campaign(count: u64) {
 
     let summary = fuzz_report::Summary::new(&plan, &records, seed, seconds);
     println!("{}", summary.table());
+    for record in records.iter().filter(|r| r.left.is_some()) {
+        let mutant = &record.mutant;
+        println!(
+            "note: mutant {} ({} at {}, {}) was {} and left {} in the working folder",
+            mutant.index,
+            mutant.region,
+            mutant.field,
+            mutant.change,
+            record.outcome,
+            record.left.as_deref().unwrap_or_default()
+        );
+    }
     let failures: Vec<_> = records.iter().filter(|r| r.failed()).collect();
     for record in &failures {
         println!("{}", explain(&plan, seed, record));
@@ -333,8 +345,24 @@ fn worker() {
             Err(_) => "panicked".to_owned(),
         };
         std::fs::remove_file(&path).expect("remove the mutant");
+        if let Some(files) = clear_working_folder() {
+            say(&format!("left {index} {files}"));
+        }
         say(&format!("done {index} {inspect} {load}"));
     }
+}
+
+/// Empties the worker's working folder (the parent's fresh one), and says
+/// what was in it: files a mutant's code made, when a flipped symbol index
+/// or name bound one of its calls to another function.
+fn clear_working_folder() -> Option<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(".").ok()?.flatten() {
+        names.push(format!("{:?}", entry.file_name()));
+        let path = entry.path();
+        let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir_all(&path));
+    }
+    (!names.is_empty()).then(|| names.join(","))
 }
 
 /// One line to the parent, flushed at once.

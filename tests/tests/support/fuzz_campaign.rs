@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
@@ -55,6 +56,9 @@ pub struct Record {
     pub outcome: &'static str,
     /// For a failure, what went wrong, with the end of the worker's stderr.
     pub detail: String,
+    /// Files the mutant's code left in the worker's working folder (a
+    /// rebound call does something else than the original's), if any.
+    pub left: Option<String>,
 }
 
 impl Record {
@@ -81,6 +85,8 @@ enum Event {
     Step(u64, String, Option<String>),
     Done(u64, String, String),
     Note(u64, String),
+    /// What the mutant left in the worker's working folder.
+    Left(u64, String),
 }
 
 fn parse(line: &str) -> Option<Event> {
@@ -103,6 +109,10 @@ fn parse(line: &str) -> Option<Event> {
             let rest: Vec<_> = words.collect();
             Some(Event::Note(index, rest.join(" ")))
         }
+        "left" => {
+            let rest: Vec<_> = words.collect();
+            Some(Event::Left(index, rest.join(" ")))
+        }
         _ => None,
     }
 }
@@ -116,7 +126,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(settings: &Settings, from: u64, to: u64) -> Worker {
+    fn spawn(settings: &Settings, folder: &Path, from: u64, to: u64) -> Worker {
         let exe = std::env::current_exe().expect("current_exe");
         let mut command = Command::new(exe);
         command
@@ -129,6 +139,7 @@ impl Worker {
             .env_remove(SABOTAGE)
             // The message, not a backtrace, fits in a failure's report.
             .env("RUST_BACKTRACE", "0")
+            .current_dir(folder)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -220,11 +231,15 @@ fn describe(status: ExitStatus) -> (&'static str, String) {
 /// Runs every mutant of `settings` and returns what happened to each, in
 /// order.
 pub fn run(plan: &Plan, settings: &Settings) -> Vec<Record> {
+    // The workers' working folder: whatever a mutant's code creates there
+    // is seen, and not left in the source tree.
+    let folder = tempfile::tempdir().expect("a working folder for the workers");
     let mut records = Vec::new();
     let mut next = settings.mutants.start;
     while next < settings.mutants.end {
         let to = (next + settings.batch).min(settings.mutants.end);
-        next = run_worker(plan, settings, next, to, &mut records);
+        let worker = Worker::spawn(settings, folder.path(), next, to);
+        next = run_worker(plan, settings, worker, next, to, &mut records);
     }
     records
 }
@@ -233,14 +248,15 @@ pub fn run(plan: &Plan, settings: &Settings) -> Vec<Record> {
 fn run_worker(
     plan: &Plan,
     settings: &Settings,
+    worker: Worker,
     from: u64,
     to: u64,
     records: &mut Vec<Record>,
 ) -> u64 {
-    let worker = Worker::spawn(settings, from, to);
     // The mutant in progress, its step, and what `inspect` said of it.
     let mut current: Option<(u64, String, Option<String>)> = None;
     let mut notes: BTreeMap<u64, String> = BTreeMap::new();
+    let mut left: BTreeMap<u64, String> = BTreeMap::new();
     let mut last_done = None;
     let hung = loop {
         match worker.lines.recv_timeout(settings.timeout) {
@@ -250,11 +266,15 @@ fn run_worker(
                 Some(Event::Note(index, note)) => {
                     notes.insert(index, note);
                 }
+                Some(Event::Left(index, files)) => {
+                    left.insert(index, files);
+                }
                 Some(Event::Done(index, inspect, load)) => {
                     records.push(Record {
                         mutant: plan.mutant(settings.seed, index),
                         outcome: outcome(&inspect, &load),
                         detail: notes.remove(&index).unwrap_or_default(),
+                        left: left.remove(&index),
                         inspect,
                         load,
                     });
@@ -284,6 +304,7 @@ fn run_worker(
                 load: "-".to_owned(),
                 outcome: kind,
                 detail: format!("{what} during {step}; stderr: {stderr}"),
+                left: None,
             });
             index + 1
         }

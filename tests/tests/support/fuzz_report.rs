@@ -15,6 +15,9 @@ struct Row {
     bytes: usize,
     mutants: usize,
     answered: usize,
+    /// Of the mutants that answered or were refused, those whose code left
+    /// a file behind.
+    left_files: usize,
     /// Refusals, by `Error` variant.
     refused: BTreeMap<String, usize>,
     /// Failures, by kind.
@@ -30,6 +33,8 @@ pub struct Summary {
     file_bytes: usize,
     rows: Vec<(&'static str, Row)>,
     failures: Vec<String>,
+    /// The mutants that left files, as JSON.
+    left: Vec<String>,
 }
 
 impl Summary {
@@ -53,12 +58,17 @@ impl Summary {
             })
             .collect();
         let mut failures = Vec::new();
+        let mut left = Vec::new();
         for record in records {
             let (_, row) = rows
                 .iter_mut()
                 .find(|(name, _)| *name == record.mutant.region)
                 .expect("every mutant is in a region");
             row.mutants += 1;
+            if record.left.is_some() {
+                row.left_files += 1;
+                left.push(record_json(record));
+            }
             match record.outcome {
                 "answered" => row.answered += 1,
                 "refused" => {
@@ -67,7 +77,7 @@ impl Summary {
                 }
                 kind => {
                     *row.failed.entry(kind).or_default() += 1;
-                    failures.push(failure_json(record));
+                    failures.push(record_json(record));
                 }
             }
             match record.inspect.as_str() {
@@ -82,6 +92,7 @@ impl Summary {
             file_bytes: plan.bytes.len(),
             rows,
             failures,
+            left,
         }
     }
 
@@ -130,11 +141,13 @@ impl Summary {
             .map(|(name, row)| {
                 format!(
                     "    {{\"name\": {}, \"bytes\": {}, \"mutants\": {}, \"answered\": {}, \
-                     \"refused\": {}, \"failed\": {}, \"inspect_ok\": {}, \"inspect_err\": {}}}",
+                     \"left_files\": {}, \"refused\": {}, \"failed\": {}, \"inspect_ok\": {}, \
+                     \"inspect_err\": {}}}",
                     quote(name),
                     row.bytes,
                     row.mutants,
                     row.answered,
+                    row.left_files,
                     map_json(row.refused.iter().map(|(k, v)| (k.as_str(), *v))),
                     map_json(row.failed.iter().map(|(k, v)| (*k, *v))),
                     row.inspect_ok,
@@ -145,12 +158,15 @@ impl Summary {
         out += &rows.join(",\n");
         out += "\n  ],\n  \"failures\": [\n";
         out += &self.failures.join(",\n");
+        out += "\n  ],\n  \"left_files\": [\n";
+        out += &self.left.join(",\n");
         out += "\n  ]\n}\n";
         out
     }
 }
 
-fn failure_json(record: &Record) -> String {
+/// A mutant's record as JSON: where, what, and what it did.
+fn record_json(record: &Record) -> String {
     let mutant = &record.mutant;
     let change = match mutant.change {
         Change::Flip { offset, bit } => format!("\"offset\": {offset}, \"bit\": {bit}"),
@@ -158,13 +174,14 @@ fn failure_json(record: &Record) -> String {
     };
     format!(
         "    {{\"mutant\": {}, \"region\": {}, \"field\": {}, {change}, \"outcome\": {}, \
-         \"inspect\": {}, \"detail\": {}}}",
+         \"inspect\": {}, \"detail\": {}, \"left\": {}}}",
         mutant.index,
         quote(mutant.region),
         quote(&mutant.field),
         quote(record.outcome),
         quote(&record.inspect),
-        quote(&record.detail)
+        quote(&record.detail),
+        quote(record.left.as_deref().unwrap_or(""))
     )
 }
 
