@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 
 /// The first read: the ELF header, the program headers and, in a small
 /// library, its dynamic symbol tables.
-const HEAD: u64 = 8 << 10;
+const HEAD: u64 = 32 << 10;
 
 /// No table dynplug reads is larger than this (the dynamic symbol table of
 /// a library with a million symbols is 24 MiB).

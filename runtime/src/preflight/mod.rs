@@ -134,9 +134,9 @@ pub(crate) struct Opened {
 
 /// Opens the file at `path`: it must be a regular file of sane size.
 ///
-/// Nothing can block: the path's kind is looked at before it is opened, the
-/// open does not wait (`O_NONBLOCK`: a FIFO swapped in meanwhile opens at
-/// once), and the open file's own kind is checked again.
+/// Nothing can block: the open does not wait (`O_NONBLOCK`: a FIFO without
+/// a writer opens at once, a terminal does not become the process's), and
+/// the open file's kind is checked before anything is read from it.
 pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
     let open_error = |source: std::io::Error| Error::Open {
         path: path.to_path_buf(),
@@ -146,9 +146,17 @@ pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
         path: path.to_path_buf(),
         reason,
     };
-    let before = std::fs::metadata(path).map_err(open_error)?;
-    regular(&before).map_err(invalid)?;
-    let file = crate::os::open_file(path).map_err(open_error)?;
+    let file = match crate::os::open_file(path) {
+        Ok(file) => file,
+        // A socket cannot be opened (ENXIO): say what the path is, where
+        // that is the reason.
+        Err(err) => {
+            return Err(match std::fs::metadata(path).map(|m| regular(&m)) {
+                Ok(Err(reason)) => invalid(reason),
+                _ => open_error(err),
+            });
+        }
+    };
     let metadata = file.metadata().map_err(open_error)?;
     regular(&metadata).map_err(invalid)?;
     if metadata.len() > MAX_FILE {
