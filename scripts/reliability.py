@@ -115,20 +115,18 @@ def render(summary, meta):
         f"{meta['machine']}.",
         "",
     ]
-    head = ["region", "bytes", "mutants", "loaded and answered", "of which left a file",
-            "refused (`Error`)"]
-    head += [h for _, h in kinds]
+    head = ["region", "bytes", "mutants", "loaded and answered", "refused (`Error`)"]
+    head += [h for _, h in kinds] + ["left a file"]
     rows = []
     for r in regions:
         bytes_ = fmt(r["bytes"]) if r["bytes"] else "–"
-        row = [r["name"], bytes_, fmt(r["mutants"]), fmt(r["answered"]),
-               fmt(r.get("left_files", 0)), fmt(refused(r))]
-        row += [fmt(failed(r, k)) for k, _ in kinds]
+        row = [r["name"], bytes_, fmt(r["mutants"]), fmt(r["answered"]), fmt(refused(r))]
+        row += [fmt(failed(r, k)) for k, _ in kinds] + [fmt(r.get("left_files", 0))]
         rows.append(row)
     row = ["**all**", "", f"**{fmt(total['mutants'])}**", f"**{fmt(total['answered'])}**",
-           f"**{fmt(sum(r.get('left_files', 0) for r in regions))}**",
            f"**{fmt(sum(refused(r) for r in regions))}**"]
     row += [f"**{fmt(sum(failed(r, k) for r in regions))}**" for k, _ in kinds]
+    row += [f"**{fmt(sum(r.get('left_files', 0) for r in regions))}**"]
     rows.append(row)
     out.append(table(head, rows, "lrrrrr" + "r" * len(kinds)))
     out.append("")
@@ -146,8 +144,7 @@ def render(summary, meta):
 
     left = summary.get("left_files", [])
     if left:
-        out += ["", "Mutants whose code left a file in the worker's folder "
-                "(it still answered like the original, or was refused):", ""]
+        out += ["", "Mutants whose code left a file in the worker's folder:", ""]
         for f in left[:40]:
             out.append(f"- mutant {f['mutant']}, {f['region']}, `{f['field']}`, "
                        f"offset {f.get('offset', 0):#x} bit {f.get('bit', 0)}: {f['outcome']}")
