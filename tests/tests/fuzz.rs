@@ -415,10 +415,12 @@ impl Answers {
     /// `unload`).
     fn of(path: &Path, step: impl Fn(&str)) -> Result<Answers, dynplug::Error> {
         step("load");
-        // The hello fixture leaves no thread, callback or pointer of its
-        // own behind, so unloading it is sound; it keeps a worker's memory
-        // flat over thousands of mutants.
-        let options = LoadOptions::new().unload_when_unused(true);
+        // SAFETY: the hello fixture leaves no thread, callback or pointer
+        // of its own behind, so unloading it is sound; it keeps a worker's
+        // memory flat over thousands of mutants. (A mutant whose damaged
+        // code misbehaves runs in a worker process, whose death is the
+        // outcome the campaign records.)
+        let options = unsafe { LoadOptions::new().unload_when_unused(true) };
         let mut plugin = GreeterPlugin::load_with(path, &options)?;
         step("call");
         let answers = Answers {
