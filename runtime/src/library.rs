@@ -27,8 +27,6 @@ struct Shared {
     path: PathBuf,
     /// `None` for a library opened by name (the system found the file).
     key: Option<FileKey>,
-    /// The file's metadata, from pre-flight.
-    metadata: Option<std::fs::Metadata>,
     /// The generation slot its name takes at its path, freed when the
     /// library is really unloaded.
     slot: Option<Slot>,
@@ -164,7 +162,6 @@ impl Library {
             raw: Some(raw),
             path: path.to_path_buf(),
             key: Some(key.clone()),
-            metadata: Some(metadata.clone()),
             slot: Some(slot),
             anchor: AtomicUsize::new(inside),
             loaded_name,
@@ -198,7 +195,6 @@ impl Library {
                 raw: Some(raw),
                 path: PathBuf::from(name),
                 key: None,
-                metadata: None,
                 slot: None,
                 anchor: AtomicUsize::new(inside),
                 loaded_name,
@@ -277,14 +273,12 @@ impl Library {
 }
 
 impl Shared {
-    /// The library is gone: its name's slot is free, and its file's inode
-    /// number may go to another file.
+    /// The library is gone: its name's slot is free. (The checked-files
+    /// cache keeps its own descriptor of a file it remembers, so the
+    /// file's inode number cannot go to another file meanwhile.)
     fn unloaded(&mut self) {
         if let Some(slot) = self.slot.take() {
             generations::release(&slot);
-        }
-        if let Some(metadata) = &self.metadata {
-            crate::preflight::forget_file(metadata);
         }
     }
 
@@ -312,12 +306,6 @@ impl Shared {
             source: OsText::from_chain(&err),
         })?;
         if self.still_mapped() {
-            // The system may unmap it later, unseen (glibc does once the
-            // thread-local destructors that pinned it have run): from
-            // then on, its file's inode number may go to another file.
-            if let Some(metadata) = &self.metadata {
-                crate::preflight::forget_file(metadata);
-            }
             Ok(Closed::StillMapped)
         } else {
             self.unloaded();
@@ -478,13 +466,8 @@ impl Drop for Shared {
             if self.keepers.load(Ordering::Relaxed) == 0 {
                 // Nobody is left to hear about a failure: the library then
                 // simply stays mapped, and keeps its name's slot.
-                if raw.close().is_ok() {
-                    if !self.still_mapped() {
-                        self.unloaded();
-                    } else if let Some(metadata) = &self.metadata {
-                        // As in `release`: it may be unmapped later, unseen.
-                        crate::preflight::forget_file(metadata);
-                    }
+                if raw.close().is_ok() && !self.still_mapped() {
+                    self.unloaded();
                 }
             } else {
                 raw.leak();

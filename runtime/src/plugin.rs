@@ -203,7 +203,7 @@ fn preflight_for<I: Interface + ?Sized>(
                 });
             }
             #[cfg(unix)]
-            preflight::checked::insert(&opened.metadata, I::META);
+            preflight::checked::insert(&opened.file, &opened.metadata, I::META);
             Ok(same_interface(desc, I::META))
         }
         // Anything else, compatible or not: the full pre-flight decides

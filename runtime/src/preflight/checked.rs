@@ -4,11 +4,14 @@
 //!
 //! A file is the same while its device, inode, size, modification and
 //! change times are: writing to a file or replacing it changes its change
-//! time, which no program can set back. What a repeated load still checks
-//! is everything after `dlopen`: the record in memory must equal the
-//! host's.
+//! time, which no program can set back. Each remembered file is kept open,
+//! so that its inode number cannot go to another file while it is
+//! remembered (a freed inode number is reused at once, and file times are
+//! only as fine as the kernel's clock tick: a new file could otherwise
+//! match a deleted one's stamp). What a repeated load still checks is
+//! everything after `dlopen`: the record in memory must equal the host's.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::sync::Mutex;
 
@@ -38,10 +41,11 @@ impl Stamp {
 const KEEP: usize = 64;
 
 /// Each file, with the address of the record it matched (an
-/// interface's `META`).
-static CHECKED: Mutex<Vec<(Stamp, usize)>> = Mutex::new(Vec::new());
+/// interface's `META`), and the file kept open.
+type Entries = Vec<((Stamp, usize), File)>;
+static CHECKED: Mutex<Entries> = Mutex::new(Vec::new());
 
-fn list() -> std::sync::MutexGuard<'static, Vec<(Stamp, usize)>> {
+fn list() -> std::sync::MutexGuard<'static, Entries> {
     // Every change is one insert or truncate: a poisoned list is whole.
     CHECKED.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -49,15 +53,20 @@ fn list() -> std::sync::MutexGuard<'static, Vec<(Stamp, usize)>> {
 /// Whether the file of `metadata` passed for the interface of `meta`.
 pub(crate) fn contains(metadata: &Metadata, meta: &'static [u8]) -> bool {
     let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
-    list().contains(&entry)
+    list().iter().any(|(e, _)| *e == entry)
 }
 
-/// Remembers that the file of `metadata` passed for `meta`.
-pub(crate) fn insert(metadata: &Metadata, meta: &'static [u8]) {
+/// Remembers that the file open as `file`, of `metadata`, passed for
+/// `meta` (keeping a descriptor of it open; if none can be had, it is not
+/// remembered).
+pub(crate) fn insert(file: &File, metadata: &Metadata, meta: &'static [u8]) {
     let entry = (Stamp::of(metadata), meta.as_ptr() as usize);
     let mut list = list();
-    if !list.contains(&entry) {
-        list.insert(0, entry);
+    if !list.iter().any(|(e, _)| *e == entry) {
+        let Ok(kept) = file.try_clone() else {
+            return;
+        };
+        list.insert(0, (entry, kept));
         list.truncate(KEEP);
     }
 }
@@ -74,5 +83,5 @@ pub fn clear() {
 /// tick). While a library is mapped, its file's inode cannot be reused.
 pub(crate) fn forget(metadata: &Metadata) {
     let (dev, ino) = (metadata.dev(), metadata.ino());
-    list().retain(|(stamp, _)| (stamp.dev, stamp.ino) != (dev, ino));
+    list().retain(|((stamp, _), _)| (stamp.dev, stamp.ino) != (dev, ino));
 }

@@ -133,7 +133,7 @@ pub(crate) const MAX_FILE: u64 = 8 << 30;
 
 /// A library file, open for pre-flight.
 pub(crate) struct Opened {
-    file: File,
+    pub(crate) file: File,
     /// Its metadata, from the open file.
     pub metadata: std::fs::Metadata,
     /// The ELF validator's verdict, once asked (both pre-flights use it).
