@@ -65,7 +65,8 @@
 //!    allows it (see [Panics](#panics)).
 //! 4. The library is opened with `RTLD_NOW | RTLD_LOCAL` (its initialisers
 //!    run here): a dependency it needs but cannot find fails now.
-//! 5. The record is read again from memory and must equal the file's.
+//! 5. The record is read again from memory and must equal the file's, and
+//!    the path must still name the file that was checked.
 //! 6. Every method's function is resolved, from the table the plugin
 //!    exports for the interface; all missing ones are reported together
 //!    ([`Error::MissingSymbols`]).
