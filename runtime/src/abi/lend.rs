@@ -160,24 +160,7 @@ macro_rules! owned_args {
     )*};
 }
 
-owned_args!(
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    isize,
-    f32,
-    f64,
-    (),
-    String,
-);
+with_owned_leaves!(owned_args);
 
 // SAFETY: the plugin's UTF-8 bytes, in place; the holder is the pointer.
 unsafe impl CallbackArg for &str {

@@ -16,6 +16,32 @@
 //!   copies it and calls that function, so no allocation is ever freed by the
 //!   other side's allocator.
 
+/// Calls macro `$m` with every type that owns its data and has no type
+/// parameter: the scalars, `()` and `String`. The one list behind each
+/// trait they all implement (`ReturnAbi`, `Owned`, `CallbackArg`).
+macro_rules! with_owned_leaves {
+    ($m:ident) => {
+        $m!(
+            bool,
+            char,
+            u8,
+            u16,
+            u32,
+            u64,
+            usize,
+            i8,
+            i16,
+            i32,
+            i64,
+            isize,
+            f32,
+            f64,
+            (),
+            String
+        );
+    };
+}
+
 mod hash;
 mod lend;
 mod mutref;

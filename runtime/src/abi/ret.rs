@@ -35,24 +35,7 @@ macro_rules! owned {
     )*};
 }
 
-owned!(
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    isize,
-    f32,
-    f64,
-    (),
-    String
-);
+with_owned_leaves!(owned);
 
 // SAFETY: what the elements borrow, if anything, follows `T`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Vec<T> {}
@@ -113,24 +96,7 @@ macro_rules! owned_types {
     )*};
 }
 
-owned_types!(
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    isize,
-    f32,
-    f64,
-    (),
-    String
-);
+with_owned_leaves!(owned_types);
 
 // SAFETY: owns its elements, which own their data.
 unsafe impl<T: Owned> Owned for Vec<T> {}
