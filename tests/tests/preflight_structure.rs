@@ -278,6 +278,31 @@ fn program_header_mutations_are_refused() {
 }
 
 #[test]
+fn a_file_size_that_reaches_into_bss_is_refused() {
+    // Found by a 50,000-mutant campaign: one bit more in the last
+    // segment's `p_filesz` (still below `p_memsz`, still inside the file)
+    // fills the start of `.bss` with the bytes that follow in the file, so
+    // statics start with garbage (or the plugin hangs). Only the section
+    // headers say where the file bytes must end.
+    let f = Fixture::hello();
+    let dir = tempfile::tempdir().unwrap();
+    let last = *f.phdrs(PT_LOAD).last().unwrap();
+    let at = f.phdr(last);
+    let (filesz, memsz) = (u64_at(&f.bytes, at + 32), u64_at(&f.bytes, at + 40));
+    assert!(
+        memsz >= filesz + 16,
+        "the fixture's last segment has a .bss"
+    );
+    let p = f.mutant(dir.path(), "libbss.so", |_, b| {
+        put_u64(b, at + 32, filesz + 16);
+    });
+    refused(
+        &p,
+        &["zero-filled section", "file bytes", "file size is wrong"],
+    );
+}
+
+#[test]
 fn dynamic_section_mutations_are_refused() {
     let f = Fixture::hello();
     let dir = tempfile::tempdir().unwrap();

@@ -6,8 +6,8 @@
 //!
 //! The checks: every section's bytes inside the file; every allocated
 //! section inside one loadable segment, at the file offset its address
-//! maps to through that segment (in memory only, for `.bss`-like
-//! sections); and the sections the dynamic section points to (`.dynamic`,
+//! maps to through that segment (in memory only, and past the segment's
+//! file bytes, for `.bss`-like sections); and the sections the dynamic section points to (`.dynamic`,
 //! `.dynsym` and its string table, the hash and version tables, the
 //! initialiser and finaliser arrays, every allocated relocation section) at
 //! the addresses and sizes the dynamic section gives: a flipped tag or
@@ -74,10 +74,24 @@ pub(crate) fn check(
             continue;
         }
         if kind == SHT_NOBITS {
-            if flags & SHF_TLS == 0 && layout.segment(addr, size).is_none() {
-                return Err(format!(
-                    "its section {i} ({addr:#x}, {size} bytes) lies in no loadable segment"
-                ));
+            if flags & SHF_TLS == 0 {
+                let Some(segment) = layout.segment(addr, size) else {
+                    return Err(format!(
+                        "its section {i} ({addr:#x}, {size} bytes) lies in no loadable segment"
+                    ));
+                };
+                // A zero-filled section (`.bss`) starts where its segment's
+                // file bytes end: a larger `p_filesz` would fill it with
+                // whatever follows in the file instead of zeros.
+                if addr < segment.vaddr.saturating_add(segment.filesz) {
+                    return Err(format!(
+                        "its zero-filled section {i} ({addr:#x}, {size} bytes) lies inside \
+                         segment {}'s file bytes, which end at {:#x}: the segment's file size \
+                         is wrong",
+                        segment.index,
+                        segment.vaddr.saturating_add(segment.filesz)
+                    ));
+                }
             }
         } else {
             let Some(segment) = layout
