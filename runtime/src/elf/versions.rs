@@ -88,6 +88,33 @@ impl<'a, 's> Chain<'a, 's> {
     }
 }
 
+/// Entries walked so far, over every chain of the version tables: no
+/// library has more than [`MAX_ENTRIES`], so more means a chain loops.
+struct Steps(usize);
+
+impl Steps {
+    /// Counts one more entry; `Err(why())` past the limit.
+    fn take(&mut self, why: impl FnOnce() -> String) -> Result<(), String> {
+        self.0 += 1;
+        if self.0 > MAX_ENTRIES {
+            return Err(why());
+        }
+        Ok(())
+    }
+}
+
+/// The next entry of a chain, `step` bytes after `entry` (`None` when the
+/// step is 0: the chain ends).
+fn advance(entry: u64, step: u32) -> Result<Option<u64>, String> {
+    match step {
+        0 => Ok(None),
+        step => entry
+            .checked_add(u64::from(step))
+            .map(Some)
+            .ok_or_else(overflow),
+    }
+}
+
 fn overflow() -> String {
     "its version tables point past any address".to_owned()
 }
@@ -101,7 +128,7 @@ pub(crate) fn check(
     count: u64,
 ) -> Result<(), String> {
     let mut declared = Declared([0; 512]);
-    let mut steps = 0;
+    let mut steps = Steps(0);
     declared.insert(0);
     declared.insert(1);
     if let Some((at, _)) = dynamic.verneed {
@@ -109,10 +136,7 @@ pub(crate) fn check(
         let chain = Chain::new(source, layout, at, what)?;
         let mut entry = at;
         for n in 0.. {
-            steps += 1;
-            if steps > MAX_ENTRIES {
-                return Err(format!("its {what} do not end"));
-            }
+            steps.take(|| format!("its {what} do not end"))?;
             let e = chain.at(entry, 16)?;
             let (version, file, aux, next) =
                 (u16_at(&e, 0), u32_at(&e, 4), u32_at(&e, 8), u32_at(&e, 12));
@@ -132,23 +156,20 @@ pub(crate) fn check(
             }
             let mut a = entry.checked_add(u64::from(aux)).ok_or_else(overflow)?;
             loop {
-                steps += 1;
-                if steps > MAX_ENTRIES {
-                    return Err(format!(
-                        "its {what} entry {n} has auxiliary entries that do not end"
-                    ));
-                }
+                steps.take(|| {
+                    format!("its {what} entry {n} has auxiliary entries that do not end")
+                })?;
                 let x = chain.at(a, 16)?;
                 string(strtab, u64::from(u32_at(&x, 8)), "version need name")?;
                 declared.insert(u16_at(&x, 6));
-                match u32_at(&x, 12) {
-                    0 => break,
-                    step => a = a.checked_add(u64::from(step)).ok_or_else(overflow)?,
+                match advance(a, u32_at(&x, 12))? {
+                    Some(next) => a = next,
+                    None => break,
                 }
             }
-            match next {
-                0 => break,
-                step => entry = entry.checked_add(u64::from(step)).ok_or_else(overflow)?,
+            match advance(entry, next)? {
+                Some(next) => entry = next,
+                None => break,
             }
         }
     }
@@ -157,10 +178,7 @@ pub(crate) fn check(
         let chain = Chain::new(source, layout, at, what)?;
         let mut entry = at;
         for n in 0.. {
-            steps += 1;
-            if steps > MAX_ENTRIES {
-                return Err(format!("its {what} do not end"));
-            }
+            steps.take(|| format!("its {what} do not end"))?;
             let e = chain.at(entry, 20)?;
             let (version, index, cnt, aux, next) = (
                 u16_at(&e, 0),
@@ -177,21 +195,20 @@ pub(crate) fn check(
             declared.insert(index);
             let mut a = entry.checked_add(u64::from(aux)).ok_or_else(overflow)?;
             for m in 0..cnt.max(1) {
-                steps += 1;
-                if steps > MAX_ENTRIES {
-                    return Err(format!("its {what} have more entries than any library's"));
-                }
+                steps.take(|| format!("its {what} have more entries than any library's"))?;
                 let x = chain.at(a, 8)?;
                 string(strtab, u64::from(u32_at(&x, 0)), "version definition name")?;
-                match u32_at(&x, 4) {
-                    0 => break,
-                    _ if m + 1 == cnt => break,
-                    step => a = a.checked_add(u64::from(step)).ok_or_else(overflow)?,
+                if m + 1 == cnt {
+                    break;
+                }
+                match advance(a, u32_at(&x, 4))? {
+                    Some(next) => a = next,
+                    None => break,
                 }
             }
-            match next {
-                0 => break,
-                step => entry = entry.checked_add(u64::from(step)).ok_or_else(overflow)?,
+            match advance(entry, next)? {
+                Some(next) => entry = next,
+                None => break,
             }
         }
     }
