@@ -111,3 +111,17 @@ pub(crate) fn function_address(number: u32) -> Option<bool> {
 pub(crate) fn is_slot(kind: u32) -> bool {
     matches!((MACHINE, kind), (62, 6 | 7) | (183, 1025 | 1026) | (243, 5))
 }
+
+/// Whether relocation type `kind` writes a TLS module id (`DTPMOD`): the
+/// first word of a general-dynamic pair in the offset table, whose second
+/// word holds the variable's offset in the module's block, written by a
+/// `DTPOFF` relocation or by the linker.
+pub(crate) fn is_tls_module(kind: u32) -> bool {
+    matches!((MACHINE, kind), (62, 16) | (183, 1028) | (243, 7))
+}
+
+/// Whether relocation type `kind` writes a TLS offset in a module's block
+/// (`DTPOFF`): the second word of a general-dynamic pair.
+pub(crate) fn is_tls_offset(kind: u32) -> bool {
+    matches!((MACHINE, kind), (62, 17) | (183, 1029) | (243, 9))
+}

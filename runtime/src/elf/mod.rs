@@ -90,7 +90,7 @@ pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
     let symbols = symbols::check(&source, &layout, &dynamic, strtab)?;
     versions::check(&source, &layout, &dynamic, &symbols.strtab, symbols.count)?;
     let relocations = relocs::check(&source, &layout, &dynamic, &symbols)?;
-    sections::check(&source, &layout, &dynamic, symbols.count)?;
+    sections::check(&source, &layout, &dynamic, symbols.count, &relocations.got)?;
     Ok(Elf {
         layout,
         symbols,

@@ -18,6 +18,14 @@
 //!   the PLT's part of the offset table and one per symbol: a damaged
 //!   target otherwise overwrites another pointer and leaves its own word
 //!   unrelocated, which crashes at the first use;
+//! - no target inside the dynamic section or the offset table's reserved
+//!   words (`DT_PLTGOT` and the next ones, which the loader fills itself):
+//!   linkers never relocate these, so a target there is a damaged one;
+//! - every offset-table type (`GLOB_DAT`, `JUMP_SLOT`, TLS) targeting the
+//!   offset table (`.got`, `.got.plt`; checked with the section headers,
+//!   `elf::sections`), and the second word of a TLS module pair written by
+//!   nothing or by a TLS offset relocation: a slot moved to another word
+//!   leaves its own word unrelocated, which crashes at the first use;
 //! - every symbol index below the symbol count (the loader indexes the
 //!   symbol and version tables with it), and a symbol for every slot
 //!   relocation (`GLOB_DAT`, `JUMP_SLOT`);
@@ -32,7 +40,7 @@
 //!   segment: these are called.
 
 use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
-use super::machine::{Kind, MACHINE, is_slot, kind};
+use super::machine::{Kind, MACHINE, is_slot, is_tls_module, is_tls_offset, kind};
 use super::read::{Source, u64_at};
 use super::segments::Layout;
 use super::symbols::Symbols;
@@ -77,6 +85,12 @@ pub(crate) fn check(
     });
     let mut checker = Checker {
         slots_span,
+        dynamic: (
+            layout.dynamic.vaddr,
+            layout.dynamic.vaddr.saturating_add(layout.dynamic.memsz),
+        ),
+        tls_modules: Vec::new(),
+        tls_offsets: Vec::new(),
         layout,
         symbols,
         arrays,
@@ -101,6 +115,16 @@ pub(crate) fn check(
     }
     if let Some(table) = dynamic.relr {
         checker.relr(table)?;
+    }
+    checker.tls_offsets.sort_unstable();
+    for &module in &checker.tls_modules {
+        let second = module.wrapping_add(8);
+        if checker.written.is_marked(second) && checker.tls_offsets.binary_search(&second).is_err()
+        {
+            return Err(format!(
+                "the TLS module relocation at {module:#x} is followed by a relocation of                  another kind at {second:#x}, where the variable's offset belongs: a damaged                  target, whose own word is left unrelocated"
+            ));
+        }
     }
     for array in &checker.arrays {
         if let Some(slot) = array.filled.iter().position(|f| !f) {
@@ -130,6 +154,24 @@ struct Checker<'a, 's> {
     kept: Relocations,
     /// The addresses the arrays span, to skip the others quickly.
     slots_span: (u64, u64),
+    /// The addresses `PT_DYNAMIC` spans.
+    dynamic: (u64, u64),
+    /// The targets of TLS module and offset relocations.
+    tls_modules: Vec<u64>,
+    tls_offsets: Vec<u64>,
+}
+
+/// The words at `DT_PLTGOT` that the loader fills itself (the address of
+/// the dynamic section, the library's handle, the lazy resolver).
+const RESERVED: u64 = if MACHINE == 243 { 16 } else { 24 };
+
+/// A relocation of a type that writes the offset table: where, how many
+/// bytes, and which one it is (for errors).
+pub(crate) struct GotTarget {
+    pub offset: u64,
+    pub width: u64,
+    pub index: usize,
+    pub table: &'static str,
 }
 
 /// The relocation tables of a checked library: `(bytes, is Rela)` of each
@@ -138,6 +180,8 @@ struct Checker<'a, 's> {
 pub(crate) struct Relocations {
     pub tables: Vec<(Vec<u8>, bool)>,
     pub relr: Vec<u8>,
+    /// The offset-table relocations, checked against the section headers.
+    pub got: Vec<GotTarget>,
 }
 
 /// The words of the writable segments that relocations write, one bit
@@ -170,6 +214,17 @@ impl Written {
 
     /// Marks the word where an 8-byte or wider write at `offset`, inside
     /// `segment`, starts; `Err` if it was marked.
+    /// Whether a relocation writes the word at `address`.
+    fn is_marked(&self, address: u64) -> bool {
+        self.segments.iter().any(|(vaddr, bits)| {
+            address.checked_sub(*vaddr).is_some_and(|within| {
+                let word = (within / 8) as usize;
+                bits.get(word / 64)
+                    .is_some_and(|cell| cell >> (word % 64) & 1 == 1)
+            })
+        })
+    }
+
     fn mark(&mut self, segment: &super::segments::Segment, offset: u64) -> Result<(), ()> {
         let bits = match self.segments.get_mut(self.last) {
             Some((v, bits)) if *v == segment.vaddr => bits,
@@ -201,7 +256,7 @@ impl Checker<'_, '_> {
         &mut self,
         (at, size): Table,
         rela: bool,
-        name: &str,
+        name: &'static str,
         relative: u64,
     ) -> Result<(), String> {
         let entry = if rela { RELA_SIZE } else { REL_SIZE };
@@ -261,6 +316,35 @@ impl Checker<'_, '_> {
                 }
                 _ => 8,
             };
+            if offset < self.dynamic.1 && offset.saturating_add(width) > self.dynamic.0 {
+                return Err(format!(
+                    "relocation {i} of its {name} targets {offset:#x}, inside its dynamic \
+                     section, which no linker relocates: a damaged target, whose own word is \
+                     left unrelocated"
+                ));
+            }
+            if let Some(got) = self.pltgot.filter(|&g| {
+                offset < g.saturating_add(RESERVED) && offset.saturating_add(width) > g
+            }) {
+                return Err(format!(
+                    "relocation {i} of its {name} targets {offset:#x}, one of the words at \
+                     DT_PLTGOT ({got:#x}) that the loader fills itself: a damaged target, whose \
+                     own word is left unrelocated"
+                ));
+            }
+            if let Kind::Got(width) = kind {
+                self.kept.got.push(GotTarget {
+                    offset,
+                    width,
+                    index: i,
+                    table: name,
+                });
+                if is_tls_module(kind_number) {
+                    self.tls_modules.push(offset);
+                } else if is_tls_offset(kind_number) {
+                    self.tls_offsets.push(offset);
+                }
+            }
             // Linkers sort relative relocations, and those of the PLT
             // (jump slots; IRELATIVE and TLS descriptors go last), by
             // target: a target out of order is a damaged one, which would
@@ -342,9 +426,8 @@ impl Checker<'_, '_> {
     /// jump slot names (a slot moved or renamed leaves its own call
     /// unrelocated or bound to another function).
     fn jump_slot(&mut self, i: usize, offset: u64, sym: u64, count: u64) -> Result<(), String> {
-        let reserved = if MACHINE == 243 { 16 } else { 24 };
         if let Some(got) = self.pltgot {
-            let (first, end) = (got + reserved, got + reserved + count * 8);
+            let (first, end) = (got + RESERVED, got + RESERVED + count * 8);
             if offset < first || offset >= end {
                 return Err(format!(
                     "jump slot relocation {i} targets {offset:#x}, outside the PLT's slots of \

@@ -11,10 +11,14 @@
 //! `.dynsym` and its string table, the hash and version tables, the
 //! initialiser and finaliser arrays, every allocated relocation section) at
 //! the addresses and sizes the dynamic section gives: a flipped tag or
-//! address there would make the loader skip or misread a table.
+//! address there would make the loader skip or misread a table. Every
+//! relocation of an offset-table type targets the offset table (`.got`,
+//! `.got.plt`): linkers emit them for nothing else, and one moved elsewhere
+//! leaves its own slot unrelocated.
 
 use super::dynamic::{Dynamic, SYM_SIZE};
 use super::read::{Source, u32_at, u64_at};
+use super::relocs::GotTarget;
 use super::segments::Layout;
 
 const SHT_NOBITS: u32 = 8;
@@ -33,13 +37,15 @@ const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHF_ALLOC: u64 = 2;
 const SHF_TLS: u64 = 0x400;
 
-/// Checks the section headers, if any, against the segments and the
-/// dynamic section of a library with `symbols` symbols.
+/// Checks the section headers, if any, against the segments, the
+/// dynamic section of a library with `symbols` symbols and the targets of
+/// its offset-table relocations.
 pub(crate) fn check(
     source: &Source<'_>,
     layout: &Layout,
     dynamic: &Dynamic,
     symbols: u64,
+    got: &[GotTarget],
 ) -> Result<(), String> {
     let Some((shoff, shnum, shstrndx)) = layout.sections else {
         return Ok(());
@@ -118,10 +124,7 @@ pub(crate) fn check(
         // post-link optimiser's hook), but never the middle of these.
         let inside = |at: Option<u64>| at.is_some_and(|at| at > addr && at - addr < size);
         if inside(dynamic.init) || inside(dynamic.fini) {
-            let name = names()?
-                .get(u32_at(sh, 0) as usize..)
-                .and_then(|n| n.split(|&b| b == 0).next())
-                .unwrap_or(b"");
+            let name = name_of(names()?, sh);
             let called = match name {
                 b".init" => Some(("DT_INIT", dynamic.init)),
                 b".fini" => Some(("DT_FINI", dynamic.fini)),
@@ -214,7 +217,37 @@ pub(crate) fn check(
             }
         }
     }
+    if !got.is_empty() {
+        let names = names()?;
+        let tables: Vec<(u64, u64)> = headers
+            .chunks_exact(64)
+            .skip(1)
+            .filter(|sh| matches!(name_of(names, sh), b".got" | b".got.plt"))
+            .map(|sh| (u64_at(sh, 16), u64_at(sh, 32)))
+            .collect();
+        let inside = |t: &GotTarget| {
+            tables.iter().any(|&(at, size)| {
+                t.offset >= at && t.offset.saturating_add(t.width) <= at.saturating_add(size)
+            })
+        };
+        if let Some(t) = got.iter().find(|t| !inside(t)) {
+            return Err(format!(
+                "relocation {} of its {} targets {:#x}, outside its offset table (.got, \
+                 .got.plt), where the slots it fills lie: a damaged target, whose own slot is \
+                 left unrelocated",
+                t.index, t.table, t.offset
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The name of section `sh` in the section name table `names`.
+fn name_of<'n>(names: &'n [u8], sh: &[u8]) -> &'n [u8] {
+    names
+        .get(u32_at(sh, 0) as usize..)
+        .and_then(|n| n.split(|&b| b == 0).next())
+        .unwrap_or(b"")
 }
 
 /// The size of the `.dynsym` section, if the file has section headers and
