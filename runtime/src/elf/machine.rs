@@ -60,6 +60,14 @@ pub(crate) enum Kind {
     Copy,
 }
 
+/// The machine's relative relocation type, where `kind` knows one.
+pub(crate) const RELATIVE: Option<u32> = match MACHINE {
+    62 => Some(8),
+    183 => Some(1027),
+    243 => Some(3),
+    _ => None,
+};
+
 /// The machine's relocation types the loader applies.
 pub(crate) fn kind(kind: u32) -> Option<Kind> {
     let known = match (MACHINE, kind) {

@@ -180,7 +180,6 @@ impl Elf {
         vaddr: u64,
         size: Option<usize>,
     ) -> Result<Vec<u8>, meta::MetaError> {
-        use std::os::unix::fs::FileExt;
         let unreadable = meta::MetaError::Malformed("the record cannot be read");
         let (offset, available) = self.file_bytes(vaddr).ok_or(meta::MetaError::Malformed(
             "the record is not in the file's segments",
@@ -196,9 +195,8 @@ impl Elf {
                         )),
                     };
                 }
-                let mut record = vec![0; size];
-                file.read_exact_at(&mut record, offset)
-                    .map_err(|_| unreadable.clone())?;
+                let record =
+                    crate::os::read_at(file, offset, size).map_err(|_| unreadable.clone())?;
                 let (total, _) = meta::read_header(&record)?;
                 return match total == size {
                     true => Ok(record),
@@ -208,8 +206,7 @@ impl Elf {
                 };
             }
         }
-        let mut header = vec![0; HEADER_LEN.min(available as usize)];
-        file.read_exact_at(&mut header, offset)
+        let header = crate::os::read_at(file, offset, HEADER_LEN.min(available as usize))
             .map_err(|_| unreadable.clone())?;
         let (total, _) = meta::read_header(&header)?;
         if total > MAX_RECORD || total as u64 > available {
@@ -217,10 +214,7 @@ impl Elf {
                 "the record runs past its segment",
             ));
         }
-        let mut record = vec![0; total];
-        file.read_exact_at(&mut record, offset)
-            .map_err(|_| unreadable)?;
-        Ok(record)
+        crate::os::read_at(file, offset, total).map_err(|_| unreadable)
     }
 
     /// Checks the table of functions of data symbol `name`: every entry

@@ -8,7 +8,8 @@
 
 use std::borrow::Cow;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+
+use crate::os::read_at;
 
 /// The first read: the ELF header, the program headers and, in a small
 /// library, its dynamic symbol tables.
@@ -61,8 +62,7 @@ const MAX_WINDOW: u64 = 4 << 20;
 impl<'f> Source<'f> {
     /// Reads the first bytes of `file`, `len` bytes long.
     pub fn new(file: &'f File, len: u64) -> Result<Source<'f>, String> {
-        let mut head = vec![0; len.min(HEAD) as usize];
-        file.read_exact_at(&mut head, 0)
+        let head = read_at(file, 0, len.min(HEAD) as usize)
             .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
         Ok(Source {
             file,
@@ -80,8 +80,7 @@ impl<'f> Source<'f> {
         if end <= offset || end > self.len || end - offset > MAX_SEGMENT || end <= HEAD {
             return;
         }
-        let mut buf = vec![0; (end - offset) as usize];
-        if self.file.read_exact_at(&mut buf, offset).is_ok() {
+        if let Ok(buf) = read_at(self.file, offset, (end - offset) as usize) {
             self.segment = (offset, buf);
         }
     }
@@ -102,8 +101,7 @@ impl<'f> Source<'f> {
         if end <= offset || end > self.len || end - offset > MAX_WINDOW || end <= HEAD {
             return;
         }
-        let mut buf = vec![0; (end - offset) as usize];
-        if self.file.read_exact_at(&mut buf, offset).is_ok() {
+        if let Ok(buf) = read_at(self.file, offset, (end - offset) as usize) {
             self.window = (offset, buf);
         }
     }
@@ -140,11 +138,9 @@ impl<'f> Source<'f> {
                 ));
             }
         }
-        let mut buf = vec![0; len as usize];
-        self.file
-            .read_exact_at(&mut buf, offset)
-            .map_err(|e| format!("its {what} cannot be read: {e}"))?;
-        Ok(Cow::Owned(buf))
+        read_at(self.file, offset, len as usize)
+            .map(Cow::Owned)
+            .map_err(|e| format!("its {what} cannot be read: {e}"))
     }
 }
 

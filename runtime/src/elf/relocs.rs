@@ -40,7 +40,7 @@
 //!   segment: these are called.
 
 use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
-use super::machine::{Kind, MACHINE, is_slot, is_tls_module, is_tls_offset, kind};
+use super::machine::{Kind, MACHINE, RELATIVE, is_slot, is_tls_module, is_tls_offset, kind};
 use super::read::{Source, u64_at};
 use super::segments::Layout;
 use super::symbols::Symbols;
@@ -271,8 +271,29 @@ impl Checker<'_, '_> {
         let mut last: Option<&super::segments::Segment> = None;
         let mut previous: Option<u64> = None;
         let plt = name == "DT_JMPREL";
+        // `info` of a relative relocation as linkers write it (symbol 0).
+        let relative_info = RELATIVE.map(u64::from);
         for (i, r) in bytes.chunks_exact(entry as usize).enumerate() {
             let (offset, info) = (u64_at(r, 0), u64_at(r, 8));
+            // Most relocations of a library are relative ones, counted
+            // first and sorted by target: one that is aligned, after the
+            // previous one, in the previous one's segment and no array
+            // slot, dynamic section or reserved word needs only its word
+            // marked. Any other goes through every check below, which
+            // says what is wrong.
+            if (i as u64) < relative
+                && Some(info) == relative_info
+                && offset % 8 == 0
+                && previous.is_some_and(|p| p < offset)
+                && self.plain(offset)
+            {
+                if let Some(segment) = last.filter(|s| s.holds(offset, 8)) {
+                    if self.written.mark(segment, offset).is_ok() {
+                        previous = Some(offset);
+                        continue;
+                    }
+                }
+            }
             let addend = if rela { u64_at(r, 16) } else { 0 };
             let (sym, kind_number) = (info >> 32, info as u32);
             let Some(kind) = kind(kind_number) else {
@@ -492,6 +513,19 @@ impl Checker<'_, '_> {
             self.fill(address, Some(u64_at(&word, 0)), &slot)?;
         }
         Ok(())
+    }
+
+    /// Whether the word at `address` is outside the spans that need more
+    /// than a mark: the array slots, the dynamic section and the words at
+    /// `DT_PLTGOT` that the loader fills.
+    fn plain(&self, address: u64) -> bool {
+        let outside =
+            |(start, end): (u64, u64)| address >= end || address.saturating_add(8) <= start;
+        outside(self.slots_span)
+            && outside(self.dynamic)
+            && self
+                .pltgot
+                .is_none_or(|g| outside((g, g.saturating_add(RESERVED))))
     }
 
     fn executable(&self, address: u64) -> bool {

@@ -12,7 +12,6 @@
 //! other words, which fail this: they are data pointers, or unrelocated.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 use super::read::{Kept, u64_at};
 use super::relocs::Relocations;
@@ -54,12 +53,8 @@ pub(crate) fn check(
         }
         let w = match kept.get(offset, size) {
             Some(bytes) => bytes.to_vec(),
-            None => {
-                let mut w = vec![0; size as usize];
-                file.read_exact_at(&mut w, offset)
-                    .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?;
-                w
-            }
+            None => crate::os::read_at(file, offset, size as usize)
+                .map_err(|e| format!("its table of functions `{name}` cannot be read: {e}"))?,
         };
         Ok(words.get_or_init(|| w))
     };

@@ -20,3 +20,46 @@ pub(crate) fn open_file(path: &Path) -> std::io::Result<File> {
     }
     options.open(path)
 }
+
+/// Reads exactly `len` bytes at `offset` of `file` into a new vector,
+/// without zeroing it first: pre-flight reads tens of kilobytes per
+/// library, and zeroing them cost more than the checks of most tables.
+/// A file shorter than `offset + len` is an `UnexpectedEof` error.
+#[cfg(unix)]
+pub(crate) fn read_at(file: &File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind};
+    use std::os::fd::AsRawFd;
+    let mut buf: Vec<u8> = Vec::with_capacity(len);
+    let mut done = 0;
+    while done < len {
+        let at = offset
+            .checked_add(done as u64)
+            .and_then(|at| libc::off_t::try_from(at).ok())
+            .ok_or_else(|| Error::new(ErrorKind::InvalidInput, "offset out of range"))?;
+        // SAFETY: the destination is the vector's spare capacity from
+        // `done` on, `len - done` bytes that this buffer owns and nothing
+        // else references; `pread` writes at most that many bytes there.
+        let n = unsafe {
+            libc::pread(
+                file.as_raw_fd(),
+                buf.as_mut_ptr().add(done).cast(),
+                len - done,
+                at,
+            )
+        };
+        match n {
+            0 => return Err(ErrorKind::UnexpectedEof.into()),
+            n if n > 0 => done += n as usize,
+            _ => {
+                let err = Error::last_os_error();
+                if err.kind() != ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    // SAFETY: `pread` initialised the first `len` bytes (`done == len`),
+    // within the capacity reserved above.
+    unsafe { buf.set_len(len) };
+    Ok(buf)
+}

@@ -15,3 +15,5 @@ pub(crate) use windows::*;
 /// Opening a library file for pre-flight without blocking.
 mod file;
 pub(crate) use file::open_file;
+#[cfg(unix)]
+pub(crate) use file::read_at;
