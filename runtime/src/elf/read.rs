@@ -33,10 +33,11 @@ pub(crate) struct Source<'f> {
 }
 
 /// What a check keeps of its reads for later ones (the record, the table
-/// of functions): the file's first bytes and the dynamic section's
-/// segment.
+/// of functions, the relocation tables): the file's first bytes, the
+/// tables read ahead and the dynamic section's segment.
 pub(crate) struct Kept {
     head: Vec<u8>,
+    window: (u64, Vec<u8>),
     segment: (u64, Vec<u8>),
 }
 
@@ -47,9 +48,12 @@ impl Kept {
         if let Some(bytes) = self.head.get(offset as usize..end as usize) {
             return Some(bytes);
         }
-        let (start, bytes) = (self.segment.0, &self.segment.1);
-        let from = offset.checked_sub(start)?;
-        bytes.get(from as usize..(end - start) as usize)
+        [&self.window, &self.segment]
+            .into_iter()
+            .find_map(|(start, bytes)| {
+                let from = offset.checked_sub(*start)?;
+                bytes.get(from as usize..(end - start) as usize)
+            })
     }
 }
 
@@ -89,6 +93,7 @@ impl<'f> Source<'f> {
     pub fn keep(self) -> Kept {
         Kept {
             head: self.head,
+            window: self.window,
             segment: self.segment,
         }
     }

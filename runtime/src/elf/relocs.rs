@@ -41,7 +41,9 @@
 
 use super::dynamic::{Dynamic, REL_SIZE, RELA_SIZE, Table};
 use super::machine::{Kind, MACHINE, RELATIVE, is_slot, is_tls_module, is_tls_offset, kind};
-use super::read::{Source, u64_at};
+use std::borrow::Cow;
+
+use super::read::{Kept, Source, u64_at};
 use super::segments::Layout;
 use super::symbols::Symbols;
 
@@ -178,10 +180,46 @@ pub(crate) struct GotTarget {
 /// `Rela`/`Rel` table, and the `DT_RELR` table.
 #[derive(Default)]
 pub(crate) struct Relocations {
-    pub tables: Vec<(Vec<u8>, bool)>,
-    pub relr: Vec<u8>,
+    pub tables: Vec<(TableBytes, bool)>,
+    pub relr: TableBytes,
     /// The offset-table relocations, checked against the section headers.
     pub got: Vec<GotTarget>,
+}
+
+/// The bytes of a relocation table: where the file holds them, when a
+/// read that pre-flight keeps has them (no copy), or else a copy.
+pub(crate) enum TableBytes {
+    Kept { offset: u64, len: u64 },
+    Owned(Vec<u8>),
+}
+
+impl Default for TableBytes {
+    fn default() -> TableBytes {
+        TableBytes::Owned(Vec::new())
+    }
+}
+
+impl TableBytes {
+    /// The table read at file offset `offset` (where known) as `bytes`.
+    fn of(bytes: Cow<'_, [u8]>, offset: Option<u64>) -> TableBytes {
+        match (bytes, offset) {
+            (Cow::Borrowed(b), Some(offset)) => TableBytes::Kept {
+                offset,
+                len: b.len() as u64,
+            },
+            (bytes, _) => TableBytes::Owned(bytes.into_owned()),
+        }
+    }
+
+    /// The table's bytes, from `kept` where they lie there.
+    pub fn bytes<'a>(&'a self, kept: &'a Kept) -> Result<&'a [u8], String> {
+        match self {
+            TableBytes::Kept { offset, len } => kept.get(*offset, *len).ok_or_else(|| {
+                format!("its relocation table at file offset {offset:#x} was not kept")
+            }),
+            TableBytes::Owned(v) => Ok(v),
+        }
+    }
 }
 
 /// The words of the writable segments that relocations write, one bit
@@ -260,8 +298,12 @@ impl Checker<'_, '_> {
         relative: u64,
     ) -> Result<(), String> {
         let entry = if rela { RELA_SIZE } else { REL_SIZE };
-        let what = format!("relocation table {name}");
-        let bytes = self.layout.read(self.source, at, size, &what)?;
+        let what = match name {
+            "DT_RELA" => "relocation table DT_RELA",
+            "DT_REL" => "relocation table DT_REL",
+            _ => "relocation table DT_JMPREL",
+        };
+        let bytes = self.layout.read(self.source, at, size, what)?;
         if relative > size / entry {
             return Err(format!(
                 "its {name} has {} entries, and its count of relative ones says {relative}",
@@ -437,7 +479,8 @@ impl Checker<'_, '_> {
                 self.fill(offset, target, &slot)?;
             }
         }
-        self.kept.tables.push((bytes.into_owned(), rela));
+        let offset = self.layout.file_offset(at, size);
+        self.kept.tables.push((TableBytes::of(bytes, offset), rela));
         Ok(())
     }
 
@@ -492,7 +535,8 @@ impl Checker<'_, '_> {
             }
             next = Some(base.wrapping_add(63 * 8));
         }
-        self.kept.relr = bytes.into_owned();
+        let offset = self.layout.file_offset(at, size);
+        self.kept.relr = TableBytes::of(bytes, offset);
         Ok(())
     }
 

@@ -72,7 +72,7 @@ pub(crate) fn check(
     };
     for (table, rela) in &relocations.tables {
         let width = if *rela { 24 } else { 16 };
-        for r in table.chunks_exact(width) {
+        for r in table.bytes(kept)?.chunks_exact(width) {
             let Some(within) = entry(u64_at(r, 0)) else {
                 continue;
             };
@@ -94,7 +94,7 @@ pub(crate) fn check(
     }
     // `DT_RELR`: the file holds each relocated word's target.
     let mut next = 0u64;
-    for e in relocations.relr.chunks_exact(8) {
+    for e in relocations.relr.bytes(kept)?.chunks_exact(8) {
         let e = u64_at(e, 0);
         let mut relocated = |address: u64| -> Result<(), String> {
             if let Some(within) = entry(address) {
