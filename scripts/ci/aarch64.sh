@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# dynplug on aarch64 Linux, run under qemu-user: cross-builds the workspace's
+# tests and fixture plugins for aarch64-unknown-linux-gnu and runs them.
+#
+#     scripts/ci/aarch64.sh                 # install what is missing, build, test
+#     scripts/ci/aarch64.sh -- ARGS         # ARGS go to `cargo test`
+#     scripts/ci/aarch64.sh cargo run -p greeter-host   # any cargo command
+#
+# What it uses, all from Debian (installed with apt when missing, as root):
+# - Debian's Rust (`rustc-web`, `cargo-web`, /usr/bin/rustc) and the
+#   aarch64 build of its standard library (`libstd-rust-web-dev:arm64`, the
+#   same version), unpacked into a private sysroot under the target dir:
+#   nothing else on the system changes, and no `-Zbuild-std` is needed.
+#   (rustup's toolchains cannot be extended here: no download is reachable.)
+# - `gcc-aarch64-linux-gnu` as linker and C compiler, with the aarch64 libc
+#   of `libc6-dev-arm64-cross` in /usr/aarch64-linux-gnu.
+# - `qemu-user` runs the test binaries: `qemu-aarch64`, with
+#   /usr/aarch64-linux-gnu as the root for the aarch64 loader and libraries
+#   (`QEMU_LD_PREFIX`). No binfmt_misc is assumed, so a test that starts
+#   the test binary again (a crash case in a child process) starts it
+#   through `DYNPLUG_TEST_RUNNER` (see tests/src/lib.rs).
+#
+# Its target dir is target/ci-aarch64. The trybuild UI tests (tests/ui.rs)
+# are skipped: they compare compiler messages, which do not depend on the
+# target, and run natively.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+TRIPLE=aarch64-unknown-linux-gnu
+OUT=$ROOT/target/ci-aarch64
+SYSROOT=$OUT/sysroot
+PREFIX=/usr/aarch64-linux-gnu
+
+# Debian's tools come first: rustup's cargo and rustc (in ~/.cargo/bin)
+# have no aarch64 standard library here.
+export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS RUSTUP_TOOLCHAIN
+
+packages=(rustc-web cargo-web gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing packages ${missing[*]} (install them as root)" >&2
+        exit 1
+    fi
+    apt-get update
+    apt-get install -y -o DPkg::Lock::Timeout=600 "${missing[@]}"
+fi
+
+# The aarch64 standard library of exactly the installed rustc-web version:
+# downloaded with apt (its own package lists, for arm64 only, under the
+# target dir) and unpacked, not installed.
+version=$(dpkg-query -W -f='${Version}' rustc-web)
+if [ "$(cat "$SYSROOT/version" 2>/dev/null)" != "$version" ]; then
+    apt_dir=$OUT/apt
+    rm -rf "$SYSROOT" "$apt_dir"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/deb"
+    # The sources of the system's lists, restricted to arm64.
+    for suite in bookworm bookworm-updates; do
+        echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
+    done >"$apt_dir/sources.list"
+    echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main" \
+        >>"$apt_dir/sources.list"
+    apt_options=(
+        -o APT::Architecture=arm64 -o APT::Architectures::=arm64
+        -o Dir::State::Lists="$apt_dir/lists" -o Dir::State::status=/dev/null
+        -o Dir::Etc::SourceList="$apt_dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+        -o Dir::Cache="$apt_dir/cache"
+    )
+    apt-get "${apt_options[@]}" update
+    (cd "$apt_dir/deb" && apt-get "${apt_options[@]}" download "libstd-rust-web-dev:arm64=$version")
+    dpkg-deb -x "$apt_dir"/deb/libstd-rust-web-dev_*_arm64.deb "$apt_dir/unpacked"
+    mkdir -p "$SYSROOT/lib/rustlib"
+    mv "$apt_dir/unpacked/usr/lib/rustlib/$TRIPLE" "$SYSROOT/lib/rustlib/"
+    rm -rf "$apt_dir"
+    echo "$version" >"$SYSROOT/version"
+fi
+
+export CARGO_TARGET_DIR=$OUT
+export RUSTC=/usr/bin/rustc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="--sysroot=$SYSROOT"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
+export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
+export QEMU_LD_PREFIX=$PREFIX
+export DYNPLUG_TEST_RUNNER=qemu-aarch64
+
+case "${1:-}" in
+cargo)
+    shift
+    exec /usr/bin/cargo "$@" --target "$TRIPLE"
+    ;;
+--) shift ;;
+esac
+/usr/bin/cargo test --target "$TRIPLE" --workspace "$@"
