@@ -29,6 +29,7 @@ ROOT=$PWD
 TRIPLE=aarch64-unknown-linux-gnu
 OUT=$ROOT/target/ci-aarch64
 SYSROOT=$OUT/sysroot
+LIBS=$OUT/aarch64-libs
 PREFIX=/usr/aarch64-linux-gnu
 
 # Debian's tools come first: rustup's cargo and rustc (in ~/.cargo/bin)
@@ -50,20 +51,26 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -o DPkg::Lock::Timeout=600 "${missing[@]}"
 fi
 
-# The aarch64 standard library of exactly the installed rustc-web version:
-# downloaded with apt (its own package lists, for arm64 only, under the
-# target dir) and unpacked, not installed.
+# From Debian's arm64 archive, downloaded with apt (its own package lists,
+# for arm64 only, under the target dir) and unpacked, not installed:
+# - the aarch64 standard library of exactly the installed rustc-web version,
+#   as a sysroot holding that target only;
+# - zlib's runtime (zlib1g), which tests/c_zlib.rs binds by name: the guest's
+#   loader finds it through LD_LIBRARY_PATH (the host's programs, qemu
+#   among them, skip a library of another machine there).
 version=$(dpkg-query -W -f='${Version}' rustc-web)
-if [ "$(cat "$SYSROOT/version" 2>/dev/null)" != "$version" ]; then
+stamp="$version zlib1g"
+if [ "$(cat "$SYSROOT/stamp" 2>/dev/null)" != "$stamp" ]; then
     apt_dir=$OUT/apt
-    rm -rf "$SYSROOT" "$apt_dir"
+    rm -rf "$SYSROOT" "$LIBS" "$apt_dir"
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/deb"
-    # The sources of the system's lists, restricted to arm64.
-    for suite in bookworm bookworm-updates; do
-        echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
-    done >"$apt_dir/sources.list"
-    echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main" \
-        >>"$apt_dir/sources.list"
+    # The suites of the system's sources, for arm64.
+    {
+        for suite in bookworm bookworm-updates; do
+            echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main"
+        done
+        echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bookworm-security main"
+    } >"$apt_dir/sources.list"
     apt_options=(
         -o APT::Architecture=arm64 -o APT::Architectures::=arm64
         -o Dir::State::Lists="$apt_dir/lists" -o Dir::State::status=/dev/null
@@ -71,22 +78,28 @@ if [ "$(cat "$SYSROOT/version" 2>/dev/null)" != "$version" ]; then
         -o Dir::Cache="$apt_dir/cache"
     )
     apt-get "${apt_options[@]}" update
-    (cd "$apt_dir/deb" && apt-get "${apt_options[@]}" download "libstd-rust-web-dev:arm64=$version")
-    dpkg-deb -x "$apt_dir"/deb/libstd-rust-web-dev_*_arm64.deb "$apt_dir/unpacked"
-    mkdir -p "$SYSROOT/lib/rustlib"
+    (cd "$apt_dir/deb" && apt-get "${apt_options[@]}" download \
+        "libstd-rust-web-dev:arm64=$version" zlib1g:arm64)
+    for deb in "$apt_dir"/deb/*.deb; do
+        dpkg-deb -x "$deb" "$apt_dir/unpacked"
+    done
+    mkdir -p "$SYSROOT/lib/rustlib" "$LIBS"
     mv "$apt_dir/unpacked/usr/lib/rustlib/$TRIPLE" "$SYSROOT/lib/rustlib/"
+    cp -a "$apt_dir"/unpacked/lib/aarch64-linux-gnu/libz.so* "$LIBS/"
     rm -rf "$apt_dir"
-    echo "$version" >"$SYSROOT/version"
+    echo "$stamp" >"$SYSROOT/stamp"
 fi
 
 export CARGO_TARGET_DIR=$OUT
 export RUSTC=/usr/bin/rustc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="--sysroot=$SYSROOT"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTDOCFLAGS="--sysroot=$SYSROOT"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export QEMU_LD_PREFIX=$PREFIX
 export DYNPLUG_TEST_RUNNER=qemu-aarch64
+export LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 case "${1:-}" in
 cargo)
