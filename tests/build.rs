@@ -37,6 +37,12 @@ fn main() {
     );
     println!("cargo:rustc-env=DYNPLUG_GEOMETRY_LIB={}", library.display());
 
+    // The target triple, for a test that builds a fixture itself
+    // (`tests/panics.rs`): cargo puts a cross-built one in a folder of that
+    // name.
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
+    println!("cargo:rustc-env=DYNPLUG_TESTS_TARGET={target}");
+
     // Variants for the pre-flight tests (`tests/preflight_structure.rs`),
     // on ELF linkers only: a SysV hash table instead of a GNU one, and
     // packed relative relocations (`DT_RELR`, binutils 2.38 and later). A
@@ -46,6 +52,8 @@ fn main() {
         ("RELR", "-Wl,-z,pack-relative-relocs"),
     ] {
         let variant = out_dir.join(format!("libgeometry_{}.{suffix}", name.to_lowercase()));
+        // A linker may also accept the flag and warn that it ignores it
+        // (GNU ld 2.40 for aarch64 does so with packed relocations).
         let built = suffix == "so"
             && compiler
                 .to_command()
@@ -53,8 +61,11 @@ fn main() {
                 .arg(&variant)
                 .arg(&source)
                 .arg("-lm")
-                .status()
-                .is_ok_and(|s| s.success());
+                .output()
+                .is_ok_and(|out| {
+                    out.status.success()
+                        && !String::from_utf8_lossy(&out.stderr).contains("ignored")
+                });
         let value = if built {
             variant.display().to_string()
         } else {

@@ -50,11 +50,19 @@ pub fn is_mapped(path: &Path) -> bool {
 
 /// A system library that is certainly not a dynplug plugin: libm.
 pub fn libm() -> PathBuf {
+    // This architecture's folders first, then Debian's cross libc (where
+    // an aarch64 test binary run by qemu-user finds it: the host's x86-64
+    // libm is also visible there, at its usual place).
+    let arch = std::env::consts::ARCH;
+    let this_arch = [
+        format!("/lib/{arch}-linux-gnu/libm.so.6"),
+        format!("/usr/lib/{arch}-linux-gnu/libm.so.6"),
+        format!("/usr/{arch}-linux-gnu/lib/libm.so.6"),
+    ];
     let candidates = [
-        "/lib/x86_64-linux-gnu/libm.so.6",
-        "/usr/lib/x86_64-linux-gnu/libm.so.6",
-        "/lib/aarch64-linux-gnu/libm.so.6",
-        "/usr/lib/aarch64-linux-gnu/libm.so.6",
+        this_arch[0].as_str(),
+        this_arch[1].as_str(),
+        this_arch[2].as_str(),
         "/lib64/libm.so.6",
         "/usr/lib64/libm.so.6",
         "/lib/libm.so.6",
@@ -77,8 +85,7 @@ pub const CHILD_CASE: &str = "DYNPLUG_TEST_CHILD_CASE";
 /// with [`CHILD_CASE`] set to `case`, and returns its output. The test
 /// must call [`child_case`] first thing.
 pub fn run_in_child(test_name: &str, case: &str) -> Output {
-    let exe = std::env::current_exe().expect("current_exe");
-    Command::new(exe)
+    this_test_binary()
         .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_CASE, case)
         .output()
@@ -89,4 +96,26 @@ pub fn run_in_child(test_name: &str, case: &str) -> Output {
 /// `None` in the parent.
 pub fn child_case() -> Option<String> {
     std::env::var(CHILD_CASE).ok()
+}
+
+/// The environment variable naming the program that runs the test binaries
+/// when the machine cannot run them itself: `qemu-aarch64` in
+/// scripts/ci/aarch64.sh, which sets it (no binfmt_misc is assumed). Its
+/// words are separated by spaces.
+pub const RUNNER: &str = "DYNPLUG_TEST_RUNNER";
+
+/// A command starting the current test binary again: through [`RUNNER`]
+/// when that is set, as cargo started this one.
+pub fn this_test_binary() -> Command {
+    let exe = std::env::current_exe().expect("current_exe");
+    let runner = std::env::var(RUNNER).unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    }
 }

@@ -78,7 +78,7 @@ pub trait Anything {
 /// Runs `test` of this binary again in a child, with `case` and the
 /// extra environment `env`.
 fn child(test: &str, case: &str, env: &[(&str, &Path)]) -> std::process::Output {
-    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    let mut command = dynplug_tests::this_test_binary();
     command
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(dynplug_tests::CHILD_CASE, case);
@@ -383,16 +383,23 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
     replace_with("linger-plugin", &path);
     let done = std::sync::atomic::AtomicBool::new(false);
     let checked = std::sync::atomic::AtomicUsize::new(0);
+    let loads = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for _ in 0..300 {
                 replace_with("linger-plugin", &path);
+                // Paced by the loaders too: two loads between renames
+                // however slow a load is (under an emulator, milliseconds).
+                let seen = loads.load(std::sync::atomic::Ordering::Relaxed);
                 std::thread::sleep(std::time::Duration::from_micros(500));
+                while loads.load(std::sync::atomic::Ordering::Relaxed) < seen + 2 {
+                    std::thread::sleep(std::time::Duration::from_micros(100));
+                }
             }
             done.store(true, std::sync::atomic::Ordering::Relaxed);
         });
         for thread in 0..4 {
-            let (path, done, checked) = (&path, &done, &checked);
+            let (path, done, checked, loads) = (&path, &done, &checked, &loads);
             scope.spawn(move || {
                 // SAFETY: linger-plugin leaves nothing behind unless asked.
                 let options = unsafe { dynplug::LoadOptions::new().unload_when_unused(true) };
@@ -400,7 +407,9 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
                     round += 1;
                     let before = std::fs::metadata(path).map(|m| m.ino());
-                    let Ok(plugin) = LingerPlugin::load_with(path, &options) else {
+                    let loaded = LingerPlugin::load_with(path, &options);
+                    loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Ok(plugin) = loaded else {
                         continue;
                     };
                     let after = std::fs::metadata(path).map(|m| m.ino());

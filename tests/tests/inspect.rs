@@ -2,7 +2,6 @@
 //! running any of its code; and the pre-flight checks it shares with `load`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use dynplug::{Error, LibraryInfo};
 use dynplug_tests::{CHILD_CASE, child_case, fixture, libm};
@@ -71,7 +70,7 @@ fn inspect_runs_none_of_the_librarys_code_and_load_does() {
     }
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("init-ran");
-    let out = Command::new(std::env::current_exe().expect("current_exe"))
+    let out = dynplug_tests::this_test_binary()
         .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_CASE, "init-trace")
         .env(TRACE_VAR, &trace)
@@ -310,17 +309,26 @@ fn patched_copy(dir: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> Pat
     path
 }
 
+/// Another machine than this one (`e_machine` and its name): x86-64 on
+/// aarch64, aarch64 elsewhere.
+const FOREIGN_MACHINE: (u16, &str) = if cfg!(target_arch = "aarch64") {
+    (62, "x86_64")
+} else {
+    (183, "aarch64")
+};
+
 #[test]
 fn a_library_for_another_machine_is_invalid() {
+    let (machine, name) = FOREIGN_MACHINE;
     let dir = tempfile::tempdir().unwrap();
-    let path = patched_copy(dir.path(), "libarm.so", |b| {
-        b[18..20].copy_from_slice(&183u16.to_le_bytes());
+    let path = patched_copy(dir.path(), "libforeign.so", |b| {
+        b[18..20].copy_from_slice(&machine.to_le_bytes());
     });
-    let err = inspect_invalid(&path, "e_machine = aarch64");
-    assert!(err.to_string().contains("aarch64"), "{err}");
+    let err = inspect_invalid(&path, &format!("e_machine = {name}"));
+    assert!(err.to_string().contains(name), "{err}");
     match GreeterPlugin::load(&path) {
-        Ok(_) => panic!("an aarch64 library loaded"),
-        Err(err) => assert_invalid(&err, &path, "load e_machine = aarch64"),
+        Ok(_) => panic!("an {name} library loaded"),
+        Err(err) => assert_invalid(&err, &path, &format!("load e_machine = {name}")),
     }
 }
 

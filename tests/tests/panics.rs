@@ -265,9 +265,15 @@ fn abort_plugin() -> PathBuf {
     static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = BUILT.get_or_init(|| {
         let exe = std::env::current_exe().expect("current_exe");
-        // <target>/<profile>/deps/<test binary>
+        // <target>/<profile>/deps/<test binary>, or
+        // <target>/<triple>/<profile>/deps/<test binary> when cross-built.
         let profile_dir = exe.parent().and_then(Path::parent).expect("profile folder");
-        let target_dir = profile_dir.parent().expect("target folder");
+        let mut target_dir = profile_dir.parent().expect("target folder");
+        let triple = env!("DYNPLUG_TESTS_TARGET");
+        let cross = target_dir.file_name() == Some(std::ffi::OsStr::new(triple));
+        if cross {
+            target_dir = target_dir.parent().expect("target folder");
+        }
         let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") => "dev",
             Some(other) => other,
@@ -284,7 +290,13 @@ fn abort_plugin() -> PathBuf {
                 "--locked",
                 "--offline",
             ])
-            .args(["--profile", profile, "--target-dir"])
+            .args(["--profile", profile])
+            .args(if cross {
+                vec!["--target", triple]
+            } else {
+                vec![]
+            })
+            .arg("--target-dir")
             .arg(target_dir)
             .args(["--", "-C", "panic=abort"])
             .output()

@@ -40,6 +40,21 @@ const PT_DYNAMIC: u32 = 2;
 const PT_TLS: u32 = 7;
 const PT_GNU_RELRO: u32 = 0x6474_e552;
 
+/// This machine's relocation types the mutations use: `GLOB_DAT`, a
+/// PC-relative 32-bit one (only text relocations have it) and `COPY`.
+#[cfg(target_arch = "aarch64")]
+mod reloc {
+    pub const GLOB_DAT: u32 = 1025;
+    pub const PC32: u32 = 261;
+    pub const COPY: u32 = 1024;
+}
+#[cfg(not(target_arch = "aarch64"))]
+mod reloc {
+    pub const GLOB_DAT: u32 = 6;
+    pub const PC32: u32 = 2;
+    pub const COPY: u32 = 5;
+}
+
 /// Where hello-plugin's structures lie, found the way the loader finds
 /// them (program headers, then the dynamic section).
 struct Fixture {
@@ -197,9 +212,10 @@ fn program_header_mutations_are_refused() {
     );
 
     let p = f.mutant(d, "liboverlap.so", |_, b| {
-        // Segment 2 moved down by whole pages, into segment 1's pages.
-        let va = u64_at(b, second + 16);
-        put_u64(b, second + 16, va - 0x2000);
+        // Segment 2 moved down by whole pages (two of its alignment, which
+        // keeps it congruent to its offset), into segment 1's pages.
+        let (va, align) = (u64_at(b, second + 16), u64_at(b, second + 48));
+        put_u64(b, second + 16, va - 2 * align);
     });
     refused(&p, &["loadable segments overlap", "starts inside"]);
 
@@ -245,12 +261,13 @@ fn program_header_mutations_are_refused() {
     refused(&p, &["65535 program headers"]);
 
     // A p_offset that stays inside the file and congruent: the segment
-    // maps other bytes as code, and only the section headers tell.
+    // maps other bytes, and only the section headers tell (or the dynamic
+    // segment's offset, where this segment holds it).
     let p = f.mutant(d, "liboffset.so", |_, b| {
-        let off = u64_at(b, second + 8);
-        put_u64(b, second + 8, off - 0x1000);
+        let (off, align) = (u64_at(b, second + 8), u64_at(b, second + 48));
+        put_u64(b, second + 8, off - align);
     });
-    refused(&p, &["maps its address", "to file offset"]);
+    refused(&p, &["maps", "to file offset"]);
 
     let dynamic = f.phdr(f.phdrs(PT_DYNAMIC)[0]);
     let p = f.mutant(d, "libdynamic.so", |_, b| {
@@ -265,7 +282,11 @@ fn program_header_mutations_are_refused() {
     let relro = f.phdr(f.phdrs(PT_GNU_RELRO)[0]);
     let p = f.mutant(d, "librelro.so", |f, b| {
         // Over the code segment, at consistent offsets.
-        let text = f.phdr(loads[1]);
+        let text = loads
+            .iter()
+            .map(|&i| f.phdr(i))
+            .find(|&ph| u32_at(&f.bytes, ph + 4) & 1 != 0)
+            .expect("an executable segment");
         for field in [8, 16, 24, 32, 40] {
             let v = u64_at(b, text + field);
             put_u64(b, relro + field, v);
@@ -315,6 +336,8 @@ fn dynamic_section_mutations_are_refused() {
         &["DT_INIT_ARRAY (0x70000000) is outside every loadable segment"],
     );
 
+    // DT_INIT moved to the file's headers: a segment that is not
+    // executable, or (aarch64) in the executable one, outside its code.
     let (at, _) = f.tag(12); // DT_INIT
     let p = f.mutant(d, "libinit.so", |_, b| put_u64(b, at, 0x100));
     refused(&p, &["DT_INIT (0x100)", "not executable"]);
@@ -343,13 +366,17 @@ fn dynamic_section_mutations_are_refused() {
     let p = f.mutant(d, "librelacount.so", |_, b| put_u64(b, at, count + 1));
     refused(&p, &["counted as relative"]);
 
-    // DT_NULL turned into a second DT_FLAGS_1: nothing ends the section.
+    // DT_NULL turned into a second DT_FLAGS_1, and so is every DT_NULL
+    // the linker padded the section with: nothing ends the section.
     let null = f.dynamic().last().unwrap().0;
+    let segment = f.phdr(f.phdrs(PT_DYNAMIC)[0]);
+    let end = f.offset(u64_at(&f.bytes, segment + 16)) + u64_at(&f.bytes, segment + 32) as usize;
     let p = f.mutant(d, "libnonull.so", |f, b| {
-        let (flags, value) = f.tag(0x6fff_fffb);
-        put_u64(b, null, 0x6fff_fffb);
-        put_u64(b, null + 8, value);
-        let _ = flags;
+        let (_, value) = f.tag(0x6fff_fffb);
+        for entry in (null..end).step_by(16) {
+            put_u64(b, entry, 0x6fff_fffb);
+            put_u64(b, entry + 8, value);
+        }
     });
     refused(&p, &["no DT_NULL"]);
 
@@ -417,10 +444,7 @@ fn symbol_and_hash_table_mutations_are_refused() {
     // The table's symbol (data, in a writable segment) made a function.
     let table = f.symbol(|s| u16_at(s, 6) != 0 && s[4] & 0xf == 1 && u64_at(s, 16) == 80);
     let p = f.mutant(d, "libfunc.so", |_, b| b[table + 4] = 0x12);
-    refused(
-        &p,
-        &["is a function at", "outside every executable segment"],
-    );
+    refused(&p, &["is a function at", "outside every executable"]);
 
     // ... or moved by a word: its entries are other words, not all code.
     let p = f.mutant(d, "libtableshift.so", |_, b| {
@@ -497,12 +521,20 @@ fn relocation_mutations_are_refused() {
     // A GLOB_DAT turned into a PC32, which only text relocations have.
     let glob_dat = *relocs
         .iter()
-        .find(|&&r| u32_at(&f.bytes, r + 8) == 6)
+        .find(|&&r| u32_at(&f.bytes, r + 8) == reloc::GLOB_DAT)
         .expect("a GLOB_DAT relocation");
-    let p = f.mutant(d, "libpc32.so", |_, b| put_u32(b, glob_dat + 8, 2));
-    refused(&p, &["has type 2, not a dynamic relocation type"]);
+    let p = f.mutant(d, "libpc32.so", |_, b| {
+        put_u32(b, glob_dat + 8, reloc::PC32)
+    });
+    refused(
+        &p,
+        &[&format!(
+            "has type {}, not a dynamic relocation type",
+            reloc::PC32
+        )],
+    );
 
-    let p = f.mutant(d, "libcopy.so", |_, b| put_u32(b, last + 8, 5));
+    let p = f.mutant(d, "libcopy.so", |_, b| put_u32(b, last + 8, reloc::COPY));
     refused(&p, &["copy relocation"]);
 
     let p = f.mutant(d, "libsymindex.so", |_, b| put_u32(b, last + 12, 0xffff));
@@ -526,7 +558,7 @@ fn relocation_mutations_are_refused() {
     let got: Vec<usize> = relocs
         .iter()
         .copied()
-        .filter(|&r| u32_at(&f.bytes, r + 8) == 6)
+        .filter(|&r| u32_at(&f.bytes, r + 8) == reloc::GLOB_DAT)
         .collect();
     assert!(got.len() >= 2, "hello-plugin has GLOB_DAT relocations");
     let p = f.mutant(d, "libtwice.so", |f, b| {
@@ -580,7 +612,7 @@ fn relocation_mutations_are_refused() {
     let p = f.mutant(d, "libinitdata.so", |_, b| put_u64(b, slot + 16, 0x100));
     refused(&p, &["slot 0 of its DT_INIT_ARRAY is relocated to 0x100"]);
 
-    // Made a no-op (R_X86_64_NONE), with the count of relative ones
+    // Made a no-op (type 0, NONE), with the count of relative ones
     // ending before it: the slot is left as the file has it.
     let (count_at, _) = f.tag(0x6fff_fff9);
     let index = relocs.iter().position(|&r| r == slot).unwrap() as u64;
@@ -705,13 +737,19 @@ fn a_library_without_section_headers_is_read_through_its_dynamic_section() {
 fn a_stripped_library_still_inspects_and_loads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("libstripped.so");
-    let ran = std::process::Command::new("strip")
-        .arg("--strip-all")
-        .arg("-o")
-        .arg(&path)
-        .arg(fixture("hello-plugin"))
-        .status();
-    if !ran.is_ok_and(|s| s.success()) {
+    // This machine's binutils (the cross tools when the test binary runs
+    // under an emulator), else the host's.
+    let own = format!("{}-linux-gnu-strip", std::env::consts::ARCH);
+    let ran = [own.as_str(), "strip"].into_iter().any(|strip| {
+        std::process::Command::new(strip)
+            .arg("--strip-all")
+            .arg("-o")
+            .arg(&path)
+            .arg(fixture("hello-plugin"))
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !ran {
         eprintln!("strip is not installed: nothing to check");
         return;
     }

@@ -368,6 +368,18 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
                 tag_name(tag)
             ));
         };
+        if matches!(tag, DT_INIT | DT_FINI | DT_TLSDESC_PLT)
+            && segment.executable()
+            && !layout.is_code(value)
+        {
+            return Err(format!(
+                "its dynamic section's {} ({value:#x}) lies in segment {} outside {}: its \
+                 bytes there are not executable code",
+                tag_name(tag),
+                segment.index,
+                layout.code_place()
+            ));
+        }
         let wrong = match tag {
             DT_INIT | DT_FINI | DT_TLSDESC_PLT => (!segment.executable()).then_some("executable"),
             DT_TLSDESC_GOT => (!segment.writable()).then_some("writable"),

@@ -79,6 +79,7 @@ pub(crate) fn check(source: &Source<'_>) -> Result<Layout, String> {
         tls: None,
         relro: None,
         sections,
+        code: Vec::new(),
     };
     segments::special(source, &mut layout, &segments, phoff, phdrs.len() as u64)?;
     Ok(layout)

@@ -75,7 +75,8 @@ pub(crate) struct Elf {
 /// reason, for `Error::InvalidLibrary`.
 pub(crate) fn check(file: &File, len: u64) -> Result<Elf, String> {
     let mut source = read::Source::new(file, len)?;
-    let layout = headers::check(&source)?;
+    let mut layout = headers::check(&source)?;
+    layout.code = sections::code(&source, &layout);
     // The dynamic section's segment, when small, in one read: the table
     // of functions and the initialiser arrays lie there too.
     if let Some(s) = layout

@@ -32,7 +32,8 @@
 //! - the first `DT_RELACOUNT`/`DT_RELCOUNT` entries relative ones (glibc
 //!   applies them as relative without looking at their type, and asserts
 //!   it);
-//! - an `IRELATIVE` resolver inside an executable segment (it is called);
+//! - an `IRELATIVE` resolver in code (it is called): an executable
+//!   section of an executable segment (`Layout::is_code`);
 //! - a `DT_RELR` bitmap only after an address entry (glibc would write
 //!   through a null pointer);
 //! - every slot of the initialiser and finaliser arrays (and
@@ -457,8 +458,8 @@ impl Checker<'_, '_> {
             }
             if kind == Kind::Irelative && rela && !self.executable(addend) {
                 return Err(format!(
-                    "relocation {i} of its {name} calls a resolver at {addend:#x}, outside every \
-                     executable segment"
+                    "relocation {i} of its {name} calls a resolver at {addend:#x}, outside {}",
+                    self.layout.code_place()
                 ));
             }
             if let Some(slot) = self.slot(offset) {
@@ -573,9 +574,7 @@ impl Checker<'_, '_> {
     }
 
     fn executable(&self, address: u64) -> bool {
-        self.layout
-            .segment(address, 1)
-            .is_some_and(|s| s.executable())
+        self.layout.is_code(address)
     }
 
     /// The name of the array slot at `address`, if it is one.
@@ -596,7 +595,8 @@ impl Checker<'_, '_> {
     fn fill(&mut self, address: u64, target: Option<u64>, slot: &str) -> Result<(), String> {
         if let Some(target) = target.filter(|&t| !self.executable(t)) {
             return Err(format!(
-                "{slot} is relocated to {target:#x}, outside every executable segment"
+                "{slot} is relocated to {target:#x}, outside {}",
+                self.layout.code_place()
             ));
         }
         for a in &mut self.arrays {

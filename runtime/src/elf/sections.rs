@@ -35,7 +35,34 @@ const SHT_GNU_VERSYM: u32 = 0x6fff_ffff;
 const SHT_GNU_VERNEED: u32 = 0x6fff_fffe;
 const SHT_GNU_VERDEF: u32 = 0x6fff_fffd;
 const SHF_ALLOC: u64 = 2;
+const SHF_EXECINSTR: u64 = 4;
 const SHF_TLS: u64 = 0x400;
+
+/// The address ranges of the allocated executable sections, for the
+/// checks of code pointers (`Layout::is_code`), read before the section
+/// headers are checked: empty if the file has none or they cannot be
+/// read (`check` then says why). A damaged header only makes a range
+/// wrong, and `check` refuses the file for it.
+pub(crate) fn code(source: &Source<'_>, layout: &Layout) -> Vec<(u64, u64)> {
+    let Some((shoff, shnum, _)) = layout.sections else {
+        return Vec::new();
+    };
+    let Ok(headers) = source.read(shoff, u64::from(shnum) * 64, "section headers") else {
+        return Vec::new();
+    };
+    headers
+        .chunks_exact(64)
+        .skip(1)
+        .filter(|sh| {
+            let flags = u64_at(sh, 8);
+            flags & SHF_ALLOC != 0 && flags & SHF_EXECINSTR != 0 && u32_at(sh, 4) != SHT_NOBITS
+        })
+        .map(|sh| {
+            let addr = u64_at(sh, 16);
+            (addr, addr.saturating_add(u64_at(sh, 32)))
+        })
+        .collect()
+}
 
 /// Checks the section headers, if any, against the segments, the
 /// dynamic section of a library with `symbols` symbols and the targets of

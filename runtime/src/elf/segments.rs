@@ -107,12 +107,40 @@ pub(crate) struct Layout {
     pub relro: Option<Segment>,
     /// `(e_shoff, e_shnum, e_shstrndx)`, if the file has section headers.
     pub sections: Option<(u64, u16, u16)>,
+    /// The address ranges of the executable sections (`.init`, `.plt`,
+    /// `.text`...), if the file has section headers; empty otherwise.
+    pub code: Vec<(u64, u64)>,
 }
 
 impl Layout {
     /// The loadable segment whose memory holds `size` bytes at `vaddr`.
     pub fn segment(&self, vaddr: u64, size: u64) -> Option<&Segment> {
         self.loads.iter().find(|s| s.holds(vaddr, size))
+    }
+
+    /// Whether `address` may be code that the loader or the host calls: in
+    /// an executable segment and, where the file has section headers, in
+    /// an executable section. The segment alone is too coarse where the
+    /// linker puts the headers, the symbol tables and the read-only data
+    /// in the code segment (GNU ld on aarch64, lld): a pointer damaged to
+    /// point at them would be called.
+    pub fn is_code(&self, address: u64) -> bool {
+        self.segment(address, 1).is_some_and(Segment::executable)
+            && (self.code.is_empty()
+                || self
+                    .code
+                    .iter()
+                    .any(|&(start, end)| address >= start && address < end))
+    }
+
+    /// Where code must lie, for errors: "every executable section" or
+    /// "every executable segment".
+    pub fn code_place(&self) -> &'static str {
+        if self.code.is_empty() {
+            "every executable segment"
+        } else {
+            "every executable section"
+        }
     }
 
     /// The file offset of `size` bytes at `vaddr`, where they lie in one

@@ -6,7 +6,8 @@
 //! The checks: the table is word-aligned and lies in a writable segment's
 //! file bytes (the loader relocates it), and each entry is filled by one
 //! relative relocation (or `DT_RELR` entry, or absolute relocation of a
-//! defined symbol) to an address inside an executable segment, by an
+//! defined symbol) to code (an executable section of an executable
+//! segment, `Layout::is_code`), by an
 //! absolute relocation of another library's symbol, or is null in the
 //! file with no relocation. A symbol whose value was damaged points at
 //! other words, which fail this: they are data pointers, or unrelocated.
@@ -59,7 +60,7 @@ pub(crate) fn check(
         Ok(words.get_or_init(|| w))
     };
     let mut filled = vec![false; entries as usize];
-    let code = |address: u64| layout.segment(address, 1).is_some_and(|s| s.executable());
+    let code = |address: u64| layout.is_code(address);
     let entry = |address: u64| {
         let within = address.checked_sub(vaddr)?;
         (within < size).then_some(within)

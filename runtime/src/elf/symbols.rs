@@ -6,7 +6,8 @@
 //!   and of default visibility (an undefined local or hidden one binds to
 //!   the library's own address 0: a call crashes, at exit at the latest);
 //!   a defined symbol's value inside the segment it must be in (functions
-//!   and IFUNC resolvers in an executable segment, since the loader calls
+//!   and IFUNC resolvers in code, an executable section of an executable
+//!   segment (`Layout::is_code`), since the loader calls
 //!   resolvers; thread-local ones inside `PT_TLS`; others inside a loaded
 //!   segment) unless it is absolute.
 
@@ -198,11 +199,12 @@ fn check_symbol(symbols: &Symbols, layout: &Layout, index: u64, s: &Symbol) -> R
             }
         }
         STT_FUNC | STT_GNU_IFUNC => {
-            if !layout.segment(s.value, 1).is_some_and(|l| l.executable()) {
+            if !layout.is_code(s.value) {
                 return Err(format!(
-                    "{} is a function at {:#x}, outside every executable segment",
+                    "{} is a function at {:#x}, outside {}",
                     describe(),
-                    s.value
+                    s.value,
+                    layout.code_place()
                 ));
             }
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -127,8 +127,7 @@ struct Worker {
 
 impl Worker {
     fn spawn(settings: &Settings, folder: &Path, from: u64, to: u64) -> Worker {
-        let exe = std::env::current_exe().expect("current_exe");
-        let mut command = Command::new(exe);
+        let mut command = dynplug_tests::this_test_binary();
         command
             .args([settings.worker_test, "--exact", "--nocapture"])
             .args(["--test-threads=1"])
