@@ -28,7 +28,9 @@
 # - the fuzz campaign (tests/fuzz.rs) loads 600 mutants, not 2,400
 #   (DYNPLUG_FUZZ_MUTANTS; set it to run more). At 2,400 it finds three
 #   failures on aarch64 that the short run does not reach: see
-#   docs/RELIABILITY.md, "aarch64".
+#   docs/RELIABILITY.md, "aarch64";
+# - tests/reload.rs renames 2,000 files over one path, not 10,000
+#   (DYNPLUG_RELOAD_FILES): a load takes about ten times as long.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -108,6 +110,7 @@ export DYNPLUG_TEST_RUNNER=qemu-aarch64
 export LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 export DYNPLUG_FUZZ_MUTANTS=${DYNPLUG_FUZZ_MUTANTS:-600}
+export DYNPLUG_RELOAD_FILES=${DYNPLUG_RELOAD_FILES:-2000}
 # A crash case's child dies by a signal on purpose: no qemu core files.
 ulimit -c 0
 
