@@ -97,6 +97,12 @@ impl Fixture {
         unreachable!()
     }
 
+    /// The file offset of the end of the dynamic segment's bytes.
+    fn dynamic_end(&self) -> usize {
+        let ph = self.phdr(self.phdrs(PT_DYNAMIC)[0]);
+        (u64_at(&self.bytes, ph + 8) + u64_at(&self.bytes, ph + 32)) as usize
+    }
+
     /// The file offset of the value of dynamic tag `tag`, and the value.
     fn tag(&self, tag: u64) -> (usize, u64) {
         let (at, _, value) = *self
@@ -344,12 +350,15 @@ fn dynamic_section_mutations_are_refused() {
     refused(&p, &["counted as relative"]);
 
     // DT_NULL turned into a second DT_FLAGS_1: nothing ends the section.
+    // GNU ld pads the section with more DT_NULL entries up to the end of
+    // its segment (lld writes one): each of them too.
     let null = f.dynamic().last().unwrap().0;
     let p = f.mutant(d, "libnonull.so", |f, b| {
-        let (flags, value) = f.tag(0x6fff_fffb);
-        put_u64(b, null, 0x6fff_fffb);
-        put_u64(b, null + 8, value);
-        let _ = flags;
+        let (_, value) = f.tag(0x6fff_fffb);
+        for entry in (null..f.dynamic_end()).step_by(16) {
+            put_u64(b, entry, 0x6fff_fffb);
+            put_u64(b, entry + 8, value);
+        }
     });
     refused(&p, &["no DT_NULL"]);
 
