@@ -96,6 +96,6 @@ for pair in "$a $b" "$b $a"; do
     # shellcheck disable=SC2046,SC2086 # one option per word
     DYNPLUG_FIXTURE_DIR=$TARGET/ci-compilers/fixtures-$fixtures_by \
         CARGO_TARGET_DIR=$(target_dir "$tests_by") \
-        compiler_cargo "$tests_by" test $(packages "$tests_by") --locked $tests
+        timed_cargo "$tests_by" test $(packages "$tests_by") --locked $tests
 done
 done_in compilers

@@ -16,6 +16,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 RUST_185=${DYNPLUG_RUST_185:-/opt/dynplug-ci/rust-1.85}
 
+# A test run that hangs fails after this long (seconds) instead of using
+# up CI's time; `timeout` ends the whole process group.
+TEST_TIMEOUT=${DYNPLUG_TEST_TIMEOUT:-900}
+
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -48,22 +52,36 @@ apt_install() {
         "${missing[@]}" >/dev/null
 }
 
-# compiler_cargo NAME ARGS...: that compiler's cargo, with its rustc.
-compiler_cargo() {
-    local name=$1
-    shift
-    case $name in
-    stable) cargo "$@" ;;
+# compiler_command NAME: sets the array CMD to the command that runs that
+# compiler's cargo, with its rustc.
+compiler_command() {
+    case $1 in
+    stable) CMD=(cargo) ;;
     rustc-web)
-        env PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
-            /usr/bin/cargo "$@"
+        CMD=(env PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo)
         ;;
     1.85)
-        env PATH="$RUST_185/bin:/usr/bin:/bin" RUSTC="$RUST_185/bin/rustc" \
-            RUSTDOC="$RUST_185/bin/rustdoc" "$RUST_185/bin/cargo" "$@"
+        CMD=(env "PATH=$RUST_185/bin:/usr/bin:/bin" "RUSTC=$RUST_185/bin/rustc"
+            "RUSTDOC=$RUST_185/bin/rustdoc" "$RUST_185/bin/cargo")
         ;;
-    *) die "unknown compiler $name" ;;
+    *) die "unknown compiler $1" ;;
     esac
+}
+
+# compiler_cargo NAME ARGS...: that compiler's cargo.
+compiler_cargo() {
+    local CMD
+    compiler_command "$1"
+    shift
+    "${CMD[@]}" "$@"
+}
+
+# timed_cargo NAME ARGS...: the same, failing after $TEST_TIMEOUT seconds.
+timed_cargo() {
+    local CMD
+    compiler_command "$1"
+    shift
+    timeout "$TEST_TIMEOUT" "${CMD[@]}" "$@"
 }
 
 # compiler_version NAME: what its rustc says (`rustc 1.96.0 (ac68faa20 ...)`).

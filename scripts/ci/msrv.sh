@@ -22,7 +22,7 @@ export CARGO_TARGET_DIR=$TARGET/ci-msrv
 # dependency is rebuilt with other features in between. Every test but
 # `ui` (its one test is named `ui`; see lib.sh for why).
 compiler_cargo 1.85 build --workspace --all-targets --locked
-compiler_cargo 1.85 test --workspace --locked -- --skip ui --exact
+timed_cargo 1.85 test --workspace --locked -- --skip ui --exact
 
 # The libraries the tests loaded and the tests themselves came from 1.85.
 expect_built_by 1.85 "$CARGO_TARGET_DIR"/debug/deps/libhello_plugin.so \
