@@ -15,13 +15,16 @@
 # --workspace` in .ci/run built: nothing is built again), rustc-web in
 # target/ci-rustc-web, 1.85 in target/ci-msrv (msrv.sh's); the fixture
 # folders are target/ci-compilers/fixtures-<compiler>.
+# shellcheck source=scripts/ci/lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 if [ $# -eq 0 ]; then
     set -- stable rustc-web
 fi
-[ $# -eq 2 ] && [ "$1" != "$2" ] || die "usage: $0 [COMPILER_A COMPILER_B] (two different ones)"
+if [ $# -ne 2 ] || [ "$1" = "$2" ]; then
+    die "usage: $0 [COMPILER_A COMPILER_B] (two different ones)"
+fi
 apt_install binutils
 
 # target_dir NAME, packages NAME: where each compiler builds, and the

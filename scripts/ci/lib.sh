@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the scripts of scripts/ci (sourced, not run): installing with
 # apt, the compilers this machine has besides rustup's, and checking which
 # compiler built a file.
@@ -13,6 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 RUST_185=${DYNPLUG_RUST_185:-/opt/dynplug-ci/rust-1.85}
 
@@ -177,9 +179,9 @@ expect_built_by() {
 # compiler's messages with those of the pinned rustup stable, so only
 # `cargo test` with that compiler runs them.
 test_options() {
-    local file name
-    for file in "$@"; do
-        for file in "$ROOT/$file"/*.rs; do
+    local dir file name
+    for dir in "$@"; do
+        for file in "$ROOT/$dir"/*.rs; do
             name=$(basename "$file" .rs)
             [ "$name" = ui ] && continue
             printf -- '--test %s ' "$name"

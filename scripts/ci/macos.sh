@@ -11,8 +11,9 @@
 #     bash scripts/ci/macos.sh
 #
 # Target folder: target/ci-macos.
+# shellcheck source=scripts/ci/lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 ensure_compiler rustc-web
 apt_install rust-web-src

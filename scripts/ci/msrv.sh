@@ -7,8 +7,9 @@
 #     bash scripts/ci/msrv.sh
 #
 # Target folder: target/ci-msrv.
+# shellcheck source=scripts/ci/lib.sh
 source "$(dirname "$0")/lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit
 
 declared=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
 [ "$declared" = 1.85 ] || die "Cargo.toml declares rust-version $declared; this script checks 1.85"
