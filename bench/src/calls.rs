@@ -55,13 +55,13 @@ impl Callers {
             let library: &'static libloading::Library = Box::leak(Box::new(
                 libloading::Library::new(&path).expect("libloading"),
             ));
-            let raw = *library.get::<AddFn>(c"bench_add").expect("bench_add");
+            let raw = *library.get::<AddFn>(b"bench_add\0").expect("bench_add");
             let dlopen2 = Container::<AddApi>::load(&path).expect("dlopen2");
             let bindgen = AddLib::new(&path).expect("bindgen style");
             (library, raw, dlopen2, bindgen)
         };
         // SAFETY: as above.
-        let symbol = unsafe { library.get::<AddFn>(c"bench_add") }.expect("bench_add");
+        let symbol = unsafe { library.get::<AddFn>(b"bench_add\0") }.expect("bench_add");
         Callers {
             plugin,
             raw,
@@ -115,7 +115,7 @@ impl Callers {
         let library = black_box(self.library);
         // SAFETY: as above.
         unsafe {
-            let f = library.get::<AddFn>(c"bench_add").expect("bench_add");
+            let f = library.get::<AddFn>(b"bench_add\0").expect("bench_add");
             f(a, b)
         }
     }

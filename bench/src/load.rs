@@ -65,7 +65,11 @@ pub fn libloading(wide: &Wide) -> (libloading::Library, Vec<MethodFn>) {
         let functions = wide
             .symbols
             .iter()
-            .map(|name| *library.get::<MethodFn>(*name).expect("symbol"))
+            .map(|name| {
+                *library
+                    .get::<MethodFn>(name.to_bytes_with_nul())
+                    .expect("symbol")
+            })
             .collect();
         (library, functions)
     }

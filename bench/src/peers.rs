@@ -46,7 +46,7 @@ impl AddLib {
     ) -> Result<Self, libloading::Error> {
         let __library = library.into();
         // SAFETY: the caller's promise.
-        let bench_add = unsafe { __library.get::<AddFn>(c"bench_add") }.map(|sym| *sym);
+        let bench_add = unsafe { __library.get::<AddFn>(b"bench_add\0") }.map(|sym| *sym);
         Ok(AddLib {
             __library,
             bench_add,

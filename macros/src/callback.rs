@@ -75,18 +75,18 @@ pub fn check(r: &syn::TypeReference, cb: &Callback, what: &str, errors: &mut Vec
             ),
         );
     }
-    if let Type::TraitObject(object) = strip(&r.elem)
-        && object.bounds.len() > 1
-    {
-        push(
-            errors,
-            object,
-            format!(
-                "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
-                 it is called on the caller's thread during the call, so `+ Send` \
-                 and other bounds are not needed"
-            ),
-        );
+    if let Type::TraitObject(object) = strip(&r.elem) {
+        if object.bounds.len() > 1 {
+            push(
+                errors,
+                object,
+                format!(
+                    "`{what}`: a callback is `&dyn Fn(..)` or `&mut dyn FnMut(..)` alone; \
+                     it is called on the caller's thread during the call, so `+ Send` \
+                     and other bounds are not needed"
+                ),
+            );
+        }
     }
     for input in &cb.inputs {
         types::check(input, Position::Lent, errors);

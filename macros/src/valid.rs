@@ -94,13 +94,14 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
             }
         }
         let name = method.ident().to_string();
-        if iface.c_library
-            && let Some(optional) = name.strip_prefix("has_")
-            && iface
-                .methods
-                .iter()
-                .any(|m| m.default.is_some() && m.ident() == optional)
-        {
+        let hidden = name.strip_prefix("has_").filter(|optional| {
+            iface.c_library
+                && iface
+                    .methods
+                    .iter()
+                    .any(|m| m.default.is_some() && m.ident() == optional)
+        });
+        if let Some(optional) = hidden {
             errors.spanned(
                 method.ident(),
                 format!(
@@ -325,11 +326,13 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
         // lifetime): the hash says which arguments, not which part of one,
         // so every borrow in it must be the receiver's. (One hidden in an
         // alias is the compiler's to refuse.)
-        if let Some(receiver) = method.receiver_lifetime
-            && !matches!(types::arg_kind(arg.ty), types::ArgKind::Callback(_))
-            && types::mentions_lifetime(arg.ty, receiver)
-            && let Some(other) = other_lifetime(arg.ty, receiver)
-        {
+        let borrowed = method.receiver_lifetime.filter(|&receiver| {
+            !matches!(types::arg_kind(arg.ty), types::ArgKind::Callback(_))
+                && types::mentions_lifetime(arg.ty, receiver)
+        });
+        let other =
+            borrowed.and_then(|receiver| Some((receiver, other_lifetime(arg.ty, receiver)?)));
+        if let Some((receiver, other)) = other {
             errors.spanned(
                 &other,
                 format!(
@@ -346,9 +349,11 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
         ) {
             continue;
         }
-        if let syn::Type::Reference(r) = types::strip(arg.ty)
-            && let Some(lifetime) = r.lifetime.as_ref().filter(|l| foreign(l))
-        {
+        let lent = match types::strip(arg.ty) {
+            syn::Type::Reference(r) => r.lifetime.as_ref().filter(|l| foreign(l)),
+            _ => None,
+        };
+        if let Some(lifetime) = lent {
             errors.spanned(
                 lifetime,
                 format!(
@@ -409,8 +414,11 @@ pub fn export(item: &syn::ItemImpl, export: Option<&Export>, errors: &mut Errors
     if let Some(unsafety) = &item.unsafety {
         errors.spanned(unsafety, "`#[plugin_export]` cannot go on an `unsafe impl`");
     }
-    if let Some(last) = export.trait_path.segments.last()
-        && !last.arguments.is_none()
+    if let Some(last) = export
+        .trait_path
+        .segments
+        .last()
+        .filter(|last| !last.arguments.is_none())
     {
         errors.spanned(
             &last.arguments,

@@ -5,8 +5,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The shared library of fixture crate `name` (`hello-plugin`), which cargo
-/// built next to the test binary because the tests crate depends on it.
+/// The environment variable that names a folder of fixture libraries built
+/// elsewhere, by another compiler (`scripts/ci/compilers.sh`): when it is
+/// set, [`fixture`] takes every fixture from that folder and nowhere else,
+/// so that a test cannot fall back on the fixtures of its own build.
+pub const FIXTURE_DIR: &str = "DYNPLUG_FIXTURE_DIR";
+
+/// The shared library of fixture crate `name` (`hello-plugin`): from the
+/// folder [`FIXTURE_DIR`] names when it is set, else the one cargo built
+/// next to the test binary because the tests crate depends on it.
 pub fn fixture(name: &str) -> PathBuf {
     let file = format!(
         "{}{}{}",
@@ -14,6 +21,15 @@ pub fn fixture(name: &str) -> PathBuf {
         name.replace('-', "_"),
         std::env::consts::DLL_SUFFIX
     );
+    if let Some(dir) = std::env::var_os(FIXTURE_DIR) {
+        let candidate = Path::new(&dir).join(&file);
+        assert!(
+            candidate.is_file(),
+            "fixture library {file} not found in {} ({FIXTURE_DIR})",
+            candidate.display()
+        );
+        return candidate;
+    }
     let exe = std::env::current_exe().expect("current_exe");
     let deps = exe.parent().expect("test binary has a folder");
     for dir in [deps, deps.parent().unwrap_or(deps)] {

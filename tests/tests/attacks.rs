@@ -414,12 +414,14 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
                     };
                     let after = std::fs::metadata(path).map(|m| m.ino());
                     let mapped = mapped_inode(plugin.static_address());
-                    if let (Ok(before), Ok(after)) = (before, after)
-                        && before == after
-                    {
+                    let unchanged = match (before, after) {
+                        (Ok(before), Ok(after)) if before == after => Some(before),
+                        _ => None,
+                    };
+                    if let Some(inode) = unchanged {
                         assert_eq!(
                             mapped,
-                            Some(before),
+                            Some(inode),
                             "thread {thread} round {round}: the library of another file"
                         );
                         checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

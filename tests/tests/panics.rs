@@ -255,7 +255,10 @@ fn a_panic_on_a_plugins_own_thread_still_prints_from_the_plugin() {
 /// `abort-plugin` compiled with `-C panic=abort`, once per test process,
 /// and copied out of the way; its path.
 ///
-/// It is built by cargo in the test's own target directory and profile,
+/// With [`dynplug_tests::FIXTURE_DIR`] set, it is that folder's (built
+/// with `-C panic=abort` by whoever built the folder, as
+/// `scripts/ci/compilers.sh` does). Otherwise it is built by cargo in the
+/// test's own target directory and profile,
 /// as `cargo test` built the other fixtures, so only the fixture's crate is
 /// compiled: `cargo rustc` passes `-C panic=abort` to it alone, and rustc
 /// lets a `panic = "abort"` library link dependencies compiled to unwind.
@@ -264,6 +267,13 @@ fn a_panic_on_a_plugins_own_thread_still_prints_from_the_plugin() {
 fn abort_plugin() -> PathBuf {
     static BUILT: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        if std::env::var_os(dynplug_tests::FIXTURE_DIR).is_some() {
+            let built = fixture("abort-plugin");
+            let copy = dir.path().join(built.file_name().expect("file name"));
+            std::fs::copy(&built, &copy).expect("copy abort-plugin");
+            return (dir, copy);
+        }
         let exe = std::env::current_exe().expect("current_exe");
         // <target>/<profile>/deps/<test binary>, or
         // <target>/<triple>/<profile>/deps/<test binary> when cross-built.
@@ -315,7 +325,6 @@ fn abort_plugin() -> PathBuf {
             std::env::consts::DLL_PREFIX,
             std::env::consts::DLL_SUFFIX
         );
-        let dir = tempfile::tempdir().expect("tempdir");
         let copy = dir.path().join(&file);
         std::fs::copy(profile_dir.join(&file), &copy).expect("copy abort-plugin");
         (dir, copy)

@@ -112,6 +112,12 @@ impl Fixture {
         unreachable!()
     }
 
+    /// The file offset of the end of the dynamic segment's bytes.
+    fn dynamic_end(&self) -> usize {
+        let ph = self.phdr(self.phdrs(PT_DYNAMIC)[0]);
+        (u64_at(&self.bytes, ph + 8) + u64_at(&self.bytes, ph + 32)) as usize
+    }
+
     /// The file offset of the value of dynamic tag `tag`, and the value.
     fn tag(&self, tag: u64) -> (usize, u64) {
         let (at, _, value) = *self
@@ -369,11 +375,9 @@ fn dynamic_section_mutations_are_refused() {
     // DT_NULL turned into a second DT_FLAGS_1, and so is every DT_NULL
     // the linker padded the section with: nothing ends the section.
     let null = f.dynamic().last().unwrap().0;
-    let segment = f.phdr(f.phdrs(PT_DYNAMIC)[0]);
-    let end = f.offset(u64_at(&f.bytes, segment + 16)) + u64_at(&f.bytes, segment + 32) as usize;
     let p = f.mutant(d, "libnonull.so", |f, b| {
         let (_, value) = f.tag(0x6fff_fffb);
-        for entry in (null..end).step_by(16) {
+        for entry in (null..f.dynamic_end()).step_by(16) {
             put_u64(b, entry, 0x6fff_fffb);
             put_u64(b, entry + 8, value);
         }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The workspace's rust-version is true: Debian's rustc-web 1.85 (unpacked
+# under /opt/dynplug-ci/rust-1.85, with its own cargo) builds the whole
+# workspace, every target, and runs every test but the compiler-message
+# tests of `ui` (see lib.sh), fixtures and tests built by 1.85.
+#
+#     bash scripts/ci/msrv.sh
+#
+# Target folder: target/ci-msrv.
+# shellcheck source=scripts/ci/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit
+
+declared=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml)
+[ "$declared" = 1.85 ] || die "Cargo.toml declares rust-version $declared; this script checks 1.85"
+
+ensure_compiler 1.85
+apt_install binutils
+say "$(compiler_version 1.85), $(compiler_cargo 1.85 -V)"
+export CARGO_TARGET_DIR=$TARGET/ci-msrv
+
+# One package selection (the workspace) for every command, so that no
+# dependency is rebuilt with other features in between. Every test but
+# `ui` (its one test is named `ui`; see lib.sh for why).
+compiler_cargo 1.85 build --workspace --all-targets --locked
+timed_cargo 1.85 test --workspace --locked -- --skip ui --exact
+
+# The libraries the tests loaded and the tests themselves came from 1.85.
+expect_built_by 1.85 "$CARGO_TARGET_DIR"/debug/deps/libhello_plugin.so \
+    "$CARGO_TARGET_DIR"/debug/libabort_plugin.so "$CARGO_TARGET_DIR"/debug/greeter-host
+done_in msrv
