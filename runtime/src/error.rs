@@ -327,8 +327,9 @@ fn loader_reason(text: &str, name: &str) -> String {
 
 /// The loader's common phrases, in the words of the rest of dynplug.
 fn shorten(text: &str) -> String {
-    if text.contains("interior zero element") {
-        // libloading's words for a name it cannot pass to C.
+    if text.contains("interior zero element") || text.contains("cannot contain NULs") {
+        // libloading's words for a name it cannot pass to C (Unix) or to
+        // the Windows API.
         "the name contains a NUL byte".to_owned()
     } else if text.contains("File name too long") {
         "the name is too long".to_owned()
