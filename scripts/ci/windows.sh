@@ -54,7 +54,8 @@ export DYNPLUG_WINE_STUB=$stub
 
 # One wine server for the whole run (else each program starts its own,
 # and the first run sets up the prefix): stopped on exit.
-wineserver -p
+# (-p fails when one already runs for this prefix: then that one serves.)
+wineserver -p 2>/dev/null || true
 trap 'wineserver -k 2>/dev/null || true' EXIT
 wineboot -i >/dev/null 2>&1 || true
 
