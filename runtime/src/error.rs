@@ -284,6 +284,11 @@ impl Error {
             _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => {
                 "the path is too long".to_owned()
             }
+            // std's words for a path it cannot pass to the system, which
+            // differ between platforms.
+            std::io::ErrorKind::InvalidInput if source.to_string().contains("NUL") => {
+                "the name contains a NUL byte".to_owned()
+            }
             _ => source.to_string(),
         };
         Error::Open {
@@ -312,6 +317,13 @@ fn loader_reason(text: &str, name: &str) -> String {
     let missing = ": cannot open shared object file: ";
     if let Some(rest) = text.strip_prefix(name).and_then(|r| r.strip_prefix(": ")) {
         return shorten(rest);
+    }
+    if text.ends_with("(os error 126)") {
+        // Windows' ERROR_MOD_NOT_FOUND for a file pre-flight just read: a
+        // DLL it imports is missing, and the system does not say which.
+        return format!(
+            "it needs a DLL that cannot be found (the system does not say which): {text}"
+        );
     }
     if let Some(at) = text.find(missing) {
         let dependency = &text[..at];

@@ -54,8 +54,9 @@ export DYNPLUG_WINE_STUB=$stub
 
 # One wine server for the whole run (else each program starts its own,
 # and the first run sets up the prefix): stopped on exit.
-# (-p fails when one already runs for this prefix: then that one serves.)
-wineserver -p 2>/dev/null || true
+# (-p fails when one already runs for this prefix: then that one serves.
+# Its output goes nowhere: it would hold a pipe of the caller open.)
+wineserver -p >/dev/null 2>&1 || true
 trap 'wineserver -k 2>/dev/null || true' EXIT
 wineboot -i >/dev/null 2>&1 || true
 
@@ -71,4 +72,4 @@ for file in tests/tests/*.rs; do
     [ "$name" = ui ] || tests+=(--test "$name")
 done
 "${cargo[@]}" test --target $target -p dynplug --lib
-"${cargo[@]}" test --target $target -p dynplug-tests "${tests[@]}"
+"${cargo[@]}" test --target $target -p dynplug-tests --no-fail-fast "${tests[@]}"

@@ -14,6 +14,10 @@ unsafe extern "system" {
     fn GetModuleHandleW(name: *const u16) -> *mut c_void;
     fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut *mut c_void) -> i32;
     fn GetModuleFileNameW(module: *mut c_void, name: *mut u16, size: u32) -> u32;
+    fn OpenProcess(access: u32, inherit: i32, id: u32) -> *mut c_void;
+    fn WaitForSingleObject(handle: *mut c_void, milliseconds: u32) -> u32;
+    fn CloseHandle(handle: *mut c_void) -> i32;
+    fn GetLastError() -> u32;
 }
 
 /// `BY_HANDLE_FILE_INFORMATION`.
@@ -194,6 +198,8 @@ pub(crate) fn generation_name(
     use std::io::Seek;
     use std::sync::atomic::{AtomicUsize, Ordering};
     static COPIES: AtomicUsize = AtomicUsize::new(0);
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(sweep_ended_processes);
     let folder = private_folder().join(COPIES.fetch_add(1, Ordering::Relaxed).to_string());
     std::fs::create_dir_all(&folder)?;
     let copy = folder.join(full.file_name().unwrap_or(full.as_os_str()));
@@ -216,9 +222,50 @@ fn private_folder() -> PathBuf {
     std::env::temp_dir().join(format!("dynplug-{}", std::process::id()))
 }
 
+/// Removes the copies folders of processes that ended (copies a process
+/// still held when it ended): once per process, before its first copy.
+fn sweep_ended_processes() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("dynplug-"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if id != std::process::id() && !process_runs(id) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether a process of id `id` runs (when that cannot be told, it is
+/// assumed to: its folder is then left alone).
+fn process_runs(id: u32) -> bool {
+    const SYNCHRONIZE: u32 = 0x0010_0000;
+    const ERROR_INVALID_PARAMETER: u32 = 87;
+    const WAIT_TIMEOUT: u32 = 258;
+    // SAFETY: plain calls on a process id; the handle, when one is had, is
+    // only waited on with no wait, and closed.
+    unsafe {
+        let process = OpenProcess(SYNCHRONIZE, 0, id);
+        if process.is_null() {
+            return GetLastError() != ERROR_INVALID_PARAMETER;
+        }
+        let runs = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+        CloseHandle(process);
+        runs
+    }
+}
+
 /// The generation loaded as `name` is unloaded, or was never loaded: its
 /// private copy, if it is one, is removed with its folder. (A copy the
-/// process still holds when it ends stays behind in the temporary folder.)
+/// process still holds when it ends stays behind in the temporary folder
+/// until another process makes its first copy.)
 pub(crate) fn generation_gone(name: &Path) {
     let Some(folder) = name.parent() else {
         return;
