@@ -167,7 +167,9 @@ pub mod platform {
     /// Puts the file `staged` at `path` as a new file, the way a build
     /// does: renamed over it. On Windows a loaded DLL cannot be replaced
     /// or deleted, but it can be renamed: the old file is moved aside
-    /// first (to a name beside it), as build tools there do.
+    /// first (to a name beside it, left there: wine would let it be
+    /// deleted while mapped, and then give its file id to a new file,
+    /// which its loader would take for the loaded module).
     pub fn replace_file(staged: &Path, path: &Path) {
         #[cfg(windows)]
         if path.exists() {
