@@ -103,8 +103,17 @@ impl Library {
             return Ok(Library::share(shared, options));
         }
 
-        let (name, slot) =
-            generations::name(path, &key, file).map_err(|err| Error::io(path, err))?;
+        let (name, slot) = generations::name(path, &key, file).map_err(|err| {
+            // Only where a new generation loads from a copy (Windows).
+            let mut error = Error::io(path, err);
+            if let Error::Open { reason, .. } = &mut error {
+                *reason = format!(
+                    "another file from this path is already loaded, and the copy its new \
+                     file must be loaded from cannot be made: {reason}"
+                );
+            }
+            error
+        })?;
         // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
             Ok(raw) => raw,
