@@ -57,7 +57,12 @@ export DYNPLUG_WINE_STUB=$stub
 # (-p fails when one already runs for this prefix: then that one serves.
 # Its output goes nowhere: it would hold a pipe of the caller open.)
 wineserver -p >/dev/null 2>&1 || true
-trap 'wineserver -k 2>/dev/null || true' EXIT
+# The tests' temporary folders lie in the prefix's Temp folder, and those
+# holding DLLs that stayed loaded (the default) cannot be removed by the
+# tests under Windows rules: emptied before and after each run.
+clean_temp() { rm -rf "$WINEPREFIX"/drive_c/users/*/Temp/* "$WINEPREFIX"/drive_c/users/*/Temp/.tmp*; }
+clean_temp
+trap 'wineserver -k 2>/dev/null || true; clean_temp' EXIT
 wineboot -i >/dev/null 2>&1 || true
 
 cargo=(cargo -Zbuild-std=std,panic_unwind)
