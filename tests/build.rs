@@ -4,7 +4,7 @@
 //!
 //! `cc::Build` makes static libraries; it is used here only to find the C
 //! compiler (and its flags) cargo's target wants, which then links a
-//! shared one. Unix-like compilers only (gcc, clang).
+//! shared one. GCC-like compilers only (gcc, clang, mingw-w64 gcc).
 
 use std::path::PathBuf;
 
@@ -13,8 +13,10 @@ fn main() {
     println!("cargo:rerun-if-changed=c/geometry.c");
     println!("cargo:rerun-if-changed=c/geometry.h");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let suffix = match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
-        Ok("macos" | "ios") => "dylib",
+    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let suffix = match os.as_str() {
+        "macos" | "ios" => "dylib",
+        "windows" => "dll",
         _ => "so",
     };
     let library = out_dir.join(format!("libgeometry.{suffix}"));
@@ -22,11 +24,12 @@ fn main() {
         .try_get_compiler()
         .unwrap_or_else(|err| panic!("no C compiler for the geometry test library: {err}"));
     let mut command = compiler.to_command();
-    command
-        .args(["-shared", "-fPIC", "-o"])
-        .arg(&library)
-        .arg(&source)
-        .arg("-lm");
+    command.args(["-shared", "-o"]).arg(&library).arg(&source);
+    if os != "windows" {
+        // Position-independent code and libm are the C runtime's own on
+        // Windows (mingw-w64).
+        command.arg("-fPIC").arg("-lm");
+    }
     let status = command
         .status()
         .unwrap_or_else(|err| panic!("cannot run the C compiler ({command:?}): {err}"));

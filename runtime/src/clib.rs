@@ -183,7 +183,7 @@ pub unsafe fn load(
     let opened = preflight::open(path)?;
     let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
-    let lib = unsafe { Library::open(path, &opened.metadata, options) }?;
+    let lib = unsafe { Library::open(path, &opened.file, &opened.metadata, options) }?;
     resolve(lib, interface, symbols, Some(&report.exports))
 }
 

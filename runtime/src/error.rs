@@ -284,6 +284,11 @@ impl Error {
             _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => {
                 "the path is too long".to_owned()
             }
+            // std's words for a path it cannot pass to the system, which
+            // differ between platforms.
+            std::io::ErrorKind::InvalidInput if source.to_string().contains("NUL") => {
+                "the name contains a NUL byte".to_owned()
+            }
             _ => source.to_string(),
         };
         Error::Open {
@@ -313,6 +318,13 @@ fn loader_reason(text: &str, name: &str) -> String {
     if let Some(rest) = text.strip_prefix(name).and_then(|r| r.strip_prefix(": ")) {
         return shorten(rest);
     }
+    if text.ends_with("(os error 126)") {
+        // Windows' ERROR_MOD_NOT_FOUND for a file pre-flight just read: a
+        // DLL it imports is missing, and the system does not say which.
+        return format!(
+            "it needs a DLL that cannot be found (the system does not say which): {text}"
+        );
+    }
     if let Some(at) = text.find(missing) {
         let dependency = &text[..at];
         let why = &text[at + missing.len()..];
@@ -327,8 +339,12 @@ fn loader_reason(text: &str, name: &str) -> String {
 
 /// The loader's common phrases, in the words of the rest of dynplug.
 fn shorten(text: &str) -> String {
-    if text.contains("interior zero element") || text.contains("nul byte found") {
-        // libloading's words (0.9, 0.8) for a name it cannot pass to C.
+    if text.contains("interior zero element")
+        || text.contains("nul byte found")
+        || text.contains("cannot contain NULs")
+    {
+        // libloading's words (0.9, 0.8) for a name it cannot pass to C
+        // (Unix) or to the Windows API.
         "the name contains a NUL byte".to_owned()
     } else if text.contains("File name too long") {
         "the name is too long".to_owned()

@@ -229,21 +229,26 @@ impl<T: Default> DefaultInstance for T {
 
 /// Whether the current stack runs through one of the given functions.
 mod frames {
-    #[cfg(all(unix, not(target_arch = "arm")))]
+    #[cfg(all(any(unix, all(windows, target_env = "gnu")), not(target_arch = "arm")))]
     pub(super) use unwinder::on_stack;
 
     /// Whether [`on_stack`] can tell.
-    pub(super) const AVAILABLE: bool = cfg!(all(unix, not(target_arch = "arm")));
+    pub(super) const AVAILABLE: bool = cfg!(all(
+        any(unix, all(windows, target_env = "gnu")),
+        not(target_arch = "arm")
+    ));
 
-    #[cfg(not(all(unix, not(target_arch = "arm"))))]
+    #[cfg(not(all(any(unix, all(windows, target_env = "gnu")), not(target_arch = "arm"))))]
     pub(super) fn on_stack(_functions: &[usize]) -> bool {
         false
     }
 
-    /// The unwinder's own interface (libgcc_s, or LLVM's libunwind), which
-    /// std links for unwinding: walks the frames from the caller outwards.
+    /// The unwinder's own interface (libgcc_s, or LLVM's libunwind; on
+    /// Windows GNU targets libgcc's, over the system's unwind tables),
+    /// which std links for unwinding: walks the frames from the caller
+    /// outwards.
     /// (32-bit ARM's unwinder has another interface: not available there.)
-    #[cfg(all(unix, not(target_arch = "arm")))]
+    #[cfg(all(any(unix, all(windows, target_env = "gnu")), not(target_arch = "arm")))]
     mod unwinder {
         use std::ffi::{c_int, c_void};
 

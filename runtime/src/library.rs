@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::OsText;
-use crate::os::{FileKey, RawLibrary, file_key};
+use crate::os::{FileKey, RawLibrary, file_key, path_key};
 use crate::{Error, LoadOptions};
 
 /// A shared handle to an open library. Cloning it shares the library; the
@@ -85,23 +85,35 @@ fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared
 }
 
 impl Library {
-    /// Opens the library at `path`, whose pre-flight found `metadata`, or
-    /// shares the handle of a loader that already opened the same file.
+    /// Opens the library at `path`, whose pre-flight opened it as `file`
+    /// and found `metadata`, or shares the handle of a loader that already
+    /// opened the same file.
     ///
     /// # Safety
     ///
     /// Opening a library runs its initialisers: the caller trusts the file.
     pub(crate) unsafe fn open(
         path: &Path,
+        file: &std::fs::File,
         metadata: &std::fs::Metadata,
         options: &LoadOptions,
     ) -> Result<Library, Error> {
-        let key = file_key(path, metadata);
+        let key = file_key(file, metadata).map_err(|err| Error::io(path, err))?;
         if let Some(shared) = find(&registry(), &key) {
             return Ok(Library::share(shared, options));
         }
 
-        let (name, slot) = generations::name(path, &key);
+        let (name, slot) = generations::name(path, &key, file).map_err(|err| {
+            // Only where a new generation loads from a copy (Windows).
+            let mut error = Error::io(path, err);
+            if let Error::Open { reason, .. } = &mut error {
+                *reason = format!(
+                    "another file from this path is already loaded, and the copy its new \
+                     file must be loaded from cannot be made: {reason}"
+                );
+            }
+            error
+        })?;
         // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
             Ok(raw) => raw,
@@ -133,8 +145,7 @@ impl Library {
         // may be another file's: filing it under `key` would give it to a
         // later file that gets this file's inode number once it is freed.
         // It stays mapped (its initialisers ran), its name taken for ever.
-        let now = std::fs::metadata(path).map(|m| file_key(path, &m));
-        if now.as_ref().ok() != Some(&key) {
+        if path_key(path).ok().as_ref() != Some(&key) {
             raw.leak();
             generations::poison(&slot);
             crate::preflight::forget_file(metadata);
@@ -320,7 +331,12 @@ pub(crate) struct Slot {
     index: usize,
 }
 
-/// The names handed to the dynamic loader for the files found at a path.
+/// The names handed to the dynamic loader for the files found at a path:
+/// each file loaded at a path takes a slot there, and the platform layer
+/// (`os::generation_name`) gives each slot a name the loader has for no
+/// other library. On Unix (below) the path spelled another way; on
+/// Windows, whose loader knows modules by full path, the path itself for
+/// the first slot and a private copy of the file for the others.
 ///
 /// A bare file name would make the loader search the system
 /// (`LD_LIBRARY_PATH`, its cache, ...), so relative paths are anchored with
@@ -346,13 +362,13 @@ mod generations {
     use std::sync::Mutex;
 
     use super::Slot;
-    use crate::os::{FileKey, RawLibrary};
+    use crate::os::{self, FileKey};
 
-    /// For each anchored path, the file holding each slot and how many
-    /// handles hold it (`None`: free). A slot held by no file (`None` as
-    /// its key) is taken for ever: the loader gives its name to a library
-    /// whose file is unknown ([`poison`]).
-    type Slots = Vec<(PathBuf, Vec<Option<(Option<FileKey>, usize)>>)>;
+    /// For each anchored path, the file holding each slot, how many
+    /// handles hold it and the name it was given (`None`: free). A slot
+    /// held by no file (`None` as its key) is taken for ever: the loader
+    /// gives its name to a library whose file is unknown ([`poison`]).
+    type Slots = Vec<(PathBuf, Vec<Option<(Option<FileKey>, usize, PathBuf)>>)>;
     static SLOTS: Mutex<Slots> = Mutex::new(Vec::new());
 
     fn slots() -> std::sync::MutexGuard<'static, Slots> {
@@ -360,8 +376,13 @@ mod generations {
         SLOTS.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The name for the file `key` at `path`, and the slot it holds.
-    pub(super) fn name(path: &Path, key: &FileKey) -> (PathBuf, Slot) {
+    /// The name for the file `key` at `path`, open as `file`, and the slot
+    /// it holds.
+    pub(super) fn name(
+        path: &Path,
+        key: &FileKey,
+        file: &std::fs::File,
+    ) -> std::io::Result<(PathBuf, Slot)> {
         // Spelled by its components: paths equal as `Path`s (`dir/./x.so`,
         // `dir//x.so`, `dir/x.so`) share one list of slots, so they must
         // also make the same names, or one spelling's slot `n` would be
@@ -385,30 +406,30 @@ mod generations {
         let slots = &mut all[at].1;
         let held = slots.iter_mut().enumerate().find_map(|(i, s)| {
             s.as_mut()
-                .filter(|(k, _)| k.as_ref() == Some(key))
+                .filter(|(k, _, _)| k.as_ref() == Some(key))
                 .map(|s| (i, s))
         });
-        let index = if let Some((index, (_, holders))) = held {
+        let (index, name) = if let Some((index, (_, holders, name))) = held {
             *holders += 1;
-            index
+            (index, name.clone())
         } else {
             // The first free slot whose name the dynamic loader does not
             // already give to a library found otherwise (by a search for a
             // bare name, as a dependency, by other code).
             let mut index = 0;
-            while slots.get(index).is_some_and(Option::is_some)
-                || RawLibrary::name_in_use(&spelled(&anchored, index))
+            while slots.get(index).is_some_and(Option::is_some) || os::name_taken(&anchored, index)
             {
                 index += 1;
             }
+            let name = os::generation_name(&anchored, index, file)?;
             if index >= slots.len() {
                 slots.resize(index + 1, None);
             }
-            slots[index] = Some((Some(key.clone()), 1));
-            index
+            slots[index] = Some((Some(key.clone()), 1, name.clone()));
+            (index, name)
         };
         drop(all);
-        (spelled(&anchored, index), Slot { anchored, index })
+        Ok((name, Slot { anchored, index }))
     }
 
     /// Lets go of `slot`: this holder's library was unloaded, or never
@@ -418,9 +439,13 @@ mod generations {
         if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
             if let Some(entry) = slots.get_mut(slot.index) {
                 match entry {
-                    Some((None, _)) => {}
-                    Some((_, holders)) if *holders > 1 => *holders -= 1,
-                    _ => *entry = None,
+                    Some((None, _, _)) => {}
+                    Some((_, holders, _)) if *holders > 1 => *holders -= 1,
+                    Some((_, _, name)) => {
+                        os::generation_gone(name);
+                        *entry = None;
+                    }
+                    None => {}
                 }
             }
         }
@@ -433,27 +458,10 @@ mod generations {
     pub(super) fn poison(slot: &Slot) {
         let mut all = slots();
         if let Some((_, slots)) = all.iter_mut().find(|(p, _)| *p == slot.anchored) {
-            if let Some(entry) = slots.get_mut(slot.index) {
-                *entry = Some((None, 1));
+            if let Some(Some((key, _, _))) = slots.get_mut(slot.index) {
+                *key = None;
             }
         }
-    }
-
-    /// `anchored`, spelled for slot `index`.
-    pub(super) fn spelled(anchored: &Path, index: usize) -> PathBuf {
-        let (Some(dir), Some(file)) = (anchored.parent(), anchored.file_name()) else {
-            return anchored.to_path_buf();
-        };
-        if index == 0 {
-            return anchored.to_path_buf();
-        }
-        let mut name = dir.as_os_str().to_owned();
-        name.push("/");
-        for bit in (0..usize::BITS - index.leading_zeros()).rev() {
-            name.push(if index >> bit & 1 == 1 { "./" } else { ".//" });
-        }
-        name.push(file);
-        PathBuf::from(name)
     }
 }
 
@@ -473,26 +481,5 @@ impl Drop for Shared {
                 raw.leak();
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::generations::spelled;
-    use std::collections::HashSet;
-    use std::path::Path;
-
-    #[test]
-    fn every_slot_has_its_own_short_name() {
-        let path = Path::new("/plugins/libx.so");
-        assert_eq!(spelled(path, 0), path);
-        assert_eq!(spelled(path, 1).as_os_str(), "/plugins/./libx.so");
-        assert_eq!(spelled(path, 2).as_os_str(), "/plugins/././/libx.so");
-        let names: HashSet<_> = (0..10_000)
-            .map(|i| spelled(path, i).into_os_string())
-            .collect();
-        assert_eq!(names.len(), 10_000, "no two slots share a name");
-        let longest = names.iter().map(|n| n.len()).max().unwrap();
-        assert!(longest <= path.as_os_str().len() + 1 + 3 * 14, "{longest}");
     }
 }

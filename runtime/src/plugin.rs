@@ -96,7 +96,7 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
     // trust); everything dynplug can check about it before running it was
     // checked above.
-    let lib = unsafe { Library::open(path, &opened.metadata, options) }?;
+    let lib = unsafe { Library::open(path, &opened.file, &opened.metadata, options) }?;
     drop(opened);
     let path = lib.path().to_path_buf();
     let interface = desc.name.to_owned();

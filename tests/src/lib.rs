@@ -15,12 +15,7 @@ pub const FIXTURE_DIR: &str = "DYNPLUG_FIXTURE_DIR";
 /// folder [`FIXTURE_DIR`] names when it is set, else the one cargo built
 /// next to the test binary because the tests crate depends on it.
 pub fn fixture(name: &str) -> PathBuf {
-    let file = format!(
-        "{}{}{}",
-        std::env::consts::DLL_PREFIX,
-        name.replace('-', "_"),
-        std::env::consts::DLL_SUFFIX
-    );
+    let file = fixture_file_name(name);
     if let Some(dir) = std::env::var_os(FIXTURE_DIR) {
         let candidate = Path::new(&dir).join(&file);
         assert!(
@@ -44,6 +39,18 @@ pub fn fixture(name: &str) -> PathBuf {
     );
 }
 
+/// The file name of fixture crate `name`'s shared library on this
+/// platform: `libhello_plugin.so`, `libhello_plugin.dylib`,
+/// `hello_plugin.dll`.
+pub fn fixture_file_name(name: &str) -> String {
+    format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    )
+}
+
 /// A private copy of fixture `name` in a fresh temporary folder: to the
 /// dynamic loader a different file, so a test that unloads it or counts
 /// its instances is not disturbed by other tests in the same process.
@@ -55,43 +62,9 @@ pub fn isolated(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, copy)
 }
 
-/// Whether the process has the file at `path` mapped (Linux: from
-/// `/proc/self/maps`).
-pub fn is_mapped(path: &Path) -> bool {
-    let maps = std::fs::read_to_string("/proc/self/maps").expect("read /proc/self/maps");
-    let wanted = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    maps.lines()
-        .any(|line| line.ends_with(&*wanted.to_string_lossy()))
-}
-
-/// A system library that is certainly not a dynplug plugin: libm.
-pub fn libm() -> PathBuf {
-    // This architecture's folders first, then Debian's cross libc (where
-    // an aarch64 test binary run by qemu-user finds it: the host's x86-64
-    // libm is also visible there, at its usual place).
-    let arch = std::env::consts::ARCH;
-    let this_arch = [
-        format!("/lib/{arch}-linux-gnu/libm.so.6"),
-        format!("/usr/lib/{arch}-linux-gnu/libm.so.6"),
-        format!("/usr/{arch}-linux-gnu/lib/libm.so.6"),
-    ];
-    let candidates = [
-        this_arch[0].as_str(),
-        this_arch[1].as_str(),
-        this_arch[2].as_str(),
-        "/lib64/libm.so.6",
-        "/usr/lib64/libm.so.6",
-        "/lib/libm.so.6",
-        "/usr/lib/libm.so.6",
-        "/usr/lib/libm.so",
-        "/usr/lib/libSystem.B.dylib",
-    ];
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .expect("libm not found in the usual places")
-}
+pub use platform::{
+    NOT_A_LIBRARY, crashed_on_bad_access, is_mapped, libm, libm_name, replace_file,
+};
 
 /// The environment variable that tells a re-executed test binary which
 /// case to run as the child.
@@ -133,5 +106,139 @@ pub fn this_test_binary() -> Command {
             command
         }
         None => Command::new(exe),
+    }
+}
+
+/// The questions a test asks that each platform answers its own way: is a
+/// library still mapped, which system library to bind, how a file is
+/// replaced, how a crash shows. One test then runs everywhere.
+pub mod platform {
+    use std::path::{Path, PathBuf};
+    use std::process::ExitStatus;
+
+    /// Whether the process has the file at `path` mapped (Linux: from
+    /// `/proc/self/maps`).
+    #[cfg(unix)]
+    pub fn is_mapped(path: &Path) -> bool {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("read /proc/self/maps");
+        let wanted = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        maps.lines()
+            .any(|line| line.ends_with(&*wanted.to_string_lossy()))
+    }
+
+    /// Whether the process has a module loaded from `path` (Windows:
+    /// `GetModuleHandleW`, which compares full paths).
+    #[cfg(windows)]
+    pub fn is_mapped(path: &Path) -> bool {
+        use std::os::windows::ffi::OsStrExt;
+        unsafe extern "system" {
+            fn GetModuleHandleW(name: *const u16) -> *mut std::ffi::c_void;
+        }
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let wide: Vec<u16> = full.as_os_str().encode_wide().chain([0]).collect();
+        // SAFETY: a NUL-terminated UTF-16 path; the handle is only compared.
+        !unsafe { GetModuleHandleW(wide.as_ptr()) }.is_null()
+    }
+
+    /// A system library that is certainly not a dynplug plugin, with the C
+    /// math functions (`cos`, `sqrt`, `pow`, `frexp`): libm, or on Windows
+    /// the C runtime (`msvcrt.dll`, in the system folder).
+    #[cfg(unix)]
+    pub fn libm() -> PathBuf {
+        // This architecture's folders first, then Debian's cross libc (where
+        // an aarch64 test binary run by qemu-user finds it: the host's x86-64
+        // libm is also visible there, at its usual place).
+        let arch = std::env::consts::ARCH;
+        let this_arch = [
+            format!("/lib/{arch}-linux-gnu/libm.so.6"),
+            format!("/usr/lib/{arch}-linux-gnu/libm.so.6"),
+            format!("/usr/{arch}-linux-gnu/lib/libm.so.6"),
+        ];
+        let candidates = [
+            this_arch[0].as_str(),
+            this_arch[1].as_str(),
+            this_arch[2].as_str(),
+            "/lib64/libm.so.6",
+            "/usr/lib64/libm.so.6",
+            "/lib/libm.so.6",
+            "/usr/lib/libm.so.6",
+            "/usr/lib/libm.so",
+            "/usr/lib/libSystem.B.dylib",
+        ];
+        candidates
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .expect("libm not found in the usual places")
+    }
+
+    /// See the Unix version.
+    #[cfg(windows)]
+    pub fn libm() -> PathBuf {
+        unsafe extern "system" {
+            fn GetSystemDirectoryW(buffer: *mut u16, size: u32) -> u32;
+        }
+        let mut buffer = [0u16; 512];
+        // SAFETY: the buffer's length is passed with it.
+        let len = unsafe { GetSystemDirectoryW(buffer.as_mut_ptr(), buffer.len() as u32) };
+        assert!(
+            len > 0 && (len as usize) < buffer.len(),
+            "GetSystemDirectoryW"
+        );
+        let dir = PathBuf::from(String::from_utf16_lossy(&buffer[..len as usize]));
+        dir.join("msvcrt.dll")
+    }
+
+    /// What pre-flight says of a file that is no library at all.
+    pub const NOT_A_LIBRARY: &str = if cfg!(windows) {
+        "not a PE dynamic-link library"
+    } else if cfg!(target_vendor = "apple") {
+        "not a Mach-O dynamic library"
+    } else {
+        "not an ELF shared library"
+    };
+
+    /// The name the system finds [`libm`] by, for loading by name.
+    pub fn libm_name() -> &'static str {
+        if cfg!(windows) {
+            "msvcrt.dll"
+        } else if cfg!(target_vendor = "apple") {
+            "libSystem.B.dylib"
+        } else {
+            "libm.so.6"
+        }
+    }
+
+    /// Puts the file `staged` at `path` as a new file, the way a build
+    /// does: renamed over it. On Windows a loaded DLL cannot be replaced
+    /// or deleted, but it can be renamed: the old file is moved aside
+    /// first (to a name beside it, left there: wine would let it be
+    /// deleted while mapped, and then give its file id to a new file,
+    /// which its loader would take for the loaded module).
+    pub fn replace_file(staged: &Path, path: &Path) {
+        #[cfg(windows)]
+        if path.exists() {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static ASIDE: AtomicUsize = AtomicUsize::new(0);
+            let n = ASIDE.fetch_add(1, Ordering::Relaxed);
+            let mut aside = path.as_os_str().to_owned();
+            aside.push(format!(".old-{n}"));
+            std::fs::rename(path, &aside).expect("move the old file aside");
+        }
+        std::fs::rename(staged, path).expect("rename the new file into place");
+    }
+
+    /// Whether a child process died of an access to memory that is not
+    /// mapped: `SIGSEGV` on Unix, `STATUS_ACCESS_VIOLATION` on Windows.
+    pub fn crashed_on_bad_access(status: &ExitStatus) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::ExitStatusExt;
+            status.signal() == Some(11)
+        }
+        #[cfg(windows)]
+        {
+            status.code() == Some(0xC000_0005_u32 as i32)
+        }
     }
 }

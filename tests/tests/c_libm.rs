@@ -1,4 +1,5 @@
-//! Binding libm, a C library nobody here wrote, through a trait.
+//! Binding libm, a C library nobody here wrote, through a trait (on
+//! Windows the C runtime, `msvcrt.dll`, which has the same functions).
 
 use std::ffi::c_int;
 
@@ -51,9 +52,10 @@ fn an_optional_function_that_is_absent_runs_the_default() {
 #[test]
 fn load_by_name_searches_the_system() {
     // SAFETY: as above.
-    let m = unsafe { LibmLibrary::load_by_name("libm.so.6") }.unwrap();
+    let name = dynplug_tests::libm_name();
+    let m = unsafe { LibmLibrary::load_by_name(name) }.unwrap();
     assert_eq!(m.sqrt(16.0), 4.0);
-    assert_eq!(m.path(), std::path::Path::new("libm.so.6"));
+    assert_eq!(m.path(), std::path::Path::new(name));
     // SAFETY: as above.
     let err = unsafe {
         LibmLibrary::load_by_names(
@@ -78,7 +80,11 @@ fn load_by_names_goes_on_past_a_failing_path() {
     // SAFETY: as above.
     let m = unsafe {
         LibmLibrary::load_by_names(
-            &["libdynplug-nope.so.9", "plugins/nope/libm.so", "libm.so.6"],
+            &[
+                "libdynplug-nope.so.9",
+                "plugins/nope/libm.so",
+                dynplug_tests::libm_name(),
+            ],
             &Default::default(),
         )
     }

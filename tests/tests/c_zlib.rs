@@ -1,6 +1,10 @@
 //! Binding zlib, a C library nobody here wrote (Debian's `zlib1g`, which
 //! `.ci/run` installs when it is missing), found by name through the
 //! system's dynamic loader.
+//!
+//! Unix only: Windows ships no zlib among its system libraries.
+
+#![cfg(unix)]
 
 use std::ffi::{CStr, c_char, c_int, c_ulong};
 

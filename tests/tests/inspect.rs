@@ -244,8 +244,12 @@ fn an_empty_file_a_text_file_and_a_directory_are_invalid() {
     let dir = tempfile::tempdir().unwrap();
     for (name, contents, why) in [
         ("empty.so", &b""[..], "empty"),
-        ("notes.so", b"just some text\n", "not an ELF shared library"),
-        ("short.so", b"\x7fELF", "not an ELF shared library"),
+        (
+            "notes.so",
+            b"just some text\n",
+            dynplug_tests::NOT_A_LIBRARY,
+        ),
+        ("short.so", b"\x7fELF", dynplug_tests::NOT_A_LIBRARY),
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, contents).unwrap();
@@ -256,6 +260,7 @@ fn an_empty_file_a_text_file_and_a_directory_are_invalid() {
     assert!(err.to_string().contains("directory"), "{err}");
 }
 
+#[cfg(all(unix, not(target_vendor = "apple")))]
 /// The lengths a copy of a `len`-byte ELF file is cut at: every byte of the
 /// ELF header and around the program headers, and 97 points spread over
 /// the whole file.
@@ -270,6 +275,8 @@ fn cuts(len: u64, phoff: u64, phsize: u64) -> Vec<u64> {
     cuts
 }
 
+// ELF: edits ELF headers (PE files: tests/preflight_pe.rs).
+#[cfg(all(unix, not(target_vendor = "apple")))]
 #[test]
 fn every_truncated_copy_is_invalid_for_inspect_and_load() {
     let source = fixture("hello-plugin");
@@ -300,6 +307,7 @@ fn every_truncated_copy_is_invalid_for_inspect_and_load() {
     }
 }
 
+#[cfg(all(unix, not(target_vendor = "apple")))]
 /// A copy of hello-plugin with `patch` applied.
 fn patched_copy(dir: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
     let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
@@ -317,6 +325,8 @@ const FOREIGN_MACHINE: (u16, &str) = if cfg!(target_arch = "aarch64") {
     (183, "aarch64")
 };
 
+// ELF: edits ELF headers (PE files: tests/preflight_pe.rs).
+#[cfg(all(unix, not(target_vendor = "apple")))]
 #[test]
 fn a_library_for_another_machine_is_invalid() {
     let (machine, name) = FOREIGN_MACHINE;
@@ -332,6 +342,8 @@ fn a_library_for_another_machine_is_invalid() {
     }
 }
 
+// ELF: edits ELF headers (PE files: tests/preflight_pe.rs).
+#[cfg(all(unix, not(target_vendor = "apple")))]
 #[test]
 fn a_32_bit_class_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
@@ -356,6 +368,8 @@ fn a_malformed_record_is_invalid_for_inspect() {
 /// dynamic loader reads program headers only) a truncated file parses, and
 /// pre-flight's own check that every loadable segment lies inside the file
 /// is what refuses it, before `dlopen` could die of SIGBUS on it.
+// ELF: edits ELF headers (PE files: tests/preflight_pe.rs).
+#[cfg(all(unix, not(target_vendor = "apple")))]
 #[test]
 fn a_truncated_copy_without_section_headers_is_refused_by_the_segment_check() {
     let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();

@@ -8,6 +8,11 @@
 //! Every mutated file is first inspected, which runs no code of it; only
 //! when `inspect` refused it is it handed to `load`, whose pre-flight
 //! applies the same rules, so no broken file reaches the dynamic loader.
+//!
+//! ELF platforms only: the mutations edit ELF structures, and the special
+//! files (FIFO, Unix socket, device) are Unix ones.
+
+#![cfg(all(unix, not(target_vendor = "apple")))]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

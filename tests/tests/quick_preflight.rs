@@ -11,6 +11,12 @@
 //! loaded: a broken ELF file handed to `dlopen` can crash the process. The
 //! copies that are loaded differ from the fixture in a symbol's name or
 //! size only, or are refused before `dlopen`.
+//!
+//! ELF platforms only: the quick pre-flight reads ELF files (elsewhere the
+//! full pre-flight answers every load), and the mutations edit ELF
+//! structures.
+
+#![cfg(all(unix, not(target_vendor = "apple")))]
 
 use std::ops::Range;
 use std::panic::catch_unwind;

@@ -1,5 +1,6 @@
 //! The platform layer: opening, looking up and closing a library, and
-//! telling whether two paths are the same file. One small module per OS;
+//! telling whether two paths are the same file, and the name each new file
+//! at a path is loaded by (`generation_name`). One small module per OS;
 //! everything above it is portable.
 
 #[cfg(unix)]

@@ -1,7 +1,7 @@
 use std::ffi::c_void;
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 
@@ -21,11 +21,21 @@ pub(crate) struct FileKey {
     ino: u64,
 }
 
-pub(crate) fn file_key(_path: &Path, metadata: &Metadata) -> FileKey {
-    FileKey {
+/// The identity of the open file `file`, of `metadata`.
+pub(crate) fn file_key(_file: &std::fs::File, metadata: &Metadata) -> std::io::Result<FileKey> {
+    Ok(FileKey {
         dev: metadata.dev(),
         ino: metadata.ino(),
-    }
+    })
+}
+
+/// The identity of the file at `path` now.
+pub(crate) fn path_key(path: &Path) -> std::io::Result<FileKey> {
+    let metadata = std::fs::metadata(path)?;
+    Ok(FileKey {
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+    })
 }
 
 impl RawLibrary {
@@ -214,4 +224,64 @@ fn inside(handle: *mut c_void) -> (usize, Box<[u8]>) {
     #[cfg(target_vendor = "apple")]
     let _ = handle;
     (0, Box::default())
+}
+
+/// Whether the dynamic loader already gives the name of generation
+/// `index` of the files at `anchored` to a library it found otherwise.
+pub(crate) fn name_taken(anchored: &Path, index: usize) -> bool {
+    RawLibrary::name_in_use(&spelled(anchored, index))
+}
+
+/// The name handed to the dynamic loader for generation `index` of the
+/// files at `anchored` (see `library::generations`): the same path,
+/// spelled with `index` in binary as `./` (a one) and `.//` (a zero)
+/// before the file name. glibc's loader compares names as strings, so
+/// each spelling is a name of its own, and every one leads to the file.
+pub(crate) fn generation_name(
+    anchored: &Path,
+    index: usize,
+    _file: &std::fs::File,
+) -> std::io::Result<PathBuf> {
+    Ok(spelled(anchored, index))
+}
+
+/// The generation loaded as `name` is unloaded: nothing to clean up.
+pub(crate) fn generation_gone(_name: &Path) {}
+
+/// `anchored`, spelled for slot `index`.
+fn spelled(anchored: &Path, index: usize) -> PathBuf {
+    let (Some(dir), Some(file)) = (anchored.parent(), anchored.file_name()) else {
+        return anchored.to_path_buf();
+    };
+    if index == 0 {
+        return anchored.to_path_buf();
+    }
+    let mut name = dir.as_os_str().to_owned();
+    name.push("/");
+    for bit in (0..usize::BITS - index.leading_zeros()).rev() {
+        name.push(if index >> bit & 1 == 1 { "./" } else { ".//" });
+    }
+    name.push(file);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spelled;
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    #[test]
+    fn every_slot_has_its_own_short_name() {
+        let path = Path::new("/plugins/libx.so");
+        assert_eq!(spelled(path, 0), path);
+        assert_eq!(spelled(path, 1).as_os_str(), "/plugins/./libx.so");
+        assert_eq!(spelled(path, 2).as_os_str(), "/plugins/././/libx.so");
+        let names: HashSet<_> = (0..10_000)
+            .map(|i| spelled(path, i).into_os_string())
+            .collect();
+        assert_eq!(names.len(), 10_000, "no two slots share a name");
+        let longest = names.iter().map(|n| n.len()).max().unwrap();
+        assert!(longest <= path.as_os_str().len() + 1 + 3 * 14, "{longest}");
+    }
 }

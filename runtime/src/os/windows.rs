@@ -1,5 +1,7 @@
 use std::ffi::c_void;
-use std::fs::Metadata;
+use std::fs::File;
+use std::os::windows::ffi::{OsStrExt, OsStringExt};
+use std::os::windows::io::AsRawHandle;
 use std::path::{Path, PathBuf};
 
 use libloading::os::windows::{LOAD_WITH_ALTERED_SEARCH_PATH, Library};
@@ -7,15 +9,93 @@ use libloading::os::windows::{LOAD_WITH_ALTERED_SEARCH_PATH, Library};
 /// `ERROR_FILENAME_EXCED_RANGE`: the error number of a path too long.
 pub(crate) const ENAMETOOLONG: i32 = 206;
 
-/// An open library, as the OS sees it.
-pub(crate) struct RawLibrary(Library);
+unsafe extern "system" {
+    fn GetFileInformationByHandle(file: *mut c_void, info: *mut FileInformation) -> i32;
+    fn GetModuleHandleW(name: *const u16) -> *mut c_void;
+    fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut *mut c_void) -> i32;
+    fn GetModuleFileNameW(module: *mut c_void, name: *mut u16, size: u32) -> u32;
+    fn OpenProcess(access: u32, inherit: i32, id: u32) -> *mut c_void;
+    fn WaitForSingleObject(handle: *mut c_void, milliseconds: u32) -> u32;
+    fn CloseHandle(handle: *mut c_void) -> i32;
+    fn GetLastError() -> u32;
+}
 
-/// What makes a file the same file: its canonical path.
+/// `BY_HANDLE_FILE_INFORMATION`.
+#[repr(C)]
+#[derive(Default)]
+struct FileInformation {
+    attributes: u32,
+    times: [u32; 6],
+    volume_serial_number: u32,
+    size: [u32; 2],
+    links: u32,
+    index_high: u32,
+    index_low: u32,
+}
+
+/// An open library, as the OS sees it: with its base address (which is
+/// inside it) and the full path the loader knows it by.
+pub(crate) struct RawLibrary(Library, usize, Box<[u8]>);
+
+/// What makes a file the same file: the serial number of its volume and
+/// its index on the volume (`GetFileInformationByHandle`), as NTFS and
+/// ReFS keep them while the file exists, whatever its name or names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct FileKey(PathBuf);
+pub(crate) struct FileKey {
+    volume: u32,
+    index: u64,
+}
 
-pub(crate) fn file_key(path: &Path, _metadata: &Metadata) -> FileKey {
-    FileKey(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+/// The identity of the open file `file`.
+pub(crate) fn file_key(file: &File, _metadata: &std::fs::Metadata) -> std::io::Result<FileKey> {
+    let mut info = FileInformation::default();
+    // SAFETY: `file` is an open handle; the call fills `info`, a
+    // `BY_HANDLE_FILE_INFORMATION`, and nothing else.
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle().cast(), &mut info) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(FileKey {
+        volume: info.volume_serial_number,
+        index: (u64::from(info.index_high) << 32) | u64::from(info.index_low),
+    })
+}
+
+/// The identity of the file at `path` now.
+pub(crate) fn path_key(path: &Path) -> std::io::Result<FileKey> {
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    file_key(&file, &metadata)
+}
+
+/// `path` as a NUL-terminated UTF-16 string.
+fn wide(path: &Path) -> Vec<u16> {
+    path.as_os_str().encode_wide().chain([0]).collect()
+}
+
+/// The full path of the loaded module `module`, as UTF-8 bytes (empty if
+/// it cannot be had).
+fn module_name(module: *mut c_void) -> Box<[u8]> {
+    let mut buffer = vec![0u16; 32_768];
+    // SAFETY: the buffer's length in UTF-16 units is passed with it; the
+    // module handle is only looked up.
+    let len = unsafe { GetModuleFileNameW(module, buffer.as_mut_ptr(), buffer.len() as u32) };
+    if len == 0 || len as usize >= buffer.len() {
+        return Box::default();
+    }
+    let name = std::ffi::OsString::from_wide(&buffer[..len as usize]);
+    name.to_string_lossy().as_bytes().into()
+}
+
+/// Whether the loader already holds a module whose full path is `path`:
+/// `LoadLibraryExW` of it would return that module, whatever file is at
+/// the path now.
+fn loaded_at(path: &Path) -> bool {
+    let Ok(full) = std::path::absolute(path) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated UTF-16 path; the handle is only compared,
+    // and the module's reference count is left unchanged.
+    !unsafe { GetModuleHandleW(wide(&full).as_ptr()) }.is_null()
 }
 
 impl RawLibrary {
@@ -27,18 +107,23 @@ impl RawLibrary {
     /// Runs the library's initialisers: the caller trusts the file.
     pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
         // SAFETY: the caller trusts the library's initialisers.
-        unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }.map(RawLibrary)
+        let library = unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }?;
+        let module = library.into_raw();
+        let name = module_name(module as *mut c_void);
+        // SAFETY: `module` is the handle `into_raw` just gave up.
+        let library = unsafe { Library::from_raw(module) };
+        Ok(RawLibrary(library, module as usize, name))
     }
 
-    /// An address inside the library whatever it exports: not asked here
-    /// (0); the first symbol found serves.
+    /// An address inside the library whatever it exports: its base
+    /// address, which its module handle is.
     pub(crate) fn inside(&self) -> usize {
-        0
+        self.1
     }
 
-    /// The name the loader knows the library by: not asked here.
+    /// The full path the loader knows the library by (empty if unknown).
     pub(crate) fn loaded_name(&self) -> Box<[u8]> {
-        Box::default()
+        self.2.clone()
     }
 
     /// The address of `symbol`, or `None` if the library does not export it.
@@ -52,31 +137,24 @@ impl RawLibrary {
         })
     }
 
-    /// Whether a loaded module still maps `address`.
-    pub(crate) fn maps(address: usize, _name: &[u8]) -> bool {
+    /// Whether a loaded module still maps `address`; when `name` is not
+    /// empty, it must be that module's full path (another module may be
+    /// mapped at the same place once this one is gone).
+    pub(crate) fn maps(address: usize, name: &[u8]) -> bool {
         const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
         const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 0x2;
-        unsafe extern "system" {
-            fn GetModuleHandleExW(flags: u32, name: *const u16, module: *mut *mut c_void) -> i32;
-        }
         let mut module = std::ptr::null_mut();
         // SAFETY: with FROM_ADDRESS the "name" is an address, only compared
         // with the modules' ranges; the reference count is left unchanged.
-        unsafe {
+        let found = unsafe {
             GetModuleHandleExW(
                 GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS
                     | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
                 address as *const u16,
                 &mut module,
             ) != 0
-        }
-    }
-
-    /// Whether the loader holds a module under `name` that a load of it
-    /// would return: Windows tells modules apart by full path, and keys
-    /// files by it too, so never in a way dynplug must avoid.
-    pub(crate) fn name_in_use(_name: &Path) -> bool {
-        false
+        };
+        found && (name.is_empty() || *module_name(module) == *name)
     }
 
     /// `FreeLibrary`.
@@ -87,5 +165,113 @@ impl RawLibrary {
     /// Keeps the library mapped for the rest of the process.
     pub(crate) fn leak(self) {
         let _ = self.0.into_raw();
+    }
+}
+
+/// Whether generation `index` of the files at `anchored` cannot have its
+/// name: the first generation loads from the path itself, which the loader
+/// must not already know (it would return the module it has under that
+/// path, whatever file is there now); later ones load from private copies,
+/// whose names are new.
+pub(crate) fn name_taken(anchored: &Path, index: usize) -> bool {
+    index == 0 && loaded_at(anchored)
+}
+
+/// The path handed to the loader for generation `index` of the files at
+/// `anchored`, the open file `file`. Windows knows a loaded module by its
+/// full path, and `LoadLibraryExW` of a path it knows returns that module
+/// even when another file is at the path now (a plugin rebuilt while its
+/// host runs: the old file, renamed aside, is still mapped). So the first
+/// generation loads from the path itself, and each later one from a copy
+/// of its file with the same file name (the module's name) in a private
+/// folder, `%TEMP%\dynplug-<process>\<n>\`, removed when it is unloaded
+/// ([`generation_gone`]).
+pub(crate) fn generation_name(
+    anchored: &Path,
+    index: usize,
+    file: &File,
+) -> std::io::Result<PathBuf> {
+    let full = std::path::absolute(anchored)?;
+    if index == 0 {
+        return Ok(full);
+    }
+    use std::io::Seek;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COPIES: AtomicUsize = AtomicUsize::new(0);
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(sweep_ended_processes);
+    let folder = private_folder().join(COPIES.fetch_add(1, Ordering::Relaxed).to_string());
+    std::fs::create_dir_all(&folder)?;
+    let copy = folder.join(full.file_name().unwrap_or(full.as_os_str()));
+    let copied = (|| {
+        let mut source = file;
+        source.rewind()?;
+        let mut target = File::create_new(&copy)?;
+        std::io::copy(&mut source, &mut target)?;
+        target.sync_all()
+    })();
+    if let Err(err) = copied {
+        generation_gone(&copy);
+        return Err(err);
+    }
+    Ok(copy)
+}
+
+/// The folder of this process's copies.
+fn private_folder() -> PathBuf {
+    std::env::temp_dir().join(format!("dynplug-{}", std::process::id()))
+}
+
+/// Removes the copies folders of processes that ended (copies a process
+/// still held when it ended): once per process, before its first copy.
+fn sweep_ended_processes() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("dynplug-"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if id != std::process::id() && !process_runs(id) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether a process of id `id` runs (when that cannot be told, it is
+/// assumed to: its folder is then left alone).
+fn process_runs(id: u32) -> bool {
+    const SYNCHRONIZE: u32 = 0x0010_0000;
+    const ERROR_INVALID_PARAMETER: u32 = 87;
+    const WAIT_TIMEOUT: u32 = 258;
+    // SAFETY: plain calls on a process id; the handle, when one is had, is
+    // only waited on with no wait, and closed.
+    unsafe {
+        let process = OpenProcess(SYNCHRONIZE, 0, id);
+        if process.is_null() {
+            return GetLastError() != ERROR_INVALID_PARAMETER;
+        }
+        let runs = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+        CloseHandle(process);
+        runs
+    }
+}
+
+/// The generation loaded as `name` is unloaded, or was never loaded: its
+/// private copy, if it is one, is removed with its folder. (A copy the
+/// process still holds when it ends stays behind in the temporary folder
+/// until another process makes its first copy.)
+pub(crate) fn generation_gone(name: &Path) {
+    let Some(folder) = name.parent() else {
+        return;
+    };
+    if folder.parent() == Some(private_folder().as_path()) {
+        let _ = std::fs::remove_file(name);
+        let _ = std::fs::remove_dir(folder);
     }
 }

@@ -209,29 +209,6 @@ fn regular(metadata: &std::fs::Metadata) -> Result<(), String> {
 }
 
 impl Opened {
-    /// The first bytes of the file, up to 64.
-    fn magic(&self) -> Result<Vec<u8>, std::io::Error> {
-        let mut buf = vec![0; self.metadata.len().min(64) as usize];
-        #[cfg(unix)]
-        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buf, 0)?;
-        #[cfg(windows)]
-        {
-            let mut at = 0;
-            while at < buf.len() {
-                let n = std::os::windows::fs::FileExt::seek_read(
-                    &self.file,
-                    &mut buf[at..],
-                    at as u64,
-                )?;
-                if n == 0 {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-                at += n;
-            }
-        }
-        Ok(buf)
-    }
-
     /// The file's kind, checked from its first bytes, then (on ELF
     /// platforms) its structure, once.
     #[cfg(all(unix, not(target_vendor = "apple")))]
@@ -262,10 +239,7 @@ impl Opened {
         if self.metadata.len() == 0 {
             return Err("the file is empty".to_owned());
         }
-        let magic = self
-            .magic()
-            .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
-        check_kind(&magic)
+        check_kind(&object::ReadCache::new(&self.file))
     }
 }
 
@@ -372,9 +346,11 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
     Ok(report)
 }
 
-/// The file's magic must be this platform's kind of shared library.
-fn check_kind(magic: &[u8]) -> Result<(), String> {
-    let kind = FileKind::parse(magic).map_err(|_| {
+/// The file's kind, told from its first bytes (and for a PE file, the
+/// headers its DOS header points to), must be this platform's kind of
+/// shared library.
+fn check_kind<'a, R: object::ReadRef<'a>>(data: R) -> Result<(), String> {
+    let kind = FileKind::parse(data).map_err(|_| {
         format!(
             "it is not {} (its first bytes are no object file's)",
             platform::FORMAT

@@ -3,7 +3,8 @@
 //! export tables it parses are read, never the whole file.
 //!
 //! What is checked: the architecture, word size, byte order and kind (a
-//! dynamic library), every segment's file bytes inside the file, and the
+//! dynamic library), every segment's file bytes inside the file (for PE,
+//! every section's raw bytes, as the Windows loader maps them), and the
 //! exported names. The structural checks of the ELF validator (`elf`) have
 //! no counterpart here yet.
 
@@ -73,6 +74,35 @@ fn check_object<'a, R: ReadRef<'a>>(object: &object::File<'a, R>, len: u64) -> R
     }
     if segments == 0 {
         return Err("it has no segment".to_owned());
+    }
+    pe_sections_inside(object, len)
+}
+
+/// In a PE file, every section's raw bytes inside the file: the Windows
+/// loader maps `SizeOfRawData` bytes of each (which `object`'s segment
+/// ranges cut to the section's size in memory).
+fn pe_sections_inside<'a, R: ReadRef<'a>>(
+    object: &object::File<'a, R>,
+    len: u64,
+) -> Result<(), String> {
+    use object::LittleEndian as LE;
+    let table = match object {
+        object::File::Pe32(file) => file.section_table(),
+        object::File::Pe64(file) => file.section_table(),
+        _ => return Ok(()),
+    };
+    for (index, section) in table.iter().enumerate() {
+        let offset = u64::from(section.pointer_to_raw_data.get(LE));
+        let size = u64::from(section.size_of_raw_data.get(LE));
+        if size > 0 && offset + size > len {
+            let name = String::from_utf8_lossy(section.raw_name());
+            let name = name.trim_end_matches('\0');
+            return Err(format!(
+                "section {} (`{name}`, file offset {offset:#x}, {size} bytes) runs past the \
+                 end of the file ({len} bytes): the file is truncated",
+                index + 1
+            ));
+        }
     }
     Ok(())
 }
