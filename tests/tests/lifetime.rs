@@ -186,7 +186,9 @@ fn unloading_under_a_running_thread_crashes_which_is_why_it_is_unsafe() {
         assert!(plugin.start_thread());
         wait_for_rounds(&plugin, 0, 5);
         let closed = plugin.close().unwrap();
-        eprintln!("closed: {closed:?}");
+        // One write: the line is there whole or not at all.
+        let line = format!("closed: {closed:?}\n");
+        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(500));
         return;
     }
@@ -195,7 +197,13 @@ fn unloading_under_a_running_thread_crashes_which_is_why_it_is_unsafe() {
         "run",
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("closed: Unloaded"), "{stderr}");
+    // The plugin's thread may crash before `close`'s result is printed (it
+    // runs on as soon as its code is unmapped; seen on a loaded machine):
+    // the crash says the library went, and a printed result must say so.
+    assert!(
+        stderr.contains("closed: Unloaded") || !stderr.contains("closed:"),
+        "{stderr}"
+    );
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(11), "{:?}\n{stderr}", out.status);
 }
