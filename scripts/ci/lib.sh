@@ -55,16 +55,19 @@ apt_install() {
 }
 
 # compiler_command NAME: sets the array CMD to the command that runs that
-# compiler's cargo, with its rustc.
+# compiler's cargo, with its rustc. The builds of the scripts' own target
+# folders are not incremental (quicker from scratch, as in CI); rustup's
+# stable builds as `cargo test` does, to reuse what it built.
 compiler_command() {
     case $1 in
     stable) CMD=(cargo) ;;
     rustc-web)
-        CMD=(env PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc /usr/bin/cargo)
+        CMD=(env PATH=/usr/bin:/bin RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
+            CARGO_INCREMENTAL=0 /usr/bin/cargo)
         ;;
     1.85)
         CMD=(env "PATH=$RUST_185/bin:/usr/bin:/bin" "RUSTC=$RUST_185/bin/rustc"
-            "RUSTDOC=$RUST_185/bin/rustdoc" "$RUST_185/bin/cargo")
+            "RUSTDOC=$RUST_185/bin/rustdoc" CARGO_INCREMENTAL=0 "$RUST_185/bin/cargo")
         ;;
     *) die "unknown compiler $1" ;;
     esac

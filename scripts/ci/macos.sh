@@ -35,7 +35,10 @@ done
 
 log=$TARGET/ci-macos/check.log
 mkdir -p "$TARGET/ci-macos"
-RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$TARGET/ci-macos compiler_cargo rustc-web check \
+# Nothing is linked or debugged: no debug info in the standard library,
+# which -Zbuild-std compiles in full.
+RUSTC_BOOTSTRAP=1 CARGO_PROFILE_DEV_DEBUG=false CARGO_TARGET_DIR=$TARGET/ci-macos \
+    compiler_cargo rustc-web check \
     -Zbuild-std --workspace --all-targets --locked "${args[@]}" 2>&1 | tee "$log"
 # A warning is a failure (RUSTFLAGS=-Dwarnings would apply to the standard
 # library's build too).

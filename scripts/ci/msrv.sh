@@ -19,11 +19,12 @@ apt_install binutils
 say "$(compiler_version 1.85), $(compiler_cargo 1.85 -V)"
 export CARGO_TARGET_DIR=$TARGET/ci-msrv
 
-# One package selection (the workspace) for every command, so that no
-# dependency is rebuilt with other features in between. Every test but
-# `ui` (its one test is named `ui`; see lib.sh for why).
-compiler_cargo 1.85 build --workspace --all-targets --locked
+# One package selection (the workspace) and one profile for every command,
+# so that nothing is built twice: `cargo test` builds the libraries, bins,
+# examples and tests and runs every test but `ui` (its one test is named
+# `ui`; see lib.sh for why), then the benchmarks are compiled too.
 timed_cargo 1.85 test --workspace --locked -- --skip ui --exact
+compiler_cargo 1.85 test --workspace --locked --benches --no-run
 
 # The libraries the tests loaded and the tests themselves came from 1.85.
 expect_built_by 1.85 "$CARGO_TARGET_DIR"/debug/deps/libhello_plugin.so \
