@@ -319,6 +319,7 @@ fn patched_copy(dir: &Path, name: &str, patch: impl FnOnce(&mut Vec<u8>)) -> Pat
 
 /// Another machine than this one (`e_machine` and its name): x86-64 on
 /// aarch64, aarch64 elsewhere.
+#[cfg(all(unix, not(target_vendor = "apple")))]
 const FOREIGN_MACHINE: (u16, &str) = if cfg!(target_arch = "aarch64") {
     (62, "x86_64")
 } else {

@@ -24,8 +24,9 @@ pub(crate) fn open_file(path: &Path) -> std::io::Result<File> {
 /// Reads exactly `len` bytes at `offset` of `file` into a new vector,
 /// without zeroing it first: pre-flight reads tens of kilobytes per
 /// library, and zeroing them cost more than the checks of most tables.
-/// A file shorter than `offset + len` is an `UnexpectedEof` error.
-#[cfg(unix)]
+/// A file shorter than `offset + len` is an `UnexpectedEof` error. Used by
+/// the ELF validator only.
+#[cfg(all(unix, not(target_vendor = "apple")))]
 pub(crate) fn read_at(file: &File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind};
     use std::os::fd::AsRawFd;

@@ -16,5 +16,5 @@ pub(crate) use windows::*;
 /// Opening a library file for pre-flight without blocking.
 mod file;
 pub(crate) use file::open_file;
-#[cfg(unix)]
+#[cfg(all(unix, not(target_vendor = "apple")))]
 pub(crate) use file::read_at;
