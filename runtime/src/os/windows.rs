@@ -106,6 +106,12 @@ impl RawLibrary {
     ///
     /// Runs the library's initialisers: the caller trusts the file.
     pub(crate) unsafe fn open(path: &Path) -> Result<RawLibrary, libloading::Error> {
+        // libloading 0.8 hands a name with a NUL to Windows, which reads
+        // it up to the NUL: `libm.dll\0evil` would open `libm.dll`.
+        if path.as_os_str().encode_wide().any(|unit| unit == 0) {
+            let nul = std::ffi::CString::new(vec![0u8]).expect_err("a NUL byte");
+            return Err(libloading::Error::CreateCString { source: nul });
+        }
         // SAFETY: the caller trusts the library's initialisers.
         let library = unsafe { Library::load_with_flags(path, LOAD_WITH_ALTERED_SEARCH_PATH) }?;
         let module = library.into_raw();
