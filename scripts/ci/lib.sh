@@ -171,7 +171,9 @@ expect_built_by() {
     local name=$1 want file got
     shift
     want=$(compiler_version "$name" | grep -o '^rustc [^)]*)' | sed 's/^rustc /rustc version /')
+    [ $# -gt 0 ] || die "expect_built_by $name: no files to check"
     for file in "$@"; do
+        [ -f "$file" ] || die "$file: missing (expected a build by $name)"
         got=$(built_by "$file")
         [ "$got" = "$want" ] || die "$file: built by '${got:-no rustc}', expected '$want' ($name)"
     done

@@ -26,7 +26,12 @@ export CARGO_TARGET_DIR=$TARGET/ci-msrv
 timed_cargo 1.85 test --workspace --locked -- --skip ui --exact
 compiler_cargo 1.85 test --workspace --locked --benches --no-run
 
-# The libraries the tests loaded and the tests themselves came from 1.85.
+# The libraries the tests loaded and every test executable came from 1.85
+# (cargo names the executables; asking again builds nothing).
+executables=$(compiler_cargo 1.85 test --workspace --locked --no-run \
+    --message-format=json-render-diagnostics |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p')
+# shellcheck disable=SC2086 # one path per word
 expect_built_by 1.85 "$CARGO_TARGET_DIR"/debug/deps/libhello_plugin.so \
-    "$CARGO_TARGET_DIR"/debug/libabort_plugin.so "$CARGO_TARGET_DIR"/debug/greeter-host
+    "$CARGO_TARGET_DIR"/debug/libabort_plugin.so $executables
 done_in msrv
