@@ -196,6 +196,24 @@ fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
     }
 }
 
+/// `Abi::OBJECTS` and `Abi::visit_interfaces` of a type with these fields:
+/// what its fields say.
+fn objects_items(tys: &[&Type]) -> TokenStream {
+    let abis: Vec<TokenStream> = tys.iter().map(|t| abi(t)).collect();
+    let visit = if abis.is_empty() {
+        quote!(_: &mut dyn ::core::ops::FnMut(::dynplug::__private::ObjectNode))
+    } else {
+        quote!(visit: &mut dyn ::core::ops::FnMut(::dynplug::__private::ObjectNode))
+    };
+    quote! {
+        const OBJECTS: ::core::primitive::bool = false #(|| #abis::OBJECTS)*;
+
+        fn visit_interfaces(#visit) {
+            #(#abis::visit_interfaces(visit);)*
+        }
+    }
+}
+
 fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
     let name = &input.ident;
     quote! {
@@ -247,6 +265,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let kind = Literal::byte_string(format!("struct {}", crate::ast::unraw(name)).as_bytes());
     let hash = fields_hash(fields, quote!(::dynplug::__private::fnv1a(#kind)));
     let unused_raw = tys.is_empty().then(|| quote!(let _ = raw;));
+    let objects = objects_items(&tys);
     let bounds = field_bounds(&tys);
     let owned = owned_impl(name, &bounds);
     let callback_arg = callback_arg_impl(name, &bounds);
@@ -261,6 +280,7 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
                 type Keep = (#(#keeps,)*);
                 type Ret = #ret_type;
                 const TYPE_HASH: ::core::primitive::u64 = #hash;
+                #objects
 
                 fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
                     #(let #locals = ::dynplug::__private::Abi::lower_arg(&self.#members);)*
@@ -429,6 +449,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let kind = Literal::byte_string(format!("enum {}", crate::ast::unraw(name)).as_bytes());
     let bad_tag = format!("dynplug: invalid variant of `{name}` at the plugin boundary");
     let return_abi = return_abi_impl(input, &all_tys);
+    let objects = objects_items(&all_tys);
     let bounds = field_bounds(&all_tys);
     let owned = owned_impl(name, &bounds);
     let callback_arg = callback_arg_impl(name, &bounds);
@@ -447,6 +468,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
                     #(let hash = #variant_hashes;)*
                     hash
                 };
+                #objects
 
                 fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
                     match self {

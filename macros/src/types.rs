@@ -31,7 +31,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "VecDeque",
     "LinkedList",
     "BinaryHeap",
-    "Box",
     "Rc",
     "Arc",
     "Cow",
@@ -155,8 +154,9 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
         Type::TraitObject(t) => push(
             errors,
             t,
-            "trait objects cannot cross the plugin boundary, but callbacks can, as \
-             arguments: `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`"
+            "this trait object cannot cross the plugin boundary: objects of a \
+             `#[plugin_interface]` trait cross as return values, `Box<dyn Trait>`, and \
+             callbacks as arguments, `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`"
                 .to_owned(),
         ),
         Type::Ptr(p) => push(
@@ -304,6 +304,7 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
                 check(arg, position.inner(), errors);
             }
         }
+        "Box" => check_box(p, &args, position, what, errors),
         n if KNOWN_UNSUPPORTED.contains(&n) => push(
             errors,
             p,
@@ -313,6 +314,66 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
         // by the compiler through the `Abi` trait, whose message lists what
         // works.
         _ => {}
+    }
+}
+
+/// `Box<dyn Trait>`, an object of a `#[plugin_interface]` trait (the
+/// compiler checks that it is one, through `Abi`): crosses as a return
+/// value, alone or inside another type; not yet as an argument.
+fn check_box(
+    p: &TypePath,
+    args: &[&Type],
+    position: Position,
+    what: &str,
+    errors: &mut Vec<syn::Error>,
+) {
+    let object = match args {
+        [ty] => match strip(ty) {
+            Type::TraitObject(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(object) = object else {
+        push(
+            errors,
+            p,
+            format!(
+                "`{what}` cannot cross the plugin boundary: a `Box` crosses only as an object \
+                 of a `#[plugin_interface]` trait, `Box<dyn Trait>`; pass the value itself"
+            ),
+        );
+        return;
+    };
+    let traits: Vec<&syn::TraitBound> = object
+        .bounds
+        .iter()
+        .filter_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    if traits.len() != 1 || object.bounds.len() != 1 {
+        push(
+            errors,
+            object,
+            format!(
+                "`{what}`: an object crosses as `Box<dyn Trait>` of one `#[plugin_interface]` \
+                 trait, with no other bounds; whether it is `Send` or `Sync` follows the \
+                 trait's supertraits"
+            ),
+        );
+        return;
+    }
+    if matches!(position, Position::Argument | Position::Lent) {
+        push(
+            errors,
+            p,
+            format!(
+                "`{what}`: objects cross the plugin boundary as return values only, for now; \
+                 return the object from a method instead"
+            ),
+        );
     }
 }
 

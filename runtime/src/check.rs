@@ -3,6 +3,51 @@
 use crate::MethodDifference;
 use crate::meta::{InterfaceDesc, InterfaceMeta};
 
+/// The methods of an interface whose objects cross that the plugin has at
+/// another index than the host: an object's table is indexed in the
+/// plugin's order, and a proxy calls it in the host's. Also a method the
+/// plugin lacks at an index where the plugin has another one. New methods
+/// go at the end of the trait.
+pub(crate) fn moved_methods(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<MethodDifference> {
+    let mut out = Vec::new();
+    for (index, h) in host.methods.iter().enumerate() {
+        let at = plugin.methods.iter().position(|p| p.name == h.name);
+        let moved = match at {
+            Some(at) => at != index,
+            None => index < plugin.methods.len(),
+        };
+        if moved {
+            let plugin_side = match at {
+                Some(at) => format!(
+                    "{} (method {} of {}: objects are called by position; keep the \
+                     methods in order and add new ones at the end)",
+                    plugin.methods[at].signature,
+                    at + 1,
+                    plugin.methods.len()
+                ),
+                None => format!(
+                    "{} at its place (method {} of {})",
+                    plugin.methods[index].signature,
+                    index + 1,
+                    plugin.methods.len()
+                ),
+            };
+            out.push(MethodDifference {
+                method: h.name.to_owned(),
+                host: Some(format!(
+                    "{} (method {} of {})",
+                    h.signature,
+                    index + 1,
+                    host.methods.len()
+                )),
+                plugin: Some(plugin_side),
+                types: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
 /// Every method whose signature differs between host and plugin, in the
 /// host's order, then the plugin's new methods.
 ///

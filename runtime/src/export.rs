@@ -40,6 +40,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once, PoisonError};
 
 use crate::abi::{Abi, OwnedBuf};
@@ -120,6 +121,45 @@ fn install_panic_hook(table: &[*const c_void]) {
             }
         }));
     });
+}
+
+/// The object tables whose shims the panic hook knows already: checked
+/// without a lock at each object's lowering; a table not among them (the
+/// first object of its type, or any past the first 32 types) takes the
+/// lock once more.
+static OBJECT_TABLES: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+
+/// Lets the panic hook know the shims of an object table (`crate::object`:
+/// length, destructor, panic function, methods), once per table, so that
+/// a panic in an object's method is reported once, by the other side.
+#[inline]
+pub(crate) fn register_object_table(table: &'static [*const c_void]) {
+    if !cfg!(panic = "unwind") {
+        return;
+    }
+    let key = table.as_ptr().addr();
+    if OBJECT_TABLES
+        .iter()
+        .any(|seen| seen.load(Ordering::Relaxed) == key)
+    {
+        return;
+    }
+    register_object_table_slow(table, key);
+}
+
+#[cold]
+#[inline(never)]
+fn register_object_table_slow(table: &'static [*const c_void], key: usize) {
+    // The length is not code: the shims start at the destructor.
+    install_panic_hook(&table[crate::object::DROP..]);
+    for seen in &OBJECT_TABLES {
+        if seen
+            .compare_exchange(0, key, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+    }
 }
 
 /// Separates the location from the message in the text [`take_panic`]

@@ -257,6 +257,7 @@ mod export;
 mod inspect;
 mod library;
 mod meta;
+mod object;
 mod options;
 mod os;
 mod plugin;
@@ -313,6 +314,10 @@ pub mod __private {
         #[cfg(unix)]
         crate::preflight::checked::clear();
     }
+    pub use crate::object::{
+        FIXED as OBJECT_FIXED, Instance, Node as ObjectNode, ObjectCore, ObjectInterface,
+        ObjectTable, OwnedObject, RawObject, RecordRef, drop_box, nested_record,
+    };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;
 

@@ -46,8 +46,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// change incompatibly. Version 2: one table of functions per interface
 /// instead of one symbol per method. Version 3: flags bit 2 of the record
 /// says whether the plugin aborts on panic, and a plugin's panic message
-/// starts with the panic's location (`crate::export::take_panic`).
-pub const ABI_VERSION: u32 = 3;
+/// starts with the panic's location (`crate::export::take_panic`). Version
+/// 4: the table's fourth fixed entry hands over the records of the
+/// interfaces the root reaches (objects, `crate::object`).
+pub const ABI_VERSION: u32 = 4;
 
 /// Flags bit of a record: the trait has a `Send` supertrait.
 const FLAG_SEND: u8 = 1;

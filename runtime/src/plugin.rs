@@ -11,6 +11,7 @@ use crate::abi::{Abi, ReturnAbi};
 use crate::call::{DropFn, NewFn, RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
+use crate::object::{ObjectInterface, RecordRef};
 use crate::preflight::{self, FileReport};
 pub use crate::shim::Shim;
 use crate::vtable;
@@ -33,6 +34,9 @@ pub unsafe trait Interface {
     const DESC: &'static InterfaceDesc;
     /// Its metadata record, as a plugin exports it.
     const META: &'static [u8];
+    /// The function a plugin's root table hands over the records of the
+    /// interfaces this one reaches with (`crate::object::nested_record`).
+    const NESTED: extern "C" fn(usize) -> crate::object::RecordRef;
 }
 
 /// A plugin that passed every check, with its functions found and its
@@ -78,7 +82,10 @@ struct Layout {
 /// docs/ARCHITECTURE.md §4: pre-flight checks of the file (no code of it runs), the metadata
 /// comparison, `dlopen`, the same record read again from memory, the
 /// table of functions read, the instance built.
-pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result<Loaded, Error> {
+pub fn load<I: ObjectInterface + ?Sized>(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Loaded, Error> {
     let desc = I::DESC;
     let opened = preflight::open(path)?;
     let layout = if already_checked::<I>(&opened) {
@@ -137,6 +144,15 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
         )
     };
 
+    // SAFETY: the entry at NESTED has this type (`crate::vtable`) and is not
+    // null (`resolve`).
+    let nested = unsafe {
+        std::mem::transmute::<*const c_void, extern "C" fn(usize) -> RecordRef>(
+            fixed[vtable::NESTED],
+        )
+    };
+    check_nested::<I>(&path, nested)?;
+
     // SAFETY: the constructor shim takes no argument and catches panics.
     let made = unsafe { new_fn() };
     if made.status != STATUS_OK {
@@ -159,6 +175,73 @@ pub fn load<I: Interface + ?Sized>(path: &Path, options: &LoadOptions) -> Result
         lib,
     };
     Ok(Loaded { core, shims })
+}
+
+/// The most records of nested interfaces a plugin is asked for.
+const MAX_NESTED: usize = 4096;
+
+/// Checks the interfaces `I` reaches through its methods' types (whose
+/// objects may cross) against the records the plugin was built with, which
+/// `nested` hands over: every one the plugin has must be compatible, and
+/// keep each method the host knows at the host's index (an object's table
+/// is indexed as the host's trait is). One the plugin does not reach, it
+/// never returns an object of: nothing to check.
+fn check_nested<I: ObjectInterface + ?Sized>(
+    path: &Path,
+    nested: extern "C" fn(usize) -> RecordRef,
+) -> Result<(), Error> {
+    let host = crate::object::closure(I::NODE);
+    if host.is_empty() {
+        return Ok(());
+    }
+    let mut records: Vec<&[u8]> = Vec::new();
+    for index in 0..MAX_NESTED {
+        let found = nested(index);
+        if found.len == 0 || found.ptr.is_null() {
+            break;
+        }
+        // SAFETY: the plugin's `nested_record` hands over one of its static
+        // records, `len` bytes at `ptr`, which stay mapped with the library.
+        records.push(unsafe { std::slice::from_raw_parts(found.ptr, found.len) });
+    }
+    for node in host {
+        let desc = node.desc;
+        let interface = desc.name.to_owned();
+        let mut plugin = None;
+        for record in &records {
+            if *record == node.meta {
+                plugin = None;
+                break;
+            }
+            let meta = meta::decode(record).map_err(|err| Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: format!("a record of an interface its objects use: {err}"),
+            })?;
+            if meta.name == desc.name {
+                plugin = Some(meta);
+                break;
+            }
+        }
+        let Some(plugin) = plugin else { continue };
+        if plugin.abi_version != meta::ABI_VERSION {
+            return Err(Error::AbiMismatch {
+                path: path.to_path_buf(),
+                interface,
+                host: meta::ABI_VERSION,
+                plugin: plugin.abi_version,
+            });
+        }
+        let mut differences = check::differences(desc, &plugin);
+        differences.extend(check::moved_methods(desc, &plugin));
+        if !differences.is_empty() {
+            return Err(Error::InterfaceMismatch {
+                path: path.to_path_buf(),
+                interface,
+                differences,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether the quick pre-flight passed the open file for `I` before, and
@@ -321,10 +404,12 @@ fn resolve(
 ) -> Result<(Vec<Option<*const c_void>>, [*const c_void; vtable::FIXED]), Vec<String>> {
     let mut missing = Vec::new();
     let fixed: [*const c_void; vtable::FIXED] = std::array::from_fn(|i| table[i]);
-    for (entry, what) in fixed
-        .iter()
-        .zip(["<constructor>", "<destructor>", "<panic message>"])
-    {
+    for (entry, what) in fixed.iter().zip([
+        "<constructor>",
+        "<destructor>",
+        "<panic message>",
+        "<nested interfaces>",
+    ]) {
         if entry.is_null() {
             missing.push(what.to_owned());
         }
@@ -390,7 +475,13 @@ impl PluginCore {
         }
         // SAFETY: status OK means the value is set, and the caller promises
         // it is `T`'s lowered return value.
-        unsafe { T::lift_ret(ret.value.assume_init()) }
+        let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
+        if T::OBJECTS {
+            // Objects in the value keep this library loaded.
+            crate::object::with_owner(Some(&self.lib), lift)
+        } else {
+            lift()
+        }
     }
 
     #[cold]

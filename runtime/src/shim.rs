@@ -26,20 +26,21 @@ macro_rules! shim_calls {
             /// # Safety
             ///
             /// The shim's type must be
-            /// `unsafe extern "C" fn(*mut c_void, <these argument types>) -> RetSlot<R>`,
+            /// `unsafe extern "C" fn(P, <these argument types>) -> RetSlot<R>`
+            /// (`P`: `*mut c_void` for a root instance, `Instance` for an object),
             /// and `instance` and the arguments must be valid for it.
             #[inline(always)]
             #[allow(clippy::too_many_arguments, reason = "one per method argument")]
-            pub unsafe fn $name<$($ty: Copy,)* R>(
+            pub unsafe fn $name<P: Copy, $($ty: Copy,)* R>(
                 self,
-                instance: *mut c_void,
+                instance: P,
                 $($arg: $ty),*
             ) -> RetSlot<R> {
                 // SAFETY: the caller promises the shim has this type.
                 let f = unsafe {
                     std::mem::transmute::<
                         *const c_void,
-                        unsafe extern "C" fn(*mut c_void, $($ty),*) -> RetSlot<R>,
+                        unsafe extern "C" fn(P, $($ty),*) -> RetSlot<R>,
                     >(self.0)
                 };
                 // SAFETY: the caller promises valid arguments.

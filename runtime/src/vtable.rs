@@ -1,6 +1,6 @@
 //! The table of functions a plugin exports for each interface it
-//! implements: its constructor, destructor and panic-message functions,
-//! then one shim per method in the interface's declaration order (null for
+//! implements: its constructor, destructor, panic-message and
+//! nested-interface functions, then one shim per method in the interface's declaration order (null for
 //! a method whose default body the impl keeps).
 //!
 //! One symbol per interface, whatever its number of methods: a load looks
@@ -13,7 +13,7 @@ use std::ffi::c_void;
 use crate::meta::{InterfaceDesc, str_eq};
 
 /// The entries before the methods'.
-pub const FIXED: usize = 3;
+pub const FIXED: usize = 4;
 /// The index of the constructor (`extern "C" fn() -> RetSlot<*mut c_void>`).
 pub const NEW: usize = 0;
 /// The index of the destructor (`unsafe extern "C" fn(*mut c_void) -> RetSlot<u8>`).
@@ -21,6 +21,10 @@ pub const DROP: usize = 1;
 /// The index of the function that hands over the last panic message
 /// (`extern "C" fn() -> OwnedBuf<u8>`).
 pub const TAKE_PANIC: usize = 2;
+/// The index of the function that hands over, one by one, the records of
+/// the interfaces the root interface reaches through its methods' types, as
+/// the plugin was built with them (`crate::object::nested_record`).
+pub const NESTED: usize = 3;
 
 /// A plugin's table for one interface: `N` is [`vtable_len`] of its
 /// description.
@@ -103,22 +107,22 @@ mod tests {
     #[test]
     fn methods_land_in_the_interfaces_order() {
         // Out of order, and `b` left to its default body.
-        let table: VTable<6> = vtable(
+        let table: VTable<7> = vtable(
             &DESC,
-            [at(1), at(2), at(3)],
+            [at(1), at(2), at(3), at(4)],
             &[("c", at(30)), ("a", at(10))],
         );
         assert_eq!(
             table.0,
-            [at(1), at(2), at(3), at(10), std::ptr::null(), at(30)]
+            [at(1), at(2), at(3), at(4), at(10), std::ptr::null(), at(30)]
         );
     }
 
     #[test]
     fn in_order_methods_are_placed_in_place() {
-        let table: VTable<6> = vtable(
+        let table: VTable<7> = vtable(
             &DESC,
-            [at(1), at(2), at(3)],
+            [at(1), at(2), at(3), at(4)],
             &[("a", at(10)), ("b", at(20)), ("c", at(30))],
         );
         assert_eq!(table.0[FIXED..], [at(10), at(20), at(30)]);
@@ -126,7 +130,7 @@ mod tests {
 
     #[test]
     fn a_foreign_method_is_left_out() {
-        let table: VTable<6> = vtable(&DESC, [at(1), at(2), at(3)], &[("z", at(10))]);
+        let table: VTable<7> = vtable(&DESC, [at(1), at(2), at(3), at(4)], &[("z", at(10))]);
         assert!(table.0[FIXED..].iter().all(|p| p.is_null()));
     }
 }

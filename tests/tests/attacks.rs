@@ -428,16 +428,21 @@ fn loading_unloading_and_replacing_at_once_never_serves_another_file() {
                 let mut round = 0;
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
                     round += 1;
-                    let before = std::fs::metadata(path).map(|m| m.ino());
+                    // The inode and change time: an inode number alone can
+                    // be reused by a later file once an earlier one is
+                    // unmapped and deleted (a path that reads the same
+                    // before and after may have changed twice in between).
+                    let identity = |m: std::fs::Metadata| (m.ino(), m.ctime(), m.ctime_nsec());
+                    let before = std::fs::metadata(path).map(identity);
                     let loaded = LingerPlugin::load_with(path, &options);
                     loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Ok(plugin) = loaded else {
                         continue;
                     };
-                    let after = std::fs::metadata(path).map(|m| m.ino());
+                    let after = std::fs::metadata(path).map(identity);
                     let mapped = mapped_inode(plugin.static_address());
                     let unchanged = match (before, after) {
-                        (Ok(before), Ok(after)) if before == after => Some(before),
+                        (Ok(before), Ok(after)) if before == after => Some(before.0),
                         _ => None,
                     };
                     if let Some(inode) = unchanged {

@@ -102,7 +102,7 @@ fn inspect_lists_hello_plugins_interface_and_every_method() {
     assert_eq!(info.interfaces.len(), 1, "{info:?}");
     let greeter = &info.interfaces[0];
     assert_eq!(greeter.name, "Greeter");
-    assert_eq!(greeter.abi_version, 3);
+    assert_eq!(greeter.abi_version, 4);
     assert!(greeter.loadable());
     let methods: Vec<(&str, &str, bool)> = greeter
         .methods
@@ -129,7 +129,7 @@ fn inspect_lists_types_plugins_interface() {
     let names: Vec<&str> = info.interfaces.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["Types"]);
     let types = &info.interfaces[0];
-    assert_eq!(types.abi_version, 3);
+    assert_eq!(types.abi_version, 4);
     assert_eq!(types.methods.len(), 28, "{types:?}");
     assert!(types.methods.iter().all(|m| m.required), "{types:?}");
     let signature = |name: &str| {
@@ -186,7 +186,7 @@ fn library_info_displays_one_line_per_method() {
     );
     assert_eq!(lines[1], "", "{text}");
     assert_eq!(
-        lines[2], "  Greeter  (dynplug ABI 3, 7 methods, panics unwind)",
+        lines[2], "  Greeter  (dynplug ABI 4, 7 methods, panics unwind)",
         "{text}"
     );
     assert_eq!(

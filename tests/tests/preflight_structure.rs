@@ -453,7 +453,7 @@ fn symbol_and_hash_table_mutations_are_refused() {
     refused(&p, &["unknown binding (5)"]);
 
     // The table's symbol (data, in a writable segment) made a function.
-    let table = f.symbol(|s| u16_at(s, 6) != 0 && s[4] & 0xf == 1 && u64_at(s, 16) == 80);
+    let table = f.symbol(|s| u16_at(s, 6) != 0 && s[4] & 0xf == 1 && u64_at(s, 16) == 88);
     let p = f.mutant(d, "libfunc.so", |_, b| b[table + 4] = 0x12);
     refused(&p, &["is a function at", "outside every executable"]);
 
@@ -477,7 +477,7 @@ fn symbol_and_hash_table_mutations_are_refused() {
     let p = f.mutant(d, "libdata.so", |_, b| put_u64(b, table + 8, 0x7000_0000));
     refused(
         &p,
-        &["is at 0x70000000, 80 bytes, outside every loadable segment"],
+        &["is at 0x70000000, 88 bytes, outside every loadable segment"],
     );
 }
 

@@ -164,9 +164,9 @@ fn check_fixture(name: &str, interface: &str, meta: &[u8]) {
         .unwrap_or_else(|| panic!("{name}: inspect lists no `{interface}`"))
         .methods
         .len();
-    // Constructor, destructor and panic-message function, then one shim
-    // per method.
-    let expected = (3 + methods) * std::mem::size_of::<usize>();
+    // Constructor, destructor, panic-message and nested-interface
+    // functions, then one shim per method.
+    let expected = (4 + methods) * std::mem::size_of::<usize>();
     assert_eq!(size, expected as u64, "{name}: table size");
 }
 
@@ -463,7 +463,7 @@ fn a_table_of_the_wrong_size_is_refused() {
     let original = original();
     let size_at = original.vtable_entry + 16;
     let size = u64_at(&original.bytes, size_at).unwrap();
-    let expected = (3 + 7) * std::mem::size_of::<usize>() as u64;
+    let expected = (4 + 7) * std::mem::size_of::<usize>() as u64;
     assert_eq!(size, expected, "hello-plugin's table size");
     let dir = tempfile::tempdir().unwrap();
     for wrong in [size - 8, size + 8, 0] {

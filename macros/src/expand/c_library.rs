@@ -295,7 +295,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
     // may be called so, as the caller of `load` promised (for an `unsafe fn`
     // method, the method's caller takes on its preconditions).
     let call = quote!(unsafe { __f(#(#names),*) });
-    let body = super::forwarding_body(method, &names, &field, &call);
+    let body = super::forwarding_body(method, &names, &quote!(self.#field), &call);
     quote! {
         #[inline]
         #unsafety fn #ident(#receiver, #(#params),*) #output {

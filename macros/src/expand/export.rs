@@ -68,6 +68,7 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
                     __dynplug_new as *const ::dynplug::__private::c_void,
                     __dynplug_drop as *const ::dynplug::__private::c_void,
                     __dynplug_take_panic as *const ::dynplug::__private::c_void,
+                    #interface::NESTED as *const ::dynplug::__private::c_void,
                 ],
                 &[#(#entries),*],
             );
@@ -103,11 +104,38 @@ fn shim_name(method: &Method) -> syn::Ident {
     quote::format_ident!("__dynplug_fn_{}", unraw(method.ident()))
 }
 
-/// The `extern "C"` shim of one method: lifts the arguments, calls the
-/// implementation with panics caught, lowers the result.
 fn shim(export: &Export, method: &Method) -> TokenStream {
     let trait_path = export.trait_path;
     let self_ty = export.self_ty;
+    method_shim(
+        &quote!(#trait_path),
+        &quote!(#self_ty),
+        Instance::Thin,
+        method,
+        &shim_name(method),
+    )
+}
+
+/// How a shim is handed the object it calls.
+#[derive(Clone, Copy)]
+pub enum Instance {
+    /// A plugin's root instance: `*mut c_void` to the plugin's type.
+    Thin,
+    /// An object: `Instance`, made from a `*mut T` (`crate::object`).
+    Object,
+}
+
+/// The `extern "C"` shim of one method of `trait_path` for `self_ty`: lifts
+/// the arguments, calls the implementation with panics caught, lowers the
+/// result. The one mechanism behind a plugin's root table and every
+/// object's table.
+pub fn method_shim(
+    trait_path: &TokenStream,
+    self_ty: &TokenStream,
+    instance: Instance,
+    method: &Method,
+    shim_name: &syn::Ident,
+) -> TokenStream {
     let ident = method.ident();
     let names = arg_names(method);
     let lifted: Vec<params::Lifted> = method
@@ -122,27 +150,38 @@ fn shim(export: &Export, method: &Method) -> TokenStream {
     let afters = lifted.iter().map(|l| &l.after);
     let ret_static = types::to_static(&output_type(method));
     let ret_abi = abi(&ret_static);
-    // SAFETY (of the generated blocks): the instance pointer is the one the
-    // constructor made; the host passes it as `&mut` only from `&mut self`
-    // methods of its loader, which it owns exclusively.
-    let this = match method.receiver {
-        Receiver::Exclusive => quote!(unsafe { &mut *__dynplug_instance.cast::<#self_ty>() }),
-        _ => quote!(unsafe { &*__dynplug_instance.cast::<#self_ty>().cast_const() }),
+    let (instance_ty, pointer) = match instance {
+        Instance::Thin => (
+            quote!(*mut ::dynplug::__private::c_void),
+            quote!(__dynplug_instance.cast::<#self_ty>()),
+        ),
+        Instance::Object => (
+            quote!(::dynplug::__private::Instance),
+            quote!(__dynplug_instance.get::<#self_ty>()),
+        ),
     };
-    let shim_name = shim_name(method);
+    // SAFETY (of the generated blocks): the instance pointer is the one the
+    // constructor (or `RawObject::from_box`) made; the other side passes it
+    // as `&mut` only from `&mut self` methods of its loader or proxy, which
+    // it owns exclusively.
+    let this = match method.receiver {
+        Receiver::Exclusive => quote!(unsafe { &mut *#pointer }),
+        _ => quote!(unsafe { &*#pointer.cast_const() }),
+    };
     quote! {
         /// # Safety
         ///
-        /// Called by a dynplug loader with its instance and lowered arguments.
+        /// Called by a dynplug loader or proxy with its instance and lowered
+        /// arguments.
         unsafe extern "C" fn #shim_name(
-            __dynplug_instance: *mut ::dynplug::__private::c_void,
+            __dynplug_instance: #instance_ty,
             #(#params),*
         ) -> ::dynplug::__private::RetSlot<#ret_abi::Ret> {
             ::dynplug::__private::call(|| {
                 #(#setups)*
                 let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
                 #(#afters)*
-                ::dynplug::__private::Abi::lower_ret(__result)
+                #ret_abi::lower_ret(__result)
             })
         }
     }

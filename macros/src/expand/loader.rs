@@ -15,8 +15,11 @@ pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
     let trait_impl = trait_impl(iface);
     let description = description(iface);
     let lifetimes = argument_lifetimes(&iface.methods);
+    let item = super::object::with_hidden_method(iface, item);
+    let objects = super::object::expand(iface);
     quote! {
         #item
+        #objects
         #loader_struct
         #inherent
         #trait_impl
@@ -230,7 +233,10 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
 fn trait_impl(iface: &Interface) -> TokenStream {
     let loader = &iface.loader;
     let trait_ident = &iface.item.ident;
-    let methods = iface.methods.iter().map(forwarding_method);
+    let methods = iface.methods.iter().map(|m| {
+        let field = field(m);
+        forwarding_method(m, &quote!(self.#field))
+    });
     quote! {
         #[automatically_derived]
         impl #trait_ident for #loader {
@@ -239,10 +245,11 @@ fn trait_impl(iface: &Interface) -> TokenStream {
     }
 }
 
-/// A method of the loader's trait impl: lowers the arguments, calls the
-/// shim, lifts the result; runs the default body when an optional method
-/// is not exported.
-fn forwarding_method(method: &Method) -> TokenStream {
+/// A method of the loader's (or an object proxy's) trait impl: lowers the
+/// arguments, calls the shim `fetch` gives, lifts the result; runs the
+/// default body when an optional method is not exported. Both kinds of
+/// receiver have a `__dynplug_core` with `instance()` and `finish()`.
+pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
     let sig = method.sig;
     let ident = &sig.ident;
     let generics = &sig.generics;
@@ -283,8 +290,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
             )
         }
     }};
-    let field = field(method);
-    let body = super::forwarding_body(method, &names, &field, &call);
+    let body = super::forwarding_body(method, &names, fetch, &call);
     quote! {
         #[inline]
         fn #ident #generics(#receiver, #(#params),*) #output {
@@ -372,6 +378,10 @@ fn description(iface: &Interface) -> TokenStream {
             unsafe impl ::dynplug::__private::Interface for dyn #trait_ident {
                 const DESC: &'static ::dynplug::__private::InterfaceDesc = &__DESC;
                 const META: &'static [::core::primitive::u8] = &__META;
+                const NESTED: extern "C" fn(
+                    ::core::primitive::usize,
+                ) -> ::dynplug::__private::RecordRef =
+                    ::dynplug::__private::nested_record::<dyn #trait_ident>;
             }
         };
     }

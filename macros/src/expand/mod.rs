@@ -3,6 +3,7 @@
 pub mod c_library;
 pub mod export;
 pub mod loader;
+pub mod object;
 pub mod params;
 
 use proc_macro2::TokenStream;
@@ -102,17 +103,18 @@ pub fn type_assertions(methods: &[Method]) -> TokenStream {
 }
 
 /// The body of a forwarding method: `call` (which uses `__f`, the function
-/// in `self.<field>`), or, for a method with a default body, `call` when the
-/// library has the function and the default body when it does not.
+/// `fetch` gives), or, for a method with a default body, `call` when the
+/// other side has the function (`fetch` gives an `Option`) and the default
+/// body when it does not.
 pub fn forwarding_body(
     method: &Method,
     names: &[syn::Ident],
-    field: &syn::Ident,
+    fetch: &TokenStream,
     call: &TokenStream,
 ) -> TokenStream {
     match method.default {
         None => quote! {
-            let __f = self.#field;
+            let __f = #fetch;
             #call
         },
         Some(default) => {
@@ -123,7 +125,7 @@ pub fn forwarding_body(
             // The body's statements, spliced: `{ { .. } }` would warn.
             let default = &default.stmts;
             quote! {
-                match self.#field {
+                match #fetch {
                     ::core::option::Option::Some(__f) => #call,
                     ::core::option::Option::None => {
                         #(#bind)*

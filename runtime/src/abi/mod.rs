@@ -105,6 +105,16 @@ pub unsafe trait Abi: Sized {
     /// Whether values cross as they lie in memory (scalars): then slices
     /// and vectors of them cross without converting each element.
     const DIRECT: bool = false;
+    /// Whether a value may hold objects (`Box<dyn I>`): then lifting it
+    /// needs to know the library of the call ([`crate::object`]), and it
+    /// cannot be an argument (yet). Every impl states it: one that forgot a
+    /// part's would lift objects without their library.
+    const OBJECTS: bool;
+
+    /// Calls `visit` with every interface whose objects a value may hold,
+    /// so that the load-time check covers them. Every impl states it: one
+    /// that forgot a part's would leave an interface unchecked.
+    fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node));
 
     /// Lowers an argument; the result borrows from `self` and from the
     /// returned `Keep`, which the caller holds until the call returns.

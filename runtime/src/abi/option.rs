@@ -52,6 +52,11 @@ unsafe impl<T: Abi> Abi for Option<T> {
     type Keep = Option<T::Keep>;
     type Ret = RawOption<T::Ret>;
     const TYPE_HASH: u64 = hash(T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
+
+    fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node)) {
+        T::visit_interfaces(visit);
+    }
 
     #[inline(always)]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {

@@ -62,6 +62,12 @@ unsafe impl<T: Abi, E: Abi> Abi for Result<T, E> {
     type Keep = Result<T::Keep, E::Keep>;
     type Ret = RawResult<T::Ret, E::Ret>;
     const TYPE_HASH: u64 = hash(T::TYPE_HASH, E::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS || E::OBJECTS;
+
+    fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node)) {
+        T::visit_interfaces(visit);
+        E::visit_interfaces(visit);
+    }
 
     #[inline]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {

@@ -30,6 +30,9 @@ macro_rules! scalars {
             type Ret = $ty;
             const TYPE_HASH: u64 = fnv1a(stringify!($ty).as_bytes());
             const DIRECT: bool = true;
+            const OBJECTS: bool = false;
+
+            fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
 
             #[inline(always)]
             fn lower_arg(&self) -> ($ty, ()) {
@@ -66,6 +69,9 @@ unsafe impl Abi for char {
     type Keep = ();
     type Ret = u32;
     const TYPE_HASH: u64 = fnv1a(b"char");
+    const OBJECTS: bool = false;
+
+    fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
     // A `char` is a valid `u32`, bit for bit.
     const DIRECT: bool = true;
 
@@ -95,6 +101,9 @@ unsafe impl Abi for () {
     type Keep = ();
     type Ret = u8;
     const TYPE_HASH: u64 = fnv1a(b"()");
+    const OBJECTS: bool = false;
+
+    fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
 
     #[inline(always)]
     fn lower_arg(&self) -> (u8, ()) {

@@ -128,6 +128,9 @@ unsafe impl<'a, T: Scalar> Abi for &'a [T] {
     type Keep = ();
     type Ret = RawSlice<T>;
     const TYPE_HASH: u64 = mix(fnv1a(b"&[]"), T::TYPE_HASH);
+    const OBJECTS: bool = false;
+
+    fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
 
     #[inline(always)]
     fn lower_arg(&self) -> (RawSlice<T>, ()) {
@@ -218,6 +221,11 @@ unsafe impl<T: Abi> Abi for Vec<T> {
     type Keep = SliceKeep<T>;
     type Ret = OwnedBuf<T::Ret>;
     const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
+
+    fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node)) {
+        T::visit_interfaces(visit);
+    }
 
     #[inline]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {

@@ -8,6 +8,9 @@ unsafe impl<'a> Abi for &'a str {
     type Keep = ();
     type Ret = RawSlice<u8>;
     const TYPE_HASH: u64 = fnv1a(b"&str");
+    const OBJECTS: bool = false;
+
+    fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
 
     #[inline(always)]
     fn lower_arg(&self) -> (RawSlice<u8>, ()) {
@@ -37,6 +40,9 @@ unsafe impl Abi for String {
     type Keep = ();
     type Ret = OwnedBuf<u8>;
     const TYPE_HASH: u64 = fnv1a(b"String");
+    const OBJECTS: bool = false;
+
+    fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
 
     #[inline(always)]
     fn lower_arg(&self) -> (RawSlice<u8>, ()) {

@@ -20,6 +20,11 @@ macro_rules! tuples {
                 $(let hash = mix(hash, <$t as Abi>::TYPE_HASH);)+
                 hash
             };
+            const OBJECTS: bool = $(<$t as Abi>::OBJECTS)||+;
+
+            fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node)) {
+                $(<$t as Abi>::visit_interfaces(visit);)+
+            }
 
             #[inline]
             fn lower_arg(&self) -> (Self::Arg, Self::Keep) {

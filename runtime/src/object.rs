@@ -1,0 +1,530 @@
+//! Objects across the boundary (docs/ARCHITECTURE.md §9): a `Box<dyn I>`
+//! that a plugin returns reaches the host as an ordinary `Box<dyn I>`.
+//!
+//! An object crosses as a [`RawObject`]: where it is (an [`Instance`], the
+//! object's pointer in two words, so that any pointer fits) and the table of
+//! functions through which it is called. `#[plugin_interface]` generates,
+//! for any `T` that implements the trait, one such table: its length, the
+//! object's destructor, the function that hands over a panic's message,
+//! then one shim per method in the trait's order. A hidden provided method
+//! of the trait, dispatched through the Rust vtable, makes the `RawObject`
+//! of a boxed object with the table of its concrete type: so a call on the
+//! receiving side is the table's function called directly, with no second
+//! dispatch inside the plugin.
+//!
+//! The receiving side wraps a `RawObject` in the trait's generated proxy,
+//! whose core ([`ObjectCore`]) also holds the library the object's code
+//! lives in: an object keeps its library loaded for as long as it lives.
+//! Which library that is, the lifting code does not know from the lowered
+//! value; the call that returns objects says so ([`with_owner`]).
+//!
+//! What an object's table must agree on with the host's trait is checked at
+//! load, for every interface the root interface reaches through its
+//! methods' types ([`closure`], `crate::plugin`): never at a call.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
+
+use crate::abi::{Abi, OwnedBuf, ReturnAbi};
+use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
+use crate::library::Library;
+use crate::meta::InterfaceDesc;
+
+/// The entries of an object's table before its methods'.
+pub const FIXED: usize = 3;
+/// The index of the table's length, in entries (an integer in a pointer).
+pub const LEN: usize = 0;
+/// The index of the destructor (`unsafe extern "C" fn(Instance) -> RetSlot<u8>`).
+pub const DROP: usize = 1;
+/// The index of the function that hands over the last panic message of its
+/// side (`extern "C" fn() -> OwnedBuf<u8>`).
+pub const TAKE_PANIC: usize = 2;
+
+/// Where an object is: a pointer to it, thin or wide, in two words.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Instance([MaybeUninit<*mut c_void>; 2]);
+
+impl Instance {
+    /// Keeps `ptr`.
+    #[inline(always)]
+    #[allow(
+        clippy::not_unsafe_ptr_arg_deref,
+        reason = "`ptr` is stored as a value, never dereferenced"
+    )]
+    pub fn new<T: ?Sized>(ptr: *mut T) -> Self {
+        const {
+            assert!(
+                size_of::<*mut T>() <= size_of::<Instance>()
+                    && align_of::<*mut T>() <= align_of::<Instance>()
+            )
+        };
+        let mut instance = Instance([MaybeUninit::uninit(); 2]);
+        // SAFETY: the storage is large and aligned enough for the pointer
+        // (asserted above), and a pointer has no invalid bit patterns.
+        unsafe {
+            std::ptr::from_mut(&mut instance)
+                .cast::<*mut T>()
+                .write(ptr)
+        };
+        instance
+    }
+
+    /// The pointer kept by [`new`](Instance::new).
+    ///
+    /// # Safety
+    ///
+    /// `self` must come from `Instance::new::<T>`, in this build.
+    #[inline(always)]
+    pub unsafe fn get<T: ?Sized>(self) -> *mut T {
+        // SAFETY: `new::<T>` wrote a `*mut T` at the start of the storage.
+        unsafe { std::ptr::from_ref(&self).cast::<*mut T>().read() }
+    }
+}
+
+/// A table of an object's functions: `N` is [`FIXED`] plus the number of
+/// methods.
+#[repr(transparent)]
+pub struct ObjectTable<const N: usize>(pub [*const c_void; N]);
+
+// SAFETY: the table holds code addresses and its length, and is never
+// written after it is built (at compile time, relocated by the loader).
+unsafe impl<const N: usize> Sync for ObjectTable<N> {}
+
+impl<const N: usize> ObjectTable<N> {
+    /// The table of an object with these fixed entries and methods.
+    pub const fn new(drop: *const c_void, methods: [*const c_void; N]) -> Self {
+        let mut table = methods;
+        table[LEN] = std::ptr::without_provenance(N);
+        table[DROP] = drop;
+        table[TAKE_PANIC] = take_panic as *const c_void;
+        ObjectTable(table)
+    }
+}
+
+/// An object of interface `I` (`dyn Trait`) as it crosses the boundary.
+/// Typed by its interface, so that the hidden method of one trait cannot be
+/// made to hand over an object of another.
+#[repr(C)]
+pub struct RawObject<I: ?Sized> {
+    instance: Instance,
+    table: *const *const c_void,
+    interface: PhantomData<fn() -> *const I>,
+}
+
+impl<I: ?Sized> Clone for RawObject<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: ?Sized> Copy for RawObject<I> {}
+
+/// A boxed object of interface `I` made ready to cross, owned: what the
+/// trait's hidden method returns. Neither `Copy` nor `Clone`, and made only
+/// by `unsafe` code, so that an override of the hidden method (safe code)
+/// can only hand over an object it owns, of the right trait, once. Dropped
+/// unconverted, it drops the object.
+pub struct OwnedObject<I: ?Sized>(RawObject<I>);
+
+impl<I: ?Sized> OwnedObject<I> {
+    /// The raw form of a boxed object, owned by the result: the receiver
+    /// drops it through the table's destructor.
+    ///
+    /// # Safety
+    ///
+    /// `table` must be the table `#[plugin_interface]` generated for `T`
+    /// and the trait of `I`.
+    #[inline]
+    pub unsafe fn from_box<T: ?Sized, const N: usize>(
+        object: Box<T>,
+        table: &'static ObjectTable<N>,
+    ) -> OwnedObject<I> {
+        crate::export::register_object_table(&table.0);
+        OwnedObject(RawObject {
+            instance: Instance::new(Box::into_raw(object)),
+            table: table.0.as_ptr(),
+            interface: PhantomData,
+        })
+    }
+
+    /// Hands the object over to its raw form, which the receiver owns.
+    #[inline]
+    pub fn into_raw(self) -> RawObject<I> {
+        std::mem::ManuallyDrop::new(self).0
+    }
+}
+
+impl<I: ?Sized> Drop for OwnedObject<I> {
+    fn drop(&mut self) {
+        // SAFETY: the object is owned here and was never handed over; its
+        // table's destructor drops it, once.
+        drop(unsafe { ObjectCore::owned_by(self.0, "(unsent)", None) });
+    }
+}
+
+impl<I: ?Sized> RawObject<I> {
+    /// Forgets the interface, for the core that holds it.
+    fn erase(self) -> RawObject<()> {
+        RawObject {
+            instance: self.instance,
+            table: self.table,
+            interface: PhantomData,
+        }
+    }
+}
+
+/// The destructor of a boxed object's table.
+///
+/// # Safety
+///
+/// `instance` must come from [`RawObject::from_box`] of a `Box<T>`, and be
+/// dropped once.
+pub unsafe extern "C" fn drop_box<T: ?Sized>(instance: Instance) -> RetSlot<u8> {
+    crate::export::call(|| {
+        // SAFETY: the caller's promise: the instance is a `Box<T>`'s pointer
+        // that nothing else owns.
+        drop(unsafe { Box::from_raw(instance.get::<T>()) });
+        0
+    })
+}
+
+/// An interface whose objects can cross the boundary: `dyn Trait` for a
+/// trait with `#[plugin_interface]`.
+///
+/// # Safety
+///
+/// `into_raw` must make the table of the object's own type, generated for
+/// this trait, and `from_raw` must call the table it is given as that
+/// trait's table.
+pub unsafe trait ObjectInterface: crate::plugin::Interface {
+    /// The interface's name, as its description has it (and, unlike the
+    /// description, free of the types of its methods: an object type's
+    /// hash names the interface without a cycle through itself).
+    const NAME: &'static str;
+
+    /// The raw form of a boxed object (through the trait's hidden method).
+    fn into_raw(object: Box<Self>) -> OwnedObject<Self>;
+
+    /// The host's object for a raw one.
+    ///
+    /// # Safety
+    ///
+    /// `core` must hold an object whose table was made for this interface,
+    /// by a side whose interface passed the load-time check.
+    unsafe fn from_raw(core: ObjectCore) -> Box<Self>;
+
+    /// Calls `visit` with every interface this one's methods mention.
+    fn visit(visit: &mut dyn FnMut(Node));
+
+    /// This interface as a node of the graph [`closure`] walks.
+    const NODE: Node = Node {
+        desc: Self::DESC,
+        meta: Self::META,
+        visit: Self::visit,
+    };
+}
+
+/// An interface in the graph of the interfaces a root reaches.
+#[derive(Clone, Copy)]
+pub struct Node {
+    /// Its description.
+    pub desc: &'static InterfaceDesc,
+    /// Its record.
+    pub meta: &'static [u8],
+    /// Calls its argument with every interface its methods mention.
+    pub visit: fn(&mut dyn FnMut(Node)),
+}
+
+/// Every interface `root` reaches through its methods' types, `root`
+/// excluded, each once (by name), in the order first met.
+pub fn closure(root: Node) -> Vec<Node> {
+    let mut seen: Vec<Node> = vec![root];
+    let mut next = 0;
+    while next < seen.len() {
+        let node = seen[next];
+        next += 1;
+        (node.visit)(&mut |found: Node| {
+            if !seen.iter().any(|n| n.desc.name == found.desc.name) {
+                seen.push(found);
+            }
+        });
+    }
+    seen.remove(0);
+    seen
+}
+
+thread_local! {
+    /// The library whose objects are being lifted on this thread (set by
+    /// [`with_owner`] around a lift); `None` outside.
+    static OWNER: Cell<Option<*const Library>> = const { Cell::new(None) };
+}
+
+/// Runs `lift` with `owner` as the library of the objects it lifts.
+#[inline]
+pub(crate) fn with_owner<R>(owner: Option<&Library>, lift: impl FnOnce() -> R) -> R {
+    struct Restore(Option<*const Library>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OWNER.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OWNER.with(|o| o.replace(owner.map(std::ptr::from_ref))));
+    lift()
+}
+
+/// The library of the objects being lifted, if any.
+fn current_owner() -> Option<Library> {
+    // SAFETY: `with_owner` sets the pointer from a reference that outlives
+    // the lift it wraps, and restores the previous value after it.
+    OWNER.with(|o| o.get().map(|lib| unsafe { (*lib).clone() }))
+}
+
+/// The part of every object proxy that is not the trait's: the object, its
+/// table, and the library its code lives in.
+pub struct ObjectCore {
+    raw: RawObject<()>,
+    owner: Option<Library>,
+    interface: &'static str,
+}
+
+impl ObjectCore {
+    /// Takes ownership of `raw`, whose code lives in the library whose call
+    /// is being finished (none: the host's own code).
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be an object lowered for interface `interface`, owned by
+    /// nothing else.
+    pub unsafe fn new<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
+        // SAFETY: the caller's promise.
+        unsafe { Self::owned_by(raw, interface, current_owner()) }
+    }
+
+    /// As [`new`](ObjectCore::new), with the library given.
+    ///
+    /// # Safety
+    ///
+    /// As for `new`; `owner` must hold the object's code, if it is not this
+    /// side's.
+    unsafe fn owned_by<I: ?Sized>(
+        raw: RawObject<I>,
+        interface: &'static str,
+        owner: Option<Library>,
+    ) -> Self {
+        ObjectCore {
+            raw: raw.erase(),
+            owner,
+            interface,
+        }
+    }
+
+    /// The instance, to pass to a method's shim.
+    #[inline(always)]
+    pub fn instance(&self) -> Instance {
+        self.raw.instance
+    }
+
+    /// The shim of the required method `index`.
+    #[inline(always)]
+    pub fn required(&self, index: usize) -> crate::shim::Shim {
+        // SAFETY: the load-time check made sure that the object's side has
+        // every required method of the host's, at the host's index, so its
+        // table holds at least `FIXED + index + 1` entries.
+        crate::shim::Shim(unsafe { *self.raw.table.add(FIXED + index) })
+    }
+
+    /// The shim of the optional method `index`, if the object's side has it.
+    #[inline(always)]
+    pub fn optional(&self, index: usize) -> Option<crate::shim::Shim> {
+        // SAFETY: every table starts with its length.
+        let len = unsafe { *self.raw.table.add(LEN) }.addr();
+        // SAFETY: within that length, and the check at load made sure that a
+        // method the object's side has is at the host's index.
+        (FIXED + index < len)
+            .then(|| crate::shim::Shim(unsafe { *self.raw.table.add(FIXED + index) }))
+    }
+
+    /// Finishes a call of `method`: lifts the value (objects in it come
+    /// from this object's library), or raises the object's side's panic.
+    ///
+    /// # Safety
+    ///
+    /// `ret` must be what the shim of `method`, returning `T`, returned.
+    #[inline(always)]
+    pub unsafe fn finish<'s, T: ReturnAbi<'s>>(
+        &'s self,
+        method: &'static str,
+        ret: RetSlot<T::Ret>,
+    ) -> T {
+        if failed(ret.status) {
+            self.method_panicked(method, ret.status);
+        }
+        // SAFETY: status OK means the value is set, and the caller promises
+        // it is `T`'s lowered return value.
+        let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
+        if T::OBJECTS {
+            with_owner(self.owner.as_ref(), lift)
+        } else {
+            lift()
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn method_panicked(&self, method: &str, status: u8) -> ! {
+        if status == STATUS_CALLBACK_PANICKED {
+            if let Some(payload) = crate::callback::take_host_panic() {
+                std::panic::resume_unwind(payload);
+            }
+        }
+        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface)))
+    }
+
+    fn panic_text(&self, what: &str) -> String {
+        // SAFETY: every table has its side's panic function at TAKE_PANIC,
+        // called right after that side reported a panic on this thread.
+        let text = unsafe {
+            let take: crate::call::TakePanicFn =
+                std::mem::transmute::<*const c_void, _>(*self.raw.table.add(TAKE_PANIC));
+            String::lift_ret(take())
+        };
+        let (location, message) = crate::export::split_panic_text(&text);
+        let at = if location.is_empty() {
+            String::new()
+        } else {
+            format!(" at {location}")
+        };
+        match &self.owner {
+            Some(lib) => {
+                let path = lib.path();
+                let file = path.file_name().unwrap_or(path.as_os_str());
+                format!(
+                    "plugin `{}` panicked in {what} of an object{at}: {message}",
+                    file.to_string_lossy()
+                )
+            }
+            None => format!("the host panicked in {what} of an object{at}: {message}"),
+        }
+    }
+}
+
+impl Drop for ObjectCore {
+    fn drop(&mut self) {
+        // SAFETY: every table has its destructor at DROP; the core owns the
+        // object and drops it here, once.
+        let ret = unsafe {
+            let drop_fn: unsafe extern "C" fn(Instance) -> RetSlot<u8> =
+                std::mem::transmute::<*const c_void, _>(*self.raw.table.add(DROP));
+            drop_fn(self.raw.instance)
+        };
+        if ret.status != STATUS_OK {
+            let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
+            if std::thread::panicking() {
+                eprintln!("{text}");
+            } else {
+                std::panic::panic_any(text);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ObjectCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Object");
+        d.field("interface", &self.interface);
+        if let Some(lib) = &self.owner {
+            d.field("path", &lib.path());
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+// SAFETY: as `PluginCore`'s: the core hands out the instance only to the
+// generated proxy, whose marker field follows the trait's `Send`/`Sync`
+// supertraits, which the object's own type has too.
+unsafe impl Send for ObjectCore {}
+// SAFETY: as above.
+unsafe impl Sync for ObjectCore {}
+
+// SAFETY: a `RawObject` is plain data; `lift_ret` takes ownership of exactly
+// what `lower_ret` gave up. Arguments of object type are refused at compile
+// time (`OBJECTS`, checked by the generated code): `lower_arg` and
+// `lift_arg` are never reached, and panic if they are.
+unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
+    type Arg = RawObject<I>;
+    type Keep = ();
+    type Ret = RawObject<I>;
+    const TYPE_HASH: u64 = crate::abi::mix(
+        crate::abi::fnv1a(b"Box<dyn>"),
+        crate::abi::fnv1a(I::NAME.as_bytes()),
+    );
+    const OBJECTS: bool = true;
+
+    fn visit_interfaces(visit: &mut dyn FnMut(Node)) {
+        visit(I::NODE);
+    }
+
+    fn lower_arg(&self) -> (RawObject<I>, ()) {
+        panic!("dynplug: objects cannot be passed as arguments yet")
+    }
+
+    unsafe fn lift_arg(_: RawObject<I>) -> Self {
+        panic!("dynplug: objects cannot be passed as arguments yet")
+    }
+
+    #[inline]
+    fn lower_ret(self) -> RawObject<I> {
+        I::into_raw(self).into_raw()
+    }
+
+    #[inline]
+    unsafe fn lift_ret(ret: RawObject<I>) -> Self {
+        // SAFETY: the caller's promise: `ret` is what `lower_ret` made, for
+        // this interface, handed over once.
+        unsafe { I::from_raw(ObjectCore::new(ret, I::NAME)) }
+    }
+}
+
+// SAFETY: an object borrows nothing of the call: it keeps its library
+// loaded itself (`ObjectCore`).
+unsafe impl<'s, I: ?Sized + ObjectInterface> ReturnAbi<'s> for Box<I> {}
+
+// SAFETY: as above: an object owns what it holds.
+unsafe impl<I: ?Sized + ObjectInterface> crate::abi::Owned for Box<I> {}
+
+/// The panic function of this side's tables: hands over (and clears) the
+/// message of the last panic caught on this thread.
+extern "C" fn take_panic() -> OwnedBuf<u8> {
+    crate::export::take_panic()
+}
+
+/// Where a plugin's root table says which records of the interfaces its
+/// root reaches it was built with: the `index`-th, or an empty one past the
+/// last.
+#[repr(C)]
+pub struct RecordRef {
+    /// The record's first byte.
+    pub ptr: *const u8,
+    /// Its length; 0 past the last.
+    pub len: usize,
+}
+
+/// The function at a root table's `NESTED` entry, for interface `I`.
+pub extern "C" fn nested_record<I: ?Sized + ObjectInterface>(index: usize) -> RecordRef {
+    // Walking the graph allocates and could, in theory, fail; nothing of
+    // it may unwind into the host.
+    let found = std::panic::catch_unwind(|| closure(I::NODE).get(index).map(|n| n.meta));
+    match found {
+        Ok(Some(meta)) => RecordRef {
+            ptr: meta.as_ptr(),
+            len: meta.len(),
+        },
+        _ => RecordRef {
+            ptr: std::ptr::null(),
+            len: 0,
+        },
+    }
+}

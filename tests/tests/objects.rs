@@ -1,0 +1,209 @@
+//! Objects across the boundary: a plugin's methods return `Box<dyn I>` of
+//! other interfaces (and of their own), which the host uses as ordinary
+//! trait objects. Each object keeps its library loaded, runs its `Drop`
+//! once, in the plugin, and carries its panics to the host; the interfaces
+//! an object's methods use are checked when the factory is loaded.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use dynplug::{Error, LoadOptions};
+use dynplug_tests::{fixture, is_mapped, isolated};
+use objects_api::{Factory, FactoryPlugin, Node, Session};
+
+fn factory() -> FactoryPlugin {
+    FactoryPlugin::load(fixture("objects-plugin")).unwrap()
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(text) => *text,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+#[test]
+fn sessions_work_after_their_factory_is_dropped() {
+    let f = factory();
+    let mut a = f.open("a");
+    let b = f.open("b");
+    let live = f.live();
+    drop(f);
+    a.push(b"hello");
+    a.push(b", world");
+    assert_eq!(a.name(), "a");
+    assert_eq!(a.total(), 12);
+    assert_eq!(b.total(), 0);
+    let fork = a.fork("x");
+    assert_eq!(fork.name(), "a/x");
+    drop(a);
+    drop(b);
+    // Another loader of the same library sees the plugin's count.
+    let f = factory();
+    assert_eq!(f.live(), live - 2 + 1, "the fork is alive, a and b are not");
+    drop(fork);
+    assert_eq!(f.live(), live - 2);
+}
+
+#[test]
+fn an_object_keeps_its_library_loaded() {
+    let (_dir, path) = isolated("objects-plugin");
+    // SAFETY: the objects fixture starts no thread and registers nothing.
+    let options = unsafe { LoadOptions::new().unload_when_unused(true) };
+    let f = FactoryPlugin::load_with(&path, &options).unwrap();
+    let session = f.open("kept");
+    let tree = f.tree(1);
+    drop(f);
+    assert!(
+        is_mapped(&path),
+        "the session and the tree hold the library"
+    );
+    assert_eq!(session.name(), "kept");
+    drop(session);
+    assert!(is_mapped(&path), "the tree holds the library");
+    let children = tree.children();
+    drop(tree);
+    assert!(is_mapped(&path), "the children hold the library");
+    assert_eq!(children[1].label(), "root.1");
+    drop(children);
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    assert!(!is_mapped(&path), "the last object unloaded it");
+}
+
+#[test]
+fn objects_inside_other_types() {
+    let f = factory();
+    let before = f.live();
+    assert!(f.maybe(false).is_none());
+    assert_eq!(f.maybe(true).unwrap().name(), "maybe");
+    let many = f.many(3);
+    let names: Vec<String> = many.iter().map(|s| s.name()).collect();
+    assert_eq!(names, ["0", "1", "2"]);
+    assert_eq!(f.live(), before + 3);
+    drop(many);
+    assert_eq!(f.fallible("").err().as_deref(), Some("no name"));
+    assert_eq!(f.fallible("ok").unwrap().name(), "ok");
+    let (session, id) = f.pair(7);
+    assert_eq!((session.name().as_str(), id), ("pair 7", 7));
+    drop(session);
+    let held = f.held(9);
+    assert_eq!(held.id, 9);
+    assert_eq!(held.session.name(), "held 9");
+    drop(held);
+    assert_eq!(f.live(), before);
+}
+
+fn walk(node: &dyn Node, labels: &mut Vec<String>) {
+    labels.push(node.label());
+    for child in node.children() {
+        walk(&*child, labels);
+    }
+}
+
+#[test]
+fn a_tree_of_objects_dropped_in_any_order() {
+    let f = factory();
+    let before = f.live();
+    let root = f.tree(3);
+    let mut labels = Vec::new();
+    walk(&*root, &mut labels);
+    assert_eq!(labels.len(), 1 + 2 + 4 + 8);
+    assert_eq!(labels[1], "root.0");
+    assert_eq!(labels[2], "root.0.0");
+    // Children outlive their parent, grandchildren their parents.
+    let mut children = root.children();
+    drop(root);
+    let grandchildren = children[0].children();
+    children.remove(0);
+    assert_eq!(grandchildren[1].label(), "root.0.1");
+    assert_eq!(f.live(), before + 1 + 2);
+    drop(children);
+    drop(grandchildren);
+    assert_eq!(f.live(), before);
+}
+
+#[test]
+fn every_drop_runs_once_and_nothing_leaks() {
+    let f = factory();
+    // Warm up what the plugin allocates once (thread-locals, the hook).
+    drop(f.open("warm").fork("up"));
+    let (objects, bytes) = (f.live(), f.plugin_bytes());
+    for round in 0..50 {
+        let mut s = f.open(&format!("round {round}"));
+        s.push(&[round as u8; 100]);
+        let forks: Vec<Box<dyn Session>> = (0..3).map(|i| s.fork(&i.to_string())).collect();
+        assert_eq!(f.live(), objects + 4);
+        drop(s);
+        drop(forks);
+        drop(f.tree(2));
+    }
+    assert_eq!(f.live(), objects, "each object dropped once");
+    assert_eq!(f.plugin_bytes(), bytes, "the plugin freed all it allocated");
+}
+
+#[test]
+fn a_panic_in_an_object_method_names_the_library_interface_and_method() {
+    let f = factory();
+    let s = f.open("p");
+    let payload = catch_unwind(AssertUnwindSafe(|| s.fail("the sky fell"))).unwrap_err();
+    let text = panic_text(payload);
+    assert!(
+        text.contains("objects_plugin") || text.contains("objects-plugin"),
+        "{text}"
+    );
+    assert!(text.contains("`Session::fail`"), "{text}");
+    assert!(text.contains("the sky fell"), "{text}");
+    // The object is still usable after its method panicked.
+    assert_eq!(s.name(), "p");
+}
+
+#[test]
+fn a_method_left_to_its_default_body_runs_it() {
+    let s = factory().open("d");
+    assert_eq!(s.describe(), "session d");
+}
+
+#[test]
+fn objects_of_a_send_sync_trait_go_to_other_threads() {
+    let f = factory();
+    let mut s = f.open("threads");
+    s.push(b"abc");
+    let shared: &dyn Session = &*s;
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| assert_eq!(shared.total(), 3));
+        }
+    });
+    let moved = std::thread::spawn(move || {
+        s.push(b"de");
+        s.total()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(moved, 5);
+}
+
+#[test]
+fn a_plugin_built_against_another_session_is_refused_at_load() {
+    let err = objects_api_v2::FactoryPlugin::load(fixture("objects-plugin")).unwrap_err();
+    let text = err.to_string();
+    match &err {
+        Error::InterfaceMismatch {
+            interface,
+            differences,
+            ..
+        } => {
+            assert_eq!(interface, "Session", "{text}");
+            assert_eq!(differences.len(), 1, "{text}");
+            assert_eq!(differences[0].method, "push", "{text}");
+            let host = differences[0].host.as_deref().unwrap_or_default();
+            let plugin = differences[0].plugin.as_deref().unwrap_or_default();
+            assert!(host.contains("Vec<u8>"), "{text}");
+            assert!(plugin.contains("&[u8]"), "{text}");
+        }
+        other => panic!("expected InterfaceMismatch, got {other:?}"),
+    }
+    assert!(text.contains("Session"), "{text}");
+}
