@@ -216,6 +216,10 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// by a side whose interface passed the load-time check.
     unsafe fn from_raw(core: ObjectCore) -> Box<Self>;
 
+    /// Whether any of this interface's methods mentions an object type:
+    /// if not, it reaches no other interface, and a load walks nothing.
+    const MENTIONS_OBJECTS: bool;
+
     /// Calls `visit` with every interface this one's methods mention.
     fn visit(visit: &mut dyn FnMut(Node));
 

@@ -190,6 +190,9 @@ fn check_nested<I: ObjectInterface + ?Sized>(
     path: &Path,
     nested: extern "C" fn(usize) -> RecordRef,
 ) -> Result<(), Error> {
+    if !I::MENTIONS_OBJECTS {
+        return Ok(());
+    }
     let host = crate::object::closure(I::NODE);
     if host.is_empty() {
         return Ok(());

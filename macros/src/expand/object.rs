@@ -77,18 +77,22 @@ pub fn expand(iface: &Interface) -> TokenStream {
         };
         forwarding_method(m, &fetch)
     });
-    let visits = iface.methods.iter().flat_map(|m| {
-        m.args
-            .iter()
-            .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
-            .map(types::to_static)
-            .chain([types::to_static(&super::output_type(m))])
-            .map(|t| {
-                let abi = abi(&t);
-                quote!(#abi::visit_interfaces(visit);)
-            })
-            .collect::<Vec<_>>()
-    });
+    let mentioned: Vec<TokenStream> = iface
+        .methods
+        .iter()
+        .flat_map(|m| {
+            m.args
+                .iter()
+                .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
+                .map(types::to_static)
+                .chain([types::to_static(&super::output_type(m))])
+                .map(|t| abi(&t))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let visits = mentioned
+        .iter()
+        .map(|abi| quote!(#abi::visit_interfaces(visit);));
     let no_object_arguments = iface.methods.iter().flat_map(|m| {
         m.args
             .iter()
@@ -161,6 +165,8 @@ pub fn expand(iface: &Interface) -> TokenStream {
             #[automatically_derived]
             unsafe impl ::dynplug::__private::ObjectInterface for dyn #trait_ident {
                 const NAME: &'static ::core::primitive::str = #name;
+                const MENTIONS_OBJECTS: ::core::primitive::bool =
+                    false #(|| #mentioned::OBJECTS)*;
 
                 #[inline]
                 fn into_raw(
