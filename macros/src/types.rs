@@ -89,18 +89,58 @@ pub enum ArgKind<'a> {
     MutRef(&'a Type),
     /// `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`.
     Callback(Callback<'a>),
+    /// `&dyn Trait` of an interface: the object lent for the call; the
+    /// type is the trait object, `dyn Trait`.
+    ObjectRef(&'a syn::TypeTraitObject),
+    /// `&mut dyn Trait`: lent exclusively for the call.
+    ObjectMut(&'a syn::TypeTraitObject),
+    /// `Box<dyn Trait>`: the object handed over to the other side.
+    ObjectBox(&'a syn::TypeTraitObject),
+}
+
+impl ArgKind<'_> {
+    /// The trait object of an object argument.
+    pub fn object(&self) -> Option<&syn::TypeTraitObject> {
+        match self {
+            ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// `dyn Trait` in `Box<dyn Trait>`, if `ty` is written so.
+pub fn boxed_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
+    let Type::Path(p) = strip(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if p.qself.is_some() || last.ident != "Box" {
+        return None;
+    }
+    match generic_types(&last.arguments).as_slice() {
+        [inner] => match strip(inner) {
+            Type::TraitObject(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// How the parameter of type `ty` crosses.
 pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
     let Type::Reference(r) = strip(ty) else {
-        return ArgKind::Value;
+        return match boxed_object(ty) {
+            Some(object) => ArgKind::ObjectBox(object),
+            None => ArgKind::Value,
+        };
     };
     let elem = strip(&r.elem);
     if let Some(callback) = callback::parse(elem, r.mutability.is_some()) {
         return ArgKind::Callback(callback);
     }
     match (elem, r.mutability.is_some()) {
+        (Type::TraitObject(t), true) => ArgKind::ObjectMut(t),
+        (Type::TraitObject(t), false) => ArgKind::ObjectRef(t),
         (Type::Slice(s), true) => ArgKind::MutSlice(&s.elem),
         (_, true) => ArgKind::MutRef(&r.elem),
         (Type::Slice(s), false) => ArgKind::Slice(&s.elem),
@@ -221,6 +261,9 @@ fn check_reference(
             }
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
             ArgKind::Callback(cb) => callback::check(r, &cb, what, errors),
+            ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
+                check_object(t, what, errors)
+            }
         },
         Position::Lent => match (&r.mutability, elem) {
             (Some(m), _) => push(
@@ -319,7 +362,8 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
 
 /// `Box<dyn Trait>`, an object of a `#[plugin_interface]` trait (the
 /// compiler checks that it is one, through `Abi`): crosses as a return
-/// value, alone or inside another type; not yet as an argument.
+/// value, alone or inside another type, and as an argument by itself
+/// (inside another type, `Abi::OBJECTS` refuses it).
 fn check_box(
     p: &TypePath,
     args: &[&Type],
@@ -345,33 +389,47 @@ fn check_box(
         );
         return;
     };
-    let traits: Vec<&syn::TraitBound> = object
-        .bounds
-        .iter()
-        .filter_map(|b| match b {
-            syn::TypeParamBound::Trait(t) => Some(t),
-            _ => None,
-        })
-        .collect();
-    if traits.len() != 1 || object.bounds.len() != 1 {
-        push(
-            errors,
-            object,
-            format!(
-                "`{what}`: an object crosses as `Box<dyn Trait>` of one `#[plugin_interface]` \
-                 trait, with no other bounds; whether it is `Send` or `Sync` follows the \
-                 trait's supertraits"
-            ),
-        );
-        return;
-    }
-    if matches!(position, Position::Argument | Position::Lent) {
+    check_object(object, what, errors);
+    if position == Position::Lent {
         push(
             errors,
             p,
             format!(
-                "`{what}`: objects cross the plugin boundary as return values only, for now; \
-                 return the object from a method instead"
+                "`{what}`: a callback's arguments are lent to the host for the call; an \
+                 object is passed to a method, as `Box<dyn Trait>`, `&dyn Trait` or \
+                 `&mut dyn Trait`"
+            ),
+        );
+    }
+}
+
+/// The trait object of an object (`Box<dyn Trait>`, `&dyn Trait`): one
+/// trait, which the compiler checks is a `#[plugin_interface]` (through
+/// `ObjectInterface`), and no other bound but lifetimes.
+fn check_object(object: &syn::TypeTraitObject, what: &str, errors: &mut Vec<syn::Error>) {
+    let traits = object
+        .bounds
+        .iter()
+        .filter(|b| matches!(b, syn::TypeParamBound::Trait(_)))
+        .count();
+    let others = object
+        .bounds
+        .iter()
+        .filter(|b| {
+            !matches!(
+                b,
+                syn::TypeParamBound::Trait(_) | syn::TypeParamBound::Lifetime(_)
+            )
+        })
+        .count();
+    if traits != 1 || others != 0 {
+        push(
+            errors,
+            object,
+            format!(
+                "`{what}`: an object crosses as `dyn Trait` of one `#[plugin_interface]` \
+                 trait, with no other bounds; whether it is `Send` or `Sync` follows the \
+                 trait's supertraits"
             ),
         );
     }

@@ -315,8 +315,8 @@ pub mod __private {
         crate::preflight::checked::clear();
     }
     pub use crate::object::{
-        FIXED as OBJECT_FIXED, Instance, Node as ObjectNode, ObjectCore, ObjectInterface,
-        ObjectTable, OwnedObject, RawObject, RecordRef, drop_box, nested_record,
+        FIXED as OBJECT_FIXED, Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore,
+        ObjectInterface, ObjectTable, OwnedObject, RawObject, RecordRef, drop_box, nested_record,
     };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;

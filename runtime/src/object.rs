@@ -165,6 +165,75 @@ impl<I: ?Sized> Drop for OwnedObject<I> {
     }
 }
 
+/// An object of interface `I` lent for shared use while `'a` lasts: what
+/// the trait's hidden `__dynplug_lend` returns. Made only by `unsafe` code,
+/// so an override cannot lend what it does not hold for `'a`.
+pub struct LentRef<'a, I: ?Sized>(RawObject<I>, PhantomData<&'a ()>);
+
+/// An object of interface `I` lent for exclusive use while `'a` lasts: what
+/// the trait's hidden `__dynplug_lend_mut` returns. A type of its own, so
+/// that a shared lend cannot pass for an exclusive one.
+pub struct LentMut<'a, I: ?Sized>(RawObject<I>, PhantomData<&'a mut ()>);
+
+impl<'a, I: ?Sized> LentRef<'a, I> {
+    /// Lends `object` through `table`.
+    ///
+    /// # Safety
+    ///
+    /// `table` must be the table `#[plugin_interface]` generated for `T`
+    /// and the trait of `I`.
+    #[inline]
+    pub unsafe fn new<T: ?Sized, const N: usize>(
+        object: &'a T,
+        table: &'static ObjectTable<N>,
+    ) -> Self {
+        crate::export::register_object_table(&table.0);
+        LentRef(
+            RawObject {
+                instance: Instance::new(std::ptr::from_ref(object).cast_mut()),
+                table: table.0.as_ptr(),
+                interface: PhantomData,
+            },
+            PhantomData,
+        )
+    }
+
+    /// The raw form, to pass to a call that ends within `'a`.
+    #[inline]
+    pub fn raw(&self) -> RawObject<I> {
+        self.0
+    }
+}
+
+impl<'a, I: ?Sized> LentMut<'a, I> {
+    /// Lends `object` through `table`, exclusively.
+    ///
+    /// # Safety
+    ///
+    /// As for [`LentRef::new`].
+    #[inline]
+    pub unsafe fn new<T: ?Sized, const N: usize>(
+        object: &'a mut T,
+        table: &'static ObjectTable<N>,
+    ) -> Self {
+        crate::export::register_object_table(&table.0);
+        LentMut(
+            RawObject {
+                instance: Instance::new(std::ptr::from_mut(object)),
+                table: table.0.as_ptr(),
+                interface: PhantomData,
+            },
+            PhantomData,
+        )
+    }
+
+    /// The raw form, to pass to a call that ends within `'a`.
+    #[inline]
+    pub fn raw(&self) -> RawObject<I> {
+        self.0
+    }
+}
+
 impl<I: ?Sized> RawObject<I> {
     /// Forgets the interface, for the core that holds it.
     fn erase(self) -> RawObject<()> {
@@ -215,6 +284,27 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// `core` must hold an object whose table was made for this interface,
     /// by a side whose interface passed the load-time check.
     unsafe fn from_raw(core: ObjectCore) -> Box<Self>;
+
+    /// A proxy of an object lent for a call: never dropped through its
+    /// table, and derefs to the trait object.
+    type Lent: std::ops::DerefMut<Target = Self>;
+
+    /// Lends an object for shared use during a call.
+    fn lend(object: &Self) -> LentRef<'_, Self>;
+
+    /// Lends an object for exclusive use during a call.
+    fn lend_mut(object: &mut Self) -> LentMut<'_, Self>;
+
+    /// The proxy of an object lent by the other side for the call in
+    /// progress.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must come from [`lend`](ObjectInterface::lend) (or, for
+    /// exclusive use through the proxy, [`lend_mut`](ObjectInterface::lend_mut))
+    /// on the other side, for the call in progress, and the proxy must not
+    /// outlive that call.
+    unsafe fn lent(raw: RawObject<Self>) -> Self::Lent;
 
     /// Whether any of this interface's methods mentions an object type:
     /// if not, it reaches no other interface, and a load walks nothing.
@@ -305,6 +395,19 @@ impl ObjectCore {
     pub unsafe fn new<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
         // SAFETY: the caller's promise.
         unsafe { Self::owned_by(raw, interface, current_owner()) }
+    }
+
+    /// The core of an object the other side lent for the call in progress:
+    /// its code is the other side's, alive during the call, and it must not
+    /// be dropped (the proxy holding it is kept in a `ManuallyDrop`).
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be lent for the call in progress, for interface
+    /// `interface`; the core must not outlive the call, nor be dropped.
+    pub unsafe fn lent<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
+        // SAFETY: the caller's promise.
+        unsafe { Self::owned_by(raw, interface, None) }
     }
 
     /// As [`new`](ObjectCore::new), with the library given.
@@ -454,9 +557,11 @@ unsafe impl Send for ObjectCore {}
 unsafe impl Sync for ObjectCore {}
 
 // SAFETY: a `RawObject` is plain data; `lift_ret` takes ownership of exactly
-// what `lower_ret` gave up. Arguments of object type are refused at compile
-// time (`OBJECTS`, checked by the generated code): `lower_arg` and
-// `lift_arg` are never reached, and panic if they are.
+// what `lower_ret` gave up. An object argument (`Box<dyn I>`, `&dyn I`,
+// `&mut dyn I`) is lowered by the generated code itself, which moves or
+// lends it; inside another type it is refused at compile time (`OBJECTS`,
+// checked by the generated code): `lower_arg` and `lift_arg` are never
+// reached, and panic if they are.
 unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     type Arg = RawObject<I>;
     type Keep = ();
@@ -472,11 +577,11 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     }
 
     fn lower_arg(&self) -> (RawObject<I>, ()) {
-        panic!("dynplug: objects cannot be passed as arguments yet")
+        panic!("dynplug: an object crosses as an argument only as itself, not inside another type")
     }
 
     unsafe fn lift_arg(_: RawObject<I>) -> Self {
-        panic!("dynplug: objects cannot be passed as arguments yet")
+        panic!("dynplug: an object crosses as an argument only as itself, not inside another type")
     }
 
     #[inline]

@@ -2,13 +2,18 @@
 //! other interfaces (and of their own), which the host uses as ordinary
 //! trait objects. Each object keeps its library loaded, runs its `Drop`
 //! once, in the plugin, and carries its panics to the host; the interfaces
-//! an object's methods use are checked when the factory is loaded.
+//! an object's methods use are checked when the factory is loaded. The
+//! other way, the host gives the plugin objects of its own (host services):
+//! to keep (`Box<dyn Log>`), or lent for a call (`&dyn Log`,
+//! `&mut dyn Counter`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use dynplug::{Error, LoadOptions};
 use dynplug_tests::{fixture, is_mapped, isolated};
-use objects_api::{Factory, FactoryPlugin, Node, Session};
+use objects_api::{Counter, Factory, FactoryPlugin, Log, Node, Session};
 
 fn factory() -> FactoryPlugin {
     FactoryPlugin::load(fixture("objects-plugin")).unwrap()
@@ -206,4 +211,199 @@ fn a_plugin_built_against_another_session_is_refused_at_load() {
         other => panic!("expected InterfaceMismatch, got {other:?}"),
     }
     assert!(text.contains("Session"), "{text}");
+}
+
+/// The host's log: records lines, counts its drops, and the threads it was
+/// called on.
+#[derive(Default, Clone)]
+struct HostLog {
+    lines: Arc<Mutex<Vec<String>>>,
+    threads: Arc<Mutex<Vec<std::thread::ThreadId>>>,
+    drops: Arc<AtomicUsize>,
+}
+
+struct Kept(HostLog);
+
+impl Log for Kept {
+    fn line(&self, text: &str) {
+        self.0.lines.lock().unwrap().push(text.to_owned());
+        self.0
+            .threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+    }
+    fn lines(&self) -> u32 {
+        self.0.lines.lock().unwrap().len() as u32
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        self.0.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl HostLog {
+    fn boxed(&self) -> Box<dyn Log> {
+        Box::new(Kept(self.clone()))
+    }
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+    fn drops(&self) -> usize {
+        self.drops.load(Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn a_host_service_kept_by_the_plugin_is_called_later_from_its_threads() {
+    let f = factory();
+    assert!(!f.log_now("nobody listens"));
+    let log = HostLog::default();
+    f.attach(log.boxed());
+    assert!(f.log_now("first"));
+    assert!(f.log_from_thread("second"));
+    assert_eq!(log.lines(), ["first", "second (from a plugin thread)"]);
+    let threads = log.threads.lock().unwrap().clone();
+    assert_eq!(threads[0], std::thread::current().id());
+    assert_ne!(threads[1], std::thread::current().id());
+    assert_eq!(log.drops(), 0);
+    f.drop_log();
+    assert_eq!(log.drops(), 1, "dropped once, by the plugin");
+    assert!(!f.log_now("gone"));
+    assert_eq!(log.drops(), 1);
+}
+
+#[test]
+fn a_host_service_replaced_or_left_with_the_plugin_is_dropped_once() {
+    let (first, second) = (HostLog::default(), HostLog::default());
+    let f = factory();
+    f.attach(first.boxed());
+    f.attach(second.boxed());
+    assert_eq!(first.drops(), 1, "replaced");
+    assert_eq!(second.drops(), 0);
+    drop(f);
+    assert_eq!(second.drops(), 1, "dropped with the plugin's instance");
+}
+
+#[test]
+fn a_host_service_handed_back_is_the_hosts_object_again() {
+    let f = factory();
+    let log = HostLog::default();
+    f.attach(log.boxed());
+    let back = f.detach().unwrap();
+    assert!(f.detach().is_none());
+    back.line("through two proxies");
+    assert_eq!(back.lines(), 1);
+    assert_eq!(log.lines(), ["through two proxies"]);
+    drop(f);
+    assert_eq!(log.drops(), 0, "the host holds it");
+    drop(back);
+    assert_eq!(log.drops(), 1);
+}
+
+#[test]
+fn objects_go_both_ways_in_one_call() {
+    let f = factory();
+    let before = f.live();
+    let log = HostLog::default();
+    let wrapped = f.wrap(log.boxed(), "plugin: ");
+    assert_eq!(f.live(), before + 1);
+    wrapped.line("hello");
+    assert_eq!(wrapped.lines(), 1);
+    assert_eq!(log.lines(), ["plugin: hello"]);
+    drop(wrapped);
+    assert_eq!(f.live(), before, "the plugin's wrapper dropped");
+    assert_eq!(log.drops(), 1, "and with it the host's log, once");
+}
+
+#[test]
+fn a_host_object_is_lent_for_the_call() {
+    let f = factory();
+    let log = HostLog::default();
+    let kept = Kept(log.clone());
+    assert_eq!(f.note(&kept, "lent"), 1);
+    assert_eq!(f.note(&kept, "again"), 2);
+    assert_eq!(log.lines(), ["lent", "again"]);
+    assert_eq!(log.drops(), 0, "a lent object is not dropped by the plugin");
+    drop(kept);
+    assert_eq!(log.drops(), 1);
+}
+
+struct Tally(u32);
+
+impl Counter for Tally {
+    fn add(&mut self, n: u32) -> u32 {
+        self.0 += n;
+        self.0
+    }
+    fn fail(&mut self) {
+        panic!("the host's counter refuses at {}", self.0);
+    }
+}
+
+#[test]
+fn a_host_object_is_lent_mutably_and_mutated() {
+    let f = factory();
+    let mut tally = Tally(10);
+    assert_eq!(f.count(&mut tally, 5), 15);
+    assert_eq!(tally.0, 15);
+}
+
+#[test]
+fn a_panic_in_a_host_object_comes_back_to_the_host() {
+    let f = factory();
+    let mut tally = Tally(3);
+    let payload = catch_unwind(AssertUnwindSafe(|| f.poke(&mut tally))).unwrap_err();
+    let text = panic_text(payload);
+    assert!(text.contains("`Factory::poke`"), "{text}");
+    assert!(text.contains("`Counter::fail`"), "{text}");
+    assert!(text.contains("the host's counter refuses at 3"), "{text}");
+    // Both sides still work.
+    assert_eq!(f.count(&mut tally, 1), 4);
+}
+
+#[test]
+fn host_services_leak_nothing_on_either_side() {
+    let f = factory();
+    let log = HostLog::default();
+    // Warm up what each side allocates once.
+    drop(f.wrap(log.boxed(), ">"));
+    f.attach(log.boxed());
+    f.drop_log();
+    let (objects, bytes) = (f.live(), f.plugin_bytes());
+    for round in 0..50 {
+        f.attach(log.boxed());
+        f.log_now(&format!("round {round}"));
+        let wrapped = f.wrap(log.boxed(), ">");
+        wrapped.line("w");
+        let _ = f.note(&*wrapped, "n");
+        drop(wrapped);
+        drop(f.detach());
+    }
+    assert_eq!(f.live(), objects);
+    assert_eq!(f.plugin_bytes(), bytes, "the plugin freed all it allocated");
+    assert_eq!(log.drops(), 2 + 100, "each host object dropped once");
+}
+
+/// A host object that borrows from the caller's stack.
+struct Borrowing<'a>(&'a mut u32);
+
+impl Counter for Borrowing<'_> {
+    fn add(&mut self, n: u32) -> u32 {
+        *self.0 += n;
+        *self.0
+    }
+    fn fail(&mut self) {
+        panic!("borrowing counter");
+    }
+}
+
+#[test]
+fn a_lent_host_object_may_borrow_from_the_stack() {
+    let f = factory();
+    let mut total = 40;
+    assert_eq!(f.count(&mut Borrowing(&mut total), 2), 42);
+    assert_eq!(total, 42);
 }

@@ -168,6 +168,7 @@ pub fn method_shim(
         Receiver::Exclusive => quote!(unsafe { &mut *#pointer }),
         _ => quote!(unsafe { &*#pointer.cast_const() }),
     };
+
     quote! {
         /// # Safety
         ///

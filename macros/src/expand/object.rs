@@ -46,6 +46,34 @@ pub fn with_hidden_method(iface: &Interface, item: &syn::ItemTrait) -> syn::Item
         }
     };
     item.items.push(method);
+    let lend: syn::TraitItem = syn::parse_quote! {
+        /// Part of `#[dynplug::plugin_interface]`: how this object is lent
+        /// to the other side of a plugin boundary for a call. Not to be
+        /// called or overridden.
+        #[doc(hidden)]
+        fn __dynplug_lend(&self) -> ::dynplug::__private::LentRef<'_, dyn #trait_ident>
+        where
+            Self: 'static,
+        {
+            // SAFETY: the table generated for `Self`, whose trait this is.
+            unsafe { ::dynplug::__private::LentRef::new(self, #tables::<Self>::TABLE) }
+        }
+    };
+    item.items.push(lend);
+    let lend_mut: syn::TraitItem = syn::parse_quote! {
+        /// Part of `#[dynplug::plugin_interface]`: how this object is lent
+        /// exclusively to the other side of a plugin boundary for a call.
+        /// Not to be called or overridden.
+        #[doc(hidden)]
+        fn __dynplug_lend_mut(&mut self) -> ::dynplug::__private::LentMut<'_, dyn #trait_ident>
+        where
+            Self: 'static,
+        {
+            // SAFETY: the table generated for `Self`, whose trait this is.
+            unsafe { ::dynplug::__private::LentMut::new(self, #tables::<Self>::TABLE) }
+        }
+    };
+    item.items.push(lend_mut);
     item
 }
 
@@ -90,9 +118,21 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 .collect::<Vec<_>>()
         })
         .collect();
+    let objects: Vec<TokenStream> = iface
+        .methods
+        .iter()
+        .flat_map(|m| {
+            m.args
+                .iter()
+                .filter_map(|a| types::arg_kind(a.ty).object().map(params::object_interface))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let visits = mentioned
         .iter()
-        .map(|abi| quote!(#abi::visit_interfaces(visit);));
+        .map(|abi| quote!(#abi::visit_interfaces(visit);))
+        .chain(objects.iter().map(|i| quote!(visit(#i::NODE);)));
+    let mentions_objects = !objects.is_empty();
     let no_object_arguments = iface.methods.iter().flat_map(|m| {
         m.args
             .iter()
@@ -101,8 +141,9 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 let t = types::to_static(t);
                 let abi = abi(&t);
                 let message = format!(
-                    "dynplug: `{}` holds a `Box<dyn ..>`: objects cross as return values \
-                     only, for now",
+                    "dynplug: `{}` holds a `Box<dyn ..>`: an object crosses as an argument \
+                     only as itself (`Box<dyn Trait>`, `&dyn Trait`, `&mut dyn Trait`), not \
+                     inside another type",
                     types::text(&t)
                 );
                 let message = Literal::string(&message);
@@ -158,6 +199,25 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 #(#methods)*
             }
 
+            /// The proxy of an object the other side lent for a call: never
+            /// dropped (the other side owns the object).
+            pub struct __DynplugLent(::core::mem::ManuallyDrop<#proxy>);
+
+            #[automatically_derived]
+            impl ::core::ops::Deref for __DynplugLent {
+                type Target = dyn #trait_ident;
+                fn deref(&self) -> &(dyn #trait_ident + 'static) {
+                    &*self.0
+                }
+            }
+
+            #[automatically_derived]
+            impl ::core::ops::DerefMut for __DynplugLent {
+                fn deref_mut(&mut self) -> &mut (dyn #trait_ident + 'static) {
+                    &mut *self.0
+                }
+            }
+
             // SAFETY: `into_raw` goes through the trait's hidden method, which
             // makes the table generated for the object's own type; `from_raw`
             // wraps the core in the proxy, which calls the table as this
@@ -166,7 +226,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
             unsafe impl ::dynplug::__private::ObjectInterface for dyn #trait_ident {
                 const NAME: &'static ::core::primitive::str = #name;
                 const MENTIONS_OBJECTS: ::core::primitive::bool =
-                    false #(|| #mentioned::OBJECTS)*;
+                    #mentions_objects #(|| #mentioned::OBJECTS)*;
 
                 #[inline]
                 fn into_raw(
@@ -183,6 +243,30 @@ pub fn expand(iface: &Interface) -> TokenStream {
                         #marker_init
                         __dynplug_core: core,
                     })
+                }
+
+                type Lent = __DynplugLent;
+
+                #[inline]
+                fn lend(object: &Self) -> ::dynplug::__private::LentRef<'_, Self> {
+                    <Self as #trait_ident>::__dynplug_lend(object)
+                }
+
+                #[inline]
+                fn lend_mut(object: &mut Self) -> ::dynplug::__private::LentMut<'_, Self> {
+                    <Self as #trait_ident>::__dynplug_lend_mut(object)
+                }
+
+                #[inline]
+                unsafe fn lent(raw: ::dynplug::__private::RawObject<Self>) -> __DynplugLent {
+                    __DynplugLent(::core::mem::ManuallyDrop::new(#proxy {
+                        #marker_init
+                        // SAFETY: the caller's promise: lent for the call in
+                        // progress, which the proxy does not outlive.
+                        __dynplug_core: unsafe {
+                            ::dynplug::__private::ObjectCore::lent(raw, #name)
+                        },
+                    }))
                 }
 
                 #[allow(unused_variables)]

@@ -19,7 +19,24 @@ pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
         ArgKind::Value => vec![ty],
         ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
         ArgKind::Callback(cb) => cb.output.into_iter().collect(),
+        ArgKind::ObjectRef(_) | ArgKind::ObjectMut(_) | ArgKind::ObjectBox(_) => Vec::new(),
     }
+}
+
+/// `<dyn Trait as ObjectInterface>` of an object argument's trait object,
+/// with its lifetimes made `'static` (the interface is `dyn Trait`).
+pub fn object_interface(object: &syn::TypeTraitObject) -> TokenStream {
+    let bare = object_type(object);
+    quote_spanned!(object.span()=> <#bare as ::dynplug::__private::ObjectInterface>)
+}
+
+/// `dyn Trait` of a trait object, without its lifetime bounds.
+fn object_type(object: &syn::TypeTraitObject) -> TokenStream {
+    let traits = object.bounds.iter().filter_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => Some(t),
+        _ => None,
+    });
+    quote!(dyn #(#traits)+*)
 }
 
 fn unit() -> Type {
@@ -71,6 +88,21 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
         ArgKind::Ref(t) => tag("&", t),
         ArgKind::MutSlice(t) => tag("&mut []", t),
         ArgKind::MutRef(t) => tag("&mut", t),
+        ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
+            let tag = match kind {
+                ArgKind::ObjectRef(_) => "&dyn",
+                ArgKind::ObjectMut(_) => "&mut dyn",
+                _ => "Box<dyn>",
+            };
+            let tag = proc_macro2::Literal::byte_string(tag.as_bytes());
+            let interface = object_interface(t);
+            quote! {
+                ::dynplug::__private::mix(
+                    ::dynplug::__private::fnv1a(#tag),
+                    ::dynplug::__private::fnv1a(#interface::NAME.as_bytes()),
+                )
+            }
+        }
         ArgKind::Callback(cb) => {
             let name = proc_macro2::Literal::byte_string(if cb.mutable {
                 b"&mut dyn FnMut"
@@ -122,6 +154,34 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             }
         }
         ArgKind::Callback(cb) => host_callback(cb, ty, name, lowered),
+        // SAFETY (of the blocks below): the object is lent for this call
+        // only, and its lend does not outlive it; its own lifetime bound
+        // is widened to `'static` for the lend (its proxy on the other
+        // side cannot outlive the call either).
+        ArgKind::ObjectRef(t) => {
+            let interface = object_interface(t);
+            let bare = object_type(t);
+            quote! {
+                let #keep = #interface::lend(unsafe {
+                    ::core::mem::transmute::<&_, &(#bare + 'static)>(#name)
+                });
+                let #lowered = #keep.raw();
+            }
+        }
+        ArgKind::ObjectMut(t) => {
+            let interface = object_interface(t);
+            let bare = object_type(t);
+            quote! {
+                let #keep = #interface::lend_mut(unsafe {
+                    ::core::mem::transmute::<&mut _, &mut (#bare + 'static)>(#name)
+                });
+                let #lowered = #keep.raw();
+            }
+        }
+        ArgKind::ObjectBox(t) => {
+            let interface = object_interface(t);
+            quote!(let #lowered = #interface::into_raw(#name).into_raw();)
+        }
     };
     quote_spanned!(span=> #tokens)
 }
@@ -281,6 +341,38 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
             }
         }
         ArgKind::Callback(cb) => plugin_callback(cb, raw, &held),
+        ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) => {
+            let interface = object_interface(t);
+            let bare = object_type(t);
+            let (binding, pass) = if matches!(kind, ArgKind::ObjectMut(_)) {
+                (quote!(let mut #held), quote!(&mut *#held))
+            } else {
+                (quote!(let #held), quote!(&*#held))
+            };
+            Lifted {
+                param: quote!(#raw: ::dynplug::__private::RawObject<#bare>),
+                setup: quote!(#binding = unsafe { #interface::lent(#raw) };),
+                pass,
+                after: none,
+            }
+        }
+        ArgKind::ObjectBox(t) => {
+            let interface = object_interface(t);
+            let bare = object_type(t);
+            Lifted {
+                param: quote!(#raw: ::dynplug::__private::RawObject<#bare>),
+                setup: quote! {
+                    let #held = unsafe {
+                        #interface::from_raw(::dynplug::__private::ObjectCore::new(
+                            #raw,
+                            #interface::NAME,
+                        ))
+                    };
+                },
+                pass: quote!(#held),
+                after: none,
+            }
+        }
     }
 }
 
