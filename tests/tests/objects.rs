@@ -407,3 +407,39 @@ fn a_lent_host_object_may_borrow_from_the_stack() {
     assert_eq!(f.count(&mut Borrowing(&mut total), 2), 42);
     assert_eq!(total, 42);
 }
+
+/// The objects example (`cargo run -p objects-host`), as its host uses it.
+#[test]
+fn the_objects_example_opens_sessions_that_log_through_the_host() {
+    use objects_example_api::{Config, Summary, Transcoder, TranscoderPlugin};
+
+    struct Lines(Arc<Mutex<Vec<String>>>);
+    impl objects_example_api::Log for Lines {
+        fn info(&self, text: &str) {
+            self.0.lock().unwrap().push(text.to_owned());
+        }
+    }
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let t = TranscoderPlugin::load(fixture("objects-example-plugin")).unwrap();
+    let config = |name: &str| Config {
+        name: name.to_owned(),
+        shout: true,
+    };
+    let mut session = t.open(config("s"), Box::new(Lines(lines.clone()))).unwrap();
+    let refused = t.open(config(""), Box::new(Lines(lines.clone())));
+    assert_eq!(refused.err().as_deref(), Some("a session needs a name"));
+    drop(t);
+    assert_eq!(session.push("abc"), "ABC");
+    assert_eq!(
+        session.finish(),
+        Summary {
+            chunks: 1,
+            chars: 3
+        }
+    );
+    drop(session);
+    assert_eq!(
+        *lines.lock().unwrap(),
+        ["s: opened", "s: finished after 1 chunks", "s: closed"]
+    );
+}
