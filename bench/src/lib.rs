@@ -8,6 +8,8 @@
 //! - [`peers`]: the other ways to call a plugin: libloading, dlopen2 and a
 //!   bindgen `--dynamic-loading` style struct.
 //! - [`load`]: loading an interface of N methods, each approach.
+//! - [`objects`]: a call through an object the plugin returned, and making
+//!   one, against the same in-process.
 //!
 //! The fixture plugins are built by cargo as dependencies of this crate
 //! (`bench/fixtures/*`); [`library`] finds their shared libraries.
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 
 pub mod calls;
 pub mod load;
+pub mod objects;
 pub mod peers;
 
 /// The shared library of fixture crate `name` (`bench-plugin`), which cargo

@@ -38,3 +38,13 @@ fn every_load_approach_loads_every_size() {
         assert_eq!(info.interfaces[0].methods.len(), n);
     }
 }
+
+#[test]
+fn objects_add_on_both_sides_and_are_made_and_dropped() {
+    let objects = dynplug_bench::objects::Objects::new();
+    for case in dynplug_bench::objects::CASES {
+        assert_eq!(objects.run(case, 4), 1 + 2 + 3 + 4, "{case}");
+    }
+    objects.make_dynplug();
+    objects.make_in_process();
+}

@@ -25,7 +25,6 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::marker::PhantomData;
-use std::mem::MaybeUninit;
 
 use crate::abi::{Abi, OwnedBuf, ReturnAbi};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
@@ -42,34 +41,27 @@ pub const DROP: usize = 1;
 /// side (`extern "C" fn() -> OwnedBuf<u8>`).
 pub const TAKE_PANIC: usize = 2;
 
-/// Where an object is: a pointer to it, thin or wide, in two words.
-#[repr(C)]
+/// Where an object is: a thin pointer to it, one word, as the first
+/// argument of each of its table's functions (so that the method's own
+/// arguments stay in the registers they came in, as for a root instance).
+/// A `dyn Trait` only ever holds sized types, so every object has a thin
+/// pointer; one that does not is refused at compile time.
+#[repr(transparent)]
 #[derive(Clone, Copy)]
-pub struct Instance([MaybeUninit<*mut c_void>; 2]);
+pub struct Instance(*mut c_void);
 
 impl Instance {
     /// Keeps `ptr`.
     #[inline(always)]
-    #[allow(
-        clippy::not_unsafe_ptr_arg_deref,
-        reason = "`ptr` is stored as a value, never dereferenced"
-    )]
     pub fn new<T: ?Sized>(ptr: *mut T) -> Self {
         const {
             assert!(
-                size_of::<*mut T>() <= size_of::<Instance>()
-                    && align_of::<*mut T>() <= align_of::<Instance>()
+                size_of::<*mut T>() == size_of::<*mut c_void>(),
+                "dynplug: an object crosses the plugin boundary behind a thin pointer; \
+                 this type is unsized"
             )
         };
-        let mut instance = Instance([MaybeUninit::uninit(); 2]);
-        // SAFETY: the storage is large and aligned enough for the pointer
-        // (asserted above), and a pointer has no invalid bit patterns.
-        unsafe {
-            std::ptr::from_mut(&mut instance)
-                .cast::<*mut T>()
-                .write(ptr)
-        };
-        instance
+        Instance(ptr.cast::<c_void>())
     }
 
     /// The pointer kept by [`new`](Instance::new).
@@ -79,8 +71,16 @@ impl Instance {
     /// `self` must come from `Instance::new::<T>`, in this build.
     #[inline(always)]
     pub unsafe fn get<T: ?Sized>(self) -> *mut T {
-        // SAFETY: `new::<T>` wrote a `*mut T` at the start of the storage.
-        unsafe { std::ptr::from_ref(&self).cast::<*mut T>().read() }
+        const {
+            assert!(
+                size_of::<*mut T>() == size_of::<*mut c_void>(),
+                "dynplug: an object crosses the plugin boundary behind a thin pointer; \
+                 this type is unsized"
+            )
+        };
+        // SAFETY: `*mut T` is one word, as `new::<T>` checked; the word is
+        // the pointer `new::<T>` kept.
+        unsafe { std::mem::transmute_copy::<*mut c_void, *mut T>(&self.0) }
     }
 }
 

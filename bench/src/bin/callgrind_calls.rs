@@ -5,6 +5,8 @@
 //! - `callgrind-calls call CASE N`: sets `bench-plugin` up with every
 //!   approach, then makes N calls of `add` through CASE (one of
 //!   `dynplug_bench::calls::CASES`).
+//! - `callgrind-calls object CASE N`: N calls of `add` through an object,
+//!   the plugin's (`dynplug`) or one made in-process (`in_process`).
 //! - `callgrind-calls load APPROACH METHODS N`: N warm loads of the
 //!   `wide-METHODS` fixture with APPROACH (`dynplug`, a file loaded
 //!   before; `dynplug_first`, the file read again each time; `libloading`,
@@ -15,8 +17,9 @@ use std::process::exit;
 use dynplug_bench::calls::{CASES, Callers};
 use dynplug_bench::consume;
 use dynplug_bench::load::{self, Wide};
+use dynplug_bench::objects;
 
-const USAGE: &str = "usage: callgrind-calls call CASE N | load APPROACH METHODS N";
+const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | load APPROACH METHODS N";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +38,15 @@ fn main() {
             let callers = Callers::new();
             let sum = callers.run(case, number(n));
             println!("{case} x {n}: {sum}");
+        }
+        ["object", case, n] => {
+            if !objects::CASES.contains(&case) {
+                eprintln!("{USAGE}\nCASE: one of {:?}", objects::CASES);
+                exit(2);
+            }
+            let objects = objects::Objects::new();
+            let sum = objects.run(case, number(n));
+            println!("object {case} x {n}: {sum}");
         }
         ["load", approach, methods, n] => {
             let wide = Wide::new(number(methods) as usize);
