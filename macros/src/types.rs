@@ -12,9 +12,10 @@ use crate::callback::{self, Callback};
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
-    as arguments also &T, &[T], &mut [scalar], &mut T, and callbacks \
-    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`), whose arguments may borrow for \
-    the call (`&T`, `&[T]`, `Option<&T>`)";
+    `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
+    &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
+    (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`, either in `Option`), whose \
+    arguments may borrow for the call (`&T`, `&[T]`, `Option<&T>`)";
 
 const SCALARS: &[&str] = &[
     "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
@@ -89,6 +90,9 @@ pub enum ArgKind<'a> {
     MutRef(&'a Type),
     /// `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`.
     Callback(Callback<'a>),
+    /// `Option<&dyn Fn(A..) -> R>` or `Option<&mut dyn FnMut(A..) -> R>`:
+    /// a callback or none; the reference type is kept for the checks.
+    OptionalCallback(Callback<'a>, &'a syn::TypeReference),
     /// `&dyn Trait` of an interface: the object lent for the call; the
     /// type is the trait object, `dyn Trait`.
     ObjectRef(&'a syn::TypeTraitObject),
@@ -106,6 +110,25 @@ impl ArgKind<'_> {
             _ => None,
         }
     }
+}
+
+/// The callback in `Option<&dyn Fn(..)>` (or `Option<&mut dyn FnMut(..)>`),
+/// if `ty` is written so.
+fn optional_callback(ty: &Type) -> Option<(Callback<'_>, &syn::TypeReference)> {
+    let Type::Path(p) = strip(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if p.qself.is_some() || last.ident != "Option" {
+        return None;
+    }
+    let [inner] = generic_types(&last.arguments)[..] else {
+        return None;
+    };
+    let Type::Reference(r) = strip(inner) else {
+        return None;
+    };
+    callback::parse(strip(&r.elem), r.mutability.is_some()).map(|cb| (cb, r))
 }
 
 /// `dyn Trait` in `Box<dyn Trait>`, if `ty` is written so.
@@ -129,6 +152,9 @@ pub fn boxed_object(ty: &Type) -> Option<&syn::TypeTraitObject> {
 /// How the parameter of type `ty` crosses.
 pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
     let Type::Reference(r) = strip(ty) else {
+        if let Some((cb, r)) = optional_callback(ty) {
+            return ArgKind::OptionalCallback(cb, r);
+        }
         return match boxed_object(ty) {
             Some(object) => ArgKind::ObjectBox(object),
             None => ArgKind::Value,
@@ -264,6 +290,8 @@ fn check_reference(
             ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
                 check_object(t, what, errors)
             }
+            // A path, never a reference: checked in `check_path`.
+            ArgKind::OptionalCallback(..) => {}
         },
         Position::Lent => match (&r.mutability, elem) {
             (Some(m), _) => push(
@@ -342,6 +370,14 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
             "`Self` cannot cross the plugin boundary: the host does not know the plugin's type"
                 .to_owned(),
         ),
+        "Option"
+            if position == Position::Argument
+                && optional_callback(&Type::Path(p.clone())).is_some() =>
+        {
+            if let Some((cb, r)) = optional_callback(&Type::Path(p.clone())) {
+                callback::check(r, &cb, what, errors);
+            }
+        }
         "Option" | "Vec" | "Result" => {
             for arg in args {
                 check(arg, position.inner(), errors);

@@ -327,8 +327,10 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
         // so every borrow in it must be the receiver's. (One hidden in an
         // alias is the compiler's to refuse.)
         let borrowed = method.receiver_lifetime.filter(|&receiver| {
-            !matches!(types::arg_kind(arg.ty), types::ArgKind::Callback(_))
-                && types::mentions_lifetime(arg.ty, receiver)
+            !matches!(
+                types::arg_kind(arg.ty),
+                types::ArgKind::Callback(_) | types::ArgKind::OptionalCallback(..)
+            ) && types::mentions_lifetime(arg.ty, receiver)
         });
         let other =
             borrowed.and_then(|receiver| Some((receiver, other_lifetime(arg.ty, receiver)?)));
@@ -345,7 +347,9 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
         }
         if matches!(
             types::arg_kind(arg.ty),
-            types::ArgKind::Value | types::ArgKind::Callback(_)
+            types::ArgKind::Value
+                | types::ArgKind::Callback(_)
+                | types::ArgKind::OptionalCallback(..)
         ) {
             continue;
         }

@@ -41,6 +41,50 @@ impl<A, R> RawFn<A, R> {
     }
 }
 
+/// An optional callback in transit (`Option<&dyn Fn(..)>`): a null
+/// trampoline for `None`.
+#[repr(C)]
+pub struct RawOptionalFn<A, R> {
+    ctx: *mut c_void,
+    call: Option<unsafe extern "C" fn(ctx: *mut c_void, args: A) -> RetSlot<R>>,
+}
+
+impl<A, R> Clone for RawOptionalFn<A, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, R> Copy for RawOptionalFn<A, R> {}
+
+impl<A, R> RawOptionalFn<A, R> {
+    /// `Some` of a callback lent as [`RawFn::new`] lends one.
+    pub fn some(
+        ctx: *mut c_void,
+        call: unsafe extern "C" fn(*mut c_void, A) -> RetSlot<R>,
+    ) -> Self {
+        RawOptionalFn {
+            ctx,
+            call: Some(call),
+        }
+    }
+
+    /// No callback.
+    pub fn none() -> Self {
+        RawOptionalFn {
+            ctx: std::ptr::null_mut(),
+            call: None,
+        }
+    }
+
+    /// The callback, if there is one.
+    pub fn get(self) -> Option<RawFn<A, R>> {
+        self.call.map(|call| RawFn {
+            ctx: self.ctx,
+            call,
+        })
+    }
+}
+
 thread_local! {
     /// The payload of a panic in a host callback, waiting to be raised
     /// again once the plugin's method has unwound (host side).

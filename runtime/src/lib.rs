@@ -290,7 +290,7 @@ pub mod __private {
         RawTuple9, RawTuple10, RawTuple11, RawTuple12,
     };
     pub use crate::call::{RetSlot, STATUS_OK, STATUS_PANICKED};
-    pub use crate::callback::{RawFn, call_back, host_callback};
+    pub use crate::callback::{RawFn, RawOptionalFn, call_back, host_callback};
     pub use crate::clib::{CFnPtr, CLibrary, CLoaded, CSymbol};
 
     /// C-library loading, for the generated `c_library` bindings.

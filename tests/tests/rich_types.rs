@@ -216,6 +216,28 @@ fn callbacks() {
 }
 
 #[test]
+fn optional_callbacks_are_none_or_the_hosts_closure() {
+    let p = plugin();
+    let offset = 5;
+    assert_eq!(p.maybe_map(7, Some(&|x| x * 2 + offset)), 19);
+    assert_eq!(p.maybe_map(7, None), 7);
+
+    let mut words = Vec::new();
+    assert_eq!(
+        p.maybe_report("one two  three", Some(&mut |w| words.push(w.to_owned()))),
+        3
+    );
+    assert_eq!(words, ["one", "two", "three"]);
+    assert_eq!(p.maybe_report("one two", None), 2);
+
+    // A panic in an optional callback comes back as the host's own.
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        p.maybe_map(1, Some(&|_| std::panic::panic_any(41_u8)))
+    }));
+    assert_eq!(caught.unwrap_err().downcast_ref::<u8>(), Some(&41));
+}
+
+#[test]
 fn a_panic_in_a_host_callback_comes_back_as_the_same_panic() {
     let p = plugin();
     #[derive(Debug, PartialEq)]

@@ -81,7 +81,7 @@ pub fn type_assertions(methods: &[Method]) -> TokenStream {
         });
     let lent = kinds()
         .flat_map(|(kind, _)| match kind {
-            types::ArgKind::Callback(cb) => cb.inputs,
+            types::ArgKind::Callback(cb) | types::ArgKind::OptionalCallback(cb, _) => cb.inputs,
             _ => Vec::new(),
         })
         .filter(|ty| clean(ty, types::Position::Lent))

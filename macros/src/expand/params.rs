@@ -18,7 +18,7 @@ pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
     match kind {
         ArgKind::Value => vec![ty],
         ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
-        ArgKind::Callback(cb) => cb.output.into_iter().collect(),
+        ArgKind::Callback(cb) | ArgKind::OptionalCallback(cb, _) => cb.output.into_iter().collect(),
         ArgKind::ObjectRef(_) | ArgKind::ObjectMut(_) | ArgKind::ObjectBox(_) => Vec::new(),
     }
 }
@@ -103,24 +103,33 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
                 )
             }
         }
-        ArgKind::Callback(cb) => {
-            let name = proc_macro2::Literal::byte_string(if cb.mutable {
-                b"&mut dyn FnMut"
-            } else {
-                b"&dyn Fn"
-            });
-            let inputs = inputs_tuple(cb, Lifetimes::Static);
-            let out = types::to_static(&output(cb));
+        ArgKind::Callback(cb) => callback_hash(cb),
+        ArgKind::OptionalCallback(cb, _) => {
+            let callback = callback_hash(cb);
             quote! {
-                ::dynplug::__private::mix(
-                    ::dynplug::__private::mix(
-                        ::dynplug::__private::fnv1a(#name),
-                        <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
-                    ),
-                    <#out as ::dynplug::__private::Abi>::TYPE_HASH,
-                )
+                ::dynplug::__private::mix(::dynplug::__private::fnv1a(b"Option"), #callback)
             }
         }
+    }
+}
+
+/// A callback's part in the signature hash.
+fn callback_hash(cb: &Callback) -> TokenStream {
+    let name = proc_macro2::Literal::byte_string(if cb.mutable {
+        b"&mut dyn FnMut"
+    } else {
+        b"&dyn Fn"
+    });
+    let inputs = inputs_tuple(cb, Lifetimes::Static);
+    let out = types::to_static(&output(cb));
+    quote! {
+        ::dynplug::__private::mix(
+            ::dynplug::__private::mix(
+                ::dynplug::__private::fnv1a(#name),
+                <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
+            ),
+            <#out as ::dynplug::__private::Abi>::TYPE_HASH,
+        )
     }
 }
 
@@ -153,7 +162,41 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
                 let (#lowered, #keep) = ::dynplug::__private::RawMut::<#t>::new(#name);
             }
         }
-        ArgKind::Callback(cb) => host_callback(cb, ty, name, lowered),
+        ArgKind::Callback(cb) => {
+            let trampoline = format_ident!("{}_trampoline", lowered);
+            let lent = format_ident!("{}_lent", lowered);
+            let define = trampoline_fn(cb, ty, &trampoline);
+            quote! {
+                let mut #lent = #name;
+                #define
+                let #lowered = ::dynplug::__private::RawFn::new(
+                    (&raw mut #lent).cast::<::dynplug::__private::c_void>(),
+                    #trampoline,
+                );
+            }
+        }
+        ArgKind::OptionalCallback(cb, r) => {
+            let trampoline = format_ident!("{}_trampoline", lowered);
+            let lent = format_ident!("{}_lent", lowered);
+            let reference = Type::Reference((*r).clone());
+            let define = trampoline_fn(cb, &reference, &trampoline);
+            // The context points at the reference inside the `Option`,
+            // which lives through the call.
+            quote! {
+                let mut #lent = #name;
+                #define
+                let #lowered = match &mut #lent {
+                    ::core::option::Option::Some(__dynplug_callback) => {
+                        ::dynplug::__private::RawOptionalFn::some(
+                            ::core::ptr::from_mut(__dynplug_callback)
+                                .cast::<::dynplug::__private::c_void>(),
+                            #trampoline,
+                        )
+                    }
+                    ::core::option::Option::None => ::dynplug::__private::RawOptionalFn::none(),
+                };
+            }
+        }
         // SAFETY (of the blocks below): the object is lent for this call
         // only, and its lend does not outlive it; its own lifetime bound
         // is widened to `'static` for the lend (its proxy on the other
@@ -186,9 +229,10 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
     quote_spanned!(span=> #tokens)
 }
 
-/// A callback: the host lends its closure and a trampoline that holds the
-/// plugin's arguments for the call, lends them to the closure (panics
-/// caught) and lowers the result.
+/// The trampoline of a callback of type `ty` (`&dyn Fn(..)`): the host
+/// lends a pointer to its `ty` and this function, which holds the plugin's
+/// arguments for the call, lends them to the closure (panics caught) and
+/// lowers the result.
 ///
 /// The closure is called from a function generic over a lifetime `'call`,
 /// each argument viewed as its type as written with every elided lifetime
@@ -196,9 +240,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
 /// proves, after resolving aliases, that every argument borrows exactly for
 /// `'call`, so the closure cannot keep any of it (a `&'static str` would
 /// need `'call: 'static`, which a generic lifetime is not).
-fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> TokenStream {
-    let trampoline = format_ident!("{}_trampoline", lowered);
-    let lent = format_ident!("{}_lent", lowered);
+fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
     let call = syn::Lifetime::new("'call", proc_macro2::Span::call_site());
     let inputs_static = inputs_tuple(cb, Lifetimes::Static);
     let out_static = types::to_static(&output(cb));
@@ -226,7 +268,6 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
     let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
     let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
     quote! {
-        let mut #lent = #name;
         /// # Safety
         ///
         /// `ctx` is the callback lent for the call in progress; `args` its
@@ -265,10 +306,6 @@ fn host_callback(cb: &Callback, ty: &Type, name: &Ident, lowered: &Ident) -> Tok
                 }
             })
         }
-        let #lowered = ::dynplug::__private::RawFn::new(
-            (&raw mut #lent).cast::<::dynplug::__private::c_void>(),
-            #trampoline,
-        );
     }
 }
 
@@ -341,6 +378,42 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
             }
         }
         ArgKind::Callback(cb) => plugin_callback(cb, raw, &held),
+        ArgKind::OptionalCallback(cb, r) => {
+            let callback = plugin_callback(cb, &format_ident!("{}_fn", raw), &held);
+            let reference = &**r;
+            let raw_fn = format_ident!("{}_fn", raw);
+            // The same closure as for a callback, made only if the host
+            // passed one, and lent as the reference type written.
+            let setup = &callback.setup;
+            let (take, view) = if cb.mutable {
+                (quote!(as_mut), quote!(&mut *))
+            } else {
+                (quote!(as_ref), quote!(&*))
+            };
+            Lifted {
+                param: {
+                    let inputs_static = inputs_tuple(cb, Lifetimes::Static);
+                    let out_static = types::to_static(&output(cb));
+                    quote! {
+                        #raw: ::dynplug::__private::RawOptionalFn<
+                            <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
+                            <#out_static as ::dynplug::__private::Abi>::Ret,
+                        >
+                    }
+                },
+                setup: quote! {
+                    #[allow(unused_mut)]
+                    let mut #held = #raw.get().map(|#raw_fn| {
+                        #setup
+                        #held
+                    });
+                },
+                pass: quote! {
+                    #held.#take().map(|__dynplug_callback| -> #reference { #view __dynplug_callback })
+                },
+                after: TokenStream::new(),
+            }
+        }
         ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) => {
             let interface = object_interface(t);
             let bare = object_type(t);
