@@ -260,6 +260,46 @@ pub unsafe extern "C" fn drop_box<T: ?Sized>(instance: Instance) -> RetSlot<u8> 
     })
 }
 
+/// The table of functions `#[plugin_interface]` generated for objects of
+/// type `T` seen as `Self` (`dyn Trait`): what `#[plugin_export]` takes its
+/// root instance's method entries from, so that a plugin's root and its
+/// objects are called through the same shims.
+///
+/// # Safety
+///
+/// `TABLE` must be the object table generated for `T` and `Self`'s trait:
+/// its length, destructor and panic function, then one shim per method in
+/// the trait's order, each taking a `*mut T` (as an [`Instance`]) first.
+pub unsafe trait TableFor<T: ?Sized> {
+    /// The table's entries.
+    const TABLE: &'static [*const c_void];
+}
+
+/// The entry of method `name` (of interface `desc`) in an object table: what
+/// a plugin's root table lists for that method. Compile time; a name that
+/// is not the interface's gives null (the compiler refuses such an impl
+/// anyway). `hint` is where the method usually is (its place in the impl,
+/// which usually follows the trait): looked at first, so that an interface
+/// of many methods does not cost a quadratic search.
+pub const fn method_entry(
+    table: &[*const c_void],
+    desc: &InterfaceDesc,
+    name: &str,
+    hint: usize,
+) -> *const c_void {
+    if hint < desc.methods.len() && crate::meta::str_eq(desc.methods[hint].name, name) {
+        return table[FIXED + hint];
+    }
+    let mut i = 0;
+    while i < desc.methods.len() {
+        if crate::meta::str_eq(desc.methods[i].name, name) {
+            return table[FIXED + i];
+        }
+        i += 1;
+    }
+    std::ptr::null()
+}
+
 /// An interface whose objects can cross the boundary: `dyn Trait` for a
 /// trait with `#[plugin_interface]`.
 ///
@@ -454,34 +494,9 @@ impl ObjectCore {
             .then(|| crate::shim::Shim(unsafe { *self.raw.table.add(FIXED + index) }))
     }
 
-    /// Finishes a call of `method`: lifts the value (objects in it come
-    /// from this object's library), or raises the object's side's panic.
-    ///
-    /// # Safety
-    ///
-    /// `ret` must be what the shim of `method`, returning `T`, returned.
-    #[inline(always)]
-    pub unsafe fn finish<'s, T: ReturnAbi<'s>>(
-        &'s self,
-        method: &'static str,
-        ret: RetSlot<T::Ret>,
-    ) -> T {
-        if failed(ret.status) {
-            self.method_panicked(method, ret.status);
-        }
-        // SAFETY: status OK means the value is set, and the caller promises
-        // it is `T`'s lowered return value.
-        let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
-        if T::OBJECTS {
-            with_owner(self.owner.as_ref(), lift)
-        } else {
-            lift()
-        }
-    }
-
     #[cold]
     #[inline(never)]
-    fn method_panicked(&self, method: &str, status: u8) -> ! {
+    fn raise(&self, method: &str, status: u8) -> ! {
         if status == STATUS_CALLBACK_PANICKED {
             if let Some(payload) = crate::callback::take_host_panic() {
                 std::panic::resume_unwind(payload);
@@ -516,6 +531,51 @@ impl ObjectCore {
             None => format!("the host panicked in {what} of an object{at}: {message}"),
         }
     }
+}
+
+impl CallCore for ObjectCore {
+    #[inline(always)]
+    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R {
+        with_owner(self.owner.as_ref(), lift)
+    }
+
+    fn method_panicked(&self, method: &str, status: u8) -> ! {
+        self.raise(method, status)
+    }
+}
+
+/// What a loader's core and an object proxy's core both do when a call
+/// returns: the one [`finish`] of generated code works on either.
+pub trait CallCore {
+    /// Runs `lift` with this core's library as the owner of the objects it
+    /// lifts.
+    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R;
+
+    /// Raises the panic the other side reported for `method`.
+    fn method_panicked(&self, method: &str, status: u8) -> !;
+}
+
+/// Finishes a call of `method` on `core`'s instance or object: lifts the
+/// value (objects in it keep `core`'s library), or re-raises the other
+/// side's panic in this thread. What the value borrows, it borrows for
+/// `'s`, the borrow of the loader or object (see [`ReturnAbi`]).
+///
+/// # Safety
+///
+/// `ret` must be what the shim of `method`, returning `T`, returned.
+#[inline(always)]
+pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
+    core: &'s C,
+    method: &'static str,
+    ret: RetSlot<T::Ret>,
+) -> T {
+    if failed(ret.status) {
+        core.method_panicked(method, ret.status);
+    }
+    // SAFETY: status OK means the value is set, and the caller promises it
+    // is `T`'s lowered return value.
+    let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
+    if T::OBJECTS { core.lift(lift) } else { lift() }
 }
 
 impl Drop for ObjectCore {

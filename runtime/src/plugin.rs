@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::path::Path;
 
-use crate::abi::{Abi, ReturnAbi};
-use crate::call::{DropFn, NewFn, RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, TakePanicFn};
+use crate::abi::Abi;
+use crate::call::{DropFn, NewFn, STATUS_CALLBACK_PANICKED, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
 use crate::object::{ObjectInterface, RecordRef};
@@ -460,36 +460,9 @@ impl PluginCore {
         self.lib.path()
     }
 
-    /// Finishes a call of `method`: lifts the value, or re-raises the
-    /// plugin's panic in this thread. What the value borrows, it borrows
-    /// for `'s`, the borrow of the loader (see [`ReturnAbi`]).
-    ///
-    /// # Safety
-    ///
-    /// `ret` must be what the shim of `method`, returning `T`, returned.
-    #[inline(always)]
-    pub unsafe fn finish<'s, T: ReturnAbi<'s>>(
-        &'s self,
-        method: &'static str,
-        ret: RetSlot<T::Ret>,
-    ) -> T {
-        if crate::call::failed(ret.status) {
-            self.method_panicked(method, ret.status);
-        }
-        // SAFETY: status OK means the value is set, and the caller promises
-        // it is `T`'s lowered return value.
-        let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
-        if T::OBJECTS {
-            // Objects in the value keep this library loaded.
-            crate::object::with_owner(Some(&self.lib), lift)
-        } else {
-            lift()
-        }
-    }
-
     #[cold]
     #[inline(never)]
-    fn method_panicked(&self, method: &str, status: u8) -> ! {
+    fn raise(&self, method: &str, status: u8) -> ! {
         if status == STATUS_CALLBACK_PANICKED {
             // A callback of ours panicked: raise that panic again, as it was.
             if let Some(payload) = crate::callback::take_host_panic() {
@@ -567,6 +540,18 @@ pub struct NoSyncSupertrait(PhantomData<*mut ()>);
 // SAFETY: only `Sync` is withheld; the trait's `Send` supertrait allows
 // moving.
 unsafe impl Send for NoSyncSupertrait {}
+
+impl crate::object::CallCore for PluginCore {
+    #[inline(always)]
+    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R {
+        // Objects in the value keep this library loaded.
+        crate::object::with_owner(Some(&self.lib), lift)
+    }
+
+    fn method_panicked(&self, method: &str, status: u8) -> ! {
+        self.raise(method, status)
+    }
+}
 
 impl Drop for PluginCore {
     fn drop(&mut self) {

@@ -280,11 +280,12 @@ pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
     // Spanned on the return type: a return that would outlive the borrow of
     // `self` (an alias of `&'static str`, say) is reported there.
     let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
-    let finish = quote_spanned!(ret_span=> self.__dynplug_core.finish::<#ret>);
+    let finish = quote_spanned!(ret_span=> ::dynplug::__private::finish::<_, #ret>);
     let call = quote! {{
         #(#setups)*
         unsafe {
             #finish(
+                &self.__dynplug_core,
                 #name,
                 __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
             )

@@ -8,10 +8,9 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::export::{Instance, method_shim};
 use super::loader::forwarding_method;
-use super::{abi, params};
-use crate::ast::{Interface, unraw};
+use super::{abi, arg_names, output_type, params};
+use crate::ast::{Interface, Method, Receiver, unraw};
 use crate::types;
 
 /// The name of the (private) generic table type of an interface.
@@ -88,10 +87,19 @@ pub fn expand(iface: &Interface) -> TokenStream {
         .iter()
         .map(|m| format_ident!("__dynplug_fn_{}", unraw(m.ident())))
         .collect();
-    let shims =
-        iface.methods.iter().zip(&shim_names).map(|(m, name)| {
-            method_shim(&quote!(#trait_ident), &quote!(T), Instance::Object, m, name)
-        });
+    // Each entry spanned on its method's return type (or name): a type
+    // that cannot cross makes the shim's signature ill-formed, which the
+    // compiler reports where the shim is named; there it is the same error
+    // as the one it reports on the type itself.
+    let entries = iface.methods.iter().zip(&shim_names).map(|(m, name)| {
+        let span = m.output.map_or(m.ident().span(), |ty| ty.span());
+        quote_spanned!(span=> Self::#name as *const ::dynplug::__private::c_void)
+    });
+    let shims = iface
+        .methods
+        .iter()
+        .zip(&shim_names)
+        .map(|(m, name)| method_shim(&quote!(#trait_ident), &quote!(T), m, name));
     let proxy = format_ident!("__DynplugProxy");
     let marker_field = super::marker_field(iface)
         .map(|m| quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#m>,));
@@ -105,7 +113,9 @@ pub fn expand(iface: &Interface) -> TokenStream {
         };
         forwarding_method(m, &fetch)
     });
-    let mentioned: Vec<TokenStream> = iface
+    // Each type's items spanned whole on the type (a path joined to tokens
+    // of the call site would be reported at the attribute).
+    let mentioned: Vec<syn::Type> = iface
         .methods
         .iter()
         .flat_map(|m| {
@@ -114,10 +124,13 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
                 .map(types::to_static)
                 .chain([types::to_static(&super::output_type(m))])
-                .map(|t| abi(&t))
                 .collect::<Vec<_>>()
         })
         .collect();
+    let objects_consts = mentioned.iter().map(|t| {
+        let abi = abi(t);
+        quote_spanned!(t.span()=> #abi::OBJECTS)
+    });
     let objects: Vec<TokenStream> = iface
         .methods
         .iter()
@@ -130,7 +143,10 @@ pub fn expand(iface: &Interface) -> TokenStream {
         .collect();
     let visits = mentioned
         .iter()
-        .map(|abi| quote!(#abi::visit_interfaces(visit);))
+        .map(|t| {
+            let abi = abi(t);
+            quote_spanned!(t.span()=> #abi::visit_interfaces(visit);)
+        })
         .chain(objects.iter().map(|i| quote!(visit(#i::NODE);)));
     let mentions_objects = !objects.is_empty();
     let no_object_arguments = iface.methods.iter().flat_map(|m| {
@@ -170,11 +186,20 @@ pub fn expand(iface: &Interface) -> TokenStream {
                     ::core::ptr::null(),
                     ::core::ptr::null(),
                     ::core::ptr::null(),
-                    #(Self::#shim_names as *const ::dynplug::__private::c_void,)*
+                    #(#entries,)*
                 ],
             );
 
             #(#shims)*
+        }
+
+        // SAFETY: the table generated above for `T` and this trait.
+        #[automatically_derived]
+        unsafe impl<T: ?::core::marker::Sized + #trait_ident + 'static>
+            ::dynplug::__private::TableFor<T> for dyn #trait_ident
+        {
+            const TABLE: &'static [*const ::dynplug::__private::c_void] =
+                &#tables::<T>::TABLE.0;
         }
 
         #[doc(hidden)]
@@ -226,7 +251,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
             unsafe impl ::dynplug::__private::ObjectInterface for dyn #trait_ident {
                 const NAME: &'static ::core::primitive::str = #name;
                 const MENTIONS_OBJECTS: ::core::primitive::bool =
-                    #mentions_objects #(|| #mentioned::OBJECTS)*;
+                    #mentions_objects #(|| #objects_consts)*;
 
                 #[inline]
                 fn into_raw(
@@ -275,5 +300,65 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// The `extern "C"` shim of one method of `trait_path` for `self_ty`: lifts
+/// the arguments, calls the implementation with panics caught, lowers the
+/// result. The one mechanism behind a plugin's root table and every
+/// object's table.
+fn method_shim(
+    trait_path: &TokenStream,
+    self_ty: &TokenStream,
+    method: &Method,
+    shim_name: &syn::Ident,
+) -> TokenStream {
+    let ident = method.ident();
+    let names = arg_names(method);
+    let lifted: Vec<params::Lifted> = method
+        .args
+        .iter()
+        .zip(&names)
+        .map(|(a, n)| params::plugin_lift(&types::arg_kind(a.ty), a.ty, n))
+        .collect();
+    let params = lifted.iter().map(|l| &l.param);
+    let setups = lifted.iter().map(|l| &l.setup);
+    let passes = lifted.iter().map(|l| &l.pass);
+    let afters = lifted.iter().map(|l| &l.after);
+    let ret_static = types::to_static(&output_type(method));
+    let ret_abi = abi(&ret_static);
+    let pointer = quote!(__dynplug_instance.get::<#self_ty>());
+    // SAFETY (of the generated blocks): the instance pointer is the one the
+    // constructor (`new_instance`, `OwnedObject::from_box`) or a lend made; the other side passes it
+    // as `&mut` only from `&mut self` methods of its loader or proxy, which
+    // it owns exclusively.
+    // Spanned on the return type, which names the closure's result: an
+    // unsupported type is reported there, once.
+    let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
+    // The projection spanned whole on the type too: joined to tokens of the
+    // call site, it would be reported at the attribute.
+    let ret_lowered = quote_spanned!(ret_span=> <#ret_static as ::dynplug::__private::Abi>::Ret);
+    let call = quote_spanned!(ret_span=> ::dynplug::__private::call::<#ret_lowered>);
+    let this = match method.receiver {
+        Receiver::Exclusive => quote!(unsafe { &mut *#pointer }),
+        _ => quote!(unsafe { &*#pointer.cast_const() }),
+    };
+
+    quote! {
+        /// # Safety
+        ///
+        /// Called by a dynplug loader or proxy with its instance and lowered
+        /// arguments.
+        unsafe extern "C" fn #shim_name(
+            __dynplug_instance: ::dynplug::__private::Instance,
+            #(#params),*
+        ) -> ::dynplug::__private::RetSlot<#ret_lowered> {
+            #call(|| {
+                #(#setups)*
+                let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
+                #(#afters)*
+                #ret_abi::lower_ret(__result)
+            })
+        }
     }
 }

@@ -326,7 +326,7 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
     let held = format_ident!("{}_held", raw);
     let lowered_of = |t: &Type| {
         let abi = abi(&types::to_static(t));
-        quote!(#abi::Arg)
+        quote_spanned!(t.span()=> #abi::Arg)
     };
     let none = TokenStream::new();
     // SAFETY (of every generated block below): the host lowered the argument
