@@ -271,7 +271,6 @@ fn a_plugin_that_assumes_a_host_service_is_send_is_refused() {
 fn a_call_on_a_nested_interface_of_a_shared_name_does_not_crash() {
     if child_case().is_some() {
         use objattack_evolve_v2::Registry;
-        use objattack_evolve_v2::video::Codec;
         let Ok(registry) =
             objattack_evolve_v2::RegistryPlugin::load(fixture("objattack-evolve-plugin"))
         else {
@@ -282,4 +281,75 @@ fn a_call_on_a_nested_interface_of_a_shared_name_does_not_crash() {
         return;
     }
     assert_child_passed("a_call_on_a_nested_interface_of_a_shared_name_does_not_crash");
+}
+
+/// A load of the v1 plugin with the v2 host's view: a refusal, expected
+/// to name `interface` (and, if given, `method`).
+fn refused<P: std::fmt::Debug>(
+    result: Result<P, Error>,
+    interface: &str,
+    method: Option<&str>,
+) -> String {
+    match result {
+        Err(err @ Error::InterfaceMismatch { .. }) => {
+            let text = err.to_string();
+            let Error::InterfaceMismatch {
+                interface: named,
+                differences,
+                ..
+            } = &err
+            else {
+                unreachable!()
+            };
+            assert_eq!(named, interface, "{text}");
+            if let Some(method) = method {
+                assert!(differences.iter().any(|d| d.method == method), "{text}");
+            }
+            text
+        }
+        other => panic!("expected InterfaceMismatch naming {interface}, got {other:?}"),
+    }
+}
+
+fn evolve() -> std::path::PathBuf {
+    fixture("objattack-evolve-plugin")
+}
+
+#[test]
+fn a_nested_interface_with_methods_swapped_is_refused() {
+    use objattack_evolve_v2::more::ReorderRootPlugin;
+    refused(ReorderRootPlugin::load(evolve()), "Reordered", None);
+}
+
+#[test]
+fn a_nested_interface_with_a_new_required_method_is_refused() {
+    use objattack_evolve_v2::more::GrowRootPlugin;
+    refused(GrowRootPlugin::load(evolve()), "Grown", Some("b"));
+}
+
+#[test]
+fn a_nested_interface_with_a_new_optional_method_loads_and_runs_its_default() {
+    use objattack_evolve_v2::more::{OptionalRoot, OptionalRootPlugin};
+    let root = OptionalRootPlugin::load(evolve()).unwrap();
+    let (_, object) = root.get();
+    assert_eq!(object.a(), 1);
+    assert_eq!(object.b(), 42, "the host's default body");
+}
+
+#[test]
+fn a_nested_interface_whose_plugin_type_changed_is_refused() {
+    use objattack_evolve_v2::more::MeasureRootPlugin;
+    refused(MeasureRootPlugin::load(evolve()), "Measure", Some("dims"));
+}
+
+#[test]
+fn a_nested_interface_the_plugin_built_without_send_is_refused() {
+    use objattack_evolve_v2::more::WorkerRootPlugin;
+    refused(WorkerRootPlugin::load(evolve()), "Worker", None);
+}
+
+#[test]
+fn a_change_behind_a_cycle_of_nested_interfaces_is_refused() {
+    use objattack_evolve_v2::more::CycleRootPlugin;
+    refused(CycleRootPlugin::load(evolve()), "Other", Some("n"));
 }
