@@ -410,3 +410,45 @@ fn a_panic_in_a_host_service_given_a_plugin_object_drops_it_once() {
     assert!(a.give_caught(&Panicky));
     assert_eq!(a.live(), before);
 }
+
+/// What an override of `__dynplug_lend` stashed (see below).
+static STASH: std::sync::Mutex<Option<&'static u32>> = std::sync::Mutex::new(None);
+
+/// A host service that borrows from the stack, and overrides the hidden
+/// `__dynplug_lend` in safe code. The trait declares the method with
+/// `where Self: 'static`, so the override may rely on it: for
+/// `Borrowing<'a>`, `'a: 'static`, and `self.0` is a `&'static u32`.
+struct Borrowing<'a>(&'a u32);
+
+impl<'a> Keeper for Borrowing<'a> {
+    fn keep(&self, _: Box<dyn Log>) {}
+    fn look(&self, _: &dyn Log) {}
+    fn __dynplug_lend(&self) -> dynplug::__private::LentRef<'_, dyn Keeper>
+    where
+        Self: 'static,
+    {
+        *STASH.lock().unwrap() = Some(self.0);
+        let fallback: &'static HostKeeper = Box::leak(Box::default());
+        fallback.__dynplug_lend()
+    }
+}
+
+/// BUG (unsound): the generated host code lends a `&(dyn Keeper + 'a)` by
+/// transmuting it to `&(dyn Keeper + 'static)` and calling the hidden
+/// `__dynplug_lend` through the vtable. That method's `where Self: 'static`
+/// is then false for the concrete type, and an override (safe code) that
+/// relies on it gets a `&'static` to a stack local: `STASH` keeps it past
+/// the local's scope. Nothing here is `unsafe`.
+#[test]
+fn a_lend_override_cannot_keep_a_stack_borrow_as_static() {
+    let a = attack();
+    {
+        let local = 41_u32;
+        a.give(&Borrowing(&local));
+    }
+    let stashed = STASH.lock().unwrap().map(|r| r as *const u32);
+    assert!(
+        stashed.is_none(),
+        "safe code holds a &'static u32 at {stashed:?}, to a local that is gone"
+    );
+}
