@@ -452,3 +452,21 @@ fn a_lend_override_cannot_keep_a_stack_borrow_as_static() {
         "safe code holds a &'static u32 at {stashed:?}, to a local that is gone"
     );
 }
+
+/// BUG (unsound): a method may return `Box<dyn Log + '_>`, an object that
+/// borrows from the plugin's instance. The plugin's shim borrows the
+/// instance from a raw pointer, for a lifetime it infers as `'static`, and
+/// lowers the box as a `Box<dyn Log + 'static>`: the hidden
+/// `__dynplug_into_raw`, called through the vtable, has `where Self:
+/// 'static`, false for the concrete `View<'a>`, and an override (safe code)
+/// keeps `&'a u32` as `&'static u32`: a borrow of an instance that the host
+/// frees when it drops the loader.
+#[test]
+fn an_object_borrowing_the_instance_cannot_be_kept_as_static() {
+    let a = attack();
+    drop(a.view());
+    assert!(
+        !a.stashed(),
+        "the plugin's safe code holds a &'static into its instance"
+    );
+}
