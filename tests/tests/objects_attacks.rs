@@ -197,7 +197,7 @@ fn a_panic_in_a_host_objects_drop_in_the_plugin_comes_back() {
 }
 
 #[test]
-fn a_host_object_handed_to_the_plugin_and_back_is_dropped_once() {
+fn a_host_object_given_to_the_plugin_is_dropped_once_there() {
     let a = attack();
     let drops = Arc::new(AtomicUsize::new(0));
     let keeper = HostKeeper::default();
