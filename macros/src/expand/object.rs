@@ -168,6 +168,8 @@ pub fn expand(iface: &Interface) -> TokenStream {
             .collect::<Vec<_>>()
     });
     let name = iface.name();
+    // The lent proxy derefs to `dyn Trait`: no more visible than the trait.
+    let vis = &iface.item.vis;
     let doc = format!("Part of `#[dynplug::plugin_interface]` on `{trait_ident}`.");
     quote! {
         #[doc = #doc]
@@ -226,7 +228,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
 
             /// The proxy of an object the other side lent for a call: never
             /// dropped (the other side owns the object).
-            pub struct __DynplugLent(::core::mem::ManuallyDrop<#proxy>);
+            #vis struct __DynplugLent(::core::mem::ManuallyDrop<#proxy>);
 
             #[automatically_derived]
             impl ::core::ops::Deref for __DynplugLent {
