@@ -175,6 +175,8 @@ fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
             type Holder = ::core::mem::ManuallyDrop<Self>;
             const TYPE_HASH: ::core::primitive::u64 =
                 <Self as ::dynplug::__private::Abi>::TYPE_HASH;
+            const OBJECTS: ::core::primitive::bool =
+                <Self as ::dynplug::__private::Abi>::OBJECTS;
 
             fn lower(&self) -> (Self::Raw, Self::Keep) {
                 ::dynplug::__private::lower_owned(self)

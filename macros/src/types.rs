@@ -426,6 +426,20 @@ fn check_box(
         return;
     };
     check_object(object, what, errors);
+    if let Some(l) = object.bounds.iter().find_map(|b| match b {
+        syn::TypeParamBound::Lifetime(l) if l.ident != "static" => Some(l),
+        _ => None,
+    }) {
+        push(
+            errors,
+            l,
+            format!(
+                "`{what}`: an object handed over lives as long as its owner keeps it, so it \
+                 cannot borrow (`{l}`); make it own its data, or lend it for a call \
+                 (`&dyn Trait`)"
+            ),
+        );
+    }
     if position == Position::Lent {
         push(
             errors,

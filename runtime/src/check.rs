@@ -48,6 +48,19 @@ pub(crate) fn moved_methods(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec
     out
 }
 
+/// The difference in `Send`/`Sync` supertraits of `host` and `plugin`.
+pub(crate) fn supertraits_difference(
+    host: &InterfaceDesc,
+    plugin: &InterfaceMeta,
+) -> MethodDifference {
+    MethodDifference {
+        method: MethodDifference::SUPERTRAITS.to_owned(),
+        host: Some(supertraits(host.send, host.sync)),
+        plugin: Some(supertraits(plugin.send, plugin.sync)),
+        types: Vec::new(),
+    }
+}
+
 /// Every method whose signature differs between host and plugin, in the
 /// host's order, then the plugin's new methods.
 ///
@@ -63,12 +76,7 @@ pub(crate) fn differences(host: &InterfaceDesc, plugin: &InterfaceMeta) -> Vec<M
     // A loader is `Send`/`Sync` when the host's trait says so; the plugin's
     // type must have been held to the same promise. Promising more is fine.
     if (host.send && !plugin.send) || (host.sync && !plugin.sync) {
-        out.push(MethodDifference {
-            method: MethodDifference::SUPERTRAITS.to_owned(),
-            host: Some(supertraits(host.send, host.sync)),
-            plugin: Some(supertraits(plugin.send, plugin.sync)),
-            types: Vec::new(),
-        });
+        out.push(supertraits_difference(host, plugin));
     }
     // Usually both sides list the same methods in the same order: then
     // each is compared in place, and no lookup table is built.

@@ -204,6 +204,10 @@ pub struct MethodDifference {
 impl MethodDifference {
     /// The `method` of a difference in the trait's `Send`/`Sync` supertraits.
     pub const SUPERTRAITS: &'static str = "(supertraits)";
+    /// The `method` of a difference that is not in one method but in the
+    /// interface's name: two different interfaces of one name are reached
+    /// from the one loaded (`host` or `plugin` says where).
+    pub const SHARED_NAME: &'static str = "(name)";
 }
 
 impl fmt::Display for MethodDifference {
@@ -215,6 +219,18 @@ impl fmt::Display for MethodDifference {
                 "supertraits: host has `{}`, plugin has `{}`",
                 side(&self.host),
                 side(&self.plugin)
+            );
+        }
+        if self.method == Self::SHARED_NAME {
+            let (side, text) = match (&self.host, &self.plugin) {
+                (Some(text), _) => ("host", text),
+                (None, Some(text)) => ("plugin", text),
+                (None, None) => ("host", &String::new()),
+            };
+            return write!(
+                f,
+                "the {side} reaches two different interfaces of this name ({text}): objects \
+                 are matched by interface name, so one must be renamed"
             );
         }
         let side = |s: &Option<String>| match s {

@@ -223,6 +223,31 @@ impl Library {
         Library { shared, keeps }
     }
 
+    /// A handle to the open library that maps `address`, if dynplug opened
+    /// one: the owner of an object whose table is at `address` and whose
+    /// call gave no library (a plugin's object handed to the host's own
+    /// object, or lent to it). `None` for the host's own code. The handle
+    /// does not ask to keep the library mapped: it is released as the
+    /// loaders' handles are.
+    pub(crate) fn owning(address: usize) -> Option<Library> {
+        let entries = registry();
+        if entries.is_empty() {
+            return None;
+        }
+        let module = RawLibrary::module_of(address)?;
+        entries.iter().find_map(|(_, weak)| {
+            let shared = weak.upgrade()?;
+            let inside = match shared.anchor.load(Ordering::Relaxed) {
+                0 => shared.raw.as_ref()?.inside(),
+                anchor => anchor,
+            };
+            (inside != 0 && RawLibrary::module_of(inside) == Some(module)).then_some(Library {
+                shared,
+                keeps: false,
+            })
+        })
+    }
+
     /// The path the library was first opened with.
     pub(crate) fn path(&self) -> &Path {
         &self.shared.path

@@ -329,21 +329,15 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// table, and derefs to the trait object.
     type Lent: std::ops::DerefMut<Target = Self>;
 
-    /// Lends an object for shared use during a call.
-    fn lend(object: &Self) -> LentRef<'_, Self>;
-
-    /// Lends an object for exclusive use during a call.
-    fn lend_mut(object: &mut Self) -> LentMut<'_, Self>;
-
     /// The proxy of an object lent by the other side for the call in
     /// progress.
     ///
     /// # Safety
     ///
-    /// `raw` must come from [`lend`](ObjectInterface::lend) (or, for
-    /// exclusive use through the proxy, [`lend_mut`](ObjectInterface::lend_mut))
-    /// on the other side, for the call in progress, and the proxy must not
-    /// outlive that call.
+    /// `raw` must come from a lend on the other side (the trait's hidden
+    /// `__dynplug_lend`, or `__dynplug_lend_mut` for exclusive use through
+    /// the proxy), for the call in progress, and the proxy must not outlive
+    /// that call.
     unsafe fn lent(raw: RawObject<Self>) -> Self::Lent;
 
     /// Whether any of this interface's methods mentions an object type:
@@ -373,7 +367,10 @@ pub struct Node {
 }
 
 /// Every interface `root` reaches through its methods' types, `root`
-/// excluded, each once (by name), in the order first met.
+/// excluded, each once, in the order first met. Two interfaces are the same
+/// if they have the same name and record; two different traits of one name
+/// (`audio::Codec`, `video::Codec`) both appear, and the load refuses them
+/// (`crate::plugin`): records are told apart by name.
 pub fn closure(root: Node) -> Vec<Node> {
     let mut seen: Vec<Node> = vec![root];
     let mut next = 0;
@@ -381,7 +378,10 @@ pub fn closure(root: Node) -> Vec<Node> {
         let node = seen[next];
         next += 1;
         (node.visit)(&mut |found: Node| {
-            if !seen.iter().any(|n| n.desc.name == found.desc.name) {
+            if !seen
+                .iter()
+                .any(|n| n.desc.name == found.desc.name && n.meta == found.meta)
+            {
                 seen.push(found);
             }
         });
@@ -422,6 +422,9 @@ pub struct ObjectCore {
     raw: RawObject<()>,
     owner: Option<Library>,
     interface: &'static str,
+    /// Lent for a call by the other side, which owns the object: dropping
+    /// the core leaves it alone (and releases only the library handle).
+    lent: bool,
 }
 
 impl ObjectCore {
@@ -433,21 +436,27 @@ impl ObjectCore {
     /// `raw` must be an object lowered for interface `interface`, owned by
     /// nothing else.
     pub unsafe fn new<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
+        let owner = current_owner().or_else(|| Library::owning(raw.table.addr()));
         // SAFETY: the caller's promise.
-        unsafe { Self::owned_by(raw, interface, current_owner()) }
+        unsafe { Self::owned_by(raw, interface, owner) }
     }
 
     /// The core of an object the other side lent for the call in progress:
-    /// its code is the other side's, alive during the call, and it must not
-    /// be dropped (the proxy holding it is kept in a `ManuallyDrop`).
+    /// its code is the other side's, alive during the call; dropping the
+    /// core leaves the object to its owner.
     ///
     /// # Safety
     ///
     /// `raw` must be lent for the call in progress, for interface
-    /// `interface`; the core must not outlive the call, nor be dropped.
+    /// `interface`; the core must not outlive the call.
     pub unsafe fn lent<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
+        // The objects its methods return keep its library (if it is a
+        // plugin's object lent to the host).
+        let owner = Library::owning(raw.table.addr());
         // SAFETY: the caller's promise.
-        unsafe { Self::owned_by(raw, interface, None) }
+        let mut core = unsafe { Self::owned_by(raw, interface, owner) };
+        core.lent = true;
+        core
     }
 
     /// As [`new`](ObjectCore::new), with the library given.
@@ -465,6 +474,7 @@ impl ObjectCore {
             raw: raw.erase(),
             owner,
             interface,
+            lent: false,
         }
     }
 
@@ -580,6 +590,9 @@ pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
 
 impl Drop for ObjectCore {
     fn drop(&mut self) {
+        if self.lent {
+            return;
+        }
         // SAFETY: every table has its destructor at DROP; the core owns the
         // object and drops it here, once.
         let ret = unsafe {

@@ -207,25 +207,51 @@ fn check_nested<I: ObjectInterface + ?Sized>(
         // records, `len` bytes at `ptr`, which stay mapped with the library.
         records.push(unsafe { std::slice::from_raw_parts(found.ptr, found.len) });
     }
+    // Records are told apart by name: two different interfaces of one name
+    // (or one named as the root) cannot be matched to the plugin's.
+    let shared = |name: &str, side_host: bool| {
+        let text = format!("one of them reached from `{}`", I::DESC.name);
+        Error::InterfaceMismatch {
+            path: path.to_path_buf(),
+            interface: name.to_owned(),
+            differences: vec![crate::MethodDifference {
+                method: crate::MethodDifference::SHARED_NAME.to_owned(),
+                host: side_host.then(|| text.clone()),
+                plugin: (!side_host).then(|| text.clone()),
+                types: Vec::new(),
+            }],
+        }
+    };
+    for (i, node) in host.iter().enumerate() {
+        let name = node.desc.name;
+        if name == I::DESC.name || host[..i].iter().any(|n| n.desc.name == name) {
+            return Err(shared(name, true));
+        }
+    }
+    let mut decoded = Vec::with_capacity(records.len());
+    for record in &records {
+        let meta = meta::decode(record).map_err(|err| Error::InvalidLibrary {
+            path: path.to_path_buf(),
+            reason: format!("a record of an interface its objects use: {err}"),
+        })?;
+        if meta.name == I::DESC.name
+            || decoded
+                .iter()
+                .any(|(m, _): &(meta::InterfaceMeta, &[u8])| m.name == meta.name)
+        {
+            return Err(shared(&meta.name, false));
+        }
+        decoded.push((meta, *record));
+    }
     for node in host {
         let desc = node.desc;
         let interface = desc.name.to_owned();
-        let mut plugin = None;
-        for record in &records {
-            if *record == node.meta {
-                plugin = None;
-                break;
-            }
-            let meta = meta::decode(record).map_err(|err| Error::InvalidLibrary {
-                path: path.to_path_buf(),
-                reason: format!("a record of an interface its objects use: {err}"),
-            })?;
-            if meta.name == desc.name {
-                plugin = Some(meta);
-                break;
-            }
+        let Some((plugin, record)) = decoded.iter().find(|(m, _)| m.name == desc.name) else {
+            continue;
+        };
+        if *record == node.meta {
+            continue;
         }
-        let Some(plugin) = plugin else { continue };
         if plugin.abi_version != meta::ABI_VERSION {
             return Err(Error::AbiMismatch {
                 path: path.to_path_buf(),
@@ -234,8 +260,18 @@ fn check_nested<I: ObjectInterface + ?Sized>(
                 plugin: plugin.abi_version,
             });
         }
-        let mut differences = check::differences(desc, &plugin);
-        differences.extend(check::moved_methods(desc, &plugin));
+        let mut differences = check::differences(desc, plugin);
+        // Objects cross both ways: a plugin must not assume the host's
+        // objects `Send` or `Sync` where the host's trait does not say so,
+        // nor the host the plugin's. The supertraits must be the same.
+        if (plugin.send, plugin.sync) != (desc.send, desc.sync)
+            && !differences
+                .iter()
+                .any(|d| d.method == crate::MethodDifference::SUPERTRAITS)
+        {
+            differences.insert(0, check::supertraits_difference(desc, plugin));
+        }
+        differences.extend(check::moved_methods(desc, plugin));
         if !differences.is_empty() {
             return Err(Error::InterfaceMismatch {
                 path: path.to_path_buf(),

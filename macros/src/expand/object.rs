@@ -50,10 +50,7 @@ pub fn with_hidden_method(iface: &Interface, item: &syn::ItemTrait) -> syn::Item
         /// to the other side of a plugin boundary for a call. Not to be
         /// called or overridden.
         #[doc(hidden)]
-        fn __dynplug_lend(&self) -> ::dynplug::__private::LentRef<'_, dyn #trait_ident>
-        where
-            Self: 'static,
-        {
+        fn __dynplug_lend(&self) -> ::dynplug::__private::LentRef<'_, dyn #trait_ident> {
             // SAFETY: the table generated for `Self`, whose trait this is.
             unsafe { ::dynplug::__private::LentRef::new(self, #tables::<Self>::TABLE) }
         }
@@ -64,10 +61,7 @@ pub fn with_hidden_method(iface: &Interface, item: &syn::ItemTrait) -> syn::Item
         /// exclusively to the other side of a plugin boundary for a call.
         /// Not to be called or overridden.
         #[doc(hidden)]
-        fn __dynplug_lend_mut(&mut self) -> ::dynplug::__private::LentMut<'_, dyn #trait_ident>
-        where
-            Self: 'static,
-        {
+        fn __dynplug_lend_mut(&mut self) -> ::dynplug::__private::LentMut<'_, dyn #trait_ident> {
             // SAFETY: the table generated for `Self`, whose trait this is.
             unsafe { ::dynplug::__private::LentMut::new(self, #tables::<Self>::TABLE) }
         }
@@ -149,6 +143,32 @@ pub fn expand(iface: &Interface) -> TokenStream {
         })
         .chain(objects.iter().map(|i| quote!(visit(#i::NODE);)));
     let mentions_objects = !objects.is_empty();
+    let no_object_in_callbacks: Vec<TokenStream> = iface
+        .methods
+        .iter()
+        .flat_map(|m| {
+            m.args
+                .iter()
+                .filter_map(|a| match types::arg_kind(a.ty) {
+                    types::ArgKind::Callback(cb) | types::ArgKind::OptionalCallback(cb, _) => {
+                        let inputs = params::callback_inputs(&cb);
+                        let message = Literal::string(&format!(
+                            "dynplug: `{}`: a callback's arguments cannot hold objects \
+                             (`Box<dyn ..>`); pass the object to a method",
+                            types::text(a.ty)
+                        ));
+                        Some(quote_spanned! {a.ty.span()=>
+                            const _: () = ::core::assert!(
+                                !<#inputs as ::dynplug::__private::CallbackArg>::OBJECTS,
+                                #message,
+                            );
+                        })
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let no_object_arguments = iface.methods.iter().flat_map(|m| {
         m.args
             .iter()
@@ -178,7 +198,11 @@ pub fn expand(iface: &Interface) -> TokenStream {
         struct #tables<T: ?::core::marker::Sized>(::core::marker::PhantomData<*const T>);
 
         #[automatically_derived]
-        impl<T: ?::core::marker::Sized + #trait_ident + 'static> #tables<T> {
+        // The shims spell out the trait's types (spanned on the user's
+        // tokens): their complexity is the trait's, not something to
+        // factor here.
+        #[allow(clippy::type_complexity)]
+        impl<T: ?::core::marker::Sized + #trait_ident> #tables<T> {
             /// The table of functions of a `T` seen as a `dyn` of the trait.
             const TABLE: &'static ::dynplug::__private::ObjectTable<
                 { ::dynplug::__private::OBJECT_FIXED + #n },
@@ -207,6 +231,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
         #[doc(hidden)]
         const _: () = {
             #(#no_object_arguments)*
+            #(#no_object_in_callbacks)*
 
             /// An object of the trait on the other side of a boundary.
             struct #proxy {
@@ -222,26 +247,27 @@ pub fn expand(iface: &Interface) -> TokenStream {
             }
 
             #[automatically_derived]
+            #[allow(clippy::type_complexity)]
             impl #trait_ident for #proxy {
                 #(#methods)*
             }
 
-            /// The proxy of an object the other side lent for a call: never
-            /// dropped (the other side owns the object).
-            #vis struct __DynplugLent(::core::mem::ManuallyDrop<#proxy>);
+            /// The proxy of an object the other side lent for a call (its
+            /// core knows it is lent: dropping it leaves the object alone).
+            #vis struct __DynplugLent(#proxy);
 
             #[automatically_derived]
             impl ::core::ops::Deref for __DynplugLent {
                 type Target = dyn #trait_ident;
                 fn deref(&self) -> &(dyn #trait_ident + 'static) {
-                    &*self.0
+                    &self.0
                 }
             }
 
             #[automatically_derived]
             impl ::core::ops::DerefMut for __DynplugLent {
                 fn deref_mut(&mut self) -> &mut (dyn #trait_ident + 'static) {
-                    &mut *self.0
+                    &mut self.0
                 }
             }
 
@@ -275,25 +301,15 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 type Lent = __DynplugLent;
 
                 #[inline]
-                fn lend(object: &Self) -> ::dynplug::__private::LentRef<'_, Self> {
-                    <Self as #trait_ident>::__dynplug_lend(object)
-                }
-
-                #[inline]
-                fn lend_mut(object: &mut Self) -> ::dynplug::__private::LentMut<'_, Self> {
-                    <Self as #trait_ident>::__dynplug_lend_mut(object)
-                }
-
-                #[inline]
                 unsafe fn lent(raw: ::dynplug::__private::RawObject<Self>) -> __DynplugLent {
-                    __DynplugLent(::core::mem::ManuallyDrop::new(#proxy {
+                    __DynplugLent(#proxy {
                         #marker_init
                         // SAFETY: the caller's promise: lent for the call in
                         // progress, which the proxy does not outlive.
                         __dynplug_core: unsafe {
                             ::dynplug::__private::ObjectCore::lent(raw, #name)
                         },
-                    }))
+                    })
                 }
 
                 #[allow(unused_variables)]
@@ -328,7 +344,6 @@ fn method_shim(
     let passes = lifted.iter().map(|l| &l.pass);
     let afters = lifted.iter().map(|l| &l.after);
     let ret_static = types::to_static(&output_type(method));
-    let ret_abi = abi(&ret_static);
     let pointer = quote!(__dynplug_instance.get::<#self_ty>());
     // SAFETY (of the generated blocks): the instance pointer is the one the
     // constructor (`new_instance`, `OwnedObject::from_box`) or a lend made; the other side passes it
@@ -341,6 +356,7 @@ fn method_shim(
     // call site, it would be reported at the attribute.
     let ret_lowered = quote_spanned!(ret_span=> <#ret_static as ::dynplug::__private::Abi>::Ret);
     let call = quote_spanned!(ret_span=> ::dynplug::__private::call::<#ret_lowered>);
+    let lower = quote_spanned!(ret_span=> ::dynplug::__private::Abi::lower_ret(__result));
     let this = match method.receiver {
         Receiver::Exclusive => quote!(unsafe { &mut *#pointer }),
         _ => quote!(unsafe { &*#pointer.cast_const() }),
@@ -357,9 +373,12 @@ fn method_shim(
         ) -> ::dynplug::__private::RetSlot<#ret_lowered> {
             #call(|| {
                 #(#setups)*
-                let __result: #ret_static = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
+                // The result keeps the borrow of `this` it was made with (no
+                // `'static` is assumed of an object's type: a lent one may
+                // borrow), and is lowered as its type, whatever the borrow.
+                let __result = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
                 #(#afters)*
-                #ret_abi::lower_ret(__result)
+                #lower
             })
         }
     }

@@ -30,6 +30,15 @@ pub fn object_interface(object: &syn::TypeTraitObject) -> TokenStream {
     quote_spanned!(object.span()=> <#bare as ::dynplug::__private::ObjectInterface>)
 }
 
+/// The trait's path of a trait object (`Log` in `dyn Log + 'a`).
+fn object_trait(object: &syn::TypeTraitObject) -> TokenStream {
+    let path = object.bounds.iter().find_map(|b| match b {
+        syn::TypeParamBound::Trait(t) => Some(&t.path),
+        _ => None,
+    });
+    quote_spanned!(object.span()=> #path)
+}
+
 /// `dyn Trait` of a trait object, without its lifetime bounds.
 fn object_type(object: &syn::TypeTraitObject) -> TokenStream {
     let traits = object.bounds.iter().filter_map(|b| match b {
@@ -53,6 +62,12 @@ enum Lifetimes<'a> {
     /// The callback's own lifetimes (elided, or `for<'a>`) made this one;
     /// others (`'static`) as written.
     Rebound(&'a syn::Lifetime),
+}
+
+/// `(A, B, ..)` of a callback's inputs, every lifetime `'static`: how
+/// items without lifetimes of their own name them.
+pub fn callback_inputs(cb: &Callback) -> TokenStream {
+    inputs_tuple(cb, Lifetimes::Static)
 }
 
 /// `(A, B, ..)` of a callback's inputs, with their lifetimes as `lifetimes`
@@ -197,27 +212,20 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
                 };
             }
         }
-        // SAFETY (of the blocks below): the object is lent for this call
-        // only, and its lend does not outlive it; its own lifetime bound
-        // is widened to `'static` for the lend (its proxy on the other
-        // side cannot outlive the call either).
+        // The object is lent through its trait's hidden method, called on
+        // the object as it is (its own lifetime bound included: nothing
+        // assumes it `'static`); the lend borrows it for this call.
         ArgKind::ObjectRef(t) => {
-            let interface = object_interface(t);
-            let bare = object_type(t);
+            let path = object_trait(t);
             quote! {
-                let #keep = #interface::lend(unsafe {
-                    ::core::mem::transmute::<&_, &(#bare + 'static)>(#name)
-                });
+                let #keep = #path::__dynplug_lend(#name);
                 let #lowered = #keep.raw();
             }
         }
         ArgKind::ObjectMut(t) => {
-            let interface = object_interface(t);
-            let bare = object_type(t);
+            let path = object_trait(t);
             quote! {
-                let #keep = #interface::lend_mut(unsafe {
-                    ::core::mem::transmute::<&mut _, &mut (#bare + 'static)>(#name)
-                });
+                let #keep = #path::__dynplug_lend_mut(#name);
                 let #lowered = #keep.raw();
             }
         }

@@ -58,6 +58,10 @@ pub unsafe trait CallbackArg: Sized {
     /// Whether `Self` and `Raw` have one layout and lowering is a bitwise
     /// copy (scalars): then a `Vec` of them is lowered in place.
     const DIRECT: bool = false;
+    /// Whether the value may hold objects (`Box<dyn I>`), which a callback
+    /// cannot take: refused at compile time by the generated code. Every
+    /// impl states it.
+    const OBJECTS: bool;
 
     /// Lowers the value; the result borrows from `self` and the `Keep`.
     fn lower(&self) -> (Self::Raw, Self::Keep);
@@ -137,6 +141,7 @@ macro_rules! owned_args {
             type Holder = ManuallyDrop<$ty>;
             const TYPE_HASH: u64 = <$ty as Abi>::TYPE_HASH;
             const DIRECT: bool = <$ty as Abi>::DIRECT;
+            const OBJECTS: bool = false;
 
             #[inline(always)]
             fn lower(&self) -> (Self::Raw, Self::Keep) {
@@ -168,6 +173,7 @@ unsafe impl CallbackArg for &str {
     type Keep = ();
     type Holder = RawSlice<u8>;
     const TYPE_HASH: u64 = <&str as Abi>::TYPE_HASH;
+    const OBJECTS: bool = false;
 
     #[inline(always)]
     fn lower(&self) -> (RawSlice<u8>, ()) {
@@ -204,6 +210,7 @@ unsafe impl<T: Owned> CallbackArg for &[T] {
     type Keep = SliceKeep<T>;
     type Holder = SliceLoan<T>;
     const TYPE_HASH: u64 = mix(fnv1a(b"&[]"), T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
 
     #[inline]
     fn lower(&self) -> (Self::Raw, Self::Keep) {
@@ -241,6 +248,7 @@ unsafe impl<T: Owned> CallbackArg for &T {
     type Keep = T::Keep;
     type Holder = T;
     const TYPE_HASH: u64 = mix(fnv1a(b"&"), T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
 
     #[inline(always)]
     fn lower(&self) -> (T::Arg, T::Keep) {

@@ -87,6 +87,7 @@ unsafe impl<T: CallbackArg> CallbackArg for Option<T> {
     type Keep = Option<T::Keep>;
     type Holder = Option<T::Holder>;
     const TYPE_HASH: u64 = hash(T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
 
     #[inline(always)]
     fn lower(&self) -> (Self::Raw, Self::Keep) {

@@ -114,6 +114,7 @@ unsafe impl<T: CallbackArg, E: CallbackArg> CallbackArg for Result<T, E> {
     type Keep = Result<T::Keep, E::Keep>;
     type Holder = Result<T::Holder, E::Holder>;
     const TYPE_HASH: u64 = hash(T::TYPE_HASH, E::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS || E::OBJECTS;
 
     #[inline]
     fn lower(&self) -> (Self::Raw, Self::Keep) {

@@ -282,6 +282,7 @@ unsafe impl<T: CallbackArg> CallbackArg for Vec<T> {
     type Keep = (Vec<T::Raw>, Vec<T::Keep>);
     type Holder = Vec<T::Holder>;
     const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
+    const OBJECTS: bool = T::OBJECTS;
 
     #[inline]
     fn lower(&self) -> (Self::Raw, Self::Keep) {

@@ -58,6 +58,7 @@ macro_rules! tuples {
                 $(let hash = mix(hash, <$t as CallbackArg>::TYPE_HASH);)+
                 hash
             };
+            const OBJECTS: bool = $(<$t as CallbackArg>::OBJECTS)||+;
 
             #[inline]
             fn lower(&self) -> (Self::Raw, Self::Keep) {

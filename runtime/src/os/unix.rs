@@ -8,6 +8,16 @@ use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 /// `ENAMETOOLONG`: the error number of a path or name too long.
 pub(crate) const ENAMETOOLONG: i32 = if cfg!(target_os = "linux") { 36 } else { 63 };
 
+/// `Dl_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct DlInfo {
+    fname: *const std::ffi::c_char,
+    fbase: *mut c_void,
+    sname: *const std::ffi::c_char,
+    saddr: *mut c_void,
+}
+
 /// An open library, as the OS sees it.
 /// With an address inside it ([`RawLibrary::inside`]) and the name the
 /// loader knows it by ([`RawLibrary::loaded_name`]).
@@ -96,14 +106,23 @@ impl RawLibrary {
     /// the address must bear it (another library may be mapped at the same
     /// place as soon as this one is gone).
     pub(crate) fn maps(address: usize, name: &[u8]) -> bool {
-        /// `Dl_info`.
-        #[repr(C)]
-        struct DlInfo {
-            fname: *const std::ffi::c_char,
-            fbase: *mut c_void,
-            sname: *const std::ffi::c_char,
-            saddr: *mut c_void,
-        }
+        let Some(info) = Self::dladdr(address) else {
+            return false;
+        };
+        name.is_empty()
+            || info.fname.is_null()
+            // SAFETY: `dladdr` filled `info`; its file name, when not null,
+            // is a C string of the loader's.
+            || unsafe { std::ffi::CStr::from_ptr(info.fname) }.to_bytes() == name
+    }
+
+    /// Which loaded object maps `address` (its base address), if any.
+    pub(crate) fn module_of(address: usize) -> Option<usize> {
+        Self::dladdr(address).map(|info| info.fbase as usize)
+    }
+
+    /// The dynamic loader's `dladdr` of `address`.
+    fn dladdr(address: usize) -> Option<DlInfo> {
         unsafe extern "C" {
             fn dladdr(address: *const c_void, info: *mut DlInfo) -> std::ffi::c_int;
         }
@@ -111,15 +130,10 @@ impl RawLibrary {
         // SAFETY: `dladdr` only compares the address with the loaded
         // objects' ranges and fills `info`; it reads nothing at `address`.
         if unsafe { dladdr(address as *const c_void, info.as_mut_ptr()) } == 0 {
-            return false;
+            return None;
         }
-        // SAFETY: `dladdr` succeeded, so it filled `info`; its file name,
-        // when not null, is a C string of the loader's.
-        let fname = unsafe { info.assume_init().fname };
-        name.is_empty()
-            || fname.is_null()
-            // SAFETY: as above.
-            || unsafe { std::ffi::CStr::from_ptr(fname) }.to_bytes() == name
+        // SAFETY: `dladdr` succeeded, so it filled `info`.
+        Some(unsafe { info.assume_init() })
     }
 
     /// Whether the dynamic loader already holds an object under the name

@@ -98,6 +98,23 @@ fn loaded_at(path: &Path) -> bool {
     !unsafe { GetModuleHandleW(wide(&full).as_ptr()) }.is_null()
 }
 
+/// The module that maps `address`, if any (its reference count unchanged).
+fn module_at(address: usize) -> Option<*mut c_void> {
+    const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
+    const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 0x2;
+    let mut module = std::ptr::null_mut();
+    // SAFETY: with FROM_ADDRESS the "name" is an address, only compared
+    // with the modules' ranges; the reference count is left unchanged.
+    let found = unsafe {
+        GetModuleHandleExW(
+            GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+            address as *const u16,
+            &mut module,
+        ) != 0
+    };
+    found.then_some(module)
+}
+
 impl RawLibrary {
     /// `LoadLibraryExW` with the library's own folder searched first for
     /// its dependencies.
@@ -147,20 +164,16 @@ impl RawLibrary {
     /// empty, it must be that module's full path (another module may be
     /// mapped at the same place once this one is gone).
     pub(crate) fn maps(address: usize, name: &[u8]) -> bool {
-        const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
-        const GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT: u32 = 0x2;
-        let mut module = std::ptr::null_mut();
-        // SAFETY: with FROM_ADDRESS the "name" is an address, only compared
-        // with the modules' ranges; the reference count is left unchanged.
-        let found = unsafe {
-            GetModuleHandleExW(
-                GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS
-                    | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                address as *const u16,
-                &mut module,
-            ) != 0
-        };
-        found && (name.is_empty() || *module_name(module) == *name)
+        match module_at(address) {
+            Some(module) => name.is_empty() || *module_name(module) == *name,
+            None => false,
+        }
+    }
+
+    /// Which loaded module maps `address` (its handle, as an integer), if
+    /// any.
+    pub(crate) fn module_of(address: usize) -> Option<usize> {
+        module_at(address).map(|module| module as usize)
     }
 
     /// `FreeLibrary`.
