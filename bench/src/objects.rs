@@ -35,7 +35,7 @@ impl Objects {
         Objects {
             plugin,
             remote,
-            local: Box::new(AdderImpl),
+            local: Box::new(AdderImpl { bias: 0 }),
         }
     }
 
@@ -60,7 +60,7 @@ impl Objects {
     /// `Box::new` of the in-process object, as a `Box<dyn Adder>`, dropped.
     #[inline(always)]
     pub fn make_in_process(&self) {
-        let object: Box<dyn Adder> = Box::new(black_box(AdderImpl));
+        let object: Box<dyn Adder> = Box::new(AdderImpl { bias: black_box(0) });
         crate::consume(object);
     }
 
