@@ -44,9 +44,10 @@ packages() {
     esac
 }
 
-# The fixture crates that are plugins (cdylib), by package name.
+# The fixture crates that are plugins (cdylib), by package name, and the
+# example plugins the behaviour tests load as fixtures too.
 plugins=()
-for manifest in tests/fixtures/*/Cargo.toml; do
+for manifest in tests/fixtures/*/Cargo.toml examples/objects/plugin/Cargo.toml; do
     if grep -q cdylib "$manifest"; then
         plugins+=("$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest")")
     fi
