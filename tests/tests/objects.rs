@@ -12,7 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dynplug::{Error, LoadOptions};
-use dynplug_tests::{fixture, is_mapped, isolated};
+use dynplug_tests::{child_case, fixture, is_mapped, isolated, run_in_child};
+// The host's side of these tests allocates with fixture-alloc too: a block
+// freed by the wrong side aborts the process, and live bytes are counted
+// on both sides.
+use fixture_alloc as _;
 use objects_api::{Counter, Factory, FactoryPlugin, Log, Node, Session};
 
 fn factory() -> FactoryPlugin {
@@ -442,4 +446,57 @@ fn the_objects_example_opens_sessions_that_log_through_the_host() {
         *lines.lock().unwrap(),
         ["s: opened", "s: finished after 1 chunks", "s: closed"]
     );
+}
+
+/// Objects both ways, many times, leave both heaps as they were: the
+/// plugin's (its count through `plugin_bytes`) and the host's (this
+/// binary's allocator, counted in a child process where nothing else runs).
+#[test]
+fn objects_both_ways_leave_both_heaps_as_they_were() {
+    if child_case().is_none() {
+        let out = run_in_child("objects_both_ways_leave_both_heaps_as_they_were", "run");
+        assert!(
+            out.status.success(),
+            "child failed ({:?}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let f = factory();
+    let log = HostLog::default();
+    let round = |i: u32| {
+        let mut s = f.open(&format!("s{i}"));
+        s.push(&[1, 2, 3]);
+        drop(s.fork("f"));
+        let wrapped = f.wrap(log.boxed(), ">");
+        wrapped.line("w");
+        let _ = f.note(&*wrapped, "n");
+        drop(wrapped);
+        f.attach(log.boxed());
+        f.log_now("now");
+        drop(f.detach());
+        let mut tally = Tally(0);
+        f.count(&mut tally, 2);
+        drop(f.tree(2));
+    };
+    // What each side allocates once (thread-locals, registries, the log's
+    // lines) is allocated in the first rounds.
+    for i in 0..3 {
+        round(i);
+    }
+    log.lines.lock().unwrap().clear();
+    log.lines.lock().unwrap().shrink_to_fit();
+    log.threads.lock().unwrap().clear();
+    log.threads.lock().unwrap().shrink_to_fit();
+    let (host, plugin) = (fixture_alloc::live_bytes(), f.plugin_bytes());
+    for i in 0..50 {
+        round(i);
+        log.lines.lock().unwrap().clear();
+        log.threads.lock().unwrap().clear();
+    }
+    log.lines.lock().unwrap().shrink_to_fit();
+    log.threads.lock().unwrap().shrink_to_fit();
+    assert_eq!(f.plugin_bytes(), plugin, "the plugin's heap");
+    assert_eq!(fixture_alloc::live_bytes(), host, "the host's heap");
 }
