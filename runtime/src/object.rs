@@ -504,17 +504,6 @@ impl ObjectCore {
             .then(|| crate::shim::Shim(unsafe { *self.raw.table.add(FIXED + index) }))
     }
 
-    #[cold]
-    #[inline(never)]
-    fn raise(&self, method: &str, status: u8) -> ! {
-        if status == STATUS_CALLBACK_PANICKED {
-            if let Some(payload) = crate::callback::take_host_panic() {
-                std::panic::resume_unwind(payload);
-            }
-        }
-        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface)))
-    }
-
     fn panic_text(&self, what: &str) -> String {
         // SAFETY: every table has its side's panic function at TAKE_PANIC,
         // called right after that side reported a panic on this thread.
@@ -523,23 +512,33 @@ impl ObjectCore {
                 std::mem::transmute::<*const c_void, _>(*self.raw.table.add(TAKE_PANIC));
             String::lift_ret(take())
         };
-        let (location, message) = crate::export::split_panic_text(&text);
-        let at = if location.is_empty() {
-            String::new()
-        } else {
-            format!(" at {location}")
-        };
-        match &self.owner {
-            Some(lib) => {
-                let path = lib.path();
-                let file = path.file_name().unwrap_or(path.as_os_str());
-                format!(
-                    "plugin `{}` panicked in {what} of an object{at}: {message}",
-                    file.to_string_lossy()
-                )
-            }
-            None => format!("the host panicked in {what} of an object{at}: {message}"),
+        panic_report(
+            self.owner.as_ref().map(Library::path),
+            &format!("{what} of an object"),
+            &text,
+        )
+    }
+}
+
+/// The text of a panic the other side reported in `what`: its `text` as
+/// `take_panic` hands it over (location, NUL, message), said by the
+/// library at `plugin`, or by the host when `None`.
+pub(crate) fn panic_report(plugin: Option<&std::path::Path>, what: &str, text: &str) -> String {
+    let (location, message) = crate::export::split_panic_text(text);
+    let at = if location.is_empty() {
+        String::new()
+    } else {
+        format!(" at {location}")
+    };
+    match plugin {
+        Some(path) => {
+            let file = path.file_name().unwrap_or(path.as_os_str());
+            format!(
+                "plugin `{}` panicked in {what}{at}: {message}",
+                file.to_string_lossy()
+            )
         }
+        None => format!("the host panicked in {what}{at}: {message}"),
     }
 }
 
@@ -549,8 +548,12 @@ impl CallCore for ObjectCore {
         with_owner(self.owner.as_ref(), lift)
     }
 
-    fn method_panicked(&self, method: &str, status: u8) -> ! {
-        self.raise(method, status)
+    fn interface(&self) -> &'static str {
+        self.interface
+    }
+
+    fn panic_text(&self, what: &str) -> String {
+        ObjectCore::panic_text(self, what)
     }
 }
 
@@ -561,8 +564,25 @@ pub trait CallCore {
     /// lifts.
     fn lift<R>(&self, lift: impl FnOnce() -> R) -> R;
 
-    /// Raises the panic the other side reported for `method`.
-    fn method_panicked(&self, method: &str, status: u8) -> !;
+    /// The interface the core's instance or object implements.
+    fn interface(&self) -> &'static str;
+
+    /// The text of the panic the other side just reported in `what`.
+    fn panic_text(&self, what: &str) -> String;
+
+    /// Raises the panic the other side reported for `method`: a callback's
+    /// of this side again, as it was; else one naming the library, the
+    /// interface and the method.
+    #[cold]
+    #[inline(never)]
+    fn method_panicked(&self, method: &str, status: u8) -> ! {
+        if status == STATUS_CALLBACK_PANICKED {
+            if let Some(payload) = crate::callback::take_host_panic() {
+                std::panic::resume_unwind(payload);
+            }
+        }
+        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface())))
+    }
 }
 
 /// Finishes a call of `method` on `core`'s instance or object: lifts the

@@ -8,7 +8,7 @@ use std::mem::ManuallyDrop;
 use std::path::Path;
 
 use crate::abi::Abi;
-use crate::call::{DropFn, NewFn, STATUS_CALLBACK_PANICKED, STATUS_OK, TakePanicFn};
+use crate::call::{DropFn, NewFn, STATUS_OK, TakePanicFn};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
 use crate::object::{ObjectInterface, RecordRef};
@@ -496,33 +496,11 @@ impl PluginCore {
         self.lib.path()
     }
 
-    #[cold]
-    #[inline(never)]
-    fn raise(&self, method: &str, status: u8) -> ! {
-        if status == STATUS_CALLBACK_PANICKED {
-            // A callback of ours panicked: raise that panic again, as it was.
-            if let Some(payload) = crate::callback::take_host_panic() {
-                std::panic::resume_unwind(payload);
-            }
-        }
-        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface)))
-    }
-
     fn panic_text(&self, what: &str) -> String {
         // SAFETY: called right after the plugin reported a panic on this
         // thread; the slot holds its text (or is empty).
         let text = unsafe { String::lift_ret((self.take_panic)()) };
-        let (location, message) = crate::export::split_panic_text(&text);
-        let file = self.path().file_name().unwrap_or(self.path().as_os_str());
-        let at = if location.is_empty() {
-            String::new()
-        } else {
-            format!(" at {location}")
-        };
-        format!(
-            "plugin `{}` panicked in {what}{at}: {message}",
-            file.to_string_lossy()
-        )
+        crate::object::panic_report(Some(self.path()), what, &text)
     }
 
     /// Drops the instance inside the plugin. Called once.
@@ -584,8 +562,12 @@ impl crate::object::CallCore for PluginCore {
         crate::object::with_owner(Some(&self.lib), lift)
     }
 
-    fn method_panicked(&self, method: &str, status: u8) -> ! {
-        self.raise(method, status)
+    fn interface(&self) -> &'static str {
+        self.interface
+    }
+
+    fn panic_text(&self, what: &str) -> String {
+        PluginCore::panic_text(self, what)
     }
 }
 

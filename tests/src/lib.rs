@@ -62,6 +62,30 @@ pub fn isolated(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, copy)
 }
 
+/// A loader of its own copy of fixture `name` ([`isolated`]), with the
+/// copy's folder, which goes after the loader: the plugin's statics (counts
+/// of live objects, of bytes) are the test's alone.
+pub struct Own<P> {
+    plugin: P,
+    _dir: tempfile::TempDir,
+}
+
+impl<P> std::ops::Deref for Own<P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        &self.plugin
+    }
+}
+
+/// Loads an isolated copy of fixture `name` with `load`.
+pub fn own<P>(name: &str, load: impl FnOnce(&Path) -> P) -> Own<P> {
+    let (dir, path) = isolated(name);
+    Own {
+        plugin: load(&path),
+        _dir: dir,
+    }
+}
+
 pub use platform::{
     NOT_A_LIBRARY, crashed_on_bad_access, is_mapped, libm, libm_name, replace_file,
 };

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dynplug::{Error, LoadOptions};
-use dynplug_tests::{child_case, fixture, is_mapped, isolated, run_in_child};
+use dynplug_tests::{Own, child_case, fixture, is_mapped, isolated, own, run_in_child};
 // The host's side of these tests allocates with fixture-alloc too: a block
 // freed by the wrong side aborts the process, and live bytes are counted
 // on both sides.
@@ -21,24 +21,8 @@ use objects_api::{Counter, Factory, FactoryPlugin, Log, Node, Session};
 
 /// A loader of the plugin, from a copy of its own: the plugin's counts of
 /// live objects and bytes are this test's alone (tests run in parallel).
-struct Own {
-    plugin: FactoryPlugin,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Own {
-    type Target = FactoryPlugin;
-    fn deref(&self) -> &FactoryPlugin {
-        &self.plugin
-    }
-}
-
-fn factory() -> Own {
-    let (dir, path) = isolated("objects-plugin");
-    Own {
-        plugin: FactoryPlugin::load(path).unwrap(),
-        _dir: dir,
-    }
+fn factory() -> Own<FactoryPlugin> {
+    own("objects-plugin", |path| FactoryPlugin::load(path).unwrap())
 }
 
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -504,7 +488,7 @@ fn objects_both_ways_leave_both_heaps_as_they_were() {
     // What each side allocates once (thread-locals, registries, lazily
     // grown tables) is allocated in the first rounds; after them, rounds
     // must leave both heaps exactly as they found them.
-    let heaps = |f: &Own, log: &HostLog| {
+    let heaps = |f: &Own<FactoryPlugin>, log: &HostLog| {
         log.lines.lock().unwrap().clear();
         log.lines.lock().unwrap().shrink_to_fit();
         log.threads.lock().unwrap().clear();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dynplug::{Error, LoadOptions};
-use dynplug_tests::{child_case, fixture, is_mapped, isolated, run_in_child};
+use dynplug_tests::{Own, child_case, fixture, is_mapped, isolated, own, run_in_child};
 use objattack_api::{Attack, AttackPlugin, Keeper, Log};
 use objattack_evolve_v2::Services;
 
@@ -131,24 +131,8 @@ fn an_object_made_by_a_lent_plugin_object_keeps_its_library() {
 
 /// The plugin, from a copy of its own: its count of live objects is this
 /// test's alone (tests run in parallel).
-struct Isolated {
-    plugin: AttackPlugin,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Isolated {
-    type Target = AttackPlugin;
-    fn deref(&self) -> &AttackPlugin {
-        &self.plugin
-    }
-}
-
-fn attack() -> Isolated {
-    let (dir, path) = isolated("objattack-plugin");
-    Isolated {
-        plugin: AttackPlugin::load(path).unwrap(),
-        _dir: dir,
-    }
+fn attack() -> Own<AttackPlugin> {
+    own("objattack-plugin", |path| AttackPlugin::load(path).unwrap())
 }
 
 #[test]
