@@ -12,8 +12,7 @@ use crate::expand::abi;
 use crate::types::{self, Position};
 use crate::valid::Errors;
 
-const MAX_FIELDS: usize = 12;
-const MAX_VARIANTS: usize = 16;
+use dynplug_rules::limit::{FIELDS as MAX_FIELDS, VARIANTS as MAX_VARIANTS};
 
 pub fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();

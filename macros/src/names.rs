@@ -1,13 +1,13 @@
-//! The symbols a plugin exports. Host and plugin both derive them here from
-//! the interface's name, so they agree without either restating them.
-//! Changing them is an ABI change (bump `ABI_VERSION` in the runtime), except
-//! for the metadata symbol, which never changes: a host must find the record
-//! to tell the user that a plugin is of another ABI version.
+//! The symbols a plugin exports, named by the rules both sides share
+//! (`dynplug_rules::symbol`): host and plugin derive them from the
+//! interface's name, so they agree without either restating them.
+
+use dynplug_rules::symbol::{META_PREFIX, VTABLE_PREFIX};
 
 pub fn meta(interface: &str) -> String {
-    format!("__dynplug_meta__{interface}")
+    format!("{META_PREFIX}{interface}")
 }
 
 pub fn vtable(interface: &str) -> String {
-    format!("__dynplug_vtable__{interface}")
+    format!("{VTABLE_PREFIX}{interface}")
 }

@@ -17,10 +17,7 @@ pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, V
     (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`, either in `Option`), whose \
     arguments may borrow for the call (`&T`, `&[T]`, `Option<&T>`)";
 
-const SCALARS: &[&str] = &[
-    "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
-    "f64",
-];
+use dynplug_rules::SCALARS;
 
 /// Names of well-known types that cannot cross, refused at macro time with
 /// our message rather than the trait-bound error.
@@ -50,7 +47,7 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
 ];
 
 /// The most elements a tuple at the boundary may have.
-const MAX_TUPLE: usize = 12;
+use dynplug_rules::limit::TUPLE as MAX_TUPLE;
 
 /// Where a type appears.
 #[derive(Clone, Copy, PartialEq, Eq)]

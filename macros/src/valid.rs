@@ -7,9 +7,9 @@ use crate::ast::{Export, Interface, Method, Receiver};
 use crate::c_types;
 use crate::types::{self, Position};
 
-/// The most arguments a plugin method may take besides its receiver (the
-/// runtime's `Shim::call0` .. `call12`).
-const MAX_ARGS: usize = 12;
+/// The most arguments a plugin method may take besides its receiver (one
+/// runtime `Shim::callN` per arity up to it).
+use dynplug_rules::limit::ARGS as MAX_ARGS;
 
 /// Collects errors and reports them all at once (serde_derive's `Ctxt`).
 #[derive(Default)]

@@ -315,12 +315,15 @@ pub mod __private {
         crate::preflight::checked::clear();
     }
     pub use crate::object::{
-        FIXED as OBJECT_FIXED, Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore,
+        Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore,
         ObjectInterface, ObjectTable, OwnedObject, RawObject, RecordRef, TableFor, drop_box,
         finish, method_entry, nested_record,
     };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;
+    /// The rules both sides agree on: generated code takes the slots and
+    /// the type hashes' constructors from here.
+    pub use dynplug_rules as rules;
 
     /// Compiles only if `T` is `Send`.
     pub const fn assert_send<T: ?Sized + Send>() {}

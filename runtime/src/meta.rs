@@ -41,15 +41,9 @@ use std::fmt;
 pub const MAGIC: [u8; 8] = *b"DYNPLUG\0";
 /// The version of the record's layout.
 pub const FORMAT_VERSION: u32 = 1;
-/// The version of the calling convention between host and plugin: bumped
-/// whenever shims, lowered types, symbol names or the table of functions
-/// change incompatibly. Version 2: one table of functions per interface
-/// instead of one symbol per method. Version 3: flags bit 2 of the record
-/// says whether the plugin aborts on panic, and a plugin's panic message
-/// starts with the panic's location (`crate::export::take_panic`). Version
-/// 4: the table's fourth fixed entry hands over the records of the
-/// interfaces the root reaches (objects, `crate::object`).
-pub const ABI_VERSION: u32 = 4;
+/// The version of the calling convention (`dynplug_rules`, where its
+/// history is).
+pub use dynplug_rules::ABI_VERSION;
 
 /// Flags bit of a record: the trait has a `Send` supertrait.
 const FLAG_SEND: u8 = 1;

@@ -31,15 +31,16 @@ use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
 use crate::library::Library;
 use crate::meta::InterfaceDesc;
 
-/// The entries of an object's table before its methods'.
-pub const FIXED: usize = 3;
-/// The index of the table's length, in entries (an integer in a pointer).
-pub const LEN: usize = 0;
-/// The index of the destructor (`unsafe extern "C" fn(Instance) -> RetSlot<u8>`).
-pub const DROP: usize = 1;
-/// The index of the function that hands over the last panic message of its
-/// side (`extern "C" fn() -> OwnedBuf<u8>`).
-pub const TAKE_PANIC: usize = 2;
+// The fixed entries of an object's table (`dynplug_rules::slot`), with
+// their types:
+// - `LEN`, the table's length in entries (an integer in a pointer);
+// - `DROP`, the destructor: `unsafe extern "C" fn(Instance) -> RetSlot<u8>`;
+// - `TAKE_PANIC`, the last panic message of the table's side:
+//   `extern "C" fn() -> OwnedBuf<u8>`.
+pub use dynplug_rules::slot::{
+    OBJECT_DROP as DROP, OBJECT_FIXED as FIXED, OBJECT_LEN as LEN,
+    OBJECT_TAKE_PANIC as TAKE_PANIC,
+};
 
 /// Where an object is: a thin pointer to it, one word, as the first
 /// argument of each of its table's functions (so that the method's own
@@ -659,10 +660,7 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     type Arg = RawObject<I>;
     type Keep = ();
     type Ret = RawObject<I>;
-    const TYPE_HASH: u64 = crate::abi::mix(
-        crate::abi::fnv1a(b"Box<dyn>"),
-        crate::abi::fnv1a(I::NAME.as_bytes()),
-    );
+    const TYPE_HASH: u64 = crate::abi::hash::object(crate::abi::hash::Object::Boxed, I::NAME);
     const OBJECTS: bool = true;
 
     fn visit_interfaces(visit: &mut dyn FnMut(Node)) {

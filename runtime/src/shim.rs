@@ -65,3 +65,7 @@ shim_calls! {
     call11(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10);
     call12(a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7, a8: A8, a9: A9, a10: A10, a11: A11);
 }
+
+// The macros let a method take up to `limit::ARGS` arguments: one `callN`
+// per arity up to that.
+const _: () = assert!(dynplug_rules::limit::ARGS == 12, "add the missing `callN`");

@@ -12,19 +12,17 @@ use std::ffi::c_void;
 
 use crate::meta::{InterfaceDesc, str_eq};
 
-/// The entries before the methods'.
-pub const FIXED: usize = 4;
-/// The index of the constructor (`extern "C" fn() -> RetSlot<*mut c_void>`).
-pub const NEW: usize = 0;
-/// The index of the destructor (`unsafe extern "C" fn(*mut c_void) -> RetSlot<u8>`).
-pub const DROP: usize = 1;
-/// The index of the function that hands over the last panic message
-/// (`extern "C" fn() -> OwnedBuf<u8>`).
-pub const TAKE_PANIC: usize = 2;
-/// The index of the function that hands over, one by one, the records of
-/// the interfaces the root interface reaches through its methods' types, as
-/// the plugin was built with them (`crate::object::nested_record`).
-pub const NESTED: usize = 3;
+// The fixed entries (`dynplug_rules::slot`), with their types:
+// - `NEW`, the constructor: `extern "C" fn() -> RetSlot<*mut c_void>`;
+// - `DROP`, the destructor: `unsafe extern "C" fn(*mut c_void) -> RetSlot<u8>`;
+// - `TAKE_PANIC`, the last panic message: `extern "C" fn() -> OwnedBuf<u8>`;
+// - `NESTED`, the records of the interfaces the root reaches through its
+//   methods' types, one by one, as the plugin was built with them
+//   (`crate::object::nested_record`).
+pub use dynplug_rules::slot::{
+    ROOT_DROP as DROP, ROOT_FIXED as FIXED, ROOT_NESTED as NESTED, ROOT_NEW as NEW,
+    ROOT_TAKE_PANIC as TAKE_PANIC,
+};
 
 /// A plugin's table for one interface: `N` is [`vtable_len`] of its
 /// description.

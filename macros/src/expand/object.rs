@@ -205,7 +205,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
         impl<T: ?::core::marker::Sized + #trait_ident> #tables<T> {
             /// The table of functions of a `T` seen as a `dyn` of the trait.
             const TABLE: &'static ::dynplug::__private::ObjectTable<
-                { ::dynplug::__private::OBJECT_FIXED + #n },
+                { ::dynplug::__private::rules::slot::OBJECT_FIXED + #n },
             > = &::dynplug::__private::ObjectTable::new(
                 ::dynplug::__private::drop_box::<T> as *const ::dynplug::__private::c_void,
                 [

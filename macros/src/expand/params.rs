@@ -86,11 +86,12 @@ fn output(cb: &Callback) -> Type {
 
 /// The parameter's part in the signature hash.
 pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
-    let tag = |tag: &str, t: &Type| {
+    // The constructors' hashes are the shared rules' (`dynplug_rules::hash`).
+    let tag = |constructor: &str, t: &Type| {
         let abi = abi(&types::to_static(t));
-        let tag = proc_macro2::Literal::byte_string(tag.as_bytes());
+        let constructor = format_ident!("{}", constructor);
         quote! {
-            ::dynplug::__private::mix(::dynplug::__private::fnv1a(#tag), #abi::TYPE_HASH)
+            ::dynplug::__private::rules::hash::#constructor(#abi::TYPE_HASH)
         }
     };
     match kind {
@@ -99,50 +100,41 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
             quote!(#abi::TYPE_HASH)
         }
         // `&[T]` hashes as the `&[T]` value type does.
-        ArgKind::Slice(t) => tag("&[]", t),
-        ArgKind::Ref(t) => tag("&", t),
-        ArgKind::MutSlice(t) => tag("&mut []", t),
-        ArgKind::MutRef(t) => tag("&mut", t),
+        ArgKind::Slice(t) => tag("slice", t),
+        ArgKind::Ref(t) => tag("reference", t),
+        ArgKind::MutSlice(t) => tag("mut_slice", t),
+        ArgKind::MutRef(t) => tag("mut_reference", t),
         ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
-            let tag = match kind {
-                ArgKind::ObjectRef(_) => "&dyn",
-                ArgKind::ObjectMut(_) => "&mut dyn",
-                _ => "Box<dyn>",
+            let how = match kind {
+                ArgKind::ObjectRef(_) => quote!(Lent),
+                ArgKind::ObjectMut(_) => quote!(LentMut),
+                _ => quote!(Boxed),
             };
-            let tag = proc_macro2::Literal::byte_string(tag.as_bytes());
             let interface = object_interface(t);
             quote! {
-                ::dynplug::__private::mix(
-                    ::dynplug::__private::fnv1a(#tag),
-                    ::dynplug::__private::fnv1a(#interface::NAME.as_bytes()),
+                ::dynplug::__private::rules::hash::object(
+                    ::dynplug::__private::rules::hash::Object::#how,
+                    #interface::NAME,
                 )
             }
         }
         ArgKind::Callback(cb) => callback_hash(cb),
         ArgKind::OptionalCallback(cb, _) => {
             let callback = callback_hash(cb);
-            quote! {
-                ::dynplug::__private::mix(::dynplug::__private::fnv1a(b"Option"), #callback)
-            }
+            quote!(::dynplug::__private::rules::hash::option(#callback))
         }
     }
 }
 
 /// A callback's part in the signature hash.
 fn callback_hash(cb: &Callback) -> TokenStream {
-    let name = proc_macro2::Literal::byte_string(if cb.mutable {
-        b"&mut dyn FnMut"
-    } else {
-        b"&dyn Fn"
-    });
+    let mutable = cb.mutable;
     let inputs = inputs_tuple(cb, Lifetimes::Static);
     let out = types::to_static(&output(cb));
     quote! {
-        ::dynplug::__private::mix(
-            ::dynplug::__private::mix(
-                ::dynplug::__private::fnv1a(#name),
-                <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
-            ),
+        ::dynplug::__private::rules::hash::callback(
+            #mutable,
+            <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
             <#out as ::dynplug::__private::Abi>::TYPE_HASH,
         )
     }

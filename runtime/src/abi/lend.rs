@@ -25,7 +25,7 @@
 use std::mem::ManuallyDrop;
 
 use super::seq::SliceKeep;
-use super::{Abi, Owned, RawSlice, fnv1a, lower_slice, mix};
+use super::{Abi, Owned, RawSlice, lower_slice};
 
 /// A type that a plugin may pass to a host callback (`&dyn Fn(A..)`,
 /// `&mut dyn FnMut(A..)`): how the plugin lowers it and how the host holds
@@ -209,7 +209,7 @@ unsafe impl<T: Owned> CallbackArg for &[T] {
     type Raw = RawSlice<T::Arg>;
     type Keep = SliceKeep<T>;
     type Holder = SliceLoan<T>;
-    const TYPE_HASH: u64 = mix(fnv1a(b"&[]"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = super::hash::slice(T::TYPE_HASH);
     const OBJECTS: bool = T::OBJECTS;
 
     #[inline]
@@ -247,7 +247,7 @@ unsafe impl<T: Owned> CallbackArg for &T {
     type Raw = T::Arg;
     type Keep = T::Keep;
     type Holder = T;
-    const TYPE_HASH: u64 = mix(fnv1a(b"&"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = super::hash::reference(T::TYPE_HASH);
     const OBJECTS: bool = T::OBJECTS;
 
     #[inline(always)]

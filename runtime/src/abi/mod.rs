@@ -42,7 +42,6 @@ macro_rules! with_owned_leaves {
     };
 }
 
-mod hash;
 mod lend;
 mod mutref;
 mod option;
@@ -54,7 +53,9 @@ mod text;
 mod tuple;
 mod variants;
 
-pub use hash::{fnv1a, mix, signature_hash};
+/// The hash primitives and type constructors, from the rules both sides
+/// share.
+pub use dynplug_rules::hash::{self, fnv1a, mix, signature as signature_hash};
 pub use lend::{CallbackArg, Lent, hold_owned, lower_owned, view_owned};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;

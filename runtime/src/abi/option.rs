@@ -2,7 +2,8 @@
 
 use std::mem::MaybeUninit;
 
-use super::{Abi, CallbackArg, Lent, fnv1a, mix};
+use super::hash::option as hash;
+use super::{Abi, CallbackArg, Lent};
 
 /// A lowered `Option`: `value` is initialised exactly when `is_some`.
 #[repr(C)]
@@ -39,11 +40,6 @@ impl<T: Copy> RawOption<T> {
         // SAFETY: `value` is initialised exactly when `is_some` (see `new`).
         self.is_some.then(|| unsafe { self.value.assume_init() })
     }
-}
-
-/// The hash of `Option<T>`, from `T`'s.
-const fn hash(inner: u64) -> u64 {
-    mix(fnv1a(b"Option"), inner)
 }
 
 // SAFETY: `T`'s lowered form, behind a flag; lifting defers to `T`.

@@ -2,7 +2,8 @@
 
 use std::mem::ManuallyDrop;
 
-use super::{Abi, CallbackArg, Lent, fnv1a, mix};
+use super::hash::result as hash;
+use super::{Abi, CallbackArg, Lent};
 
 /// A lowered `Result`: `ok` is set when `is_ok`, else `err`.
 #[repr(C)]
@@ -49,11 +50,6 @@ impl<T: Copy, E: Copy> RawResult<T, E> {
             }
         }
     }
-}
-
-/// The hash of `Result<T, E>`, from `T`'s and `E`'s.
-const fn hash(ok: u64, err: u64) -> u64 {
-    mix(mix(fnv1a(b"Result"), ok), err)
 }
 
 // SAFETY: the lowered value or error, behind a flag; lifting defers to them.

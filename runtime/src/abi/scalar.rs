@@ -19,7 +19,11 @@ use super::{Abi, fnv1a};
 pub unsafe trait Scalar: Abi + Copy + 'static {}
 
 macro_rules! scalars {
-    ($($ty:ty),* $(,)?) => {$(
+    ($($ty:ty),* $(,)?) => {
+        /// The scalars implemented by this macro (`char` has its own impl).
+        #[cfg(test)]
+        const BY_MACRO: &[&str] = &[$(stringify!($ty)),*];
+        $(
         // SAFETY: a primitive scalar has one fixed layout on a platform.
         unsafe impl Scalar for $ty {}
 
@@ -51,7 +55,8 @@ macro_rules! scalars {
                 ret
             }
         }
-    )*};
+        )*
+    };
 }
 
 scalars!(
@@ -117,4 +122,19 @@ unsafe impl Abi for () {
     }
     #[inline(always)]
     unsafe fn lift_ret(_: u8) {}
+}
+
+#[cfg(test)]
+mod tests {
+    /// The scalars the runtime implements are the ones the macros treat as
+    /// such (`dynplug_rules::SCALARS`), no more, no fewer.
+    #[test]
+    fn scalars_match_the_rules() {
+        let mut implemented: Vec<&str> = super::BY_MACRO.to_vec();
+        implemented.push("char");
+        implemented.sort_unstable();
+        let mut rules = dynplug_rules::SCALARS.to_vec();
+        rules.sort_unstable();
+        assert_eq!(implemented, rules);
+    }
 }

@@ -6,7 +6,7 @@
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
 
-use super::{Abi, CallbackArg, Lent, Scalar, fnv1a, mix};
+use super::{Abi, CallbackArg, Lent, Scalar};
 
 /// A borrowed run of `len` values at `ptr`.
 #[repr(C)]
@@ -127,7 +127,7 @@ unsafe impl<'a, T: Scalar> Abi for &'a [T] {
     type Arg = RawSlice<T>;
     type Keep = ();
     type Ret = RawSlice<T>;
-    const TYPE_HASH: u64 = mix(fnv1a(b"&[]"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = super::hash::slice(T::TYPE_HASH);
     const OBJECTS: bool = false;
 
     fn visit_interfaces(_: &mut dyn FnMut(crate::object::Node)) {}
@@ -220,7 +220,7 @@ unsafe impl<T: Abi> Abi for Vec<T> {
     type Arg = RawSlice<T::Arg>;
     type Keep = SliceKeep<T>;
     type Ret = OwnedBuf<T::Ret>;
-    const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = super::hash::vec(T::TYPE_HASH);
     const OBJECTS: bool = T::OBJECTS;
 
     fn visit_interfaces(visit: &mut dyn FnMut(crate::object::Node)) {
@@ -281,7 +281,7 @@ unsafe impl<T: CallbackArg> CallbackArg for Vec<T> {
     type Raw = RawSlice<T::Raw>;
     type Keep = (Vec<T::Raw>, Vec<T::Keep>);
     type Holder = Vec<T::Holder>;
-    const TYPE_HASH: u64 = mix(fnv1a(b"Vec"), T::TYPE_HASH);
+    const TYPE_HASH: u64 = super::hash::vec(T::TYPE_HASH);
     const OBJECTS: bool = T::OBJECTS;
 
     #[inline]

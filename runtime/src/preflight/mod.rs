@@ -25,10 +25,7 @@ use object::FileKind;
 use crate::Error;
 use crate::meta::{self, InterfaceMeta, MetaError};
 
-/// The prefix of a metadata record's symbol; the interface's name follows.
-pub(crate) const META_PREFIX: &str = "__dynplug_meta__";
-/// The prefix of an interface's table of functions (`crate::vtable`).
-pub(crate) const VTABLE_PREFIX: &str = "__dynplug_vtable__";
+pub(crate) use dynplug_rules::symbol::{META_PREFIX, VTABLE_PREFIX};
 
 /// Returns the quick pre-flight's record and table size for `interface` in
 /// the file at `path`, or `None` where it leaves the file to the full

@@ -1,0 +1,95 @@
+//! The rules that a host and a plugin must agree on, kept in one place for
+//! the two crates that apply them: `dynplug-macros`, which generates the
+//! code on each side, and `dynplug`, the runtime that checks and calls it.
+//! Neither restates a rule of this crate; each takes it from here.
+//!
+//! What lives here:
+//! - [`ABI_VERSION`]: the version of the calling convention as a whole;
+//! - [`symbol`]: the names of the symbols a plugin exports;
+//! - [`slot`]: the fixed entries of an interface's and an object's table;
+//! - [`limit`]: how many arguments, tuple elements, fields and variants
+//!   cross (the runtime has one generic type per arity, up to these);
+//! - [`SCALARS`]: the types that cross as themselves;
+//! - [`hash`]: how a signature is hashed, with the tag of every type
+//!   constructor.
+//!
+//! Changing anything here except [`limit`] (which only grows what compiles)
+//! changes what a plugin and its host exchange: bump [`ABI_VERSION`].
+//!
+//! Use the `dynplug` crate: this one is its implementation detail.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod hash;
+
+/// The version of the calling convention: the layout of the tables, the
+/// lowered forms of the types, the status codes of a call. A plugin built
+/// for another version is refused at load, before any of its code runs.
+///
+/// Bumped whenever shims, lowered types, symbol names or the tables change
+/// incompatibly. Version 2: one table of functions per interface instead
+/// of one symbol per method. Version 3: bit 2 of a record's flags says
+/// whether the plugin aborts on panic, and a panic's message starts with
+/// the panic's location. Version 4: the root table's fourth fixed entry
+/// hands over the records of the interfaces the root reaches (objects).
+pub const ABI_VERSION: u32 = 4;
+
+/// The symbols a plugin exports, one pair per interface it implements: the
+/// interface's name follows each prefix. The metadata record's prefix never
+/// changes, whatever the ABI version: a host must find the record to tell
+/// the user that a plugin is of another version.
+pub mod symbol {
+    /// The prefix of an interface's metadata record.
+    pub const META_PREFIX: &str = "__dynplug_meta__";
+    /// The prefix of an interface's table of functions.
+    pub const VTABLE_PREFIX: &str = "__dynplug_vtable__";
+}
+
+/// The fixed entries of the tables of functions, before the methods'
+/// (which follow in the interface's declaration order).
+pub mod slot {
+    /// How many entries of a plugin's root table come before the methods'.
+    pub const ROOT_FIXED: usize = 4;
+    /// The root instance's constructor.
+    pub const ROOT_NEW: usize = 0;
+    /// The root instance's destructor.
+    pub const ROOT_DROP: usize = 1;
+    /// The function that hands over the plugin's last panic message.
+    pub const ROOT_TAKE_PANIC: usize = 2;
+    /// The function that hands over, one by one, the records of the
+    /// interfaces the root reaches through its methods' types.
+    pub const ROOT_NESTED: usize = 3;
+
+    /// How many entries of an object's table come before the methods'.
+    pub const OBJECT_FIXED: usize = 3;
+    /// The table's length in entries (an integer in a pointer).
+    pub const OBJECT_LEN: usize = 0;
+    /// The object's destructor.
+    pub const OBJECT_DROP: usize = 1;
+    /// The function that hands over the last panic message of the side
+    /// the object lives on.
+    pub const OBJECT_TAKE_PANIC: usize = 2;
+}
+
+/// What crosses, counted. The runtime has one function or type per arity up
+/// to each limit (and checks at compile time that it has them all); the
+/// macros refuse more, with a message naming the limit.
+pub mod limit {
+    /// Arguments of a method besides its receiver.
+    pub const ARGS: usize = 12;
+    /// Elements of a tuple.
+    pub const TUPLE: usize = 12;
+    /// Fields of a `PluginType` struct or enum variant (which cross as a
+    /// tuple of their fields).
+    pub const FIELDS: usize = TUPLE;
+    /// Variants of a `PluginType` enum.
+    pub const VARIANTS: usize = 16;
+}
+
+/// The types that cross as themselves (a `Vec` or slice of them without
+/// conversion), by the name a type hash gives them.
+pub const SCALARS: &[&str] = &[
+    "bool", "char", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32", "i64", "isize", "f32",
+    "f64",
+];
