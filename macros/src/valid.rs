@@ -95,18 +95,18 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
         }
         let name = method.ident().to_string();
         let hidden = name.strip_prefix("has_").filter(|optional| {
-            iface.c_library
-                && iface
-                    .methods
-                    .iter()
-                    .any(|m| m.default.is_some() && m.ident() == optional)
+            iface
+                .methods
+                .iter()
+                .any(|m| m.default.is_some() && m.ident() == optional)
         });
         if let Some(optional) = hidden {
+            let what = if iface.c_library { "library" } else { "plugin" };
             errors.spanned(
                 method.ident(),
                 format!(
-                    "`{name}` would be hidden by the binding's own `{name}()`, which tells \
-                     whether the library has the optional `{optional}`; rename the method"
+                    "`{name}` would be hidden by the loader's own `{name}()`, which tells \
+                     whether the {what} has the optional `{optional}`; rename the method"
                 ),
             );
         }

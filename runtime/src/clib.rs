@@ -101,7 +101,7 @@ pub struct CSymbol {
 /// A C library opened and its functions resolved.
 pub struct CLoaded {
     /// The library handle, for the loader to keep.
-    pub lib: CLibrary,
+    pub core: CLibrary,
     symbols: Vec<Option<*const c_void>>,
 }
 
@@ -113,23 +113,23 @@ impl CLoaded {
     ///
     /// `F` must be a function pointer type, the one the binding declares.
     #[inline]
-    pub unsafe fn function<F: Copy>(&self, index: usize) -> Option<F> {
+    pub unsafe fn optional<F: Copy>(&self, index: usize) -> Option<F> {
         assert_eq!(size_of::<F>(), size_of::<*const c_void>());
         // SAFETY: `F` is a function pointer type (the caller's promise), and
         // the address is the function's.
         self.symbols[index].map(|address| unsafe { std::mem::transmute_copy(&address) })
     }
 
-    /// Like [`function`](CLoaded::function), for a required function,
+    /// Like [`optional`](CLoaded::optional), for a required function,
     /// which loading made sure exists.
     ///
     /// # Safety
     ///
-    /// As for [`function`](CLoaded::function).
+    /// As for [`optional`](CLoaded::optional).
     #[inline]
     pub unsafe fn required<F: Copy>(&self, index: usize) -> F {
         // SAFETY: the caller's promise, passed on.
-        unsafe { self.function(index) }.expect("dynplug: required symbol checked at load")
+        unsafe { self.optional(index) }.expect("dynplug: required symbol checked at load")
     }
 }
 
@@ -282,7 +282,7 @@ fn resolve(
         });
     }
     Ok(CLoaded {
-        lib: CLibrary(lib),
+        core: CLibrary(lib),
         symbols: found,
     })
 }

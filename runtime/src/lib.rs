@@ -315,9 +315,8 @@ pub mod __private {
         crate::preflight::checked::clear();
     }
     pub use crate::object::{
-        Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore,
-        ObjectInterface, ObjectTable, OwnedObject, RawObject, RecordRef, TableFor, drop_box,
-        finish, method_entry, nested_record,
+        Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore, ObjectInterface, ObjectTable,
+        OwnedObject, RawObject, RecordRef, TableFor, drop_box, finish, method_entry, nested_record,
     };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;

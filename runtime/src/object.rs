@@ -38,8 +38,7 @@ use crate::meta::InterfaceDesc;
 // - `TAKE_PANIC`, the last panic message of the table's side:
 //   `extern "C" fn() -> OwnedBuf<u8>`.
 pub use dynplug_rules::slot::{
-    OBJECT_DROP as DROP, OBJECT_FIXED as FIXED, OBJECT_LEN as LEN,
-    OBJECT_TAKE_PANIC as TAKE_PANIC,
+    OBJECT_DROP as DROP, OBJECT_FIXED as FIXED, OBJECT_LEN as LEN, OBJECT_TAKE_PANIC as TAKE_PANIC,
 };
 
 /// Where an object is: a thin pointer to it, one word, as the first

@@ -52,7 +52,7 @@ impl Loaded {
     /// plugin does not define it (only possible for a method with a default
     /// body).
     #[inline]
-    pub fn method(&self, index: usize) -> Option<Shim> {
+    pub fn optional(&self, index: usize) -> Option<Shim> {
         self.shims[index].map(Shim)
     }
 
@@ -60,7 +60,7 @@ impl Loaded {
     /// which `load` made sure is present.
     #[inline]
     pub fn required(&self, index: usize) -> Shim {
-        self.method(index)
+        self.optional(index)
             .expect("dynplug: required method checked at load")
     }
 }

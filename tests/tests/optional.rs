@@ -6,12 +6,17 @@ use fixture_api::{Greeter, GreeterPlugin};
 #[test]
 fn a_plugin_without_the_method_runs_the_default() {
     let plugin = GreeterPlugin::load(fixture("hello-plugin")).unwrap();
+    assert!(
+        !plugin.has_shout(),
+        "hello-plugin keeps the default `shout`"
+    );
     assert_eq!(plugin.shout("hi"), "HI! (host default)");
 }
 
 #[test]
 fn a_plugin_with_the_method_runs_its_own() {
     let plugin = GreeterPlugin::load(fixture("loud-plugin")).unwrap();
+    assert!(plugin.has_shout(), "loud-plugin exports its own `shout`");
     assert_eq!(plugin.shout("hi"), "HI (plugin)");
 }
 

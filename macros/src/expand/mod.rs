@@ -5,6 +5,7 @@ pub mod export;
 pub mod loader;
 pub mod object;
 pub mod params;
+pub mod skeleton;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -137,13 +138,18 @@ pub fn forwarding_body(
     }
 }
 
-/// The marker type a loader holds when its trait lacks a `Send` or `Sync`
-/// supertrait (the loader is otherwise both): `None` when it has both.
-pub fn marker_field(iface: &crate::ast::Interface) -> Option<TokenStream> {
-    match (iface.send, iface.sync) {
-        (true, true) => None,
-        (true, false) => Some(quote!(NoSyncSupertrait)),
-        (false, true) => Some(quote!(NoSendSupertrait)),
-        (false, false) => Some(quote!(NoSendSyncSupertraits)),
-    }
+/// The marker field a loader or an object proxy holds when its trait lacks
+/// a `Send` or `Sync` supertrait (it is otherwise both, as its core is), and
+/// the field's initialiser: both `None` when the trait has both.
+pub fn marker(iface: &crate::ast::Interface) -> (Option<TokenStream>, Option<TokenStream>) {
+    let ty = match (iface.send, iface.sync) {
+        (true, true) => return (None, None),
+        (true, false) => quote!(NoSyncSupertrait),
+        (false, true) => quote!(NoSendSupertrait),
+        (false, false) => quote!(NoSendSyncSupertraits),
+    };
+    (
+        Some(quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#ty>,)),
+        Some(quote!(__dynplug_marker: ::core::marker::PhantomData,)),
+    )
 }

@@ -95,10 +95,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
         .zip(&shim_names)
         .map(|(m, name)| method_shim(&quote!(#trait_ident), &quote!(T), m, name));
     let proxy = format_ident!("__DynplugProxy");
-    let marker_field = super::marker_field(iface)
-        .map(|m| quote!(__dynplug_marker: ::core::marker::PhantomData<::dynplug::__private::#m>,));
-    let marker_init =
-        super::marker_field(iface).map(|_| quote!(__dynplug_marker: ::core::marker::PhantomData,));
+    let (marker_field, marker_init) = super::marker(iface);
     let methods = iface.methods.iter().enumerate().map(|(index, m)| {
         let fetch = if m.default.is_some() {
             quote!(self.__dynplug_core.optional(#index))
