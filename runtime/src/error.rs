@@ -51,6 +51,20 @@ pub enum Error {
         found: Vec<String>,
     },
 
+    /// A library in a scanned folder ([`Catalog`](crate::Catalog)) exports
+    /// no dynplug interface at all: a plain shared library, or one built
+    /// without `#[plugin_export]`.
+    #[error(
+        "{}: exports no dynplug interface: not a plugin (a plugin's crate has \
+         `#[plugin_export]` on an impl; a C library is bound with \
+         `#[plugin_interface(c_library)]`)",
+        path.display()
+    )]
+    NoInterface {
+        /// The library.
+        path: PathBuf,
+    },
+
     /// The plugin was built with a version of dynplug whose boundary (ABI)
     /// differs from the host's.
     #[error(
@@ -170,6 +184,7 @@ impl Error {
             Error::Open { path, .. }
             | Error::InvalidLibrary { path, .. }
             | Error::NotAPlugin { path, .. }
+            | Error::NoInterface { path }
             | Error::AbiMismatch { path, .. }
             | Error::InterfaceMismatch { path, .. }
             | Error::MissingSymbols { path, .. }

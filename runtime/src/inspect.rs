@@ -83,7 +83,11 @@ pub struct MethodInfo {
 /// malformed.
 pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
     let path = path.as_ref();
-    let report = preflight::check(path)?;
+    info(path, &preflight::check(path)?)
+}
+
+/// What pre-flight's `report` of the file at `path` says it exports.
+pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<LibraryInfo, Error> {
     let mut interfaces = Vec::new();
     for found in &report.interfaces {
         let meta = found.meta().map_err(|err| Error::InvalidLibrary {

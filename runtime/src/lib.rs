@@ -248,6 +248,7 @@
 mod abi;
 mod call;
 mod callback;
+mod catalog;
 mod check;
 mod clib;
 #[cfg(all(unix, not(target_vendor = "apple")))]
@@ -265,12 +266,14 @@ mod preflight;
 mod shim;
 mod vtable;
 
+pub use catalog::{Catalog, Entry};
 pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use library::Closed;
 pub use options::LoadOptions;
+pub use plugin::Plugin;
 
 /// What generated code needs. Not a public API: it changes without notice.
 #[doc(hidden)]

@@ -39,6 +39,41 @@ pub unsafe trait Interface {
     const NESTED: extern "C" fn(usize) -> crate::object::RecordRef;
 }
 
+/// What every plugin loader `#[plugin_interface]` generates implements
+/// (`GreeterPlugin` for `trait Greeter`), so that generic code can load any
+/// plugin type: a [`Catalog`](crate::Catalog)'s entries, a registry of your
+/// own. Each function is the loader's inherent one of the same name, which
+/// a plugin interface cannot have a method of (the macro refuses it), so
+/// the names never collide with the trait's.
+///
+/// ```no_run
+/// fn load_all<P: dynplug::Plugin>(paths: &[&str]) -> Vec<Result<P, dynplug::Error>> {
+///     paths.iter().map(|path| P::load(path)).collect()
+/// }
+/// ```
+pub trait Plugin: Sized {
+    /// The interface as a trait object type: `dyn Greeter` for
+    /// `GreeterPlugin`.
+    type Interface: ?Sized + Interface;
+
+    /// Loads the plugin library at `path` (the loader's `load`).
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming the file and what is wrong with it.
+    fn load(path: impl AsRef<Path>) -> Result<Self, Error>;
+
+    /// Like [`load`](Plugin::load), with options (the loader's `load_with`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`load`](Plugin::load).
+    fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self, Error>;
+
+    /// The path of the plugin's library.
+    fn path(&self) -> &Path;
+}
+
 /// A plugin that passed every check, with its functions found and its
 /// instance built; the generated `load` takes its shims, then its core.
 pub struct Loaded {
@@ -56,7 +91,7 @@ impl Loaded {
         self.shims[index].map(Shim)
     }
 
-    /// Like [`method`](Loaded::method), for a method without a default body,
+    /// Like [`optional`](Loaded::optional), for a method without a default body,
     /// which `load` made sure is present.
     #[inline]
     pub fn required(&self, index: usize) -> Shim {
@@ -66,7 +101,7 @@ impl Loaded {
 }
 
 /// What pre-flight settled about the plugin's table of functions.
-struct Layout {
+pub(crate) struct Layout {
     /// The record, as the file holds it.
     record: Cow<'static, [u8]>,
     /// The number of entries in the plugin's table.
@@ -353,7 +388,11 @@ fn same_interface(desc: &InterfaceDesc, meta: &'static [u8]) -> Layout {
 /// The file's record for `desc`, checked against it (present, readable, of
 /// this ABI version, every method compatible), and where the plugin's
 /// table holds each of the host's methods.
-fn checked_layout(path: &Path, desc: &InterfaceDesc, report: &FileReport) -> Result<Layout, Error> {
+pub(crate) fn checked_layout(
+    path: &Path,
+    desc: &InterfaceDesc,
+    report: &FileReport,
+) -> Result<Layout, Error> {
     let interface = desc.name.to_owned();
     let Some(found) = report.interface(desc.name) else {
         return Err(Error::NotAPlugin {

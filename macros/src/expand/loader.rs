@@ -188,7 +188,30 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
             #vis fn close(self) -> ::dynplug::__private::Result<::dynplug::Closed, ::dynplug::Error> {
                 self.__dynplug_core.close()
             }
+        }
 
+        // Each function is the inherent one of the same name (`Self::load`
+        // finds the inherent function first).
+        #[automatically_derived]
+        impl ::dynplug::Plugin for #loader {
+            type Interface = dyn #trait_ident;
+
+            fn load(
+                path: impl ::core::convert::AsRef<::dynplug::__private::Path>,
+            ) -> ::dynplug::__private::Result<Self, ::dynplug::Error> {
+                Self::load(path)
+            }
+
+            fn load_with(
+                path: impl ::core::convert::AsRef<::dynplug::__private::Path>,
+                options: &::dynplug::LoadOptions,
+            ) -> ::dynplug::__private::Result<Self, ::dynplug::Error> {
+                Self::load_with(path, options)
+            }
+
+            fn path(&self) -> &::dynplug::__private::Path {
+                Self::path(self)
+            }
         }
     }
 }

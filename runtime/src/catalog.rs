@@ -1,0 +1,286 @@
+//! `dynplug::Catalog`: the plugins in a folder, found by reading each
+//! library file as `inspect` does, so that none of their code runs.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use crate::inspect::{InterfaceInfo, LibraryInfo};
+use crate::plugin::{Interface, Plugin, checked_layout};
+use crate::preflight::{self, FileReport};
+use crate::{Error, LoadOptions};
+
+/// The plugins in a folder, read without running any of their code.
+///
+/// [`Catalog::scan`] reads every file of the folder whose name ends in the
+/// platform's library suffix (`.so`, `.dylib`, `.dll`) through the same
+/// pre-flight as `load` (no file is mapped, no initialiser runs), and sorts
+/// each one into the libraries it could read or the [problems](Catalog::problems):
+/// a file that is not a valid library, a library that exports no dynplug
+/// interface, a file that could not be read. One bad file never spoils the
+/// scan, and none is skipped in silence.
+///
+/// [`find`](Catalog::find) then lists the exports a host can load for one
+/// of its interfaces, by the rules `load` applies (same ABI version, no
+/// method whose signature differs; methods with a default body may be
+/// missing on either side), and each entry loads with
+/// [`Entry::load`](Entry::load).
+///
+/// ```no_run
+/// # #[dynplug::plugin_interface]
+/// # pub trait Greeter { fn greet(&self, name: &str) -> String; }
+/// let catalog = dynplug::Catalog::scan("plugins")?;
+/// for entry in catalog.find::<dyn Greeter>() {
+///     let plugin: GreeterPlugin = entry.load()?;
+///     println!("{}: {}", entry.path().display(), plugin.greet("world"));
+/// }
+/// for problem in catalog.problems() {
+///     eprintln!("skipped: {problem}");
+/// }
+/// # Ok::<(), dynplug::Error>(())
+/// ```
+///
+/// A scan is a snapshot: a file changed afterwards is checked again, in
+/// full, when an entry is loaded.
+pub struct Catalog {
+    libraries: Vec<Scanned>,
+    problems: Vec<Error>,
+}
+
+/// A library the scan could read.
+struct Scanned {
+    info: LibraryInfo,
+    report: FileReport,
+}
+
+impl Catalog {
+    /// Reads the library files directly in `dir` (not in its subfolders;
+    /// see [`scan_recursive`](Catalog::scan_recursive)), in name order.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Open`] if `dir` itself cannot be read. Each file that
+    /// cannot be read is one of [`problems`](Catalog::problems) instead.
+    pub fn scan(dir: impl AsRef<Path>) -> Result<Catalog, Error> {
+        Catalog::scan_in(dir.as_ref(), false)
+    }
+
+    /// Like [`scan`](Catalog::scan), and the subfolders too, at any depth.
+    /// Symbolic links to folders are not followed (a link to a library file
+    /// is read as the file).
+    ///
+    /// # Errors
+    ///
+    /// As for [`scan`](Catalog::scan): only if `dir` itself cannot be read.
+    pub fn scan_recursive(dir: impl AsRef<Path>) -> Result<Catalog, Error> {
+        Catalog::scan_in(dir.as_ref(), true)
+    }
+
+    fn scan_in(dir: &Path, recursive: bool) -> Result<Catalog, Error> {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        list(dir, recursive, &mut files, &mut problems).map_err(|source| Error::Open {
+            path: dir.to_path_buf(),
+            reason: format!("cannot read the folder: {source}"),
+            source: Box::new(source),
+        })?;
+        files.sort();
+        let mut libraries = Vec::new();
+        for path in files {
+            match read(&path) {
+                Ok(scanned) => libraries.push(scanned),
+                Err(error) => problems.push(error),
+            }
+        }
+        problems.sort_by(|a, b| a.path().cmp(b.path()));
+        Ok(Catalog {
+            libraries,
+            problems,
+        })
+    }
+
+    /// Every library the scan read, with the interfaces it exports, in path
+    /// order: the ones a host can load and the ones it cannot (another ABI
+    /// version, another version of an interface) alike.
+    pub fn libraries(&self) -> impl ExactSizeIterator<Item = &LibraryInfo> {
+        self.libraries.iter().map(|l| &l.info)
+    }
+
+    /// Each file the scan could not use, with why, in path order: not a
+    /// valid library for this platform ([`Error::InvalidLibrary`]), a
+    /// library that exports no dynplug interface ([`Error::NoInterface`]),
+    /// a file that could not be read ([`Error::Open`]).
+    pub fn problems(&self) -> &[Error] {
+        &self.problems
+    }
+
+    /// The exports of interface `I` that this host can load, in path order:
+    /// built with the same ABI version, against a compatible version of
+    /// `I` (what `load` checks before it maps a file). Interfaces that `I`'s
+    /// methods reach (objects) are checked when an entry is loaded, since
+    /// their records are handed over by the plugin's code. A plugin built
+    /// to abort on panic is listed ([`InterfaceInfo::aborts_on_panic`]);
+    /// loading it needs [`LoadOptions::allow_abort_on_panic`].
+    pub fn find<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
+        self.libraries
+            .iter()
+            .filter(|l| checked_layout(&l.info.path, I::DESC, &l.report).is_ok())
+            .filter_map(|l| {
+                let interface = l.info.interfaces.iter().find(|i| i.name == I::DESC.name)?;
+                Some(Entry {
+                    library: &l.info,
+                    interface,
+                    _interface: PhantomData,
+                })
+            })
+            .collect()
+    }
+
+    /// The exports of interface `I` that this host cannot load, each with
+    /// the error `load` would give: [`Error::AbiMismatch`],
+    /// [`Error::InterfaceMismatch`] (naming each method that differs, with
+    /// both signatures), [`Error::MissingSymbols`] or
+    /// [`Error::InvalidLibrary`] (a malformed record).
+    pub fn mismatches<I: Interface + ?Sized>(&self) -> Vec<Error> {
+        self.libraries
+            .iter()
+            .filter(|l| l.info.interfaces.iter().any(|i| i.name == I::DESC.name))
+            .filter_map(|l| checked_layout(&l.info.path, I::DESC, &l.report).err())
+            .collect()
+    }
+}
+
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog")
+            .field("libraries", &self.libraries().collect::<Vec<_>>())
+            .field("problems", &self.problems)
+            .finish()
+    }
+}
+
+/// The library files under `dir` (by the platform's suffix), and the
+/// entries that could not be listed as problems; an error only if `dir`
+/// itself cannot be read.
+fn list(
+    dir: &Path,
+    recursive: bool,
+    files: &mut Vec<PathBuf>,
+    problems: &mut Vec<Error>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(source) => {
+                problems.push(Error::Open {
+                    path: dir.to_path_buf(),
+                    reason: format!("cannot list an entry of the folder: {source}"),
+                    source: Box::new(source),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        // The entry's own type: a symbolic link is not followed here.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir {
+            if !recursive {
+                continue;
+            }
+            if let Err(source) = list(&path, true, files, problems) {
+                problems.push(Error::Open {
+                    path: path.clone(),
+                    reason: format!("cannot read the folder: {source}"),
+                    source: Box::new(source),
+                });
+            }
+        } else if is_library_name(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Whether the file's name ends in the platform's library suffix.
+fn is_library_name(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| {
+            name.len() > std::env::consts::DLL_SUFFIX.len()
+                && name.ends_with(std::env::consts::DLL_SUFFIX)
+        })
+}
+
+/// Reads one library file, as `inspect` does.
+fn read(path: &Path) -> Result<Scanned, Error> {
+    let report = preflight::check(path)?;
+    let info = crate::inspect::info(path, &report)?;
+    if info.interfaces.is_empty() {
+        return Err(Error::NoInterface {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Scanned { info, report })
+}
+
+/// One export of interface `I` in a [`Catalog`], which this host can load.
+pub struct Entry<'c, I: ?Sized> {
+    library: &'c LibraryInfo,
+    interface: &'c InterfaceInfo,
+    _interface: PhantomData<fn() -> *const I>,
+}
+
+impl<'c, I: Interface + ?Sized> Entry<'c, I> {
+    /// The library file.
+    pub fn path(&self) -> &'c Path {
+        &self.library.path
+    }
+
+    /// The interface as the plugin was built against it: its methods'
+    /// signatures, whether it aborts on panic, ...
+    pub fn interface(&self) -> &'c InterfaceInfo {
+        self.interface
+    }
+
+    /// Everything the library exports.
+    pub fn library(&self) -> &'c LibraryInfo {
+        self.library
+    }
+
+    /// Loads the plugin with the loader `P` of interface `I`
+    /// (`GreeterPlugin` for `dyn Greeter`): every check of `load` runs
+    /// again on the file as it is now.
+    ///
+    /// # Errors
+    ///
+    /// As for `P::load`.
+    pub fn load<P: Plugin<Interface = I>>(&self) -> Result<P, Error> {
+        P::load(self.path())
+    }
+
+    /// Like [`load`](Entry::load), with options.
+    ///
+    /// # Errors
+    ///
+    /// As for `P::load_with`.
+    pub fn load_with<P: Plugin<Interface = I>>(&self, options: &LoadOptions) -> Result<P, Error> {
+        P::load_with(self.path(), options)
+    }
+}
+
+impl<I: ?Sized> Clone for Entry<'_, I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I: ?Sized> Copy for Entry<'_, I> {}
+
+impl<I: ?Sized> fmt::Debug for Entry<'_, I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("path", &self.library.path)
+            .field("interface", &self.interface.name)
+            .finish()
+    }
+}

@@ -1,0 +1,264 @@
+//! `dynplug::Catalog`: a folder of plugins read without running any of
+//! their code, each file sorted into what a host can load, what it cannot
+//! and why, and what is not a plugin at all.
+
+use std::env::consts::DLL_SUFFIX;
+use std::path::{Path, PathBuf};
+
+use dynplug::{Catalog, Error, Plugin};
+use dynplug_tests::{CHILD_CASE, child_case, fixture};
+use fixture_api::{Greeter, GreeterPlugin};
+use objects_api::{Factory, FactoryPlugin};
+
+/// A file name with the platform's library suffix.
+fn lib(name: &str) -> String {
+    format!("{name}{DLL_SUFFIX}")
+}
+
+/// Copies fixture plugin `fixture_name` into `dir` as `name`.
+fn put(dir: &Path, fixture_name: &str, name: &str) -> PathBuf {
+    let to = dir.join(lib(name));
+    std::fs::copy(fixture(fixture_name), &to).expect("copy a fixture");
+    to
+}
+
+/// The folder of the issue: plugins of two interfaces, two plugins of one,
+/// a plugin of an old version of the interface, a C library, a text file
+/// and a truncated plugin under the library suffix, a file of another
+/// suffix, and a plugin in a subfolder.
+struct Folder {
+    dir: tempfile::TempDir,
+    hello: PathBuf,
+    loud: PathBuf,
+    objects: PathBuf,
+    old: PathBuf,
+    c_library: PathBuf,
+    text: PathBuf,
+    truncated: PathBuf,
+    nested: PathBuf,
+}
+
+fn folder() -> Folder {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hello = put(d, "hello-plugin", "a-hello");
+    let loud = put(d, "loud-plugin", "b-loud");
+    let objects = put(d, "objects-plugin", "c-objects");
+    let old = put(d, "old-plugin", "d-old");
+    let c_library = d.join(lib("e-geometry"));
+    std::fs::copy(env!("DYNPLUG_GEOMETRY_LIB"), &c_library).unwrap();
+    let text = d.join(lib("f-notes"));
+    std::fs::write(&text, "not a library, whatever its name says\n").unwrap();
+    let truncated = d.join(lib("g-truncated"));
+    let bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    std::fs::write(d.join("README.txt"), "plugins go here").unwrap();
+    std::fs::create_dir(d.join("more")).unwrap();
+    let nested = put(&d.join("more"), "hello-plugin", "h-nested");
+    Folder {
+        dir,
+        hello,
+        loud,
+        objects,
+        old,
+        c_library,
+        text,
+        truncated,
+        nested,
+    }
+}
+
+fn paths<'a>(entries: impl IntoIterator<Item = &'a Path>) -> Vec<PathBuf> {
+    entries.into_iter().map(Path::to_path_buf).collect()
+}
+
+#[test]
+fn a_scan_sorts_every_file_of_the_folder() {
+    let f = folder();
+    let catalog = Catalog::scan(f.dir.path()).unwrap();
+
+    // Every library the scan could read, loadable or not.
+    let read: Vec<PathBuf> = catalog.libraries().map(|l| l.path.clone()).collect();
+    assert_eq!(
+        read,
+        [&f.hello, &f.loud, &f.objects, &f.old].map(|p| p.clone())
+    );
+
+    let greeters = catalog.find::<dyn Greeter>();
+    assert_eq!(
+        paths(greeters.iter().map(|e| e.path())),
+        [f.hello.clone(), f.loud.clone()]
+    );
+    for entry in &greeters {
+        assert_eq!(entry.interface().name, "Greeter");
+        let plugin: GreeterPlugin = entry.load().unwrap();
+        assert!(plugin.greet("you").ends_with(", you!"), "{entry:?}");
+        assert_eq!(plugin.path(), entry.path());
+    }
+
+    let factories = catalog.find::<dyn Factory>();
+    assert_eq!(factories.len(), 1, "{factories:?}");
+    assert_eq!(factories[0].path(), f.objects);
+    let factory: FactoryPlugin = factories[0].load().unwrap();
+    drop(factory);
+
+    // The old plugin is a Greeter this host cannot load, and says why.
+    let mismatches = catalog.mismatches::<dyn Greeter>();
+    assert_eq!(mismatches.len(), 1, "{mismatches:?}");
+    let Error::InterfaceMismatch {
+        path,
+        interface,
+        differences,
+    } = &mismatches[0]
+    else {
+        panic!("{:?}", mismatches[0]);
+    };
+    assert_eq!((path, interface.as_str()), (&f.old, "Greeter"));
+    assert!(
+        differences.iter().any(|d| d.method == "add"),
+        "{differences:?}"
+    );
+    assert!(catalog.mismatches::<dyn Factory>().is_empty());
+
+    // Each file that is not a plugin is a problem, named, in path order;
+    // the file of another suffix and the subfolder are not looked at.
+    let problems = catalog.problems();
+    assert_eq!(
+        paths(problems.iter().map(Error::path)),
+        [f.c_library.clone(), f.text.clone(), f.truncated.clone()],
+        "{problems:#?}"
+    );
+    assert!(
+        matches!(&problems[0], Error::NoInterface { .. }),
+        "{:?}",
+        problems[0]
+    );
+    assert!(
+        problems[0]
+            .to_string()
+            .contains("exports no dynplug interface"),
+        "{}",
+        problems[0]
+    );
+    for problem in &problems[1..] {
+        assert!(
+            matches!(problem, Error::InvalidLibrary { .. }),
+            "{problem:?}"
+        );
+        let text = problem.to_string();
+        assert!(
+            text.contains(&*problem.path().to_string_lossy()),
+            "the message names the file: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_recursive_scan_reads_the_subfolders_too() {
+    let f = folder();
+    let catalog = Catalog::scan_recursive(f.dir.path()).unwrap();
+    let greeters: Vec<PathBuf> = paths(catalog.find::<dyn Greeter>().iter().map(|e| e.path()));
+    assert_eq!(
+        greeters,
+        [f.hello.clone(), f.loud.clone(), f.nested.clone()]
+    );
+    // The problems are the same files as in a flat scan.
+    assert_eq!(catalog.problems().len(), 3, "{:?}", catalog.problems());
+}
+
+#[test]
+fn a_folder_that_cannot_be_read_is_an_open_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    let err = Catalog::scan(&missing).unwrap_err();
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    assert_eq!(err.path(), missing);
+    assert!(err.to_string().contains("no-such-folder"), "{err}");
+}
+
+#[test]
+fn an_empty_folder_is_an_empty_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    assert_eq!(catalog.libraries().len(), 0);
+    assert!(catalog.problems().is_empty());
+    assert!(catalog.find::<dyn Greeter>().is_empty());
+}
+
+/// Generic code loads any plugin type through `dynplug::Plugin`.
+fn load_every<P: Plugin>(catalog: &Catalog) -> Vec<P> {
+    catalog
+        .find::<P::Interface>()
+        .iter()
+        .map(|entry| entry.load::<P>().unwrap())
+        .collect()
+}
+
+#[test]
+fn generic_code_loads_any_plugin_type() {
+    let f = folder();
+    let catalog = Catalog::scan(f.dir.path()).unwrap();
+    let greeters: Vec<GreeterPlugin> = load_every(&catalog);
+    assert_eq!(greeters.len(), 2);
+    assert_eq!(greeters[1].greet("x"), "HEY, x!");
+    let factories: Vec<FactoryPlugin> = load_every(&catalog);
+    assert_eq!(factories.len(), 1);
+    assert_eq!(Plugin::path(&factories[0]), f.objects);
+}
+
+/// The variable the init-trace plugin's initialiser reads.
+const TRACE_VAR: &str = "DYNPLUG_INIT_TRACE";
+const NO_CODE_TEST: &str = "a_scan_runs_no_initialiser_and_loading_an_entry_does";
+
+#[test]
+fn a_scan_runs_no_initialiser_and_loading_an_entry_does() {
+    if child_case().is_some() {
+        // A fresh process that has mapped none of the folder's files.
+        let trace = PathBuf::from(std::env::var_os(TRACE_VAR).expect("the parent sets it"));
+        let dir = PathBuf::from(std::env::var_os("DYNPLUG_SCAN_DIR").expect("the parent sets it"));
+        let catalog = Catalog::scan(&dir).unwrap();
+        let entries = catalog.find::<dyn Greeter>();
+        assert_eq!(entries.len(), 2, "{catalog:?}");
+        assert!(
+            !trace.exists(),
+            "the scan ran a library's initialiser: {} was created",
+            trace.display()
+        );
+        let traced = entries
+            .iter()
+            .find(|e| e.path().ends_with(lib("z-init-trace")))
+            .expect("the init-trace plugin is listed");
+        let plugin: GreeterPlugin = traced.load().unwrap();
+        assert!(
+            trace.exists(),
+            "loading did not run the initialiser: the fixture proves nothing"
+        );
+        drop(plugin);
+        println!("child: checks done");
+        return;
+    }
+    let f = folder();
+    put(f.dir.path(), "init-trace-plugin", "z-init-trace");
+    std::fs::remove_file(&f.loud).unwrap();
+    let trace = f.dir.path().join("init-ran");
+    let out = dynplug_tests::this_test_binary()
+        .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_CASE, "init-trace")
+        .env(TRACE_VAR, &trace)
+        .env("DYNPLUG_SCAN_DIR", f.dir.path())
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "child failed: {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    // A wrong test name would also exit 0, having run nothing.
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+}
