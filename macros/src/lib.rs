@@ -39,7 +39,7 @@ use quote::quote;
 /// - `pub struct GreeterPlugin` (named with `loader = Name`), which owns a
 ///   plugin instance and a shared handle to its library, with
 ///   `load(path)`, `load_with(path, &LoadOptions)`, `path()`, `close()`,
-///   `leak()`, and `has_<method>()` for each optional method;
+///   `leak()`, `package()`, and `has_<method>()` for each optional method;
 /// - `impl Greeter for GreeterPlugin`, forwarding each call to the plugin;
 ///   a method with a default body is optional: if the plugin does not
 ///   export it, the default body runs in the host;
@@ -54,8 +54,8 @@ use quote::quote;
 /// documentation. A returned borrow borrows from `self`. The trait has no
 /// generic parameters, associated types or constants, no supertraits but
 /// `Send`, `Sync` and `'static`, and no method named like the loader's own
-/// functions (`load`, `load_with`, `path`, `close`, `leak`, `has_<name>`
-/// of an optional method). Each broken rule
+/// functions (`load`, `load_with`, `path`, `close`, `leak`, `package`,
+/// `has_<name>` of an optional method). Each broken rule
 /// is a compile error on the tokens at fault, all of them in one build.
 ///
 /// # C libraries

@@ -133,6 +133,7 @@ const RESERVED: &[&str] = &[
     "path",
     "close",
     "leak",
+    "package",
 ];
 
 /// Checks a method of a `c_library` trait: a receiver (not passed to C), no

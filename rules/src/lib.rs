@@ -33,7 +33,8 @@ pub mod hash;
 /// whether the plugin aborts on panic, and a panic's message starts with
 /// the panic's location. Version 4: the root table's fourth fixed entry
 /// hands over the records of the interfaces the root reaches (objects).
-pub const ABI_VERSION: u32 = 4;
+/// Version 5: a fifth fixed entry hands over the plugin's package record.
+pub const ABI_VERSION: u32 = 5;
 
 /// The symbols a plugin exports, one pair per interface it implements: the
 /// interface's name follows each prefix. The metadata record's prefix never
@@ -44,13 +45,16 @@ pub mod symbol {
     pub const META_PREFIX: &str = "__dynplug_meta__";
     /// The prefix of an interface's table of functions.
     pub const VTABLE_PREFIX: &str = "__dynplug_vtable__";
+    /// The prefix of the record of the package an export was built from
+    /// (its name, version, ...), read by `inspect` without running code.
+    pub const PACKAGE_PREFIX: &str = "__dynplug_package__";
 }
 
 /// The fixed entries of the tables of functions, before the methods'
 /// (which follow in the interface's declaration order).
 pub mod slot {
     /// How many entries of a plugin's root table come before the methods'.
-    pub const ROOT_FIXED: usize = 4;
+    pub const ROOT_FIXED: usize = 5;
     /// The root instance's constructor.
     pub const ROOT_NEW: usize = 0;
     /// The root instance's destructor.
@@ -60,6 +64,8 @@ pub mod slot {
     /// The function that hands over, one by one, the records of the
     /// interfaces the root reaches through its methods' types.
     pub const ROOT_NESTED: usize = 3;
+    /// The function that hands over the record of the plugin's package.
+    pub const ROOT_PACKAGE: usize = 4;
 
     /// How many entries of an object's table come before the methods'.
     pub const OBJECT_FIXED: usize = 3;

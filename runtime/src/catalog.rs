@@ -136,6 +136,34 @@ impl Catalog {
             .collect()
     }
 
+    /// Like [`find`](Catalog::find), with one entry per package: of the
+    /// exports of one package (by name) only the one of the highest version,
+    /// by semantic-versioning order (the first in path order among equal
+    /// versions; a version that is not one ranks lowest). Exports without a
+    /// package record are each their own.
+    pub fn newest<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
+        let mut newest: Vec<Entry<'_, I>> = Vec::new();
+        for entry in self.find::<I>() {
+            let Some(package) = entry.package() else {
+                newest.push(entry);
+                continue;
+            };
+            let same = newest
+                .iter_mut()
+                .find(|e| e.package().is_some_and(|p| p.name == package.name));
+            match same {
+                Some(kept) => {
+                    let version = |e: &Entry<'_, I>| e.package().and_then(crate::Package::semver);
+                    if version(&entry) > version(kept) {
+                        *kept = entry;
+                    }
+                }
+                None => newest.push(entry),
+            }
+        }
+        newest
+    }
+
     /// The exports of interface `I` that this host cannot load, each with
     /// the error `load` would give: [`Error::AbiMismatch`],
     /// [`Error::InterfaceMismatch`] (naming each method that differs, with
@@ -240,6 +268,12 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     /// signatures, whether it aborts on panic, ...
     pub fn interface(&self) -> &'c InterfaceInfo {
         self.interface
+    }
+
+    /// The package the export was built from (`None` if the plugin was
+    /// built with a dynplug that did not record it).
+    pub fn package(&self) -> Option<&'c crate::Package> {
+        self.interface.package.as_ref()
     }
 
     /// Everything the library exports.

@@ -37,6 +37,9 @@ pub struct InterfaceInfo {
     pub aborts_on_panic: bool,
     /// The interface's methods, as the plugin was built against them.
     pub methods: Vec<MethodInfo>,
+    /// The package the export was built from, as Cargo gave it (`None`
+    /// for a plugin built with a dynplug that did not record it).
+    pub package: Option<crate::Package>,
 }
 
 impl InterfaceInfo {
@@ -94,7 +97,15 @@ pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<Librar
             path: path.to_path_buf(),
             reason: format!("the `{}` {err}", found.name),
         })?;
+        let package = found
+            .package()
+            .transpose()
+            .map_err(|err| Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: format!("the `{}` package {err}", found.name),
+            })?;
         interfaces.push(InterfaceInfo {
+            package,
             name: meta.name,
             abi_version: meta.abi_version,
             send: meta.send,
@@ -139,6 +150,16 @@ impl fmt::Display for LibraryInfo {
                 "unwind"
             };
             writeln!(f, ", {} methods, panics {panics})", interface.methods.len())?;
+            if let Some(package) = &interface.package {
+                write!(f, "    package {package}")?;
+                if !package.license.is_empty() {
+                    write!(f, ", {}", package.license)?;
+                }
+                if !package.description.is_empty() {
+                    write!(f, ": {}", package.description)?;
+                }
+                writeln!(f)?;
+            }
             for method in &interface.methods {
                 let optional = if method.required { "" } else { "  [optional]" };
                 writeln!(f, "    {}{optional}", method.signature)?;

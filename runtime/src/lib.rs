@@ -272,6 +272,7 @@ pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use library::Closed;
+pub use meta::Package;
 pub use options::LoadOptions;
 pub use plugin::Plugin;
 
@@ -305,7 +306,8 @@ pub mod __private {
     pub const fn assert_ctype<T: crate::CType>() {}
     pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
     pub use crate::meta::{
-        InterfaceDesc, MethodDesc, encode, encoded_len, str_eq, to_array, with_panic_strategy,
+        InterfaceDesc, MethodDesc, PackageDesc, encode, encode_package, encoded_len, package_len,
+        str_eq, to_array, with_panic_strategy,
     };
     pub use crate::plugin::{Interface, Loaded, PluginCore, Shim, load};
     pub use crate::plugin::{NoSendSupertrait, NoSendSyncSupertraits, NoSyncSupertrait};

@@ -354,6 +354,141 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
     })
 }
 
+/// The package an export was built from, as `#[plugin_export]` takes it
+/// from Cargo where the plugin is compiled (empty where it was not built by
+/// Cargo). Its record has a record's header, then five `str`s: name,
+/// version, description, authors (separated by `:`, as Cargo gives them),
+/// license.
+#[derive(Debug)]
+pub struct PackageDesc {
+    /// `CARGO_PKG_NAME`.
+    pub name: &'static str,
+    /// `CARGO_PKG_VERSION`.
+    pub version: &'static str,
+    /// `CARGO_PKG_DESCRIPTION`.
+    pub description: &'static str,
+    /// `CARGO_PKG_AUTHORS`.
+    pub authors: &'static str,
+    /// `CARGO_PKG_LICENSE`.
+    pub license: &'static str,
+}
+
+impl PackageDesc {
+    const fn fields(&self) -> [&'static str; 5] {
+        [
+            self.name,
+            self.version,
+            self.description,
+            self.authors,
+            self.license,
+        ]
+    }
+}
+
+/// The length of `desc`'s package record.
+pub const fn package_len(desc: &PackageDesc) -> usize {
+    let fields = desc.fields();
+    let mut len = HEADER_LEN;
+    let mut i = 0;
+    while i < fields.len() {
+        len += str_len(fields[i]);
+        i += 1;
+    }
+    len
+}
+
+/// Writes `desc`'s package record; `N` must be [`package_len`]`(desc)`.
+pub const fn encode_package<const N: usize>(desc: &PackageDesc) -> [u8; N] {
+    assert!(
+        N == package_len(desc),
+        "dynplug: package record length mismatch"
+    );
+    let fields = desc.fields();
+    let mut w = Writer { buf: [0; N], at: 0 }
+        .bytes(&MAGIC)
+        .u32(FORMAT_VERSION)
+        .u32(ABI_VERSION)
+        .u32(N as u32);
+    let mut i = 0;
+    while i < fields.len() {
+        w = w.str(fields[i]);
+        i += 1;
+    }
+    w.buf
+}
+
+/// The package a plugin was built from, as its package record says: what
+/// Cargo knew when it compiled the plugin. Read by [`inspect`](crate::inspect)
+/// without running the plugin's code, and by a loaded plugin's `package()`.
+/// Empty strings where the plugin's `Cargo.toml` says nothing (or it was
+/// not built by Cargo).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Package {
+    /// The package's name: `greeter-hello`.
+    pub name: String,
+    /// Its version, as written: `1.2.0`.
+    pub version: String,
+    /// Its one-line description.
+    pub description: String,
+    /// Its authors, each as written in `Cargo.toml`.
+    pub authors: Vec<String>,
+    /// Its license expression: `MIT OR Apache-2.0`.
+    pub license: String,
+}
+
+impl Package {
+    /// The version as a semantic version, if it is one (Cargo requires it
+    /// of every package, so only a record not written by Cargo lacks it).
+    pub fn semver(&self) -> Option<semver::Version> {
+        semver::Version::parse(&self.version).ok()
+    }
+}
+
+impl fmt::Display for Package {
+    /// `name version`, or `(no package)` for a record without a name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.name.is_empty() {
+            return f.write_str("(no package)");
+        }
+        write!(f, "{} {}", self.name, self.version)
+    }
+}
+
+/// Reads a package record. Anything malformed is an error, never a panic.
+pub fn decode_package(record: &[u8]) -> Result<Package, MetaError> {
+    let (total, _) = read_header(record)?;
+    if total != record.len() {
+        return Err(MetaError::Malformed(
+            "total length does not match the record",
+        ));
+    }
+    let mut r = Reader {
+        bytes: &record[HEADER_LEN..],
+    };
+    let name = r.str()?;
+    let version = r.str()?;
+    let description = r.str()?;
+    let authors = r.str()?;
+    let license = r.str()?;
+    if !r.bytes.is_empty() {
+        return Err(MetaError::Malformed(
+            "trailing bytes after the package's fields",
+        ));
+    }
+    Ok(Package {
+        name,
+        version,
+        description,
+        authors: authors
+            .split(':')
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        license,
+    })
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
 }
@@ -467,5 +602,33 @@ mod tests {
         let mut bytes = RECORD;
         bytes[12..16].copy_from_slice(&99u32.to_le_bytes());
         assert_eq!(decode(&bytes).unwrap().abi_version, 99);
+    }
+
+    #[test]
+    fn package_records_round_trip() {
+        const PKG: PackageDesc = PackageDesc {
+            name: "greeter-hello",
+            version: "1.2.0-beta.1",
+            description: "Says hello",
+            authors: "Ann <ann@example.org>:Bo",
+            license: "MIT OR Apache-2.0",
+        };
+        const LEN: usize = package_len(&PKG);
+        const RECORD: [u8; LEN] = encode_package(&PKG);
+        let package = decode_package(&RECORD).unwrap();
+        assert_eq!(package.name, "greeter-hello");
+        assert_eq!(package.version, "1.2.0-beta.1");
+        assert_eq!(package.description, "Says hello");
+        assert_eq!(package.authors, ["Ann <ann@example.org>", "Bo"]);
+        assert_eq!(package.license, "MIT OR Apache-2.0");
+        assert_eq!(package.semver().unwrap().pre.as_str(), "beta.1");
+        assert_eq!(package.to_string(), "greeter-hello 1.2.0-beta.1");
+        // Cut anywhere, or with a byte more, it is an error, not a panic.
+        for len in 0..LEN {
+            assert!(decode_package(&RECORD[..len]).is_err(), "cut at {len}");
+        }
+        let mut longer = RECORD.to_vec();
+        longer.push(0);
+        assert!(decode_package(&longer).is_err());
     }
 }

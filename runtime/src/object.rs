@@ -711,6 +711,16 @@ pub struct RecordRef {
     pub len: usize,
 }
 
+impl RecordRef {
+    /// A record of the plugin's own, which lives as long as the plugin.
+    pub const fn of(record: &'static [u8]) -> RecordRef {
+        RecordRef {
+            ptr: record.as_ptr(),
+            len: record.len(),
+        }
+    }
+}
+
 /// The function at a root table's `NESTED` entry, for interface `I`.
 pub extern "C" fn nested_record<I: ?Sized + ObjectInterface>(index: usize) -> RecordRef {
     // Walking the graph allocates and could, in theory, fail; nothing of

@@ -72,6 +72,9 @@ pub trait Plugin: Sized {
 
     /// The path of the plugin's library.
     fn path(&self) -> &Path;
+
+    /// The package the plugin was built from (the loader's `package`).
+    fn package(&self) -> crate::Package;
 }
 
 /// A plugin that passed every check, with its functions found and its
@@ -187,6 +190,11 @@ pub fn load<I: ObjectInterface + ?Sized>(
         )
     };
     check_nested::<I>(&path, nested)?;
+    // SAFETY: the entry at PACKAGE has this type (`crate::vtable`) and is
+    // not null (`resolve`).
+    let package = unsafe {
+        std::mem::transmute::<*const c_void, extern "C" fn() -> RecordRef>(fixed[vtable::PACKAGE])
+    };
 
     // SAFETY: the constructor shim takes no argument and catches panics.
     let made = unsafe { new_fn() };
@@ -206,6 +214,7 @@ pub fn load<I: ObjectInterface + ?Sized>(
         instance: unsafe { made.value.assume_init() },
         drop_fn,
         take_panic,
+        package,
         interface: desc.name,
         lib,
     };
@@ -487,6 +496,7 @@ fn resolve(
         "<destructor>",
         "<panic message>",
         "<nested interfaces>",
+        "<package>",
     ]) {
         if entry.is_null() {
             missing.push(what.to_owned());
@@ -519,6 +529,7 @@ pub struct PluginCore {
     instance: *mut c_void,
     drop_fn: DropFn,
     take_panic: TakePanicFn,
+    package: extern "C" fn() -> RecordRef,
     interface: &'static str,
     lib: Library,
 }
@@ -533,6 +544,20 @@ impl PluginCore {
     /// The path of the library.
     pub fn path(&self) -> &Path {
         self.lib.path()
+    }
+
+    /// The package the plugin was built from, as its record says; an empty
+    /// one if the record cannot be read (it is the plugin's own static,
+    /// which pre-flight does not vouch for).
+    pub fn package(&self) -> crate::Package {
+        let record = (self.package)();
+        if record.ptr.is_null() || record.len > preflight::MAX_RECORD {
+            return crate::Package::default();
+        }
+        // SAFETY: the plugin hands over its own static record, which lives
+        // as long as its library, which this core holds.
+        let bytes = unsafe { std::slice::from_raw_parts(record.ptr, record.len) };
+        meta::decode_package(bytes).unwrap_or_default()
     }
 
     fn panic_text(&self, what: &str) -> String {

@@ -1,7 +1,7 @@
 //! The table of functions a plugin exports for each interface it
-//! implements: its constructor, destructor, panic-message and
-//! nested-interface functions, then one shim per method in the interface's declaration order (null for
-//! a method whose default body the impl keeps).
+//! implements: its constructor, destructor, panic-message, nested-interface
+//! and package functions, then one shim per method in the interface's
+//! declaration order (null for a method whose default body the impl keeps).
 //!
 //! One symbol per interface, whatever its number of methods: a load looks
 //! up two symbols (this table and the metadata record) instead of one per
@@ -18,10 +18,12 @@ use crate::meta::{InterfaceDesc, str_eq};
 // - `TAKE_PANIC`, the last panic message: `extern "C" fn() -> OwnedBuf<u8>`;
 // - `NESTED`, the records of the interfaces the root reaches through its
 //   methods' types, one by one, as the plugin was built with them
-//   (`crate::object::nested_record`).
+//   (`crate::object::nested_record`);
+// - `PACKAGE`, the record of the plugin's package:
+//   `extern "C" fn() -> RecordRef`.
 pub use dynplug_rules::slot::{
     ROOT_DROP as DROP, ROOT_FIXED as FIXED, ROOT_NESTED as NESTED, ROOT_NEW as NEW,
-    ROOT_TAKE_PANIC as TAKE_PANIC,
+    ROOT_PACKAGE as PACKAGE, ROOT_TAKE_PANIC as TAKE_PANIC,
 };
 
 /// A plugin's table for one interface: `N` is [`vtable_len`] of its
@@ -105,22 +107,31 @@ mod tests {
     #[test]
     fn methods_land_in_the_interfaces_order() {
         // Out of order, and `b` left to its default body.
-        let table: VTable<7> = vtable(
+        let table: VTable<8> = vtable(
             &DESC,
-            [at(1), at(2), at(3), at(4)],
+            [at(1), at(2), at(3), at(4), at(5)],
             &[("c", at(30)), ("a", at(10))],
         );
         assert_eq!(
             table.0,
-            [at(1), at(2), at(3), at(4), at(10), std::ptr::null(), at(30)]
+            [
+                at(1),
+                at(2),
+                at(3),
+                at(4),
+                at(5),
+                at(10),
+                std::ptr::null(),
+                at(30)
+            ]
         );
     }
 
     #[test]
     fn in_order_methods_are_placed_in_place() {
-        let table: VTable<7> = vtable(
+        let table: VTable<8> = vtable(
             &DESC,
-            [at(1), at(2), at(3), at(4)],
+            [at(1), at(2), at(3), at(4), at(5)],
             &[("a", at(10)), ("b", at(20)), ("c", at(30))],
         );
         assert_eq!(table.0[FIXED..], [at(10), at(20), at(30)]);
@@ -128,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_foreign_method_is_left_out() {
-        let table: VTable<7> = vtable(&DESC, [at(1), at(2), at(3), at(4)], &[("z", at(10))]);
+        let table: VTable<8> = vtable(&DESC, [at(1), at(2), at(3), at(4), at(5)], &[("z", at(10))]);
         assert!(table.0[FIXED..].iter().all(|p| p.is_null()));
     }
 }

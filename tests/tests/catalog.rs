@@ -262,3 +262,62 @@ fn a_scan_runs_no_initialiser_and_loading_an_entry_does() {
         "the child did not run the case:\n{stdout}\n{stderr}"
     );
 }
+
+/// Copies hello-plugin into `dir` as `name`, its package's version patched
+/// from 0.0.0 to `version` (five bytes, so nothing else moves): the same
+/// package at another version, as a rebuild would make.
+fn hello_at_version(dir: &Path, name: &str, version: &str) -> PathBuf {
+    assert_eq!(version.len(), 5);
+    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    // The package record's name and version fields: each a u32 length and
+    // the bytes.
+    let field = |s: &str| {
+        let mut f = (s.len() as u32).to_le_bytes().to_vec();
+        f.extend_from_slice(s.as_bytes());
+        f
+    };
+    let mut needle = field("hello-plugin");
+    needle.extend(field("0.0.0"));
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("hello-plugin's package record");
+    let version_at = at + needle.len() - 5;
+    bytes[version_at..version_at + 5].copy_from_slice(version.as_bytes());
+    let to = dir.join(lib(name));
+    std::fs::write(&to, bytes).unwrap();
+    to
+}
+
+#[test]
+fn entries_name_their_package_and_newest_keeps_the_highest_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let old = hello_at_version(d, "a-hello-old", "0.9.1");
+    let new = hello_at_version(d, "b-hello-new", "1.2.0");
+    let pre = hello_at_version(d, "c-hello-pre", "9.x.y");
+    let loud = put(d, "loud-plugin", "d-loud");
+    let catalog = Catalog::scan(d).unwrap();
+    // `9.x.y` is no version at all: still listed.
+    let all = catalog.find::<dyn Greeter>();
+    assert_eq!(
+        paths(all.iter().map(|e| e.path())),
+        [old.clone(), new.clone(), pre.clone(), loud.clone()]
+    );
+    let versions: Vec<&str> = all
+        .iter()
+        .map(|e| e.package().unwrap().version.as_str())
+        .collect();
+    assert_eq!(versions, ["0.9.1", "1.2.0", "9.x.y", "0.0.0"]);
+    assert_eq!(all[3].package().unwrap().license, "MIT OR Apache-2.0");
+
+    // One entry per package: 1.2.0 beats 0.9.1, and `9.x.y`, which is no
+    // version (though it would sort last as text).
+    let newest = catalog.newest::<dyn Greeter>();
+    assert_eq!(
+        paths(newest.iter().map(|e| e.path())),
+        [new.clone(), loud.clone()]
+    );
+    let plugin: GreeterPlugin = newest[0].load().unwrap();
+    assert_eq!(plugin.package().version, "1.2.0");
+}

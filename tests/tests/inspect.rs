@@ -102,7 +102,16 @@ fn inspect_lists_hello_plugins_interface_and_every_method() {
     assert_eq!(info.interfaces.len(), 1, "{info:?}");
     let greeter = &info.interfaces[0];
     assert_eq!(greeter.name, "Greeter");
-    assert_eq!(greeter.abi_version, 4);
+    assert_eq!(greeter.abi_version, 5);
+    let package = greeter.package.as_ref().expect("a package record");
+    assert_eq!(package.name, "hello-plugin");
+    assert_eq!(package.version, "0.0.0");
+    assert_eq!(
+        package.description,
+        "Test fixture: Greeter built with Default, optional method left out"
+    );
+    assert!(package.authors.is_empty(), "{package:?}");
+    assert_eq!(package.license, "", "the fixture names no license");
     assert!(greeter.loadable());
     let methods: Vec<(&str, &str, bool)> = greeter
         .methods
@@ -129,7 +138,11 @@ fn inspect_lists_types_plugins_interface() {
     let names: Vec<&str> = info.interfaces.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["Types"]);
     let types = &info.interfaces[0];
-    assert_eq!(types.abi_version, 4);
+    assert_eq!(types.abi_version, 5);
+    assert_eq!(
+        types.package.as_ref().map(|p| p.name.as_str()),
+        Some("types-plugin")
+    );
     assert_eq!(types.methods.len(), 28, "{types:?}");
     assert!(types.methods.iter().all(|m| m.required), "{types:?}");
     let signature = |name: &str| {
@@ -186,11 +199,17 @@ fn library_info_displays_one_line_per_method() {
     );
     assert_eq!(lines[1], "", "{text}");
     assert_eq!(
-        lines[2], "  Greeter  (dynplug ABI 4, 7 methods, panics unwind)",
+        lines[2], "  Greeter  (dynplug ABI 5, 7 methods, panics unwind)",
         "{text}"
     );
     assert_eq!(
-        lines[3], "    fn greet(&self, name: &str) -> String",
+        lines[3],
+        "    package hello-plugin 0.0.0: Test fixture: Greeter built with Default, optional \
+         method left out",
+        "{text}"
+    );
+    assert_eq!(
+        lines[4], "    fn greet(&self, name: &str) -> String",
         "{text}"
     );
     assert!(
@@ -198,7 +217,7 @@ fn library_info_displays_one_line_per_method() {
         "{text}"
     );
     assert!(lines.contains(&"    fn bump(&mut self) -> u64"), "{text}");
-    assert_eq!(lines.len(), 3 + 7, "{text}");
+    assert_eq!(lines.len(), 4 + 7, "{text}");
     assert!(text.ends_with('\n'), "{text:?}");
 }
 
@@ -402,4 +421,23 @@ fn a_truncated_copy_without_section_headers_is_refused_by_the_segment_check() {
             Err(err) => assert_invalid(&err, &path, &what),
         }
     }
+}
+
+// (g) ---------------------------------------------------------------------
+
+/// A loaded plugin says which package it was built from, as `inspect` does
+/// without loading it.
+#[test]
+fn a_loaded_plugin_and_inspect_give_the_same_package() {
+    let path = fixture("loud-plugin");
+    let inspected = inspect_ok(&path).interfaces[0]
+        .package
+        .clone()
+        .expect("a package record");
+    assert_eq!(inspected.name, "loud-plugin");
+    assert_eq!(inspected.authors, ["Ann Example <ann@example.org>", "Bo"]);
+    assert_eq!(inspected.license, "MIT OR Apache-2.0");
+    let plugin = GreeterPlugin::load(&path).unwrap();
+    assert_eq!(plugin.package(), inspected);
+    assert_eq!(dynplug::Plugin::package(&plugin), inspected);
 }

@@ -205,7 +205,7 @@ fn another_dynplug_abi_version_is_an_abi_mismatch_with_both_versions() {
         matches!(
             err,
             Error::AbiMismatch {
-                host: 4,
+                host: 5,
                 plugin: 99,
                 ..
             }
@@ -214,7 +214,7 @@ fn another_dynplug_abi_version_is_an_abi_mismatch_with_both_versions() {
     );
     let text = err.to_string();
     assert!(
-        text.contains("version 99") && text.contains("version 4"),
+        text.contains("version 99") && text.contains("version 5"),
         "{text}"
     );
 }

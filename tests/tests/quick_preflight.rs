@@ -23,6 +23,7 @@ use std::panic::catch_unwind;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use dynplug::__private::rules::slot::ROOT_FIXED;
 use dynplug::__private::{Interface, quick_preflight};
 use dynplug::Error;
 use dynplug_tests::{fixture, is_mapped, libm};
@@ -164,9 +165,9 @@ fn check_fixture(name: &str, interface: &str, meta: &[u8]) {
         .unwrap_or_else(|| panic!("{name}: inspect lists no `{interface}`"))
         .methods
         .len();
-    // Constructor, destructor, panic-message and nested-interface
-    // functions, then one shim per method.
-    let expected = (4 + methods) * std::mem::size_of::<usize>();
+    // The fixed entries (constructor, destructor, panic message, nested
+    // interfaces, package), then one shim per method.
+    let expected = (ROOT_FIXED + methods) * std::mem::size_of::<usize>();
     assert_eq!(size, expected as u64, "{name}: table size");
 }
 
@@ -463,7 +464,7 @@ fn a_table_of_the_wrong_size_is_refused() {
     let original = original();
     let size_at = original.vtable_entry + 16;
     let size = u64_at(&original.bytes, size_at).unwrap();
-    let expected = (4 + 7) * std::mem::size_of::<usize>() as u64;
+    let expected = ((ROOT_FIXED + 7) * std::mem::size_of::<usize>()) as u64;
     assert_eq!(size, expected, "hello-plugin's table size");
     let dir = tempfile::tempdir().unwrap();
     for wrong in [size - 8, size + 8, 0] {

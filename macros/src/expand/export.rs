@@ -33,6 +33,24 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
     );
     let meta_symbol = names::meta(name);
     let vtable_symbol = names::vtable(name);
+    let package_symbol = names::package(name);
+    // What Cargo says of the package being compiled: this code is compiled
+    // in the plugin's crate, so the variables are the plugin's.
+    let cargo = |var: &str| {
+        quote! {
+            match ::core::option_env!(#var) {
+                ::core::option::Option::Some(value) => value,
+                ::core::option::Option::None => "",
+            }
+        }
+    };
+    let (pkg_name, pkg_version, pkg_description, pkg_authors, pkg_license) = (
+        cargo("CARGO_PKG_NAME"),
+        cargo("CARGO_PKG_VERSION"),
+        cargo("CARGO_PKG_DESCRIPTION"),
+        cargo("CARGO_PKG_AUTHORS"),
+        cargo("CARGO_PKG_LICENSE"),
+    );
     let table = quote_spanned!(self_ty.span()=>
         <dyn #trait_path as ::dynplug::__private::TableFor<#self_ty>>::TABLE
     );
@@ -76,9 +94,30 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
                     __dynplug_drop as *const ::dynplug::__private::c_void,
                     __dynplug_take_panic as *const ::dynplug::__private::c_void,
                     #interface::NESTED as *const ::dynplug::__private::c_void,
+                    __dynplug_package as *const ::dynplug::__private::c_void,
                 ],
                 &[#(#entries),*],
             );
+
+            const __DYNPLUG_PACKAGE_DESC: ::dynplug::__private::PackageDesc =
+                ::dynplug::__private::PackageDesc {
+                    name: #pkg_name,
+                    version: #pkg_version,
+                    description: #pkg_description,
+                    authors: #pkg_authors,
+                    license: #pkg_license,
+                };
+
+            // The package's record, which `inspect` reads from the file.
+            #[unsafe(export_name = #package_symbol)]
+            pub static __DYNPLUG_PACKAGE: [
+                ::core::primitive::u8;
+                ::dynplug::__private::package_len(&__DYNPLUG_PACKAGE_DESC)
+            ] = ::dynplug::__private::encode_package(&__DYNPLUG_PACKAGE_DESC);
+
+            extern "C" fn __dynplug_package() -> ::dynplug::__private::RecordRef {
+                ::dynplug::__private::RecordRef::of(&__DYNPLUG_PACKAGE)
+            }
 
             extern "C" fn __dynplug_new() -> ::dynplug::__private::RetSlot<*mut ::dynplug::__private::c_void> {
                 ::dynplug::__private::new_instance::<#self_ty>(

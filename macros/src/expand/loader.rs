@@ -188,6 +188,13 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
             #vis fn close(self) -> ::dynplug::__private::Result<::dynplug::Closed, ::dynplug::Error> {
                 self.__dynplug_core.close()
             }
+
+            /// The package the plugin was built from (name, version,
+            /// description, authors, license), as Cargo gave it when the
+            /// plugin was compiled.
+            #vis fn package(&self) -> ::dynplug::Package {
+                self.__dynplug_core.package()
+            }
         }
 
         // Each function is the inherent one of the same name (`Self::load`
@@ -211,6 +218,10 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
 
             fn path(&self) -> &::dynplug::__private::Path {
                 Self::path(self)
+            }
+
+            fn package(&self) -> ::dynplug::Package {
+                Self::package(self)
             }
         }
     }

@@ -25,7 +25,7 @@ use object::FileKind;
 use crate::Error;
 use crate::meta::{self, InterfaceMeta, MetaError};
 
-pub(crate) use dynplug_rules::symbol::{META_PREFIX, VTABLE_PREFIX};
+pub(crate) use dynplug_rules::symbol::{META_PREFIX, PACKAGE_PREFIX, VTABLE_PREFIX};
 
 /// Returns the quick pre-flight's record and table size for `interface` in
 /// the file at `path`, or `None` where it leaves the file to the full
@@ -105,12 +105,38 @@ pub(crate) struct FileInterface {
     pub name: String,
     /// The record's bytes, or why they could not be read.
     pub record: Result<Vec<u8>, MetaError>,
+    /// The package record's bytes (or why they could not be read); `None`
+    /// if the file has none for this interface.
+    pub package: Option<Result<Vec<u8>, MetaError>>,
 }
 
 impl FileInterface {
     /// The decoded record.
     pub fn meta(&self) -> Result<InterfaceMeta, MetaError> {
         meta::decode(self.record.as_ref().map_err(Clone::clone)?)
+    }
+
+    /// The decoded package record, if the file has one.
+    pub fn package(&self) -> Option<Result<crate::Package, MetaError>> {
+        let record = self.package.as_ref()?;
+        Some(
+            record
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|r| meta::decode_package(r)),
+        )
+    }
+}
+
+/// Gives each interface the package record found under its name.
+fn attach_packages(
+    interfaces: &mut [FileInterface],
+    packages: Vec<(String, Result<Vec<u8>, MetaError>)>,
+) {
+    for (name, record) in packages {
+        if let Some(interface) = interfaces.iter_mut().find(|i| i.name == name) {
+            interface.package = Some(record);
+        }
     }
 }
 
@@ -312,6 +338,7 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
         symbols: SymbolSet::default(),
         exports: HashSet::new(),
     };
+    let mut packages = Vec::new();
     for (name, symbol) in elf.exports() {
         let Ok(text) = std::str::from_utf8(name) else {
             continue;
@@ -327,19 +354,26 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
             }
             report.symbols.insert(text.to_owned());
         }
+        let read = || {
+            if symbol.data() {
+                elf.read_record(file, symbol.value)
+            } else {
+                Err(MetaError::Malformed("the record's symbol has no address"))
+            }
+        };
+        if let Some(interface) = text.strip_prefix(PACKAGE_PREFIX) {
+            packages.push((interface.to_owned(), read()));
+        }
         let Some(interface) = text.strip_prefix(META_PREFIX) else {
             continue;
         };
-        let record = if symbol.data() {
-            elf.read_record(file, symbol.value)
-        } else {
-            Err(MetaError::Malformed("the record's symbol has no address"))
-        };
         report.interfaces.push(FileInterface {
             name: interface.to_owned(),
-            record,
+            record: read(),
+            package: None,
         });
     }
+    attach_packages(&mut report.interfaces, packages);
     Ok(report)
 }
 

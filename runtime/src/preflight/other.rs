@@ -14,7 +14,9 @@ use std::path::Path;
 
 use object::{Object, ObjectKind, ObjectSegment, ReadCache, ReadRef};
 
-use super::{FileInterface, FileReport, MAX_RECORD, META_PREFIX, SymbolSet, platform};
+use super::{
+    FileInterface, FileReport, MAX_RECORD, META_PREFIX, PACKAGE_PREFIX, SymbolSet, platform,
+};
 use crate::Error;
 use crate::meta::{self, HEADER_LEN, MetaError};
 
@@ -120,6 +122,7 @@ fn interfaces<'a, R: ReadRef<'a>>(
     let mut found = Vec::new();
     let mut symbols = SymbolSet::default();
     let mut names = HashSet::new();
+    let mut packages = Vec::new();
     for export in exports {
         let export = export.map_err(|e| format!("its export table cannot be read: {e}"))?;
         let object::NameOrOrdinal::Name(name) = export.name() else {
@@ -138,18 +141,23 @@ fn interfaces<'a, R: ReadRef<'a>>(
                 names.insert(text.to_owned());
             }
         }
-        let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
-            continue;
-        };
-        let record = match export.target() {
+        let read = || match export.target() {
             object::ExportTarget::Address { address } => read_record(object, data, address),
             _ => Err(MetaError::Malformed("the record's symbol has no address")),
         };
+        if let Some(interface) = name.strip_prefix(PACKAGE_PREFIX.as_bytes()) {
+            packages.push((String::from_utf8_lossy(interface).into_owned(), read()));
+        }
+        let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
+            continue;
+        };
         found.push(FileInterface {
             name: String::from_utf8_lossy(interface).into_owned(),
-            record,
+            record: read(),
+            package: None,
         });
     }
+    super::attach_packages(&mut found, packages);
     Ok((found, symbols, names))
 }
 
