@@ -16,7 +16,12 @@ pub struct InterfaceArgs {
 #[derive(Default)]
 pub struct ExportArgs {
     pub new: Option<ExprPath>,
+    /// `name = "fast"`: one more export of the interface, under a name.
+    pub name: Option<syn::LitStr>,
 }
+
+/// The longest export name.
+const MAX_EXPORT_NAME: usize = 64;
 
 fn parse_with(
     args: TokenStream,
@@ -55,10 +60,30 @@ impl ExportArgs {
             if meta.path.is_ident("new") {
                 out.new = Some(meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("name") {
+                let name: syn::LitStr = meta.value()?.parse()?;
+                let text = name.value();
+                let valid = !text.is_empty()
+                    && text.len() <= MAX_EXPORT_NAME
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !valid {
+                    return Err(syn::Error::new_spanned(
+                        &name,
+                        format!(
+                            "an export's name is 1 to {MAX_EXPORT_NAME} ASCII letters, digits, \
+                             `_` and `-`: it becomes part of the library's symbols"
+                        ),
+                    ));
+                }
+                out.name = Some(name);
+                Ok(())
             } else {
                 Err(meta.error(
                     "unknown argument; `#[plugin_export]` takes `new = path::to::function` \
-                     (a `fn() -> T` that builds the instance; without it, `T::default()`)",
+                     (a `fn() -> T` that builds the instance; without it, `T::default()`) and \
+                     `name = \"...\"` (one more export of the interface, under that name)",
                 ))
             }
         })?;

@@ -38,7 +38,8 @@ use quote::quote;
 ///
 /// - `pub struct GreeterPlugin` (named with `loader = Name`), which owns a
 ///   plugin instance and a shared handle to its library, with
-///   `load(path)`, `load_with(path, &LoadOptions)`, `path()`, `close()`,
+///   `load(path)`, `load_named(path, name)`, `load_with(path, &LoadOptions)`,
+///   `path()`, `close()`,
 ///   `leak()`, `package()`, and `has_<method>()` for each optional method;
 /// - `impl Greeter for GreeterPlugin`, forwarding each call to the plugin;
 ///   a method with a default body is optional: if the plugin does not
@@ -54,7 +55,7 @@ use quote::quote;
 /// documentation. A returned borrow borrows from `self`. The trait has no
 /// generic parameters, associated types or constants, no supertraits but
 /// `Send`, `Sync` and `'static`, and no method named like the loader's own
-/// functions (`load`, `load_with`, `path`, `close`, `leak`, `package`,
+/// functions (`load`, `load_named`, `load_with`, `path`, `close`, `leak`, `package`,
 /// `has_<name>` of an optional method). Each broken rule
 /// is a compile error on the tokens at fault, all of them in one build.
 ///
@@ -138,9 +139,11 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// The impl is emitted unchanged, so the compiler checks it against the
-/// trait. Next to it come one `extern "C"` function per method it defines,
-/// the instance's constructor and destructor, and the interface's metadata
-/// record, under symbols derived from the trait's name.
+/// trait. Next to it come the table of functions the host calls it
+/// through (the instance's constructor and destructor, one shim per
+/// method), the interface's metadata record and the package's (name,
+/// version, description, authors, license, from Cargo), under symbols
+/// derived from the trait's name.
 ///
 /// The instance is built when a host loads the library, with
 /// `T::default()` or the `fn() -> T` given as `new = path`; a panic there
@@ -149,8 +152,11 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
 /// and re-raised in the host.
 ///
 /// Write the trait by its own name (a path such as `api::Greeter` is fine,
-/// an alias from `use api::Greeter as G` is refused), and export one
-/// implementation per interface per library.
+/// an alias from `use api::Greeter as G` is refused). A library exports an
+/// interface once without a name, and any number of times with one:
+/// `#[plugin_export(name = "fast")]` (letters, digits, `_`, `-`), which a
+/// host loads with `load_named(path, "fast")`; a plain `load` takes the
+/// unnamed export, or the only one.
 #[proc_macro_attribute]
 pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemImpl>(input.clone()) {
@@ -178,7 +184,17 @@ pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
     match (&export, errors.is_empty()) {
         (Some(export), true) => {
             let name = export.name().unwrap_or_default();
-            expand::export::expand(export, &args, &name).into()
+            // A named export's symbols: the interface's name, the rules'
+            // separator, the export's name.
+            let id = match &args.name {
+                Some(export_name) => format!(
+                    "{name}{}{}",
+                    dynplug_rules::symbol::EXPORT_SEPARATOR,
+                    export_name.value()
+                ),
+                None => name.clone(),
+            };
+            expand::export::expand(export, &args, &name, &id).into()
         }
         _ => {
             let errors = errors.to_compile_errors();

@@ -128,6 +128,7 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
 const RESERVED: &[&str] = &[
     "load",
     "load_with",
+    "load_named",
     "load_by_name",
     "load_by_names",
     "path",

@@ -45,6 +45,11 @@ pub mod symbol {
     pub const META_PREFIX: &str = "__dynplug_meta__";
     /// The prefix of an interface's table of functions.
     pub const VTABLE_PREFIX: &str = "__dynplug_vtable__";
+    /// Between an interface's name and an export's, in the symbols of a
+    /// named export (`#[plugin_export(name = "fast")]`):
+    /// `__dynplug_meta__Greeter.fast`. Not a character of an identifier,
+    /// nor of an export's name.
+    pub const EXPORT_SEPARATOR: char = '.';
     /// The prefix of the record of the package an export was built from
     /// (its name, version, ...), read by `inspect` without running code.
     pub const PACKAGE_PREFIX: &str = "__dynplug_package__";

@@ -122,23 +122,36 @@ impl Catalog {
     /// to abort on panic is listed ([`InterfaceInfo::aborts_on_panic`]);
     /// loading it needs [`LoadOptions::allow_abort_on_panic`].
     pub fn find<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
-        self.libraries
-            .iter()
-            .filter(|l| checked_layout(&l.info.path, I::DESC, &l.report).is_ok())
-            .filter_map(|l| {
-                let interface = l.info.interfaces.iter().find(|i| i.name == I::DESC.name)?;
-                Some(Entry {
-                    library: &l.info,
-                    interface,
-                    _interface: PhantomData,
-                })
+        self.exports_of::<I>()
+            .filter(|(l, i)| {
+                checked_layout(&l.info.path, I::DESC, &l.report, i.export.as_deref()).is_ok()
+            })
+            .map(|(l, interface)| Entry {
+                library: &l.info,
+                interface,
+                _interface: PhantomData,
             })
             .collect()
     }
 
-    /// Like [`find`](Catalog::find), with one entry per package: of the
-    /// exports of one package (by name) only the one of the highest version,
-    /// by semantic-versioning order (the first in path order among equal
+    /// Every export of `I` the scan read, with its library, in path order
+    /// (and in a library, in symbol order).
+    fn exports_of<I: Interface + ?Sized>(
+        &self,
+    ) -> impl Iterator<Item = (&Scanned, &InterfaceInfo)> {
+        self.libraries.iter().flat_map(|l| {
+            l.info
+                .interfaces
+                .iter()
+                .filter(|i| i.name == I::DESC.name)
+                .map(move |i| (l, i))
+        })
+    }
+
+    /// Like [`find`](Catalog::find), with one entry per package and export
+    /// name: of the files of one package (two versions of a plugin side by
+    /// side), only the export of the highest version, by
+    /// semantic-versioning order (the first in path order among equal
     /// versions; a version that is not one ranks lowest). Exports without a
     /// package record are each their own.
     pub fn newest<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
@@ -148,9 +161,9 @@ impl Catalog {
                 newest.push(entry);
                 continue;
             };
-            let same = newest
-                .iter_mut()
-                .find(|e| e.package().is_some_and(|p| p.name == package.name));
+            let same = newest.iter_mut().find(|e| {
+                e.export() == entry.export() && e.package().is_some_and(|p| p.name == package.name)
+            });
             match same {
                 Some(kept) => {
                     let version = |e: &Entry<'_, I>| e.package().and_then(crate::Package::semver);
@@ -170,10 +183,10 @@ impl Catalog {
     /// both signatures), [`Error::MissingSymbols`] or
     /// [`Error::InvalidLibrary`] (a malformed record).
     pub fn mismatches<I: Interface + ?Sized>(&self) -> Vec<Error> {
-        self.libraries
-            .iter()
-            .filter(|l| l.info.interfaces.iter().any(|i| i.name == I::DESC.name))
-            .filter_map(|l| checked_layout(&l.info.path, I::DESC, &l.report).err())
+        self.exports_of::<I>()
+            .filter_map(|(l, i)| {
+                checked_layout(&l.info.path, I::DESC, &l.report, i.export.as_deref()).err()
+            })
             .collect()
     }
 }
@@ -270,6 +283,12 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
         self.interface
     }
 
+    /// The export's name, for a named export (`#[plugin_export(name =
+    /// "fast")]`); `None` for the interface's unnamed export.
+    pub fn export(&self) -> Option<&'c str> {
+        self.interface.export.as_deref()
+    }
+
     /// The package the export was built from (`None` if the plugin was
     /// built with a dynplug that did not record it).
     pub fn package(&self) -> Option<&'c crate::Package> {
@@ -289,7 +308,7 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     ///
     /// As for `P::load`.
     pub fn load<P: Plugin<Interface = I>>(&self) -> Result<P, Error> {
-        P::load(self.path())
+        self.load_with(&LoadOptions::new())
     }
 
     /// Like [`load`](Entry::load), with options.
@@ -298,7 +317,10 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     ///
     /// As for `P::load_with`.
     pub fn load_with<P: Plugin<Interface = I>>(&self, options: &LoadOptions) -> Result<P, Error> {
-        P::load_with(self.path(), options)
+        match self.export() {
+            Some(name) => P::load_with(self.path(), &options.clone().export(name)),
+            None => P::load_with(self.path(), options),
+        }
     }
 }
 
@@ -315,6 +337,7 @@ impl<I: ?Sized> fmt::Debug for Entry<'_, I> {
         f.debug_struct("Entry")
             .field("path", &self.library.path)
             .field("interface", &self.interface.name)
+            .field("export", &self.interface.export)
             .finish()
     }
 }

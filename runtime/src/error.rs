@@ -51,6 +51,52 @@ pub enum Error {
         found: Vec<String>,
     },
 
+    /// The library exports the interface several times, under names
+    /// (`#[plugin_export(name = "...")]`), and none without one: a plain
+    /// `load` cannot choose. Load one by name (`load_named`).
+    #[error(
+        "{}: exports `{interface}` {} times, under the names {}; load one by name \
+         (`load_named(path, \"{}\")`)",
+        path.display(),
+        exports.len(),
+        exports.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", "),
+        exports.first().map(String::as_str).unwrap_or_default()
+    )]
+    SeveralExports {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// The names of its exports, sorted.
+        exports: Vec<String>,
+    },
+
+    /// The library has no export of the interface under the name asked
+    /// for (`load_named`).
+    #[error(
+        "{}: has no export of `{interface}` named `{name}`{}",
+        path.display(),
+        if exports.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; its exports of `{interface}` are named {}",
+                exports.iter().map(|e| format!("`{e}`")).collect::<Vec<_>>().join(", ")
+            )
+        }
+    )]
+    NoSuchExport {
+        /// The library.
+        path: PathBuf,
+        /// The interface.
+        interface: String,
+        /// The name asked for.
+        name: String,
+        /// The names the library's exports of the interface have (the
+        /// unnamed one, if any, is not listed).
+        exports: Vec<String>,
+    },
+
     /// A library in a scanned folder ([`Catalog`](crate::Catalog)) exports
     /// no dynplug interface at all: a plain shared library, or one built
     /// without `#[plugin_export]`.
@@ -185,6 +231,8 @@ impl Error {
             | Error::InvalidLibrary { path, .. }
             | Error::NotAPlugin { path, .. }
             | Error::NoInterface { path }
+            | Error::SeveralExports { path, .. }
+            | Error::NoSuchExport { path, .. }
             | Error::AbiMismatch { path, .. }
             | Error::InterfaceMismatch { path, .. }
             | Error::MissingSymbols { path, .. }

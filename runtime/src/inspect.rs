@@ -14,16 +14,21 @@ use crate::preflight;
 pub struct LibraryInfo {
     /// The file.
     pub path: PathBuf,
-    /// Every dynplug interface it exports, in symbol-table order.
+    /// Every export of a dynplug interface, in symbol-table order: an
+    /// interface exported several times (under names) is listed once for
+    /// each.
     pub interfaces: Vec<InterfaceInfo>,
 }
 
-/// One interface a library exports.
+/// One export of an interface by a library: the interface's unnamed
+/// export, or one of its named ones (`#[plugin_export(name = "fast")]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InterfaceInfo {
     /// The trait's name.
     pub name: String,
+    /// The export's name, for a named export (`load_named` loads it).
+    pub export: Option<String>,
     /// The dynplug ABI version the plugin was built with; this dynplug
     /// loads [`InterfaceInfo::loadable`] interfaces only.
     pub abi_version: u32,
@@ -106,6 +111,7 @@ pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<Librar
             })?;
         interfaces.push(InterfaceInfo {
             package,
+            export: found.export.clone(),
             name: meta.name,
             abi_version: meta.abi_version,
             send: meta.send,
@@ -129,17 +135,26 @@ pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<Librar
 }
 
 impl fmt::Display for LibraryInfo {
-    /// A report for a person: one block per interface, one line per method.
+    /// A report for a person: one block per export, one line per method.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.interfaces.len();
+        let mut names: Vec<&str> = self.interfaces.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
         write!(f, "{}: ", self.path.display())?;
-        match count {
+        match names.len() {
             0 => return writeln!(f, "no dynplug interface"),
-            1 => writeln!(f, "1 dynplug interface")?,
-            n => writeln!(f, "{n} dynplug interfaces")?,
+            1 => write!(f, "1 dynplug interface")?,
+            n => write!(f, "{n} dynplug interfaces")?,
         }
+        if self.interfaces.len() > names.len() {
+            write!(f, ", {} exports", self.interfaces.len())?;
+        }
+        writeln!(f)?;
         for interface in &self.interfaces {
             write!(f, "\n  {}", interface.name)?;
+            if let Some(export) = &interface.export {
+                write!(f, " \"{export}\"")?;
+            }
             write!(f, "  (dynplug ABI {}", interface.abi_version)?;
             if !interface.loadable() {
                 write!(f, ", this dynplug loads ABI {ABI_VERSION}")?;

@@ -13,6 +13,7 @@
 pub struct LoadOptions {
     pub(crate) unload_when_unused: bool,
     pub(crate) allow_abort_on_panic: bool,
+    pub(crate) export: Option<String>,
 }
 
 impl LoadOptions {
@@ -65,6 +66,17 @@ impl LoadOptions {
     /// [`inspect`](crate::inspect) shows it.
     pub fn allow_abort_on_panic(mut self, allow: bool) -> Self {
         self.allow_abort_on_panic = allow;
+        self
+    }
+
+    /// Which of the library's exports of the interface to load: the one
+    /// exported with `#[plugin_export(name = "...")]` under this name (a
+    /// loader's `load_named(path, name)` is `load_with` with this option).
+    /// Without it, `load` takes the library's unnamed export of the
+    /// interface, or its only one; several named ones and no unnamed one
+    /// are [`Error::SeveralExports`](crate::Error::SeveralExports).
+    pub fn export(mut self, name: impl Into<String>) -> Self {
+        self.export = Some(name.into());
         self
     }
 }

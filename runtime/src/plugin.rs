@@ -70,6 +70,13 @@ pub trait Plugin: Sized {
     /// As for [`load`](Plugin::load).
     fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self, Error>;
 
+    /// Loads the library's export named `name` (the loader's `load_named`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`load`](Plugin::load), and [`Error::NoSuchExport`].
+    fn load_named(path: impl AsRef<Path>, name: &str) -> Result<Self, Error>;
+
     /// The path of the plugin's library.
     fn path(&self) -> &Path;
 
@@ -114,6 +121,23 @@ pub(crate) struct Layout {
     slots: Vec<Option<usize>>,
     /// Whether the record says the plugin aborts on panic (`meta`).
     aborts_on_panic: bool,
+    /// The name of the export the layout is of (`None`: the unnamed one).
+    export: Option<String>,
+}
+
+/// The record's and the table's symbols of `desc`'s export `export` (the
+/// interface's own, unnamed, when `None`).
+fn symbols(
+    desc: &'static InterfaceDesc,
+    export: Option<&str>,
+) -> (Cow<'static, str>, Cow<'static, str>) {
+    match export {
+        None => (desc.meta_symbol.into(), desc.vtable_symbol.into()),
+        Some(_) => {
+            let (meta, vtable) = preflight::export_symbols(desc.name, export);
+            (meta.into(), vtable.into())
+        }
+    }
 }
 
 /// Loads the plugin at `path` for interface `I`, in the order of
@@ -125,11 +149,13 @@ pub fn load<I: ObjectInterface + ?Sized>(
     options: &LoadOptions,
 ) -> Result<Loaded, Error> {
     let desc = I::DESC;
+    let wanted = options.export.as_deref();
     let opened = preflight::open(path)?;
-    let layout = if already_checked::<I>(&opened) {
+    // The cache of checked files knows unnamed exports only.
+    let layout = if wanted.is_none() && already_checked::<I>(&opened) {
         same_interface(desc, I::META)
     } else {
-        preflight_for::<I>(path, &opened)?
+        preflight_for::<I>(path, &opened, wanted)?
     };
     if layout.aborts_on_panic && !options.allow_abort_on_panic {
         return Err(Error::AbortsOnPanic {
@@ -153,14 +179,15 @@ pub fn load<I: ObjectInterface + ?Sized>(
         ),
     };
     // Pre-flight made sure the file itself defines both symbols.
-    let record = lib.symbol(desc.meta_symbol).ok_or_else(changed)?;
+    let (meta_symbol, vtable_symbol) = symbols(desc, layout.export.as_deref());
+    let record = lib.symbol(&meta_symbol).ok_or_else(changed)?;
     // SAFETY: the loader mapped the record the file holds at this symbol,
     // whose header and length pre-flight checked; `same_record` reads no
     // more than the file's record length.
     if !unsafe { same_record(record.cast::<u8>(), &layout.record) } {
         return Err(changed());
     }
-    let table = lib.symbol(desc.vtable_symbol).ok_or_else(changed)?;
+    let table = lib.symbol(&vtable_symbol).ok_or_else(changed)?;
     // SAFETY: the record in memory is the one pre-flight checked, so the
     // table next to it is the one `#[plugin_export]` made for that record:
     // `layout.entries` pointers long.
@@ -341,19 +368,22 @@ fn already_checked<I: Interface + ?Sized>(opened: &preflight::Opened) -> bool {
     }
 }
 
-/// Pre-flight of the file at `path`, open as `opened`, for `I`: the quick
-/// one when the file carries the host's very record, else the full one.
+/// Pre-flight of the file at `path`, open as `opened`, for `I`'s export
+/// `wanted` (`None`: the unnamed one, or the only one): the quick one when
+/// the file carries the host's very record there, else the full one.
 fn preflight_for<I: Interface + ?Sized>(
     path: &Path,
     opened: &preflight::Opened,
+    wanted: Option<&str>,
 ) -> Result<Layout, Error> {
     let desc = I::DESC;
     let expected = vtable::vtable_len(desc) * std::mem::size_of::<*const c_void>();
+    let (meta_symbol, vtable_symbol) = symbols(desc, wanted);
     let quick = preflight::quick(
         path,
         opened,
-        desc.meta_symbol,
-        desc.vtable_symbol,
+        &meta_symbol,
+        &vtable_symbol,
         Some(expected as u64),
     )?;
     match quick {
@@ -369,14 +399,19 @@ fn preflight_for<I: Interface + ?Sized>(
                 });
             }
             #[cfg(unix)]
-            preflight::checked::insert(&opened.file, &opened.metadata, I::META);
-            Ok(same_interface(desc, I::META))
+            if wanted.is_none() {
+                preflight::checked::insert(&opened.file, &opened.metadata, I::META);
+            }
+            Ok(Layout {
+                export: wanted.map(str::to_owned),
+                ..same_interface(desc, I::META)
+            })
         }
         // Anything else, compatible or not: the full pre-flight decides
         // and words the error.
         _ => {
             let report = preflight::check_opened(path, opened)?;
-            checked_layout(path, desc, &report)
+            checked_layout(path, desc, &report, wanted)
         }
     }
 }
@@ -391,25 +426,54 @@ fn same_interface(desc: &InterfaceDesc, meta: &'static [u8]) -> Layout {
         // The host's record never has the bit set (`meta`); read anyway, so
         // that both paths decide from the record alone.
         aborts_on_panic: meta::aborts_on_panic(meta).unwrap_or(true),
+        export: None,
     }
 }
 
-/// The file's record for `desc`, checked against it (present, readable, of
-/// this ABI version, every method compatible), and where the plugin's
-/// table holds each of the host's methods.
+/// The file's record for `desc`'s export `wanted` (`None`: the unnamed
+/// one, else the only one), checked against it (present, readable, of this
+/// ABI version, every method compatible), and where the plugin's table
+/// holds each of the host's methods.
 pub(crate) fn checked_layout(
     path: &Path,
-    desc: &InterfaceDesc,
+    desc: &'static InterfaceDesc,
     report: &FileReport,
+    wanted: Option<&str>,
 ) -> Result<Layout, Error> {
     let interface = desc.name.to_owned();
-    let Some(found) = report.interface(desc.name) else {
-        return Err(Error::NotAPlugin {
-            path: path.to_path_buf(),
-            interface,
-            found: report.names(),
-        });
+    let not_a_plugin = || Error::NotAPlugin {
+        path: path.to_path_buf(),
+        interface: interface.clone(),
+        found: report.names(),
     };
+    let named = report.export_names(desc.name);
+    let found = match (wanted, report.export(desc.name, wanted)) {
+        (_, Some(found)) => found,
+        (Some(name), None) if report.names().contains(&interface) => {
+            return Err(Error::NoSuchExport {
+                path: path.to_path_buf(),
+                interface,
+                name: name.to_owned(),
+                exports: named,
+            });
+        }
+        (Some(_), None) => return Err(not_a_plugin()),
+        // No unnamed export: the only named one, if there is one.
+        (None, None) => match named.as_slice() {
+            [] => return Err(not_a_plugin()),
+            [only] => report
+                .export(desc.name, Some(only))
+                .expect("listed by export_names"),
+            _ => {
+                return Err(Error::SeveralExports {
+                    path: path.to_path_buf(),
+                    interface,
+                    exports: named,
+                });
+            }
+        },
+    };
+    let (_, vtable_symbol) = symbols(desc, found.export.as_deref());
     let malformed = |err: MetaError| Error::InvalidLibrary {
         path: path.to_path_buf(),
         reason: format!("the `{}` {err}", desc.name),
@@ -437,11 +501,11 @@ pub(crate) fn checked_layout(
             differences,
         });
     }
-    if !report.symbols.contains(desc.vtable_symbol) {
+    if !report.symbols.contains(&*vtable_symbol) {
         return Err(Error::MissingSymbols {
             path: path.to_path_buf(),
             interface,
-            missing: vec![desc.vtable_symbol.to_owned()],
+            missing: vec![vtable_symbol.into_owned()],
         });
     }
     let slots = desc
@@ -458,6 +522,7 @@ pub(crate) fn checked_layout(
         entries: vtable::FIXED + meta.methods.len(),
         slots,
         aborts_on_panic: meta.aborts_on_panic,
+        export: found.export.clone(),
     })
 }
 

@@ -13,7 +13,9 @@ use crate::ast::{Export, unraw};
 use crate::attr::ExportArgs;
 use crate::names;
 
-pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
+/// `name` is the interface's, `id` the export's: the interface's name,
+/// and for a named export the separator and its name.
+pub fn expand(export: &Export, args: &ExportArgs, name: &str, id: &str) -> TokenStream {
     let item = export.item;
     let trait_path = export.trait_path;
     let self_ty = export.self_ty;
@@ -31,9 +33,9 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str) -> TokenStream {
         "dynplug: `#[plugin_export]` needs the interface trait under its own name \
          (`{name}` here names another trait); write its path, not a `use ... as` alias"
     );
-    let meta_symbol = names::meta(name);
-    let vtable_symbol = names::vtable(name);
-    let package_symbol = names::package(name);
+    let meta_symbol = names::meta(id);
+    let vtable_symbol = names::vtable(id);
+    let package_symbol = names::package(id);
     // What Cargo says of the package being compiled: this code is compiled
     // in the plugin's crate, so the variables are the plugin's.
     let cargo = |var: &str| {

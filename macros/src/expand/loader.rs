@@ -155,6 +155,23 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                 Self::load_with(path, &::dynplug::LoadOptions::new())
             }
 
+            /// Loads the library's export of this interface named `name`
+            /// (`#[plugin_export(name = "...")]`), for a library that exports
+            /// the interface several times. Like [`load`](Self::load) with
+            /// [`LoadOptions::export`](::dynplug::LoadOptions::export).
+            ///
+            /// # Errors
+            ///
+            /// As for [`load`](Self::load);
+            /// [`Error::NoSuchExport`](::dynplug::Error::NoSuchExport) when
+            /// the library has no export of that name.
+            #vis fn load_named(
+                path: impl ::core::convert::AsRef<::dynplug::__private::Path>,
+                name: &str,
+            ) -> ::dynplug::__private::Result<Self, ::dynplug::Error> {
+                Self::load_with(path, &::dynplug::LoadOptions::new().export(name))
+            }
+
             /// Like [`load`](Self::load), with options.
             ///
             /// # Errors
@@ -214,6 +231,13 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
                 options: &::dynplug::LoadOptions,
             ) -> ::dynplug::__private::Result<Self, ::dynplug::Error> {
                 Self::load_with(path, options)
+            }
+
+            fn load_named(
+                path: impl ::core::convert::AsRef<::dynplug::__private::Path>,
+                name: &str,
+            ) -> ::dynplug::__private::Result<Self, ::dynplug::Error> {
+                Self::load_named(path, name)
             }
 
             fn path(&self) -> &::dynplug::__private::Path {

@@ -101,8 +101,12 @@ pub(crate) struct FileReport {
 /// One interface's metadata as it lies in the file.
 #[derive(Debug)]
 pub(crate) struct FileInterface {
-    /// The name from the record's symbol.
+    /// The interface's name, from the record's symbol.
     pub name: String,
+    /// The export's name, for one of several exports of the interface
+    /// (`#[plugin_export(name = "fast")]`): what follows
+    /// `dynplug_rules::symbol::EXPORT_SEPARATOR` in the symbol.
+    pub export: Option<String>,
     /// The record's bytes, or why they could not be read.
     pub record: Result<Vec<u8>, MetaError>,
     /// The package record's bytes (or why they could not be read); `None`
@@ -128,25 +132,74 @@ impl FileInterface {
     }
 }
 
-/// Gives each interface the package record found under its name.
+/// Gives each export the package record found under its symbol's name.
 fn attach_packages(
     interfaces: &mut [FileInterface],
     packages: Vec<(String, Result<Vec<u8>, MetaError>)>,
 ) {
-    for (name, record) in packages {
-        if let Some(interface) = interfaces.iter_mut().find(|i| i.name == name) {
+    for (id, record) in packages {
+        let (name, export) = split_export(&id);
+        if let Some(interface) = interfaces
+            .iter_mut()
+            .find(|i| i.name == name && i.export.as_deref() == export)
+        {
             interface.package = Some(record);
         }
     }
 }
 
+/// `Greeter.fast` as the interface `Greeter` and the export `fast`;
+/// `Greeter` as the interface's unnamed export.
+pub(crate) fn split_export(id: &str) -> (&str, Option<&str>) {
+    match id.split_once(dynplug_rules::symbol::EXPORT_SEPARATOR) {
+        Some((name, export)) => (name, Some(export)),
+        None => (id, None),
+    }
+}
+
+/// The symbols of an export: `META_PREFIX` and `VTABLE_PREFIX` followed by
+/// the interface's name and, for a named export, the separator and its name.
+pub(crate) fn export_symbols(interface: &str, export: Option<&str>) -> (String, String) {
+    let id = match export {
+        Some(name) => format!(
+            "{interface}{}{name}",
+            dynplug_rules::symbol::EXPORT_SEPARATOR
+        ),
+        None => interface.to_owned(),
+    };
+    (format!("{META_PREFIX}{id}"), format!("{VTABLE_PREFIX}{id}"))
+}
+
 impl FileReport {
-    pub fn interface(&self, name: &str) -> Option<&FileInterface> {
-        self.interfaces.iter().find(|i| i.name == name)
+    /// The export of interface `name` named `export` (`None`: the unnamed
+    /// one).
+    pub fn export(&self, name: &str, export: Option<&str>) -> Option<&FileInterface> {
+        self.interfaces
+            .iter()
+            .find(|i| i.name == name && i.export.as_deref() == export)
     }
 
+    /// The names of the named exports of interface `name`, sorted.
+    pub fn export_names(&self, name: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .interfaces
+            .iter()
+            .filter(|i| i.name == name)
+            .filter_map(|i| i.export.clone())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The interfaces the file exports, each once.
     pub fn names(&self) -> Vec<String> {
-        self.interfaces.iter().map(|i| i.name.clone()).collect()
+        let mut names: Vec<String> = Vec::new();
+        for i in &self.interfaces {
+            if !names.contains(&i.name) {
+                names.push(i.name.clone());
+            }
+        }
+        names
     }
 }
 
@@ -364,11 +417,13 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
         if let Some(interface) = text.strip_prefix(PACKAGE_PREFIX) {
             packages.push((interface.to_owned(), read()));
         }
-        let Some(interface) = text.strip_prefix(META_PREFIX) else {
+        let Some(id) = text.strip_prefix(META_PREFIX) else {
             continue;
         };
+        let (name, export) = split_export(id);
         report.interfaces.push(FileInterface {
-            name: interface.to_owned(),
+            name: name.to_owned(),
+            export: export.map(str::to_owned),
             record: read(),
             package: None,
         });

@@ -148,11 +148,14 @@ fn interfaces<'a, R: ReadRef<'a>>(
         if let Some(interface) = name.strip_prefix(PACKAGE_PREFIX.as_bytes()) {
             packages.push((String::from_utf8_lossy(interface).into_owned(), read()));
         }
-        let Some(interface) = name.strip_prefix(META_PREFIX.as_bytes()) else {
+        let Some(id) = name.strip_prefix(META_PREFIX.as_bytes()) else {
             continue;
         };
+        let id = String::from_utf8_lossy(id);
+        let (interface, export_name) = super::split_export(&id);
         found.push(FileInterface {
-            name: String::from_utf8_lossy(interface).into_owned(),
+            name: interface.to_owned(),
+            export: export_name.map(str::to_owned),
             record: read(),
             package: None,
         });
