@@ -45,6 +45,38 @@ use crate::{Error, LoadOptions};
 pub struct Catalog {
     libraries: Vec<Scanned>,
     problems: Vec<Error>,
+    signed_by: Option<crate::PublicKey>,
+}
+
+/// How [`Catalog::scan_with`] reads a folder.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    recursive: bool,
+    signed_by: Option<crate::PublicKey>,
+}
+
+impl ScanOptions {
+    /// The defaults: the folder's own files, signed or not.
+    pub fn new() -> ScanOptions {
+        ScanOptions::default()
+    }
+
+    /// Whether to read the subfolders too, at any depth (default `false`).
+    /// Symbolic links to folders are not followed.
+    pub fn recursive(mut self, recursive: bool) -> ScanOptions {
+        self.recursive = recursive;
+        self
+    }
+
+    /// Requires every library to be signed with `key`, as
+    /// [`LoadOptions::require_signature`] does for a load: a file whose
+    /// signature is missing or wrong is a problem
+    /// ([`Error::Untrusted`]), read no further; the entries load with the
+    /// signature required again.
+    pub fn require_signature(mut self, key: crate::PublicKey) -> ScanOptions {
+        self.signed_by = Some(key);
+        self
+    }
 }
 
 /// A library the scan could read.
@@ -62,7 +94,7 @@ impl Catalog {
     /// [`Error::Open`] if `dir` itself cannot be read. Each file that
     /// cannot be read is one of [`problems`](Catalog::problems) instead.
     pub fn scan(dir: impl AsRef<Path>) -> Result<Catalog, Error> {
-        Catalog::scan_in(dir.as_ref(), false)
+        Catalog::scan_with(dir, &ScanOptions::new())
     }
 
     /// Like [`scan`](Catalog::scan), and the subfolders too, at any depth.
@@ -73,13 +105,19 @@ impl Catalog {
     ///
     /// As for [`scan`](Catalog::scan): only if `dir` itself cannot be read.
     pub fn scan_recursive(dir: impl AsRef<Path>) -> Result<Catalog, Error> {
-        Catalog::scan_in(dir.as_ref(), true)
+        Catalog::scan_with(dir, &ScanOptions::new().recursive(true))
     }
 
-    fn scan_in(dir: &Path, recursive: bool) -> Result<Catalog, Error> {
+    /// Like [`scan`](Catalog::scan), with options: subfolders, signatures.
+    ///
+    /// # Errors
+    ///
+    /// As for [`scan`](Catalog::scan): only if `dir` itself cannot be read.
+    pub fn scan_with(dir: impl AsRef<Path>, options: &ScanOptions) -> Result<Catalog, Error> {
+        let dir = dir.as_ref();
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        list(dir, recursive, &mut files, &mut problems).map_err(|source| Error::Open {
+        list(dir, options.recursive, &mut files, &mut problems).map_err(|source| Error::Open {
             path: dir.to_path_buf(),
             reason: format!("cannot read the folder: {source}"),
             source: Box::new(source),
@@ -87,7 +125,7 @@ impl Catalog {
         files.sort();
         let mut libraries = Vec::new();
         for path in files {
-            match read(&path) {
+            match read(&path, options.signed_by.as_ref()) {
                 Ok(scanned) => libraries.push(scanned),
                 Err(error) => problems.push(error),
             }
@@ -96,6 +134,7 @@ impl Catalog {
         Ok(Catalog {
             libraries,
             problems,
+            signed_by: options.signed_by.clone(),
         })
     }
 
@@ -127,6 +166,7 @@ impl Catalog {
                 checked_layout(&l.info.path, I::DESC, &l.report, i.export.as_deref()).is_ok()
             })
             .map(|(l, interface)| Entry {
+                signed_by: self.signed_by.as_ref(),
                 library: &l.info,
                 interface,
                 _interface: PhantomData,
@@ -252,9 +292,14 @@ fn is_library_name(path: &Path) -> bool {
         })
 }
 
-/// Reads one library file, as `inspect` does.
-fn read(path: &Path) -> Result<Scanned, Error> {
-    let report = preflight::check(path)?;
+/// Reads one library file, as `inspect` does, once its signature (when
+/// one is required) is checked.
+fn read(path: &Path, signed_by: Option<&crate::PublicKey>) -> Result<Scanned, Error> {
+    let opened = preflight::open(path)?;
+    if let Some(key) = signed_by {
+        crate::signature::verify(path, &opened.file, opened.metadata.len(), key)?;
+    }
+    let report = preflight::check_opened(path, &opened)?;
     let info = crate::inspect::info(path, &report)?;
     if info.interfaces.is_empty() {
         return Err(Error::NoInterface {
@@ -266,6 +311,7 @@ fn read(path: &Path) -> Result<Scanned, Error> {
 
 /// One export of interface `I` in a [`Catalog`], which this host can load.
 pub struct Entry<'c, I: ?Sized> {
+    signed_by: Option<&'c crate::PublicKey>,
     library: &'c LibraryInfo,
     interface: &'c InterfaceInfo,
     _interface: PhantomData<fn() -> *const I>,
@@ -302,7 +348,8 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
 
     /// Loads the plugin with the loader `P` of interface `I`
     /// (`GreeterPlugin` for `dyn Greeter`): every check of `load` runs
-    /// again on the file as it is now.
+    /// again on the file as it is now (its signature too, if the
+    /// catalogue required one).
     ///
     /// # Errors
     ///
@@ -311,16 +358,22 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
         self.load_with(&LoadOptions::new())
     }
 
-    /// Like [`load`](Entry::load), with options.
+    /// Like [`load`](Entry::load), with options; the entry's export is
+    /// loaded, and with a catalogue that required signatures, the
+    /// signature is required again.
     ///
     /// # Errors
     ///
     /// As for `P::load_with`.
     pub fn load_with<P: Plugin<Interface = I>>(&self, options: &LoadOptions) -> Result<P, Error> {
-        match self.export() {
-            Some(name) => P::load_with(self.path(), &options.clone().export(name)),
-            None => P::load_with(self.path(), options),
+        let mut options = options.clone();
+        if let Some(name) = self.export() {
+            options = options.export(name);
         }
+        if let Some(key) = self.signed_by {
+            options = options.require_signature(key.clone());
+        }
+        P::load_with(self.path(), &options)
     }
 }
 

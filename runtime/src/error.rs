@@ -97,6 +97,18 @@ pub enum Error {
         exports: Vec<String>,
     },
 
+    /// A signature was required
+    /// ([`LoadOptions::require_signature`](crate::LoadOptions::require_signature))
+    /// and the file's is missing, malformed, made with another key, or does
+    /// not match the file (changed after signing). Nothing of the file ran.
+    #[error("{}: refused, not trusted: {reason}", path.display())]
+    Untrusted {
+        /// The library.
+        path: PathBuf,
+        /// What is wrong with its signature, in words.
+        reason: String,
+    },
+
     /// A library in a scanned folder ([`Catalog`](crate::Catalog)) exports
     /// no dynplug interface at all: a plain shared library, or one built
     /// without `#[plugin_export]`.
@@ -231,6 +243,7 @@ impl Error {
             | Error::InvalidLibrary { path, .. }
             | Error::NotAPlugin { path, .. }
             | Error::NoInterface { path }
+            | Error::Untrusted { path, .. }
             | Error::SeveralExports { path, .. }
             | Error::NoSuchExport { path, .. }
             | Error::AbiMismatch { path, .. }

@@ -264,9 +264,10 @@ mod os;
 mod plugin;
 mod preflight;
 mod shim;
+mod signature;
 mod vtable;
 
-pub use catalog::{Catalog, Entry};
+pub use catalog::{Catalog, Entry, ScanOptions};
 pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
@@ -275,6 +276,7 @@ pub use library::Closed;
 pub use meta::Package;
 pub use options::LoadOptions;
 pub use plugin::Plugin;
+pub use signature::{InvalidKey, PublicKey, signature_path};
 
 /// What generated code needs. Not a public API: it changes without notice.
 #[doc(hidden)]

@@ -114,6 +114,16 @@ impl Library {
             }
             error
         })?;
+        // A signed file is mapped from the very file that was verified, not
+        // from whatever is at its path by now.
+        #[cfg(target_os = "linux")]
+        let name = match options.signed_by.is_some() {
+            true => pinned_name(file).map_err(|err| {
+                generations::release(&slot);
+                Error::io(path, err)
+            })?,
+            false => name,
+        };
         // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
             Ok(raw) => raw,
@@ -354,6 +364,19 @@ impl Shared {
 pub(crate) struct Slot {
     anchored: PathBuf,
     index: usize,
+}
+
+/// A name under which the dynamic loader opens `file` itself, whatever is
+/// at its path by then: `/proc/self/fd/N` of a duplicate of it. The
+/// duplicate is never closed, so that no later library opened through this
+/// route has the same name (glibc hands back an open library whose name
+/// matches, without opening the file): one descriptor per verified file
+/// loaded, which stays mapped in any case unless unloading was allowed.
+#[cfg(target_os = "linux")]
+fn pinned_name(file: &std::fs::File) -> std::io::Result<PathBuf> {
+    use std::os::fd::IntoRawFd;
+    let fd = file.try_clone()?.into_raw_fd();
+    Ok(PathBuf::from(format!("/proc/self/fd/{fd}")))
 }
 
 /// The names handed to the dynamic loader for the files found at a path:

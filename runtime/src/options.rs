@@ -14,6 +14,7 @@ pub struct LoadOptions {
     pub(crate) unload_when_unused: bool,
     pub(crate) allow_abort_on_panic: bool,
     pub(crate) export: Option<String>,
+    pub(crate) signed_by: Option<crate::PublicKey>,
 }
 
 impl LoadOptions {
@@ -66,6 +67,19 @@ impl LoadOptions {
     /// [`inspect`](crate::inspect) shows it.
     pub fn allow_abort_on_panic(mut self, allow: bool) -> Self {
         self.allow_abort_on_panic = allow;
+        self
+    }
+
+    /// Requires the library to be signed with `key` before anything of it
+    /// is read further or run: its `minisign` signature, in
+    /// `<library file>.minisig` (as `minisign -Sm <file>` writes it), must
+    /// be made with `key` and cover every byte of the file. A missing,
+    /// malformed or wrong signature, or a file changed after signing, is
+    /// [`Error::Untrusted`](crate::Error::Untrusted). The signature is
+    /// checked on the file pre-flight opened and reads, not on a path that
+    /// could be swapped in between.
+    pub fn require_signature(mut self, key: crate::PublicKey) -> Self {
+        self.signed_by = Some(key);
         self
     }
 

@@ -151,6 +151,9 @@ pub fn load<I: ObjectInterface + ?Sized>(
     let desc = I::DESC;
     let wanted = options.export.as_deref();
     let opened = preflight::open(path)?;
+    if let Some(key) = &options.signed_by {
+        crate::signature::verify(path, &opened.file, opened.metadata.len(), key)?;
+    }
     // The cache of checked files knows unnamed exports only.
     let layout = if wanted.is_none() && already_checked::<I>(&opened) {
         same_interface(desc, I::META)

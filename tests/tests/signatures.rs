@@ -1,0 +1,239 @@
+//! Signed plugins: with a signature required, a library loads only if its
+//! minisign signature (`<file>.minisig`) is made with the host's key and
+//! covers every byte; anything else is `Error::Untrusted`, before any of
+//! the file runs.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use dynplug::{Catalog, Error, LoadOptions, PublicKey, ScanOptions};
+use dynplug_tests::{CHILD_CASE, child_case, fixture};
+use fixture_api::{Greeter, GreeterPlugin};
+
+/// A key pair, as `minisign -G` makes one.
+struct Keys {
+    pair: minisign::KeyPair,
+}
+
+impl Keys {
+    fn new() -> Keys {
+        Keys {
+            pair: minisign::KeyPair::generate_unencrypted_keypair().unwrap(),
+        }
+    }
+
+    /// The public key as the host holds it.
+    fn public(&self) -> PublicKey {
+        PublicKey::from_base64(&self.pair.pk.to_base64()).unwrap()
+    }
+
+    /// Writes `path`'s signature to `path.minisig`, as `minisign -Sm` does.
+    fn sign(&self, path: &Path) {
+        let bytes = std::fs::read(path).unwrap();
+        let signature = minisign::sign(
+            Some(&self.pair.pk),
+            &self.pair.sk,
+            Cursor::new(bytes),
+            Some("dynplug test"),
+            None,
+        )
+        .unwrap();
+        std::fs::write(dynplug::signature_path(path), signature.into_string()).unwrap();
+    }
+}
+
+/// A copy of fixture `name` in `dir`, under the platform's suffix.
+fn copy(dir: &Path, name: &str, as_name: &str) -> PathBuf {
+    let to = dir.join(format!("{as_name}{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(fixture(name), &to).unwrap();
+    to
+}
+
+fn untrusted(err: &Error, path: &Path) -> String {
+    let Error::Untrusted { path: p, reason } = err else {
+        panic!("not Untrusted: {err:?}");
+    };
+    assert_eq!(p, path);
+    assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+    reason.clone()
+}
+
+#[test]
+fn a_signed_plugin_loads_and_anything_else_is_untrusted() {
+    let keys = Keys::new();
+    let required = LoadOptions::new().require_signature(keys.public());
+    let dir = tempfile::tempdir().unwrap();
+
+    let signed = copy(dir.path(), "hello-plugin", "signed");
+    keys.sign(&signed);
+    let plugin = GreeterPlugin::load_with(&signed, &required).unwrap();
+    assert_eq!(plugin.greet("you"), "Hello, you!");
+
+    let unsigned = copy(dir.path(), "hello-plugin", "unsigned");
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&unsigned, &required).unwrap_err(),
+        &unsigned,
+    );
+    assert!(
+        reason.contains("not signed") && reason.contains(".minisig"),
+        "{reason}"
+    );
+    // Without the requirement, the same file loads.
+    GreeterPlugin::load(&unsigned).unwrap();
+
+    // One bit flipped after signing, anywhere: here in the last byte.
+    let tampered = copy(dir.path(), "hello-plugin", "tampered");
+    keys.sign(&tampered);
+    let mut bytes = std::fs::read(&tampered).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(&tampered, bytes).unwrap();
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&tampered, &required).unwrap_err(),
+        &tampered,
+    );
+    assert!(reason.contains("does not match its contents"), "{reason}");
+
+    // Signed, but with another key.
+    let other = copy(dir.path(), "hello-plugin", "other");
+    Keys::new().sign(&other);
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&other, &required).unwrap_err(),
+        &other,
+    );
+    assert!(reason.contains("another key"), "{reason}");
+
+    // Another file's signature.
+    let borrowed = copy(dir.path(), "loud-plugin", "borrowed");
+    std::fs::copy(
+        dynplug::signature_path(&signed),
+        dynplug::signature_path(&borrowed),
+    )
+    .unwrap();
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&borrowed, &required).unwrap_err(),
+        &borrowed,
+    );
+    assert!(reason.contains("does not match"), "{reason}");
+
+    // A signature file that is none.
+    let garbage = copy(dir.path(), "hello-plugin", "garbage");
+    std::fs::write(dynplug::signature_path(&garbage), "not a signature\n").unwrap();
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&garbage, &required).unwrap_err(),
+        &garbage,
+    );
+    assert!(reason.contains("not a minisign signature"), "{reason}");
+
+    // A signature "file" that is a folder, or huge: refused without reading.
+    let folder = copy(dir.path(), "hello-plugin", "folder");
+    std::fs::create_dir(dynplug::signature_path(&folder)).unwrap();
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&folder, &required).unwrap_err(),
+        &folder,
+    );
+    assert!(reason.contains("not a regular file"), "{reason}");
+    let huge = copy(dir.path(), "hello-plugin", "huge");
+    std::fs::File::create(dynplug::signature_path(&huge))
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let reason = untrusted(
+        &GreeterPlugin::load_with(&huge, &required).unwrap_err(),
+        &huge,
+    );
+    assert!(
+        reason.contains("larger than any minisign signature"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_public_key_that_is_none_is_refused() {
+    let err = PublicKey::from_base64("RWQ not a key").unwrap_err();
+    assert!(
+        err.to_string().contains("not a minisign public key"),
+        "{err}"
+    );
+    // The text of a `minisign.pub` file is a key too.
+    let keys = Keys::new();
+    let text = keys.pair.pk.to_box().unwrap().to_string();
+    PublicKey::decode(&text).unwrap();
+}
+
+#[test]
+fn a_catalogue_that_requires_signatures_lists_only_signed_plugins() {
+    let keys = Keys::new();
+    let dir = tempfile::tempdir().unwrap();
+    let signed = copy(dir.path(), "hello-plugin", "a-signed");
+    keys.sign(&signed);
+    let unsigned = copy(dir.path(), "loud-plugin", "b-unsigned");
+    let tampered = copy(dir.path(), "hello-plugin", "c-tampered");
+    keys.sign(&tampered);
+    let mut bytes = std::fs::read(&tampered).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&tampered, bytes).unwrap();
+
+    let options = ScanOptions::new().require_signature(keys.public());
+    let catalog = Catalog::scan_with(dir.path(), &options).unwrap();
+    let entries = catalog.find::<dyn Greeter>();
+    assert_eq!(entries.len(), 1, "{catalog:?}");
+    assert_eq!(entries[0].path(), signed);
+    let plugin: GreeterPlugin = entries[0].load().unwrap();
+    assert_eq!(plugin.greet("x"), "Hello, x!");
+    let problems: Vec<(&Path, bool)> = catalog
+        .problems()
+        .iter()
+        .map(|e| (e.path(), matches!(e, Error::Untrusted { .. })))
+        .collect();
+    assert_eq!(
+        problems,
+        [(unsigned.as_path(), true), (tampered.as_path(), true)]
+    );
+
+    // An entry of such a catalogue requires the signature again when it
+    // loads: a file changed after the scan is refused.
+    std::fs::remove_file(dynplug::signature_path(&signed)).unwrap();
+    let err = entries[0].load::<GreeterPlugin>().unwrap_err();
+    assert!(matches!(err, Error::Untrusted { .. }), "{err:?}");
+}
+
+/// The variable the init-trace plugin's initialiser reads.
+const TRACE_VAR: &str = "DYNPLUG_INIT_TRACE";
+const NO_CODE_TEST: &str = "an_untrusted_plugin_runs_no_code";
+
+#[test]
+fn an_untrusted_plugin_runs_no_code() {
+    if child_case().is_some() {
+        let trace = PathBuf::from(std::env::var_os(TRACE_VAR).expect("the parent sets it"));
+        let dir = PathBuf::from(std::env::var_os("DYNPLUG_SIGNED_DIR").expect("set"));
+        let keys = Keys::new();
+        let required = LoadOptions::new().require_signature(keys.public());
+        let unsigned = copy(&dir, "init-trace-plugin", "unsigned");
+        let err = GreeterPlugin::load_with(&unsigned, &required).unwrap_err();
+        assert!(matches!(err, Error::Untrusted { .. }), "{err:?}");
+        assert!(!trace.exists(), "the unsigned plugin's initialiser ran");
+        // The same file signed loads, and its initialiser runs then.
+        keys.sign(&unsigned);
+        let plugin = GreeterPlugin::load_with(&unsigned, &required).unwrap();
+        assert!(trace.exists(), "the fixture proves nothing");
+        drop(plugin);
+        println!("child: checks done");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dynplug_tests::this_test_binary()
+        .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_CASE, "untrusted")
+        .env(TRACE_VAR, dir.path().join("init-ran"))
+        .env("DYNPLUG_SIGNED_DIR", dir.path())
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+}
