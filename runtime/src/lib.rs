@@ -276,7 +276,7 @@ pub use library::Closed;
 pub use meta::Package;
 pub use options::LoadOptions;
 pub use plugin::Plugin;
-pub use signature::{InvalidKey, PublicKey, signature_path};
+pub use signature::{InvalidKey, PublicKey, signature_path, verify_signature};
 
 /// What generated code needs. Not a public API: it changes without notice.
 #[doc(hidden)]

@@ -84,6 +84,22 @@ pub fn signature_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Checks that the library file at `path` is signed with `key`, as a load
+/// that requires a signature does, without loading it: its signature file
+/// (`<path>.minisig`) is there, well formed, made with `key`, and covers
+/// every byte of the file.
+///
+/// # Errors
+///
+/// [`Error::Untrusted`] saying what is wrong with the signature;
+/// [`Error::Open`] or [`Error::InvalidLibrary`] if the file itself cannot be
+/// opened or is not a regular file.
+pub fn verify_signature(path: impl AsRef<Path>, key: &PublicKey) -> Result<(), Error> {
+    let path = path.as_ref();
+    let opened = crate::preflight::open(path)?;
+    verify(path, &opened.file, opened.metadata.len(), key)
+}
+
 /// Checks that `file` (the library at `path`, open, `len` bytes long) is
 /// signed with `key`: its signature file is there and well formed, made
 /// with `key`, and covers every byte of the file as it is now.

@@ -120,7 +120,12 @@ pub const RUNNER: &str = "DYNPLUG_TEST_RUNNER";
 /// A command starting the current test binary again: through [`RUNNER`]
 /// when that is set, as cargo started this one.
 pub fn this_test_binary() -> Command {
-    let exe = std::env::current_exe().expect("current_exe");
+    program(&std::env::current_exe().expect("current_exe"))
+}
+
+/// A command starting the program `exe` of this build (the `dynplug`
+/// command, say): through [`RUNNER`] when that is set.
+pub fn program(exe: &Path) -> Command {
     let runner = std::env::var(RUNNER).unwrap_or_default();
     let mut words = runner.split_whitespace();
     match words.next() {

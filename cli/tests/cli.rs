@@ -1,0 +1,169 @@
+//! The `dynplug` command, run as a user runs it, on the fixture plugins.
+
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Output;
+
+use dynplug_tests::fixture;
+
+fn dynplug(args: &[&str]) -> Output {
+    dynplug_tests::program(Path::new(env!("CARGO_BIN_EXE_dynplug")))
+        .args(args)
+        .output()
+        .expect("run dynplug")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 test paths")
+}
+
+#[test]
+fn inspect_prints_each_export_and_says_whether_the_file_is_signed() {
+    let hello = fixture("hello-plugin");
+    let out = dynplug(&["inspect", path_str(&hello)]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("  Greeter  (dynplug ABI"), "{stdout}");
+    assert!(stdout.contains("package hello-plugin 0.0.0"), "{stdout}");
+    assert!(
+        stdout.contains("fn greet(&self, name: &str) -> String"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not signed (no "), "{stdout}");
+}
+
+#[test]
+fn inspect_json_is_one_array_and_failures_are_entries_with_an_error() {
+    let multi = fixture("multi-plugin");
+    let dir = tempfile::tempdir().unwrap();
+    let text_file = dir.path().join("notes.so");
+    std::fs::write(&text_file, "hello").unwrap();
+    let out = dynplug(&["inspect", "--json", path_str(&multi), path_str(&text_file)]);
+    assert_eq!(out.status.code(), Some(1), "one file is no library");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = value.as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    let exports = reports[0]["exports"].as_array().unwrap();
+    let mut names: Vec<&str> = exports
+        .iter()
+        .filter(|e| e["interface"] == "Greeter")
+        .map(|e| e["export"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["fast", "plain", "polite"]);
+    assert_eq!(exports[0]["package"]["name"], "multi-plugin");
+    assert_eq!(exports[0]["panics"], "unwind");
+    assert_eq!(reports[0]["signature_file"], false);
+    let error = reports[1]["error"].as_str().unwrap();
+    assert!(
+        error.contains("notes.so") && error.contains("not a loadable library"),
+        "{error}"
+    );
+}
+
+#[test]
+fn scan_lists_plugins_and_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let suffix = std::env::consts::DLL_SUFFIX;
+    std::fs::copy(
+        fixture("hello-plugin"),
+        dir.path().join(format!("hello{suffix}")),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("multi-plugin"),
+        dir.path().join(format!("multi{suffix}")),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(format!("broken{suffix}")), "no").unwrap();
+    let out = dynplug(&["scan", path_str(dir.path())]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("FILE") && lines[0].contains("INTERFACE"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.contains(" Greeter ")).count(),
+        4,
+        "hello's export and multi's three: {stdout}"
+    );
+    assert!(stdout.contains("1 file(s) are not plugins:"), "{stdout}");
+    assert!(stdout.contains(&format!("broken{suffix}")), "{stdout}");
+
+    let out = dynplug(&["scan", "--json", path_str(dir.path())]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["plugins"].as_array().unwrap().len(), 2);
+    assert_eq!(value["problems"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn verify_checks_signatures_with_the_key() {
+    let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let signed = dir.path().join("signed.so");
+    let unsigned = dir.path().join("unsigned.so");
+    std::fs::copy(fixture("hello-plugin"), &signed).unwrap();
+    std::fs::copy(fixture("hello-plugin"), &unsigned).unwrap();
+    let bytes = std::fs::read(&signed).unwrap();
+    let signature =
+        minisign::sign(Some(&pair.pk), &pair.sk, Cursor::new(bytes), None, None).unwrap();
+    std::fs::write(dynplug::signature_path(&signed), signature.into_string()).unwrap();
+    // The key as its base64 line, and as a minisign.pub file.
+    let key_file = dir.path().join("minisign.pub");
+    std::fs::write(&key_file, pair.pk.to_box().unwrap().to_string()).unwrap();
+    for key in [pair.pk.to_base64(), path_str(&key_file).to_owned()] {
+        let out = dynplug(&["verify", "--key", &key, path_str(&signed)]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(stdout.starts_with("signed: "), "{stdout}");
+    }
+    let out = dynplug(&[
+        "verify",
+        "--json",
+        "--key",
+        &pair.pk.to_base64(),
+        path_str(&signed),
+        path_str(&unsigned),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value[0]["signed"], true);
+    assert_eq!(value[1]["signed"], false);
+    assert!(
+        value[1]["error"].as_str().unwrap().contains("not signed"),
+        "{value}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_is_wrong() {
+    for (args, says) in [
+        (&[][..], "a command is needed"),
+        (&["frobnicate"][..], "unknown command `frobnicate`"),
+        (&["verify", "x.so"][..], "needs the public key"),
+        (&["scan"][..], "takes one folder"),
+        (&["inspect"][..], "takes one file or more"),
+        (
+            &["verify", "--key", "nonsense", "x.so"][..],
+            "not a minisign public key",
+        ),
+        (&["inspect", "--bogus", "x.so"][..], "--bogus"),
+    ] {
+        let out = dynplug(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    let out = dynplug(&["--help"]);
+    assert!(out.status.success());
+    assert!(text(&out).0.contains("usage: dynplug inspect"));
+}
