@@ -16,7 +16,9 @@
 //! whose core ([`ObjectCore`]) also holds the library the object's code
 //! lives in: an object keeps its library loaded for as long as it lives.
 //! Which library that is, the lifting code does not know from the lowered
-//! value; the call that returns objects says so ([`with_owner`]).
+//! value; the call that returns objects says so ([`Owner`], handed to
+//! `Abi::lift_ret_from`: directly to a returned `Box<dyn I>`, through a
+//! thread-local ([`with_owner`]) to objects inside other types).
 //!
 //! What an object's table must agree on with the host's trait is checked at
 //! load, for every interface the root interface reaches through its
@@ -390,15 +392,29 @@ pub fn closure(root: Node) -> Vec<Node> {
     seen
 }
 
+/// The library whose code returned a value being lifted (none: this side's
+/// own code): what the objects in the value keep loaded. Opaque outside
+/// the runtime.
+#[derive(Clone, Copy)]
+pub struct Owner<'a>(Option<&'a Library>);
+
+impl<'a> Owner<'a> {
+    /// The library `lib`, if any.
+    pub(crate) fn new(lib: Option<&'a Library>) -> Self {
+        Owner(lib)
+    }
+}
+
 thread_local! {
     /// The library whose objects are being lifted on this thread (set by
     /// [`with_owner`] around a lift); `None` outside.
     static OWNER: Cell<Option<*const Library>> = const { Cell::new(None) };
 }
 
-/// Runs `lift` with `owner` as the library of the objects it lifts.
+/// Runs `lift` with `owner` as the library of the objects it lifts (the
+/// objects inside another type: `Option<Box<dyn I>>`, `Vec<Box<dyn I>>`...).
 #[inline]
-pub(crate) fn with_owner<R>(owner: Option<&Library>, lift: impl FnOnce() -> R) -> R {
+pub(crate) fn with_owner<R>(Owner(owner): Owner<'_>, lift: impl FnOnce() -> R) -> R {
     struct Restore(Option<*const Library>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -437,6 +453,25 @@ impl ObjectCore {
     /// nothing else.
     pub unsafe fn new<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
         let owner = current_owner().or_else(|| Library::owning(raw.table.addr()));
+        // SAFETY: the caller's promise.
+        unsafe { Self::owned_by(raw, interface, owner) }
+    }
+
+    /// As [`new`](ObjectCore::new), returned by a call to `owner`'s side.
+    ///
+    /// # Safety
+    ///
+    /// As for `new`.
+    #[inline]
+    unsafe fn returned<I: ?Sized>(
+        raw: RawObject<I>,
+        interface: &'static str,
+        Owner(owner): Owner<'_>,
+    ) -> Self {
+        let owner = match owner {
+            Some(lib) => Some(lib.clone()),
+            None => Library::owning(raw.table.addr()),
+        };
         // SAFETY: the caller's promise.
         unsafe { Self::owned_by(raw, interface, owner) }
     }
@@ -544,8 +579,8 @@ pub(crate) fn panic_report(plugin: Option<&std::path::Path>, what: &str, text: &
 
 impl CallCore for ObjectCore {
     #[inline(always)]
-    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R {
-        with_owner(self.owner.as_ref(), lift)
+    fn owner(&self) -> Owner<'_> {
+        Owner(self.owner.as_ref())
     }
 
     fn interface(&self) -> &'static str {
@@ -560,9 +595,9 @@ impl CallCore for ObjectCore {
 /// What a loader's core and an object proxy's core both do when a call
 /// returns: the one [`finish`] of generated code works on either.
 pub trait CallCore {
-    /// Runs `lift` with this core's library as the owner of the objects it
-    /// lifts.
-    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R;
+    /// The library of this core's calls: what the objects they return keep
+    /// loaded.
+    fn owner(&self) -> Owner<'_>;
 
     /// The interface the core's instance or object implements.
     fn interface(&self) -> &'static str;
@@ -604,8 +639,14 @@ pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
     }
     // SAFETY: status OK means the value is set, and the caller promises it
     // is `T`'s lowered return value.
-    let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
-    if T::OBJECTS { core.lift(lift) } else { lift() }
+    unsafe {
+        let value = ret.value.assume_init();
+        if T::OBJECTS {
+            T::lift_ret_from(value, core.owner())
+        } else {
+            T::lift_ret(value)
+        }
+    }
 }
 
 impl Drop for ObjectCore {
@@ -687,6 +728,12 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
         // SAFETY: the caller's promise: `ret` is what `lower_ret` made, for
         // this interface, handed over once.
         unsafe { I::from_raw(ObjectCore::new(ret, I::NAME)) }
+    }
+
+    #[inline]
+    unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
+        // SAFETY: as for `lift_ret`; `owner` is the library of the call.
+        unsafe { I::from_raw(ObjectCore::returned(ret, I::NAME, owner)) }
     }
 }
 

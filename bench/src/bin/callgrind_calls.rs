@@ -21,8 +21,7 @@ use dynplug_bench::consume;
 use dynplug_bench::load::{self, Wide};
 use dynplug_bench::objects;
 
-const USAGE: &str =
-    "usage: callgrind-calls call CASE N | object CASE N | object-make CASE N | load APPROACH METHODS N";
+const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | object-make CASE N | load APPROACH METHODS N";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
