@@ -30,7 +30,7 @@ use std::marker::PhantomData;
 
 use crate::abi::{Abi, OwnedBuf, ReturnAbi};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
-use crate::library::Library;
+use crate::library::{Hold, Library};
 use crate::meta::InterfaceDesc;
 
 /// The entries of an object's table before its methods'.
@@ -396,47 +396,69 @@ pub fn closure(root: Node) -> Vec<Node> {
 /// own code): what the objects in the value keep loaded. Opaque outside
 /// the runtime.
 #[derive(Clone, Copy)]
-pub struct Owner<'a>(Option<&'a Library>);
+pub struct Owner<'a>(OwnerRef<'a>);
+
+#[derive(Clone, Copy)]
+enum OwnerRef<'a> {
+    /// This side's own code.
+    Here,
+    /// A loader's library.
+    Library(&'a Library),
+    /// What an object holds of its library.
+    Hold(&'a Hold),
+}
 
 impl<'a> Owner<'a> {
-    /// The library `lib`, if any.
-    pub(crate) fn new(lib: Option<&'a Library>) -> Self {
-        Owner(lib)
+    /// A loader's library.
+    pub(crate) fn library(lib: &'a Library) -> Self {
+        Owner(OwnerRef::Library(lib))
+    }
+
+    /// What a new object of this owner holds (none: this side's code).
+    #[inline]
+    fn hold(self) -> Option<Hold> {
+        match self.0 {
+            OwnerRef::Here => None,
+            OwnerRef::Library(lib) => Some(lib.hold()),
+            OwnerRef::Hold(hold) => Some(hold.clone()),
+        }
     }
 }
 
 thread_local! {
     /// The library whose objects are being lifted on this thread (set by
-    /// [`with_owner`] around a lift); `None` outside.
-    static OWNER: Cell<Option<*const Library>> = const { Cell::new(None) };
+    /// [`with_owner`] around a lift); this side's own code outside.
+    static OWNER: Cell<Owner<'static>> = const { Cell::new(Owner(OwnerRef::Here)) };
 }
 
 /// Runs `lift` with `owner` as the library of the objects it lifts (the
 /// objects inside another type: `Option<Box<dyn I>>`, `Vec<Box<dyn I>>`...).
 #[inline]
-pub(crate) fn with_owner<R>(Owner(owner): Owner<'_>, lift: impl FnOnce() -> R) -> R {
-    struct Restore(Option<*const Library>);
+pub(crate) fn with_owner<R>(owner: Owner<'_>, lift: impl FnOnce() -> R) -> R {
+    struct Restore(Owner<'static>);
     impl Drop for Restore {
         fn drop(&mut self) {
             OWNER.with(|o| o.set(self.0));
         }
     }
-    let _restore = Restore(OWNER.with(|o| o.replace(owner.map(std::ptr::from_ref))));
+    // SAFETY: only the lifetime changes. The value is read only by
+    // `current_owner`, inside `lift`, while `owner`'s borrow lasts; the
+    // previous value is put back when `lift` returns or unwinds.
+    let owner = unsafe { std::mem::transmute::<Owner<'_>, Owner<'static>>(owner) };
+    let _restore = Restore(OWNER.with(|o| o.replace(owner)));
     lift()
 }
 
-/// The library of the objects being lifted, if any.
-fn current_owner() -> Option<Library> {
-    // SAFETY: `with_owner` sets the pointer from a reference that outlives
-    // the lift it wraps, and restores the previous value after it.
-    OWNER.with(|o| o.get().map(|lib| unsafe { (*lib).clone() }))
+/// What the objects being lifted hold of their library, if any.
+fn current_owner() -> Option<Hold> {
+    OWNER.with(Cell::get).hold()
 }
 
 /// The part of every object proxy that is not the trait's: the object, its
 /// table, and the library its code lives in.
 pub struct ObjectCore {
     raw: RawObject<()>,
-    owner: Option<Library>,
+    owner: Option<Hold>,
     interface: &'static str,
     /// Lent for a call by the other side, which owns the object: dropping
     /// the core leaves it alone (and releases only the library handle).
@@ -462,15 +484,15 @@ impl ObjectCore {
     /// # Safety
     ///
     /// As for `new`.
-    #[inline]
+    #[inline(always)]
     unsafe fn returned<I: ?Sized>(
         raw: RawObject<I>,
         interface: &'static str,
-        Owner(owner): Owner<'_>,
+        owner: Owner<'_>,
     ) -> Self {
-        let owner = match owner {
-            Some(lib) => Some(lib.clone()),
-            None => Library::owning(raw.table.addr()),
+        let owner = match owner.0 {
+            OwnerRef::Here => Library::owning(raw.table.addr()),
+            _ => owner.hold(),
         };
         // SAFETY: the caller's promise.
         unsafe { Self::owned_by(raw, interface, owner) }
@@ -503,7 +525,7 @@ impl ObjectCore {
     unsafe fn owned_by<I: ?Sized>(
         raw: RawObject<I>,
         interface: &'static str,
-        owner: Option<Library>,
+        owner: Option<Hold>,
     ) -> Self {
         ObjectCore {
             raw: raw.erase(),
@@ -548,7 +570,7 @@ impl ObjectCore {
             String::lift_ret(take())
         };
         panic_report(
-            self.owner.as_ref().map(Library::path),
+            self.owner.as_ref().map(Hold::path),
             &format!("{what} of an object"),
             &text,
         )
@@ -580,7 +602,10 @@ pub(crate) fn panic_report(plugin: Option<&std::path::Path>, what: &str, text: &
 impl CallCore for ObjectCore {
     #[inline(always)]
     fn owner(&self) -> Owner<'_> {
-        Owner(self.owner.as_ref())
+        match &self.owner {
+            Some(hold) => Owner(OwnerRef::Hold(hold)),
+            None => Owner(OwnerRef::Here),
+        }
     }
 
     fn interface(&self) -> &'static str {
@@ -676,8 +701,8 @@ impl std::fmt::Debug for ObjectCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Object");
         d.field("interface", &self.interface);
-        if let Some(lib) = &self.owner {
-            d.field("path", &lib.path());
+        if let Some(hold) = &self.owner {
+            d.field("path", &hold.path());
         }
         d.finish_non_exhaustive()
     }
@@ -730,7 +755,9 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
         unsafe { I::from_raw(ObjectCore::new(ret, I::NAME)) }
     }
 
-    #[inline]
+    // Always: a call that returns an object is where it is made, and the
+    // call's library is known there.
+    #[inline(always)]
     unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
         // SAFETY: as for `lift_ret`; `owner` is the library of the call.
         unsafe { I::from_raw(ObjectCore::returned(ret, I::NAME, owner)) }

@@ -559,7 +559,7 @@ impl crate::object::CallCore for PluginCore {
     #[inline(always)]
     fn owner(&self) -> crate::object::Owner<'_> {
         // Objects in the value keep this library loaded.
-        crate::object::Owner::new(Some(&self.lib))
+        crate::object::Owner::library(&self.lib)
     }
 
     fn interface(&self) -> &'static str {
