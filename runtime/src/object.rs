@@ -675,6 +675,9 @@ pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
 }
 
 impl Drop for ObjectCore {
+    // Small enough to inline into the proxy's drop: the report of a panic
+    // is out of line.
+    #[inline]
     fn drop(&mut self) {
         if self.lent {
             return;
@@ -687,12 +690,22 @@ impl Drop for ObjectCore {
             drop_fn(self.raw.instance)
         };
         if ret.status != STATUS_OK {
-            let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
-            if std::thread::panicking() {
-                eprintln!("{text}");
-            } else {
-                std::panic::panic_any(text);
-            }
+            self.destructor_panicked();
+        }
+    }
+}
+
+impl ObjectCore {
+    /// Reports the panic the other side caught in the object's destructor:
+    /// raised, or printed if this thread is already unwinding.
+    #[cold]
+    #[inline(never)]
+    fn destructor_panicked(&self) {
+        let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
+        if std::thread::panicking() {
+            eprintln!("{text}");
+        } else {
+            std::panic::panic_any(text);
         }
     }
 }
