@@ -319,13 +319,15 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// The raw form of a boxed object (through the trait's hidden method).
     fn into_raw(object: Box<Self>) -> OwnedObject<Self>;
 
-    /// The host's object for a raw one.
+    /// The host's object for a raw one: the proxy is allocated, then `core`
+    /// is called for its core (which then needs no copy kept on the stack
+    /// in case the allocation unwinds).
     ///
     /// # Safety
     ///
-    /// `core` must hold an object whose table was made for this interface,
-    /// by a side whose interface passed the load-time check.
-    unsafe fn from_raw(core: ObjectCore) -> Box<Self>;
+    /// The core must hold an object whose table was made for this
+    /// interface, by a side whose interface passed the load-time check.
+    unsafe fn from_raw(core: impl FnOnce() -> ObjectCore) -> Box<Self>;
 
     /// A proxy of an object lent for a call: never dropped through its
     /// table, and derefs to the trait object.
@@ -765,7 +767,7 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     unsafe fn lift_ret(ret: RawObject<I>) -> Self {
         // SAFETY: the caller's promise: `ret` is what `lower_ret` made, for
         // this interface, handed over once.
-        unsafe { I::from_raw(ObjectCore::new(ret, I::NAME)) }
+        unsafe { I::from_raw(|| ObjectCore::new(ret, I::NAME)) }
     }
 
     // Always: a call that returns an object is where it is made, and the
@@ -773,7 +775,7 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     #[inline(always)]
     unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
         // SAFETY: as for `lift_ret`; `owner` is the library of the call.
-        unsafe { I::from_raw(ObjectCore::returned(ret, I::NAME, owner)) }
+        unsafe { I::from_raw(|| ObjectCore::returned(ret, I::NAME, owner)) }
     }
 }
 

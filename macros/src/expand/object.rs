@@ -288,14 +288,17 @@ pub fn expand(iface: &Interface) -> TokenStream {
                     <Self as #trait_ident>::__dynplug_into_raw(object)
                 }
 
-                #[inline]
+                #[inline(always)]
                 unsafe fn from_raw(
-                    core: ::dynplug::__private::ObjectCore,
+                    core: impl ::core::ops::FnOnce() -> ::dynplug::__private::ObjectCore,
                 ) -> ::std::boxed::Box<Self> {
-                    ::std::boxed::Box::new(#proxy {
-                        #marker_init
-                        __dynplug_core: core,
-                    })
+                    let __slot = ::std::boxed::Box::<#proxy>::new_uninit();
+                    let __proxy: ::std::boxed::Box<#proxy> =
+                        ::std::boxed::Box::write(__slot, #proxy {
+                            #marker_init
+                            __dynplug_core: core(),
+                        });
+                    __proxy
                 }
 
                 type Lent = __DynplugLent;
