@@ -292,13 +292,13 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 unsafe fn from_raw(
                     core: impl ::core::ops::FnOnce() -> ::dynplug::__private::ObjectCore,
                 ) -> ::std::boxed::Box<Self> {
-                    let __slot = ::std::boxed::Box::<#proxy>::new_uninit();
-                    let __proxy: ::std::boxed::Box<#proxy> =
-                        ::std::boxed::Box::write(__slot, #proxy {
-                            #marker_init
-                            __dynplug_core: core(),
-                        });
-                    __proxy
+                    let mut __slot = ::std::boxed::Box::<#proxy>::new_uninit();
+                    __slot.write(#proxy {
+                        #marker_init
+                        __dynplug_core: core(),
+                    });
+                    // SAFETY: written just above.
+                    unsafe { __slot.assume_init() }
                 }
 
                 type Lent = __DynplugLent;
