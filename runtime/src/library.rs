@@ -368,7 +368,8 @@ impl Library {
     /// Unloads the library now, whether or not this handle allowed
     /// unloading when it was opened, unless another handle still uses it
     /// or another handle that asked to keep it mapped ever shared it (its
-    /// loader promised that nothing of the plugin's would dangle).
+    /// loader promised that nothing of the plugin's would dangle), or it is
+    /// pinned (objects of it that hold no handle may live: [`Library::hold`]).
     ///
     /// # Safety
     ///

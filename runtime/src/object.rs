@@ -770,8 +770,8 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
         unsafe { I::from_raw(|| ObjectCore::new(ret, I::NAME)) }
     }
 
-    // Always: a call that returns an object is where it is made, and the
-    // call's library is known there.
+    // Inlined into the call that returned the object, whose library is at
+    // hand there: the lift is no call of its own.
     #[inline(always)]
     unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
         // SAFETY: as for `lift_ret`; `owner` is the library of the call.
