@@ -29,7 +29,7 @@ use std::ffi::c_void;
 use std::marker::PhantomData;
 
 use crate::abi::{Abi, OwnedBuf, ReturnAbi};
-use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
+use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, failed};
 use crate::library::{Hold, Library};
 use crate::meta::InterfaceDesc;
 
@@ -691,7 +691,7 @@ impl Drop for ObjectCore {
                 std::mem::transmute::<*const c_void, _>(*self.raw.table.add(DROP));
             drop_fn(self.raw.instance)
         };
-        if ret.status != STATUS_OK {
+        if failed(ret.status) {
             self.destructor_panicked();
         }
     }
