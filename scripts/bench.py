@@ -53,6 +53,7 @@ LOAD_APPROACHES = [
 SIZES = [10, 100, 1000]
 CALLGRIND_CALLS = 200_000
 CALLGRIND_LOADS = {10: 200, 100: 40, 1000: 4}
+CALLGRIND_MAKES = 20_000
 
 # Targets of the benchmark issue (ratios, one run).
 CALL_RATIO_TARGET = 1.05
@@ -150,6 +151,9 @@ def run_callgrind():
     for case in OBJECT_CASES:
         counts["objects"][case] = per_run(["object", case], CALLGRIND_CALLS)
         print(f"  object {case}: {counts['objects'][case]:.2f} instructions per call", file=sys.stderr)
+        make = per_run(["object-make", case], CALLGRIND_MAKES)
+        counts["objects"][f"make/{case}"] = make
+        print(f"  object-make {case}: {make:.2f} instructions per object", file=sys.stderr)
     for approach, _ in LOAD_APPROACHES:
         name = "inspect" if approach == "dynplug_inspect" else approach
         for n in SIZES:
@@ -272,7 +276,7 @@ def tables(t, counts):
             "",
             "### Objects: a call through a returned `Box<dyn Adder>`, and making one",
             "",
-            "| | dynplug | in-process | ratio | instructions per call |",
+            "| | dynplug | in-process | ratio | instructions (per call, per object) |",
             "| --- | ---: | ---: | ---: | ---: |",
         ]
         d, p = t["objects/call/dynplug"], t["objects/call/in_process"]
@@ -284,9 +288,15 @@ def tables(t, counts):
         )
         out.append(f"| `add(i32, i32) -> i32` on the object | {d:.2f} ns | {p:.2f} ns | {d / p:.2f}x | {instr} |")
         md, mp = t["objects/create_drop/dynplug"], t["objects/create_drop/in_process"]
+        make_instr = (
+            f"{oc['make/dynplug']:.0f} against {oc['make/in_process']:.0f} "
+            f"({oc['make/dynplug'] / oc['make/in_process']:.2f}x)"
+            if "make/dynplug" in oc
+            else ""
+        )
         out.append(
             f"| make and drop an object (`adder()`; in-process `Box::new`) | {fmt_time(md)} | "
-            f"{fmt_time(mp)} | {md / mp:.2f}x | |"
+            f"{fmt_time(mp)} | {md / mp:.2f}x | {make_instr} |"
         )
         out += [
             "",

@@ -65,20 +65,47 @@ impl Objects {
     }
 
     /// Calls `add` through case `case` (one of [`CASES`]) `n` times and
-    /// returns the sum of the results.
+    /// returns the sum of the results. The case is matched once, outside
+    /// the loop, so that both cases run the same loop around the call.
     ///
     /// # Panics
     ///
     /// If `case` is unknown.
     pub fn run(&self, case: &str, n: u32) -> i32 {
-        let mut sum = 0i32;
-        for i in 0..n {
-            sum = sum.wrapping_add(match case {
-                "dynplug" => self.call_dynplug(i as i32, 1),
-                "in_process" => self.call_in_process(i as i32, 1),
-                _ => panic!("unknown case `{case}`; one of {CASES:?}"),
-            });
+        macro_rules! run {
+            ($method:ident) => {{
+                let mut sum = 0i32;
+                for i in 0..n {
+                    sum = sum.wrapping_add(self.$method(i as i32, 1));
+                }
+                sum
+            }};
         }
-        sum
+        match case {
+            "dynplug" => run!(call_dynplug),
+            "in_process" => run!(call_in_process),
+            _ => panic!("unknown case `{case}`; one of {CASES:?}"),
+        }
+    }
+
+    /// Makes and drops an object through case `case` (one of [`CASES`])
+    /// `n` times.
+    ///
+    /// # Panics
+    ///
+    /// If `case` is unknown.
+    pub fn make(&self, case: &str, n: u32) {
+        macro_rules! make {
+            ($method:ident) => {{
+                for _ in 0..n {
+                    self.$method();
+                }
+            }};
+        }
+        match case {
+            "dynplug" => make!(make_dynplug),
+            "in_process" => make!(make_in_process),
+            _ => panic!("unknown case `{case}`; one of {CASES:?}"),
+        }
     }
 }

@@ -144,8 +144,9 @@ impl CLibrary {
     }
 
     /// Unloads the library now, unless another binding still uses it or a
-    /// loader that kept it mapped (the default) shared it, and says what
-    /// the system did.
+    /// loader that kept it mapped (the default) shared it (or a plugin
+    /// loader's objects of it were made while one did), and says what the
+    /// system did.
     ///
     /// # Safety
     ///

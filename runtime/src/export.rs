@@ -132,12 +132,21 @@ static OBJECT_TABLES: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
 /// Lets the panic hook know the shims of an object table (`crate::object`:
 /// length, destructor, panic function, methods), once per table, so that
 /// a panic in an object's method is reported once, by the other side.
-#[inline]
+/// The first table registered (often the only one made in a loop) is
+/// checked inline, the others out of line.
+#[inline(always)]
 pub(crate) fn register_object_table(table: &'static [*const c_void]) {
     if !cfg!(panic = "unwind") {
         return;
     }
     let key = table.as_ptr().addr();
+    if OBJECT_TABLES[0].load(Ordering::Relaxed) != key {
+        register_object_table_search(table, key);
+    }
+}
+
+#[inline(never)]
+fn register_object_table_search(table: &'static [*const c_void], key: usize) {
     if OBJECT_TABLES
         .iter()
         .any(|seen| seen.load(Ordering::Relaxed) == key)

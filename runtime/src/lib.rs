@@ -323,7 +323,8 @@ pub mod __private {
     }
     pub use crate::object::{
         Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore, ObjectInterface, ObjectTable,
-        OwnedObject, RawObject, RecordRef, TableFor, drop_box, finish, method_entry, nested_record,
+        OwnedObject, Owner as ObjectOwner, RawObject, RecordRef, TableFor, drop_box, finish,
+        method_entry, nested_record,
     };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;

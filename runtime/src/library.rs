@@ -4,7 +4,7 @@
 use std::ffi::c_void;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::error::OsText;
 use crate::os::{FileKey, RawLibrary, file_key, path_key};
@@ -44,6 +44,53 @@ struct Shared {
     /// promised its user that nothing of the plugin's would dangle, even
     /// after it is gone.
     keepers: AtomicUsize,
+    /// Set when the first object that holds no handle is made
+    /// ([`Library::hold`]): from then on the library is never unloaded,
+    /// not even by a forced unload.
+    pinned: OnceLock<&'static Pinned>,
+}
+
+/// What keeps the code of an object of a plugin's loaded, and names the
+/// plugin in its panics: a handle, counted like a loader's; or, for a
+/// library that is never unloaded, a pointer to what is left of it then.
+#[derive(Clone)]
+pub(crate) enum Hold {
+    /// A handle: the library is unloaded after its last loader and object
+    /// (`LoadOptions::unload_when_unused`).
+    Counted(Library),
+    /// A library that stays mapped for the rest of the process: nothing to
+    /// count, so making and dropping the object touches no shared counter.
+    Pinned(&'static Pinned),
+}
+
+/// A library that stays mapped for the rest of the process, as its objects
+/// that hold no handle see it. Made once per library, never freed (the
+/// library is never unmapped either).
+pub(crate) struct Pinned {
+    path: PathBuf,
+    /// An address inside the library (0: unknown), to find it from an
+    /// object's table ([`Library::owning`]) after its handles are gone.
+    inside: usize,
+}
+
+/// Every pinned library: found from an address after its handles are gone.
+static PINNED: Mutex<Vec<&'static Pinned>> = Mutex::new(Vec::new());
+
+fn pinned() -> std::sync::MutexGuard<'static, Vec<&'static Pinned>> {
+    // Every change is one push: a poisoned lock is fine.
+    PINNED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Hold {
+    /// The path the library was first opened with.
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Hold::Counted(lib) => lib.path(),
+            Hold::Pinned(pinned) => &pinned.path,
+        }
+    }
 }
 
 /// What became of a library when a loader was closed: the `Ok` of a
@@ -187,6 +234,7 @@ impl Library {
             anchor: AtomicUsize::new(inside),
             loaded_name,
             keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
+            pinned: OnceLock::new(),
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
@@ -220,6 +268,7 @@ impl Library {
                 anchor: AtomicUsize::new(inside),
                 loaded_name,
                 keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
+                pinned: OnceLock::new(),
             }),
             keeps: !options.unload_when_unused,
         })
@@ -239,22 +288,73 @@ impl Library {
     /// object, or lent to it). `None` for the host's own code. The handle
     /// does not ask to keep the library mapped: it is released as the
     /// loaders' handles are.
-    pub(crate) fn owning(address: usize) -> Option<Library> {
-        let entries = registry();
-        if entries.is_empty() {
+    ///
+    /// A pinned library ([`Library::hold`]) is found after its handles are
+    /// gone, too.
+    pub(crate) fn owning(address: usize) -> Option<Hold> {
+        if registry().is_empty() && pinned().is_empty() {
             return None;
         }
         let module = RawLibrary::module_of(address)?;
-        entries.iter().find_map(|(_, weak)| {
+        let inside = |at: usize| at != 0 && RawLibrary::module_of(at) == Some(module);
+        // The handles are tried outside the registry's lock: one of them may
+        // be the last (its loader dropped meanwhile), and dropping it then
+        // runs the library's release, which takes that lock.
+        let handles: Vec<std::sync::Weak<Shared>> =
+            registry().iter().map(|(_, weak)| weak.clone()).collect();
+        let open = handles.iter().find_map(|weak| {
             let shared = weak.upgrade()?;
-            let inside = match shared.anchor.load(Ordering::Relaxed) {
+            let at = match shared.anchor.load(Ordering::Relaxed) {
                 0 => shared.raw.as_ref()?.inside(),
                 anchor => anchor,
             };
-            (inside != 0 && RawLibrary::module_of(inside) == Some(module)).then_some(Library {
+            inside(at).then_some(Library {
                 shared,
                 keeps: false,
             })
+        });
+        // The locks are released: `hold` may pin.
+        match open {
+            Some(lib) => Some(lib.hold()),
+            None => pinned()
+                .iter()
+                .find(|p| inside(p.inside))
+                .map(|p| Hold::Pinned(p)),
+        }
+    }
+
+    /// What an object of this library holds to keep its code loaded. A
+    /// library that a handle asked to keep mapped is never unloaded (that
+    /// count never goes down, see [`Shared::keepers`]): it is pinned, once,
+    /// and its objects hold no handle, so that making and dropping one
+    /// touches no shared counter. Otherwise a handle, counted like a
+    /// loader's: the library is unloaded after its last loader and object.
+    #[inline]
+    pub(crate) fn hold(&self) -> Hold {
+        if let Some(pinned) = self.shared.pinned.get() {
+            return Hold::Pinned(pinned);
+        }
+        if self.shared.keepers.load(Ordering::Relaxed) == 0 {
+            return Hold::Counted(self.clone());
+        }
+        Hold::Pinned(self.pin())
+    }
+
+    /// Pins the library (see [`hold`](Library::hold)).
+    #[cold]
+    #[inline(never)]
+    fn pin(&self) -> &'static Pinned {
+        self.shared.pinned.get_or_init(|| {
+            let inside = match self.shared.anchor.load(Ordering::Relaxed) {
+                0 => self.shared.raw.as_ref().map_or(0, RawLibrary::inside),
+                anchor => anchor,
+            };
+            let new: &'static Pinned = Box::leak(Box::new(Pinned {
+                path: self.shared.path.clone(),
+                inside,
+            }));
+            pinned().push(new);
+            new
         })
     }
 
@@ -283,7 +383,8 @@ impl Library {
     /// Unloads the library now, whether or not this handle allowed
     /// unloading when it was opened, unless another handle still uses it
     /// or another handle that asked to keep it mapped ever shared it (its
-    /// loader promised that nothing of the plugin's would dangle).
+    /// loader promised that nothing of the plugin's would dangle), or it is
+    /// pinned (objects of it that hold no handle may live: [`Library::hold`]).
     ///
     /// # Safety
     ///
@@ -309,11 +410,13 @@ impl Library {
             }
         };
         let keepers = shared.keepers.load(Ordering::Relaxed);
-        let unload = if force {
-            keepers == usize::from(keeps)
-        } else {
-            keepers == 0
-        };
+        // Objects that hold no handle may still use a pinned library.
+        let unload = shared.pinned.get().is_none()
+            && if force {
+                keepers == usize::from(keeps)
+            } else {
+                keepers == 0
+            };
         shared.release(unload)
     }
 }

@@ -16,7 +16,9 @@
 //! whose core ([`ObjectCore`]) also holds the library the object's code
 //! lives in: an object keeps its library loaded for as long as it lives.
 //! Which library that is, the lifting code does not know from the lowered
-//! value; the call that returns objects says so ([`with_owner`]).
+//! value; the call that returns objects says so ([`Owner`], handed to
+//! `Abi::lift_ret_from`: directly to a returned `Box<dyn I>`, through a
+//! thread-local ([`with_owner`]) to objects inside other types).
 //!
 //! What an object's table must agree on with the host's trait is checked at
 //! load, for every interface the root interface reaches through its
@@ -27,8 +29,8 @@ use std::ffi::c_void;
 use std::marker::PhantomData;
 
 use crate::abi::{Abi, OwnedBuf, ReturnAbi};
-use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, STATUS_OK, failed};
-use crate::library::Library;
+use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, failed};
+use crate::library::{Hold, Library};
 use crate::meta::InterfaceDesc;
 
 // The fixed entries of an object's table (`dynplug_rules::slot`), with
@@ -317,13 +319,15 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// The raw form of a boxed object (through the trait's hidden method).
     fn into_raw(object: Box<Self>) -> OwnedObject<Self>;
 
-    /// The host's object for a raw one.
+    /// The host's object for a raw one: the proxy is allocated, then `core`
+    /// is called for its core (which then needs no copy kept on the stack
+    /// in case the allocation unwinds).
     ///
     /// # Safety
     ///
-    /// `core` must hold an object whose table was made for this interface,
-    /// by a side whose interface passed the load-time check.
-    unsafe fn from_raw(core: ObjectCore) -> Box<Self>;
+    /// The core must hold an object whose table was made for this
+    /// interface, by a side whose interface passed the load-time check.
+    unsafe fn from_raw(core: impl FnOnce() -> ObjectCore) -> Box<Self>;
 
     /// A proxy of an object lent for a call: never dropped through its
     /// table, and derefs to the trait object.
@@ -390,37 +394,73 @@ pub fn closure(root: Node) -> Vec<Node> {
     seen
 }
 
-thread_local! {
-    /// The library whose objects are being lifted on this thread (set by
-    /// [`with_owner`] around a lift); `None` outside.
-    static OWNER: Cell<Option<*const Library>> = const { Cell::new(None) };
+/// The library whose code returned a value being lifted (none: this side's
+/// own code): what the objects in the value keep loaded. Opaque outside
+/// the runtime.
+#[derive(Clone, Copy)]
+pub struct Owner<'a>(OwnerRef<'a>);
+
+#[derive(Clone, Copy)]
+enum OwnerRef<'a> {
+    /// This side's own code.
+    Here,
+    /// A loader's library.
+    Library(&'a Library),
+    /// What an object holds of its library.
+    Hold(&'a Hold),
 }
 
-/// Runs `lift` with `owner` as the library of the objects it lifts.
+impl<'a> Owner<'a> {
+    /// A loader's library.
+    pub(crate) fn library(lib: &'a Library) -> Self {
+        Owner(OwnerRef::Library(lib))
+    }
+
+    /// What a new object of this owner holds (none: this side's code).
+    #[inline]
+    fn hold(self) -> Option<Hold> {
+        match self.0 {
+            OwnerRef::Here => None,
+            OwnerRef::Library(lib) => Some(lib.hold()),
+            OwnerRef::Hold(hold) => Some(hold.clone()),
+        }
+    }
+}
+
+thread_local! {
+    /// The library whose objects are being lifted on this thread (set by
+    /// [`with_owner`] around a lift); this side's own code outside.
+    static OWNER: Cell<Owner<'static>> = const { Cell::new(Owner(OwnerRef::Here)) };
+}
+
+/// Runs `lift` with `owner` as the library of the objects it lifts (the
+/// objects inside another type: `Option<Box<dyn I>>`, `Vec<Box<dyn I>>`...).
 #[inline]
-pub(crate) fn with_owner<R>(owner: Option<&Library>, lift: impl FnOnce() -> R) -> R {
-    struct Restore(Option<*const Library>);
+pub(crate) fn with_owner<R>(owner: Owner<'_>, lift: impl FnOnce() -> R) -> R {
+    struct Restore(Owner<'static>);
     impl Drop for Restore {
         fn drop(&mut self) {
             OWNER.with(|o| o.set(self.0));
         }
     }
-    let _restore = Restore(OWNER.with(|o| o.replace(owner.map(std::ptr::from_ref))));
+    // SAFETY: only the lifetime changes. The value is read only by
+    // `current_owner`, inside `lift`, while `owner`'s borrow lasts; the
+    // previous value is put back when `lift` returns or unwinds.
+    let owner = unsafe { std::mem::transmute::<Owner<'_>, Owner<'static>>(owner) };
+    let _restore = Restore(OWNER.with(|o| o.replace(owner)));
     lift()
 }
 
-/// The library of the objects being lifted, if any.
-fn current_owner() -> Option<Library> {
-    // SAFETY: `with_owner` sets the pointer from a reference that outlives
-    // the lift it wraps, and restores the previous value after it.
-    OWNER.with(|o| o.get().map(|lib| unsafe { (*lib).clone() }))
+/// What the objects being lifted hold of their library, if any.
+fn current_owner() -> Option<Hold> {
+    OWNER.with(Cell::get).hold()
 }
 
 /// The part of every object proxy that is not the trait's: the object, its
 /// table, and the library its code lives in.
 pub struct ObjectCore {
     raw: RawObject<()>,
-    owner: Option<Library>,
+    owner: Option<Hold>,
     interface: &'static str,
     /// Lent for a call by the other side, which owns the object: dropping
     /// the core leaves it alone (and releases only the library handle).
@@ -437,6 +477,25 @@ impl ObjectCore {
     /// nothing else.
     pub unsafe fn new<I: ?Sized>(raw: RawObject<I>, interface: &'static str) -> Self {
         let owner = current_owner().or_else(|| Library::owning(raw.table.addr()));
+        // SAFETY: the caller's promise.
+        unsafe { Self::owned_by(raw, interface, owner) }
+    }
+
+    /// As [`new`](ObjectCore::new), returned by a call to `owner`'s side.
+    ///
+    /// # Safety
+    ///
+    /// As for `new`.
+    #[inline(always)]
+    unsafe fn returned<I: ?Sized>(
+        raw: RawObject<I>,
+        interface: &'static str,
+        owner: Owner<'_>,
+    ) -> Self {
+        let owner = match owner.0 {
+            OwnerRef::Here => Library::owning(raw.table.addr()),
+            _ => owner.hold(),
+        };
         // SAFETY: the caller's promise.
         unsafe { Self::owned_by(raw, interface, owner) }
     }
@@ -468,7 +527,7 @@ impl ObjectCore {
     unsafe fn owned_by<I: ?Sized>(
         raw: RawObject<I>,
         interface: &'static str,
-        owner: Option<Library>,
+        owner: Option<Hold>,
     ) -> Self {
         ObjectCore {
             raw: raw.erase(),
@@ -513,7 +572,7 @@ impl ObjectCore {
             String::lift_ret(take())
         };
         panic_report(
-            self.owner.as_ref().map(Library::path),
+            self.owner.as_ref().map(Hold::path),
             &format!("{what} of an object"),
             &text,
         )
@@ -544,8 +603,11 @@ pub(crate) fn panic_report(plugin: Option<&std::path::Path>, what: &str, text: &
 
 impl CallCore for ObjectCore {
     #[inline(always)]
-    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R {
-        with_owner(self.owner.as_ref(), lift)
+    fn owner(&self) -> Owner<'_> {
+        match &self.owner {
+            Some(hold) => Owner(OwnerRef::Hold(hold)),
+            None => Owner(OwnerRef::Here),
+        }
     }
 
     fn interface(&self) -> &'static str {
@@ -560,9 +622,9 @@ impl CallCore for ObjectCore {
 /// What a loader's core and an object proxy's core both do when a call
 /// returns: the one [`finish`] of generated code works on either.
 pub trait CallCore {
-    /// Runs `lift` with this core's library as the owner of the objects it
-    /// lifts.
-    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R;
+    /// The library of this core's calls: what the objects they return keep
+    /// loaded.
+    fn owner(&self) -> Owner<'_>;
 
     /// The interface the core's instance or object implements.
     fn interface(&self) -> &'static str;
@@ -604,11 +666,20 @@ pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
     }
     // SAFETY: status OK means the value is set, and the caller promises it
     // is `T`'s lowered return value.
-    let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
-    if T::OBJECTS { core.lift(lift) } else { lift() }
+    unsafe {
+        let value = ret.value.assume_init();
+        if T::OBJECTS {
+            T::lift_ret_from(value, core.owner())
+        } else {
+            T::lift_ret(value)
+        }
+    }
 }
 
 impl Drop for ObjectCore {
+    // Small enough to inline into the proxy's drop: the report of a panic
+    // is out of line.
+    #[inline]
     fn drop(&mut self) {
         if self.lent {
             return;
@@ -620,13 +691,23 @@ impl Drop for ObjectCore {
                 std::mem::transmute::<*const c_void, _>(*self.raw.table.add(DROP));
             drop_fn(self.raw.instance)
         };
-        if ret.status != STATUS_OK {
-            let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
-            if std::thread::panicking() {
-                eprintln!("{text}");
-            } else {
-                std::panic::panic_any(text);
-            }
+        if failed(ret.status) {
+            self.destructor_panicked();
+        }
+    }
+}
+
+impl ObjectCore {
+    /// Reports the panic the other side caught in the object's destructor:
+    /// raised, or printed if this thread is already unwinding.
+    #[cold]
+    #[inline(never)]
+    fn destructor_panicked(&self) {
+        let text = self.panic_text(&format!("the destructor of its `{}`", self.interface));
+        if std::thread::panicking() {
+            eprintln!("{text}");
+        } else {
+            std::panic::panic_any(text);
         }
     }
 }
@@ -635,8 +716,8 @@ impl std::fmt::Debug for ObjectCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Object");
         d.field("interface", &self.interface);
-        if let Some(lib) = &self.owner {
-            d.field("path", &lib.path());
+        if let Some(hold) = &self.owner {
+            d.field("path", &hold.path());
         }
         d.finish_non_exhaustive()
     }
@@ -683,7 +764,15 @@ unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
     unsafe fn lift_ret(ret: RawObject<I>) -> Self {
         // SAFETY: the caller's promise: `ret` is what `lower_ret` made, for
         // this interface, handed over once.
-        unsafe { I::from_raw(ObjectCore::new(ret, I::NAME)) }
+        unsafe { I::from_raw(|| ObjectCore::new(ret, I::NAME)) }
+    }
+
+    // Inlined into the call that returned the object, whose library is at
+    // hand there: the lift is no call of its own.
+    #[inline(always)]
+    unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
+        // SAFETY: as for `lift_ret`; `owner` is the library of the call.
+        unsafe { I::from_raw(|| ObjectCore::returned(ret, I::NAME, owner)) }
     }
 }
 

@@ -689,9 +689,9 @@ unsafe impl Send for NoSyncSupertrait {}
 
 impl crate::object::CallCore for PluginCore {
     #[inline(always)]
-    fn lift<R>(&self, lift: impl FnOnce() -> R) -> R {
+    fn owner(&self) -> crate::object::Owner<'_> {
         // Objects in the value keep this library loaded.
-        crate::object::with_owner(Some(&self.lib), lift)
+        crate::object::Owner::library(&self.lib)
     }
 
     fn interface(&self) -> &'static str {

@@ -59,6 +59,32 @@ fn sessions_work_after_their_factory_is_dropped() {
     assert_eq!(f.live(), live - 2);
 }
 
+/// A library kept mapped (the default) is never unloaded, so its objects
+/// hold no handle of it (making and dropping one touches no shared
+/// counter): closing the last loader while they live is not `InUse`, and
+/// they, and the objects they make, still name the library in their panics.
+#[test]
+fn objects_of_a_kept_library_name_it_after_its_last_loader() {
+    let (_dir, path) = isolated("objects-plugin");
+    let f = FactoryPlugin::load(&path).unwrap();
+    let session = f.open("kept");
+    assert_eq!(f.close().unwrap(), dynplug::Closed::KeptMapped);
+    assert!(is_mapped(&path));
+    let fork = session.fork("x");
+    drop(session);
+    assert_eq!(fork.name(), "kept/x");
+    let payload = catch_unwind(AssertUnwindSafe(|| fork.fail("after the loader"))).unwrap_err();
+    let text = panic_text(payload);
+    assert!(
+        text.contains("objects_plugin") || text.contains("objects-plugin"),
+        "{text}"
+    );
+    assert!(text.contains("`Session::fail`"), "{text}");
+    assert!(text.contains("after the loader"), "{text}");
+    drop(fork);
+    assert!(is_mapped(&path), "a kept library stays mapped");
+}
+
 #[test]
 fn an_object_keeps_its_library_loaded() {
     let (_dir, path) = isolated("objects-plugin");

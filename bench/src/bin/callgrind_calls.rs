@@ -7,6 +7,8 @@
 //!   `dynplug_bench::calls::CASES`).
 //! - `callgrind-calls object CASE N`: N calls of `add` through an object,
 //!   the plugin's (`dynplug`) or one made in-process (`in_process`).
+//! - `callgrind-calls object-make CASE N`: N objects made and dropped,
+//!   the plugin's (`adder()`) or in-process (`Box::new`).
 //! - `callgrind-calls load APPROACH METHODS N`: N warm loads of the
 //!   `wide-METHODS` fixture with APPROACH (`dynplug`, a file loaded
 //!   before; `dynplug_first`, the file read again each time; `libloading`,
@@ -19,7 +21,7 @@ use dynplug_bench::consume;
 use dynplug_bench::load::{self, Wide};
 use dynplug_bench::objects;
 
-const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | load APPROACH METHODS N";
+const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | object-make CASE N | load APPROACH METHODS N";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,14 +41,19 @@ fn main() {
             let sum = callers.run(case, number(n));
             println!("{case} x {n}: {sum}");
         }
-        ["object", case, n] => {
+        [kind @ ("object" | "object-make"), case, n] => {
             if !objects::CASES.contains(&case) {
                 eprintln!("{USAGE}\nCASE: one of {:?}", objects::CASES);
                 exit(2);
             }
             let objects = objects::Objects::new();
-            let sum = objects.run(case, number(n));
-            println!("object {case} x {n}: {sum}");
+            if kind == "object" {
+                let sum = objects.run(case, number(n));
+                println!("object {case} x {n}: {sum}");
+            } else {
+                objects.make(case, number(n));
+                println!("object-make {case} x {n}");
+            }
         }
         ["load", approach, methods, n] => {
             let wide = Wide::new(number(methods) as usize);

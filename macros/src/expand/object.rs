@@ -285,14 +285,17 @@ pub fn expand(iface: &Interface) -> TokenStream {
                     <Self as #trait_ident>::__dynplug_into_raw(object)
                 }
 
-                #[inline]
+                #[inline(always)]
                 unsafe fn from_raw(
-                    core: ::dynplug::__private::ObjectCore,
+                    core: impl ::core::ops::FnOnce() -> ::dynplug::__private::ObjectCore,
                 ) -> ::std::boxed::Box<Self> {
-                    ::std::boxed::Box::new(#proxy {
+                    let mut __slot = ::std::boxed::Box::<#proxy>::new_uninit();
+                    __slot.write(#proxy {
                         #marker_init
-                        __dynplug_core: core,
-                    })
+                        __dynplug_core: core(),
+                    });
+                    // SAFETY: written just above.
+                    unsafe { __slot.assume_init() }
                 }
 
                 type Lent = __DynplugLent;

@@ -436,7 +436,7 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 param: quote!(#raw: ::dynplug::__private::RawObject<#bare>),
                 setup: quote! {
                     let #held = unsafe {
-                        #interface::from_raw(::dynplug::__private::ObjectCore::new(
+                        #interface::from_raw(|| ::dynplug::__private::ObjectCore::new(
                             #raw,
                             #interface::NAME,
                         ))

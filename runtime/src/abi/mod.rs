@@ -139,4 +139,20 @@ pub unsafe trait Abi: Sized {
     ///
     /// `ret` must come from `lower_ret` of the same type and be lifted once.
     unsafe fn lift_ret(ret: Self::Ret) -> Self;
+
+    /// Lifts a return value of a call to `owner`'s side: the objects it
+    /// holds keep that library loaded. By default through the thread-local
+    /// owner around [`lift_ret`](Abi::lift_ret); an object (`Box<dyn I>`)
+    /// takes `owner` directly. Called only when [`OBJECTS`](Abi::OBJECTS).
+    ///
+    /// # Safety
+    ///
+    /// As for `lift_ret`; `owner` is the library of the call that returned
+    /// `ret` (none: this side's own code).
+    #[doc(hidden)]
+    #[inline]
+    unsafe fn lift_ret_from(ret: Self::Ret, owner: crate::object::Owner<'_>) -> Self {
+        // SAFETY: the caller's promise.
+        crate::object::with_owner(owner, || unsafe { Self::lift_ret(ret) })
+    }
 }

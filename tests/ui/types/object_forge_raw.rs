@@ -17,7 +17,7 @@ fn main() {
     let owned: OwnedObject<dyn Log> = (Box::new(Mine) as Box<dyn Log>).__dynplug_into_raw();
     let raw = owned.into_raw();
     let again = raw;
-    let _a = <dyn Log as ObjectInterface>::from_raw(ObjectCore::new(raw, "Log"));
+    let _a = <dyn Log as ObjectInterface>::from_raw(|| ObjectCore::new(raw, "Log"));
     let _b = <dyn Log as ObjectInterface>::lent(again);
     let table = &dynplug::__private::ObjectTable::<3>::new(
         std::ptr::null(),
