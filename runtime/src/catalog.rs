@@ -14,7 +14,8 @@ use crate::{Error, LoadOptions};
 ///
 /// [`Catalog::scan`] reads every file of the folder whose name ends in the
 /// platform's library suffix (`.so`, `.dylib`, `.dll`) through the same
-/// pre-flight as `load` (no file is mapped, no initialiser runs), and sorts
+/// pre-flight as `load` (no file is mapped, no initialiser runs; a large
+/// folder is read on several threads), and sorts
 /// each one into the libraries it could read or the [problems](Catalog::problems):
 /// a file that is not a valid library, a library that exports no dynplug
 /// interface, a file that could not be read. One bad file never spoils the
@@ -124,8 +125,8 @@ impl Catalog {
         })?;
         files.sort();
         let mut libraries = Vec::new();
-        for path in files {
-            match read(&path, options.signed_by.as_ref()) {
+        for result in read_all(&files, options.signed_by.as_ref()) {
+            match result {
                 Ok(scanned) => libraries.push(scanned),
                 Err(error) => problems.push(error),
             }
@@ -290,6 +291,44 @@ fn is_library_name(path: &Path) -> bool {
             name.len() > std::env::consts::DLL_SUFFIX.len()
                 && name.ends_with(std::env::consts::DLL_SUFFIX)
         })
+}
+
+/// Reads `files`, in their order, on as many threads as the machine runs at
+/// once (up to 8; one for a handful of files): each file is read and
+/// checked on its own, and a folder of plugins is read at startup.
+fn read_all(
+    files: &[PathBuf],
+    signed_by: Option<&crate::PublicKey>,
+) -> Vec<Result<Scanned, Error>> {
+    const PER_THREAD: usize = 16;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8)
+        .min(files.len().div_ceil(PER_THREAD));
+    if threads <= 1 {
+        return files.iter().map(|path| read(path, signed_by)).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|path| read(path, signed_by))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| match worker.join() {
+                Ok(results) => results,
+                // Reading a file panics nowhere; if it did, the scan says so.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Reads one library file, as `inspect` does, once its signature (when

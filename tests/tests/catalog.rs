@@ -321,3 +321,27 @@ fn entries_name_their_package_and_newest_keeps_the_highest_version() {
     let plugin: GreeterPlugin = newest[0].load().unwrap();
     assert_eq!(plugin.package().version, "1.2.0");
 }
+
+/// A folder large enough to be read on several threads keeps the order and
+/// sorts every file as a small one does.
+#[test]
+fn a_large_folder_is_sorted_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plugins = Vec::new();
+    let mut broken = Vec::new();
+    for i in 0..60 {
+        if i % 7 == 3 {
+            let path = dir.path().join(lib(&format!("p{i:02}")));
+            std::fs::write(&path, format!("not a library {i}")).unwrap();
+            broken.push(path);
+        } else {
+            plugins.push(put(dir.path(), "hello-plugin", &format!("p{i:02}")));
+        }
+    }
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    assert_eq!(
+        paths(catalog.find::<dyn Greeter>().iter().map(|e| e.path())),
+        plugins
+    );
+    assert_eq!(paths(catalog.problems().iter().map(Error::path)), broken);
+}
