@@ -276,10 +276,11 @@ pub use options::LoadOptions;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice,
-        RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned, lift_slice, lower_owned,
-        lower_slice, mix, signature_hash, view_owned,
+        Abi, BorrowsProbe, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption,
+        RawResult, RawSlice, RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned,
+        lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
     };
+    pub use crate::abi::{ProbeAbi, ProbeNotAbi};
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
         RawUnion8, RawUnion9, RawUnion10, RawUnion11, RawUnion12, RawUnion13, RawUnion14,

@@ -73,26 +73,28 @@ pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>)
                     quote_spanned! {ty.span()=>
                         #[allow(dead_code, non_snake_case)]
                         fn #linked<#r>(value: #ty) {
-                            __dynplug_value_borrows_for::<#r, _>(value);
+                            (&::dynplug::__private::BorrowsProbe::of(&value))
+                                .value_borrows_for::<#r, _>(value);
                         }
                     }
                 });
             Some(quote_spanned! {all.span()=>
                 #[allow(dead_code, non_snake_case)]
                 fn #check<#x>() {
-                    __dynplug_borrows_for::<#x, #all>();
+                    (&::dynplug::__private::BorrowsProbe::<#all>::NEW)
+                        .borrows_for::<#x, #all>();
                 }
                 #linked
             })
         })
     });
+    // Each check asked only of a type that is `Abi` (`BorrowsProbe`): one
+    // that is not is reported once, where it is lowered.
     quote! {
         #[doc(hidden)]
         const _: () = {
-            #[allow(dead_code)]
-            fn __dynplug_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>() {}
-            #[allow(dead_code)]
-            fn __dynplug_value_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>(_: T) {}
+            #[allow(unused_imports)]
+            use ::dynplug::__private::{ProbeAbi as _, ProbeNotAbi as _};
             #(#checks)*
         };
     }

@@ -28,6 +28,16 @@ pub fn abi(ty: &Type) -> TokenStream {
     quote_spanned!(ty.span()=> <#ty as ::dynplug::__private::Abi>)
 }
 
+/// `ident`, a generated name, spanned on a user's token (which resolves as
+/// the call site does): a call on a user's type whose parts all point at
+/// the type reports an unsupported type there, once, and not a second time
+/// at the attribute.
+pub fn at(ident: &syn::Ident, span: proc_macro2::Span) -> syn::Ident {
+    let mut ident = ident.clone();
+    ident.set_span(span);
+    ident
+}
+
 /// Generated names of a method's arguments: `__dynplug_arg0`, ...
 pub fn arg_names(method: &Method) -> Vec<syn::Ident> {
     (0..method.args.len())

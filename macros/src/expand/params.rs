@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
-use super::abi;
+use super::{abi, at};
 use crate::callback::{self, Callback};
 use crate::types::{self, ArgKind};
 
@@ -157,11 +157,13 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
     let tokens = match kind {
         ArgKind::Value => {
             let abi = abi(ty);
-            quote!(let (#lowered, #keep) = #abi::lower_arg(&#name);)
+            let name = at(name, span);
+            quote_spanned!(span=> let (#lowered, #keep) = #abi::lower_arg(&#name);)
         }
         ArgKind::Ref(t) => {
             let abi = abi(t);
-            quote!(let (#lowered, #keep) = #abi::lower_arg(#name);)
+            let name = at(name, t.span());
+            quote_spanned!(t.span()=> let (#lowered, #keep) = #abi::lower_arg(#name);)
         }
         ArgKind::Slice(t) => {
             quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
@@ -336,6 +338,10 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
         let abi = abi(&types::to_static(t));
         quote_spanned!(t.span()=> #abi::Arg)
     };
+    // `Abi::lift_arg` spanned on the type, with `Self` inferred from the
+    // use: an unsupported type is reported there, once (as a path of the
+    // call site, the same error would show again at the attribute).
+    let lift = |t: &Type| quote_spanned!(t.span()=> <_ as ::dynplug::__private::Abi>::lift_arg);
     let none = TokenStream::new();
     // SAFETY (of every generated block below): the host lowered the argument
     // from a value of this type, which lives (or is lent) through the call.
@@ -345,7 +351,11 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 let t = lowered_of(ty);
                 quote!(#raw: #t)
             },
-            setup: quote!(let #held = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            setup: {
+                let lift = lift(ty);
+                let raw = at(raw, ty.span());
+                quote!(let #held = unsafe { #lift(#raw) };)
+            },
             pass: quote!(#held),
             after: none,
         },
@@ -354,7 +364,11 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 let l = lowered_of(t);
                 quote!(#raw: #l)
             },
-            setup: quote!(let #held: #t = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            setup: {
+                let lift = lift(t);
+                let raw = at(raw, t.span());
+                quote!(let #held: #t = unsafe { #lift(#raw) };)
+            },
             pass: quote!(&#held),
             after: none,
         },

@@ -59,7 +59,7 @@ pub use lend::{CallbackArg, Lent, hold_owned, lower_owned, view_owned};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
 pub use result::RawResult;
-pub use ret::{Owned, ReturnAbi};
+pub use ret::{BorrowsProbe, Owned, ProbeAbi, ProbeNotAbi, ReturnAbi};
 pub use scalar::Scalar;
 pub use seq::{OwnedBuf, RawSlice, SliceHolder, lift_slice, lower_slice};
 pub use tuple::{
