@@ -37,6 +37,11 @@ pub unsafe trait Interface {
     /// The function a plugin's root table hands over the records of the
     /// interfaces this one reaches with (`crate::object::nested_record`).
     const NESTED: extern "C" fn(usize) -> crate::object::RecordRef;
+    /// `Self` again. `#[plugin_export]` names its trait's object table as
+    /// `<<dyn Trait as Interface>::This as TableFor<T>>`: for a trait
+    /// without `#[plugin_interface]` the compiler then reports only that it
+    /// is not an interface, and not again that it has no table.
+    type This: ?Sized;
 }
 
 /// A plugin that passed every check, with its functions found and its

@@ -385,6 +385,7 @@ fn description(iface: &Interface) -> TokenStream {
                     ::core::primitive::usize,
                 ) -> ::dynplug::__private::RecordRef =
                     ::dynplug::__private::nested_record::<dyn #trait_ident>;
+                type This = dyn #trait_ident;
             }
         };
     }
