@@ -485,6 +485,40 @@ fn check_object(object: &syn::TypeTraitObject, what: &str, errors: &mut Vec<syn:
     }
 }
 
+/// Whether `ty` is, as written, a type that crosses: a scalar, `()`,
+/// `String`, `&str`, or `Vec`, `Option`, `Result`, a tuple, `&T` or `&[T]`
+/// of such. Only a hint for where the compiler reports an error (a user's
+/// type named like a scalar would fool it), never a check.
+pub fn known_to_cross(ty: &Type) -> bool {
+    match strip(ty) {
+        Type::Tuple(t) => t.elems.iter().all(known_to_cross),
+        Type::Reference(r) => match &*r.elem {
+            Type::Slice(s) => known_to_cross(&s.elem),
+            Type::Path(p) if p.path.is_ident("str") => true,
+            elem => known_to_cross(elem),
+        },
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match &last.arguments {
+                syn::PathArguments::None => SCALARS.contains(&name.as_str()) || name == "String",
+                syn::PathArguments::AngleBracketed(a)
+                    if matches!(name.as_str(), "Vec" | "Option" | "Result") =>
+                {
+                    a.args.iter().all(|arg| match arg {
+                        syn::GenericArgument::Type(t) => known_to_cross(t),
+                        _ => false,
+                    })
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// The element of `&mut [T]` must be a scalar.
 fn check_scalar(elem: &Type, what: &str, errors: &mut Vec<syn::Error>) {
     let known_non_scalar = match strip(elem) {

@@ -586,26 +586,34 @@ pub trait CallCore {
 }
 
 /// Finishes a call of `method` on `core`'s instance or object: lifts the
-/// value (objects in it keep `core`'s library), or re-raises the other
-/// side's panic in this thread. What the value borrows, it borrows for
-/// `'s`, the borrow of the loader or object (see [`ReturnAbi`]).
+/// value with `lift` (objects in it keep `core`'s library when `objects`),
+/// or re-raises the other side's panic in this thread.
+///
+/// The return type's parts come as values, not as a bound `T: Abi`: a type
+/// that cannot cross is then reported once, on the type, where the caller
+/// names them, not a second time on a bound of this function. What the
+/// value borrows, the caller checks: `ProbeAbi::returns_for`.
 ///
 /// # Safety
 ///
-/// `ret` must be what the shim of `method`, returning `T`, returned.
+/// `ret` must be what the shim of `method`, returning `T`, returned, and
+/// `objects` and `lift` be `T`'s [`Abi::OBJECTS`](crate::abi::Abi::OBJECTS)
+/// and [`Abi::lift_ret`](crate::abi::Abi::lift_ret).
 #[inline(always)]
-pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
-    core: &'s C,
+pub unsafe fn finish<C: CallCore, R, T>(
+    core: &C,
     method: &'static str,
-    ret: RetSlot<T::Ret>,
+    ret: RetSlot<R>,
+    objects: bool,
+    lift: unsafe fn(R) -> T,
 ) -> T {
     if failed(ret.status) {
         core.method_panicked(method, ret.status);
     }
     // SAFETY: status OK means the value is set, and the caller promises it
-    // is `T`'s lowered return value.
-    let lift = || unsafe { T::lift_ret(ret.value.assume_init()) };
-    if T::OBJECTS { core.lift(lift) } else { lift() }
+    // is `T`'s lowered return value and `lift` `T`'s.
+    let lift = || unsafe { lift(ret.value.assume_init()) };
+    if objects { core.lift(lift) } else { lift() }
 }
 
 impl Drop for ObjectCore {

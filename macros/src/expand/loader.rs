@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{abi, arg_names, output_type, params, signature_text};
+use super::{abi_item, arg_names, output_type, params, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
@@ -279,19 +279,32 @@ pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
     // metadata check at load), the instance is alive (the loader owns it),
     // the lowered arguments borrow from values that live through the call,
     // and `finish` lifts what this shim returned.
-    // Spanned on the return type: a return that would outlive the borrow of
-    // `self` (an alias of `&'static str`, say) is reported there.
+    // The return type's parts spanned whole on it: a type that cannot cross
+    // is reported there, once. Its borrows are checked, for a type that can
+    // cross, by `returns_for` (`BorrowsProbe`), spanned on the return type
+    // too: a return that would outlive the borrow of `self` (an alias of
+    // `&'static str`, say) is reported there.
+    let objects = abi_item(&ret, "OBJECTS");
+    let lift_ret = abi_item(&ret, "lift_ret");
     let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
-    let finish = quote_spanned!(ret_span=> ::dynplug::__private::finish::<_, #ret>);
+    let returns_for = quote_spanned! {ret_span=>
+        (&::dynplug::__private::BorrowsProbe::<#ret>::NEW).returns_for::<#ret, _>
+    };
     let call = quote! {{
+        use ::dynplug::__private::{ProbeAbi as _, ProbeNotAbi as _};
         #(#setups)*
-        unsafe {
-            #finish(
-                &self.__dynplug_core,
-                #name,
-                __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
-            )
-        }
+        #returns_for(
+            &self.__dynplug_core,
+            unsafe {
+                ::dynplug::__private::finish(
+                    &self.__dynplug_core,
+                    #name,
+                    __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
+                    #objects,
+                    #lift_ret,
+                )
+            },
+        )
     }};
     let body = super::forwarding_body(method, &names, fetch, &call);
     quote! {
@@ -315,7 +328,7 @@ fn description(iface: &Interface) -> TokenStream {
             .args
             .iter()
             .map(|a| params::hash(&types::arg_kind(a.ty), a.ty));
-        let ret = abi(&types::to_static(&output_type(m)));
+        let ret_hash = abi_item(&types::to_static(&output_type(m)), "TYPE_HASH");
         let param_texts = m
             .args
             .iter()
@@ -325,7 +338,7 @@ fn description(iface: &Interface) -> TokenStream {
             .args
             .iter()
             .map(|a| params::hash(&types::arg_kind(a.ty), a.ty))
-            .chain([quote!(#ret::TYPE_HASH)]);
+            .chain([quote!(#ret_hash)]);
         quote! {
             ::dynplug::__private::MethodDesc {
                 name: #method_name,
@@ -334,7 +347,7 @@ fn description(iface: &Interface) -> TokenStream {
                     #receiver,
                     #links,
                     &[#(#arg_hashes),*],
-                    #ret::TYPE_HASH,
+                    #ret_hash,
                 ),
                 signature: #signature,
                 params: &[#((#param_texts, #param_hashes)),*],

@@ -6,8 +6,8 @@ pub mod loader;
 pub mod object;
 pub mod params;
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
@@ -22,10 +22,41 @@ pub fn output_type(method: &Method) -> Type {
     }
 }
 
-/// `<T as ::dynplug::__private::Abi>` for `ty`, spanned on the type, so that
-/// an unsupported type is reported on the user's tokens, once.
+/// The spans of the first and the last token of `ty`. Generated tokens
+/// before the type that take the first, and tokens after it that take the
+/// last, make a path or a call whose span is the type's, whole: the span
+/// the compiler gives the type itself. An error reported on both is then
+/// one error (one span of the type's first token only would be a second).
+pub fn ends(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let span_of = |t: &proc_macro2::TokenTree, first: bool| match t {
+        proc_macro2::TokenTree::Group(g) if first => g.span_open(),
+        proc_macro2::TokenTree::Group(g) => g.span_close(),
+        other => other.span(),
+    };
+    let first = tokens
+        .next()
+        .map_or_else(|| ty.span(), |t| span_of(&t, true));
+    let last = tokens.last().map_or(first, |t| span_of(&t, false));
+    (first, last)
+}
+
+/// `<T as ::dynplug::__private::Abi>` for `ty`, spanned whole on the type
+/// ([`ends`]), so that an unsupported type is reported on the user's
+/// tokens, once.
 pub fn abi(ty: &Type) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as ::dynplug::__private::Abi>)
+    let (first, last) = ends(ty);
+    let open = quote_spanned!(first=> <);
+    let close = quote_spanned!(last=> as ::dynplug::__private::Abi>);
+    quote!(#open #ty #close)
+}
+
+/// `<T as ::dynplug::__private::Abi>::item`, spanned whole on the type.
+pub fn abi_item(ty: &Type, item: &str) -> TokenStream {
+    let abi = abi(ty);
+    let item = syn::Ident::new(item, ends(ty).1);
+    let colons = quote_spanned!(ends(ty).1=> ::);
+    quote!(#abi #colons #item)
 }
 
 /// `ident`, a generated name, spanned on a user's token (which resolves as

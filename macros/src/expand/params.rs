@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
-use super::{abi, at};
+use super::{abi_item, at, ends};
 use crate::callback::{self, Callback};
 use crate::types::{self, ArgKind};
 
@@ -87,17 +87,14 @@ fn output(cb: &Callback) -> Type {
 /// The parameter's part in the signature hash.
 pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
     let tag = |tag: &str, t: &Type| {
-        let abi = abi(&types::to_static(t));
+        let hash = abi_item(&types::to_static(t), "TYPE_HASH");
         let tag = proc_macro2::Literal::byte_string(tag.as_bytes());
         quote! {
-            ::dynplug::__private::mix(::dynplug::__private::fnv1a(#tag), #abi::TYPE_HASH)
+            ::dynplug::__private::mix(::dynplug::__private::fnv1a(#tag), #hash)
         }
     };
     match kind {
-        ArgKind::Value => {
-            let abi = abi(&types::to_static(ty));
-            quote!(#abi::TYPE_HASH)
-        }
+        ArgKind::Value => abi_item(&types::to_static(ty), "TYPE_HASH"),
         // `&[T]` hashes as the `&[T]` value type does.
         ArgKind::Slice(t) => tag("&[]", t),
         ArgKind::Ref(t) => tag("&", t),
@@ -136,14 +133,14 @@ fn callback_hash(cb: &Callback) -> TokenStream {
         b"&dyn Fn"
     });
     let inputs = inputs_tuple(cb, Lifetimes::Static);
-    let out = types::to_static(&output(cb));
+    let out = abi_item(&types::to_static(&output(cb)), "TYPE_HASH");
     quote! {
         ::dynplug::__private::mix(
             ::dynplug::__private::mix(
                 ::dynplug::__private::fnv1a(#name),
                 <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
             ),
-            <#out as ::dynplug::__private::Abi>::TYPE_HASH,
+            #out,
         )
     }
 }
@@ -156,14 +153,16 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
     let span = ty.span();
     let tokens = match kind {
         ArgKind::Value => {
-            let abi = abi(ty);
-            let name = at(name, span);
-            quote_spanned!(span=> let (#lowered, #keep) = #abi::lower_arg(&#name);)
+            let lower_arg = abi_item(ty, "lower_arg");
+            let last = ends(ty).1;
+            let args = quote_spanned!(last=> (&#name));
+            quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Ref(t) => {
-            let abi = abi(t);
-            let name = at(name, t.span());
-            quote_spanned!(t.span()=> let (#lowered, #keep) = #abi::lower_arg(#name);)
+            let lower_arg = abi_item(t, "lower_arg");
+            let last = ends(t).1;
+            let args = quote_spanned!(last=> (#name));
+            quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Slice(t) => {
             quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
@@ -334,14 +333,19 @@ pub struct Lifted {
 /// Plugin side: how the shim receives parameter `raw` and lifts it.
 pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
     let held = format_ident!("{}_held", raw);
-    let lowered_of = |t: &Type| {
-        let abi = abi(&types::to_static(t));
-        quote_spanned!(t.span()=> #abi::Arg)
+    let lowered_of = |t: &Type| abi_item(&types::to_static(t), "Arg");
+    // `lift_arg(raw)` spanned whole on the type ([`ends`]), with `Self`
+    // inferred from the use: an unsupported type is reported there, once
+    // (as a call of the call site, the same error would show again at the
+    // attribute).
+    let lift = |t: &Type, raw: &Ident| {
+        let (first, last) = ends(t);
+        let open = quote_spanned!(first=> ::dynplug);
+        // `(raw,).0`: the argument spanned whole on the type too.
+        let raw = at(raw, first);
+        let tuple = quote_spanned!(first=> (#raw,));
+        quote_spanned!(last=> #open::__private::Abi::lift_arg(#tuple.0))
     };
-    // `Abi::lift_arg` spanned on the type, with `Self` inferred from the
-    // use: an unsupported type is reported there, once (as a path of the
-    // call site, the same error would show again at the attribute).
-    let lift = |t: &Type| quote_spanned!(t.span()=> <_ as ::dynplug::__private::Abi>::lift_arg);
     let none = TokenStream::new();
     // SAFETY (of every generated block below): the host lowered the argument
     // from a value of this type, which lives (or is lent) through the call.
@@ -352,9 +356,8 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 quote!(#raw: #t)
             },
             setup: {
-                let lift = lift(ty);
-                let raw = at(raw, ty.span());
-                quote!(let #held = unsafe { #lift(#raw) };)
+                let lift = lift(ty, raw);
+                quote!(let #held = unsafe { #lift };)
             },
             pass: quote!(#held),
             after: none,
@@ -365,9 +368,8 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 quote!(#raw: #l)
             },
             setup: {
-                let lift = lift(t);
-                let raw = at(raw, t.span());
-                quote!(let #held: #t = unsafe { #lift(#raw) };)
+                let lift = lift(t, raw);
+                quote!(let #held: #t = unsafe { #lift };)
             },
             pass: quote!(&#held),
             after: none,

@@ -98,6 +98,13 @@ pub trait ProbeAbi: Sized {
     fn borrows_for<'a, U: ReturnAbi<'a>>(self) {}
     /// Compiles only if `value` borrows for exactly `'a`.
     fn value_borrows_for<'a, U: ReturnAbi<'a>>(self, _value: U) {}
+    /// `value`, a method's result, which compiles only if it borrows for
+    /// exactly `'s`, the borrow of the loader or object `core` (see
+    /// [`ReturnAbi`]).
+    #[inline(always)]
+    fn returns_for<'s, U: ReturnAbi<'s>, C: ?Sized>(self, _core: &'s C, value: U) -> U {
+        value
+    }
 }
 
 impl<T: Abi> ProbeAbi for &BorrowsProbe<T> {}
@@ -117,6 +124,11 @@ pub trait ProbeNotAbi: Sized {
     where
         'a: 'a,
     {
+    }
+    /// `value`, nothing to check.
+    #[inline(always)]
+    fn returns_for<U, C: ?Sized>(self, _core: &C, value: U) -> U {
+        value
     }
 }
 
