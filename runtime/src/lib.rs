@@ -280,7 +280,10 @@ pub mod __private {
         RawResult, RawSlice, RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned,
         lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
     };
-    pub use crate::abi::{ProbeAbi, ProbeNotAbi};
+    pub use crate::abi::{
+        Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8, Args9, Args10, Args11, Args12,
+        ProbeAbi, ProbeNotAbi,
+    };
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,
         RawUnion8, RawUnion9, RawUnion10, RawUnion11, RawUnion12, RawUnion13, RawUnion14,

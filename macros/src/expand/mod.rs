@@ -41,6 +41,37 @@ pub fn ends(ty: &Type) -> (Span, Span) {
     (first, last)
 }
 
+/// `tokens`, every one of them spanned at `span`.
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = group.into();
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
+/// `before`, then `inner`, then `after`, the first spanned at `first` and
+/// the last at `last`: a type or expression around `inner` that the
+/// compiler reports from `first` to `last` ([`ends`]).
+pub fn around(
+    (first, last): (Span, Span),
+    before: TokenStream,
+    inner: TokenStream,
+    after: TokenStream,
+) -> TokenStream {
+    let before = respan(before, first);
+    let after = respan(after, last);
+    quote!(#before #inner #after)
+}
+
 /// `<T as ::dynplug::__private::Abi>` for `ty`, spanned whole on the type
 /// ([`ends`]), so that an unsupported type is reported on the user's
 /// tokens, once.

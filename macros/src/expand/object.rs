@@ -4,7 +4,7 @@
 //! trait that makes a boxed object's raw form with its own type's table;
 //! and the proxy the receiving side wraps a raw object in.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -325,23 +325,38 @@ pub fn expand(iface: &Interface) -> TokenStream {
 /// spanned on the return type (or the method's name) and, as a path joined
 /// to the call site's tokens, reported at the attribute.
 fn table_entry(method: &Method, name: &syn::Ident) -> TokenStream {
-    let mut callback_inputs_known = true;
-    let mut suspects: Vec<&syn::Type> = Vec::new();
+    // Each suspect as the span from its first token to its last: a type
+    // that is not known to cross, or the inputs of a callback of which one
+    // is not.
+    let mut suspects: Vec<(Span, Span)> = Vec::new();
     for a in &method.args {
         let kind = types::arg_kind(a.ty);
         if let types::ArgKind::Callback(cb) | types::ArgKind::OptionalCallback(cb, _) = &kind {
-            callback_inputs_known &= cb.inputs.iter().all(|t| types::known_to_cross(t));
+            if let (Some(first), Some(last)) = (cb.inputs.first(), cb.inputs.last()) {
+                if !cb.inputs.iter().all(|t| types::known_to_cross(t)) {
+                    suspects.push((ends(first).0, ends(last).1));
+                }
+            }
         }
-        suspects.extend(params::abi_types(&kind, a.ty));
+        let abi_types = params::abi_types(&kind, a.ty);
+        suspects.extend(
+            abi_types
+                .into_iter()
+                .filter(|t| !types::known_to_cross(t))
+                .map(ends),
+        );
     }
-    suspects.extend(method.output);
-    suspects.retain(|t| !types::known_to_cross(t));
+    suspects.extend(
+        method
+            .output
+            .filter(|t| !types::known_to_cross(t))
+            .map(ends),
+    );
     match suspects.as_slice() {
-        [only] if callback_inputs_known => {
-            let (first, last) = ends(only);
-            let this = quote_spanned!(first=> Self);
-            let name = super::at(name, last);
-            quote_spanned!(last=> #this::#name as *const ::dynplug::__private::c_void)
+        [(first, last)] => {
+            let this = quote_spanned!(*first=> Self);
+            let name = super::at(name, *last);
+            quote_spanned!(*last=> #this::#name as *const ::dynplug::__private::c_void)
         }
         _ => {
             let span = method.output.map_or(method.ident().span(), |ty| ty.span());

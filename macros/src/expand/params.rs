@@ -3,7 +3,7 @@
 //! decided in `types::arg_kind`; the lowering of each type is the
 //! runtime's `Abi`.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
@@ -71,17 +71,55 @@ pub fn callback_inputs(cb: &Callback) -> TokenStream {
 }
 
 /// `(A, B, ..)` of a callback's inputs, with their lifetimes as `lifetimes`
-/// says.
+/// says, written `::dynplug::__private::ArgsN<A, B, ..>` (an alias of the
+/// tuple) spanned from the first input's first token to the last one's
+/// last: an input that cannot cross is reported on the inputs, and not, as
+/// a tuple of the call site, at the attribute.
 fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
-    let inputs = cb.inputs.iter().map(|t| match lifetimes {
-        Lifetimes::Static => types::to_static(t),
-        Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
-    });
-    quote!((#(#inputs,)*))
+    let inputs: Vec<Type> = cb
+        .inputs
+        .iter()
+        .map(|t| match lifetimes {
+            Lifetimes::Static => types::to_static(t),
+            Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (cb.inputs.first(), cb.inputs.last()) else {
+        return quote!(());
+    };
+    let (first, last) = (super::ends(first).0, super::ends(last).1);
+    let alias = format_ident!("Args{}", inputs.len(), span = last);
+    let root = quote_spanned!(first=> ::dynplug);
+    quote_spanned!(last=> #root::__private::#alias<#(#inputs),*>)
 }
 
 fn output(cb: &Callback) -> Type {
     cb.output.cloned().unwrap_or_else(unit)
+}
+
+/// Where the generated items of a callback are reported: from its first
+/// input's first token to its last input's last, when the inputs are the
+/// only types that might not cross (no result, or one known to cross);
+/// otherwise the call site (an error there could be the result's).
+fn inputs_ends(cb: &Callback) -> Option<(Span, Span)> {
+    let (first, last) = (cb.inputs.first()?, cb.inputs.last()?);
+    if cb.output.is_some_and(|out| !types::known_to_cross(out)) {
+        return None;
+    }
+    Some((super::ends(first).0, super::ends(last).1))
+}
+
+/// `tokens` spanned on a callback's inputs ([`inputs_ends`]), or as they are.
+fn on_inputs(
+    cb: &Callback,
+    before: TokenStream,
+    inner: TokenStream,
+    after: TokenStream,
+) -> TokenStream {
+    match inputs_ends(cb) {
+        Some(ends) => super::around(ends, before, inner, after),
+        None => quote!(#before #inner #after),
+    }
 }
 
 /// The parameter's part in the signature hash.
@@ -182,12 +220,15 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             let trampoline = format_ident!("{}_trampoline", lowered);
             let lent = format_ident!("{}_lent", lowered);
             let define = trampoline_fn(cb, ty, &trampoline);
+            // `(trampoline,).0`: named, its signature is reported on the
+            // inputs too.
+            let trampoline_arg = on_inputs(cb, quote!((#trampoline,)), quote!(), quote!(.0));
             quote! {
                 let mut #lent = #name;
                 #define
                 let #lowered = ::dynplug::__private::RawFn::new(
                     (&raw mut #lent).cast::<::dynplug::__private::c_void>(),
-                    #trampoline,
+                    #trampoline_arg,
                 );
             }
         }
@@ -196,6 +237,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             let lent = format_ident!("{}_lent", lowered);
             let reference = Type::Reference((*r).clone());
             let define = trampoline_fn(cb, &reference, &trampoline);
+            let trampoline_arg = on_inputs(cb, quote!((#trampoline,)), quote!(), quote!(.0));
             // The context points at the reference inside the `Option`,
             // which lives through the call.
             quote! {
@@ -206,7 +248,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
                         ::dynplug::__private::RawOptionalFn::some(
                             ::core::ptr::from_mut(__dynplug_callback)
                                 .cast::<::dynplug::__private::c_void>(),
-                            #trampoline,
+                            #trampoline_arg,
                         )
                     }
                     ::core::option::Option::None => ::dynplug::__private::RawOptionalFn::none(),
@@ -262,9 +304,12 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
     let views = cb.inputs.iter().enumerate().map(|(i, input)| {
         let index = syn::Index::from(i);
         let input_call = callback::rebind(input, &cb.bound, &call);
-        quote_spanned! {input.span()=>
-            <#input_call as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)
-        }
+        super::around(
+            super::ends(input),
+            quote!(<),
+            quote!(#input_call),
+            quote!(as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)),
+        )
     });
     // A `Fn` callback is borrowed shared for each call, so that a call
     // nested in another (which safe plugin code cannot make, holding the
@@ -276,6 +321,26 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
     };
     let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
     let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
+    // The inputs' parts spanned on the inputs: one that cannot cross is
+    // reported there, once.
+    let raw_args = on_inputs(
+        cb,
+        quote!(<),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::Raw),
+    );
+    let holder_ty = on_inputs(
+        cb,
+        quote!(&#call mut <),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::Holder),
+    );
+    let hold = on_inputs(
+        cb,
+        quote!(<),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::hold(args)),
+    );
     quote! {
         /// # Safety
         ///
@@ -283,7 +348,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
         /// arguments, lowered by the plugin, which keeps them for the call.
         unsafe extern "C" fn #trampoline(
             ctx: *mut ::dynplug::__private::c_void,
-            args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
+            args: #raw_args,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
             /// Calls the callback at `ctx` with its arguments, borrowed from
             /// `holder` for `'call`, a lifetime of which the body knows
@@ -296,7 +361,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
             #[allow(unused_variables)]
             unsafe fn __dynplug_call<#call>(
                 ctx: *mut ::dynplug::__private::c_void,
-                holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
+                holder: #holder_ty,
             ) -> #out_static {
                 // SAFETY: the callback is lent for the call in progress; the
                 // holder was made from the plugin's arguments, which it
@@ -309,8 +374,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
                 // callback is lent, with arguments it lowered from these
                 // types and keeps for the call.
                 unsafe {
-                    let mut holder =
-                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args);
+                    let mut holder = #hold;
                     __dynplug_call(ctx, &mut holder)
                 }
             })
@@ -418,12 +482,16 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 param: {
                     let inputs_static = inputs_tuple(cb, Lifetimes::Static);
                     let out_static = types::to_static(&output(cb));
-                    quote! {
-                        #raw: ::dynplug::__private::RawOptionalFn<
-                            <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
+                    let ty = on_inputs(
+                        cb,
+                        quote!(::dynplug::__private::RawOptionalFn<<),
+                        inputs_static,
+                        quote! {
+                            as ::dynplug::__private::CallbackArg>::Raw,
                             <#out_static as ::dynplug::__private::Abi>::Ret,
-                        >
-                    }
+                        >},
+                    );
+                    quote!(#raw: #ty)
                 },
                 setup: quote! {
                     #[allow(unused_mut)]
@@ -496,11 +564,17 @@ fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
         quote!(&#held)
     };
     Lifted {
-        param: quote! {
-            #raw: ::dynplug::__private::RawFn<
-                <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
-                <#out_static as ::dynplug::__private::Abi>::Ret,
-            >
+        param: {
+            let ty = on_inputs(
+                cb,
+                quote!(::dynplug::__private::RawFn<<),
+                inputs_static.clone(),
+                quote! {
+                    as ::dynplug::__private::CallbackArg>::Raw,
+                    <#out_static as ::dynplug::__private::Abi>::Ret,
+                >},
+            );
+            quote!(#raw: #ty)
         },
         setup: quote! {
             #[allow(unused_mut)]

@@ -55,7 +55,10 @@ mod tuple;
 mod variants;
 
 pub use hash::{fnv1a, mix, signature_hash};
-pub use lend::{CallbackArg, Lent, hold_owned, lower_owned, view_owned};
+pub use lend::{
+    Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8, Args9, Args10, Args11, Args12,
+    CallbackArg, Lent, hold_owned, lower_owned, view_owned,
+};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
 pub use result::RawResult;
