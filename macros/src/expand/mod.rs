@@ -82,6 +82,14 @@ pub fn abi(ty: &Type) -> TokenStream {
     quote!(#open #ty #close)
 }
 
+/// `<T as ::dynplug::__private::Abi>` then `rest` (`::Arg`, `::lift_ret(x)`),
+/// spanned whole on the type ([`ends`]).
+pub fn abi_path(ty: &Type, rest: TokenStream) -> TokenStream {
+    let abi = abi(ty);
+    let rest = respan(rest, ends(ty).1);
+    quote!(#abi #rest)
+}
+
 /// `<T as ::dynplug::__private::Abi>::item`, spanned whole on the type.
 pub fn abi_item(ty: &Type, item: &str) -> TokenStream {
     let abi = abi(ty);
