@@ -308,6 +308,12 @@ pub const fn method_entry(
 /// `into_raw` must make the table of the object's own type, generated for
 /// this trait, and `from_raw` must call the table it is given as that
 /// trait's table.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dynplug plugin interface: its objects cannot cross the plugin \
+               boundary",
+    label = "not a plugin interface",
+    note = "add `#[dynplug::plugin_interface]` to the trait's definition"
+)]
 pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// The interface's name, as its description has it (and, unlike the
     /// description, free of the types of its methods: an object type's

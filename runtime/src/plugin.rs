@@ -27,7 +27,8 @@ use crate::{Error, LoadOptions, check};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a dynplug plugin interface",
     label = "not a plugin interface",
-    note = "add `#[dynplug::plugin_interface]` to the trait's definition"
+    note = "add `#[dynplug::plugin_interface]` to the trait's definition (if it has one, fix \
+            the errors reported there)"
 )]
 pub unsafe trait Interface {
     /// The interface's description.
