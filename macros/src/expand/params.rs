@@ -87,6 +87,10 @@ fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
     let (Some(first), Some(last)) = (cb.inputs.first(), cb.inputs.last()) else {
         return quote!(());
     };
+    if inputs.len() > 12 {
+        // No alias (nor `CallbackArg`) for more: the tuple, refused as it is.
+        return quote!((#(#inputs,)*));
+    }
     let (first, last) = (super::ends(first).0, super::ends(last).1);
     let alias = format_ident!("Args{}", inputs.len(), span = last);
     let root = quote_spanned!(first=> ::dynplug);
