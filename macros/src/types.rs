@@ -308,8 +308,11 @@ fn check_reference(
                     Type::Slice(s) => &*s.elem,
                     other => other,
                 };
+                // One error per mistake: a borrow inside is reported only
+                // of a type that is otherwise fine.
+                let before = errors.len();
                 check(elem, Position::Nested, errors);
-                if has_reference(elem) {
+                if errors.len() == before && has_reference(elem) {
                     push(
                         errors,
                         elem,
