@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Data, DeriveInput, Fields, Member, Type};
 
-use crate::expand::abi;
+use crate::expand::abi_path;
 use crate::types::{self, Position};
 use crate::valid::Errors;
 
@@ -112,10 +112,10 @@ fn fields_hash(fields: &Fields, start: TokenStream) -> TokenStream {
             .as_ref()
             .map_or_else(|| i.to_string(), crate::ast::unraw);
         let name = Literal::byte_string(name.as_bytes());
-        let abi = abi(&f.ty);
+        let type_hash = abi_path(&f.ty, quote!(::TYPE_HASH));
         quote! {
             let hash = ::dynplug::__private::mix(hash, ::dynplug::__private::fnv1a(#name));
-            let hash = ::dynplug::__private::mix(hash, #abi::TYPE_HASH);
+            let hash = ::dynplug::__private::mix(hash, #type_hash);
         }
     });
     quote! {{
@@ -200,30 +200,43 @@ fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
 /// `Abi::OBJECTS` and `Abi::visit_interfaces` of a type with these fields:
 /// what its fields say.
 fn objects_items(tys: &[&Type]) -> TokenStream {
-    let abis: Vec<TokenStream> = tys.iter().map(|t| abi(t)).collect();
-    let visit = if abis.is_empty() {
+    let objects = tys.iter().map(|t| abi_path(t, quote!(::OBJECTS)));
+    let visits = tys
+        .iter()
+        .map(|t| abi_path(t, quote!(::visit_interfaces(visit))));
+    let visit = if tys.is_empty() {
         quote!(_: &mut dyn ::core::ops::FnMut(::dynplug::__private::ObjectNode))
     } else {
         quote!(visit: &mut dyn ::core::ops::FnMut(::dynplug::__private::ObjectNode))
     };
     quote! {
-        const OBJECTS: ::core::primitive::bool = false #(|| #abis::OBJECTS)*;
+        const OBJECTS: ::core::primitive::bool = false #(|| #objects)*;
 
         fn visit_interfaces(#visit) {
-            #(#abis::visit_interfaces(visit);)*
+            #(#visits;)*
         }
     }
 }
 
+/// `ReturnAbi` for the derived type, under the fields' bounds of its `Abi`
+/// impl (`field_bounds`) too: its supertrait `Abi` then holds wherever it
+/// applies, and a field that does not own its data is reported once, on
+/// the field, not again on the type's name.
 fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
     let name = &input.ident;
+    let bounds = tys.iter().map(|t| {
+        let span = syn::spanned::Spanned::span(t);
+        quote::quote_spanned! {span=>
+            #t: ::dynplug::__private::Owned + ::dynplug::__private::ReturnAbi<'s>,
+        }
+    });
     quote! {
         // SAFETY: the value borrows what its fields borrow, and each field's
         // type is held to the same bound.
         #[automatically_derived]
         unsafe impl<'s> ::dynplug::__private::ReturnAbi<'s> for #name
         where
-            #(#tys: ::dynplug::__private::ReturnAbi<'s>,)*
+            #(#bounds)*
         {}
     }
 }
@@ -232,10 +245,9 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let name = &input.ident;
     let tys = field_types(fields);
     let members = members(fields);
-    let abis: Vec<TokenStream> = tys.iter().map(|t| abi(t)).collect();
-    let args: Vec<TokenStream> = abis.iter().map(|a| quote!(#a::Arg)).collect();
-    let rets: Vec<TokenStream> = abis.iter().map(|a| quote!(#a::Ret)).collect();
-    let keeps = abis.iter().map(|a| quote!(#a::Keep));
+    let args: Vec<TokenStream> = tys.iter().map(|t| abi_path(t, quote!(::Arg))).collect();
+    let rets: Vec<TokenStream> = tys.iter().map(|t| abi_path(t, quote!(::Ret))).collect();
+    let keeps = tys.iter().map(|t| abi_path(t, quote!(::Keep)));
     let arg_type = tuple_type(&args);
     let ret_type = tuple_type(&rets);
     let locals: Vec<Ident> = (0..tys.len())
@@ -251,10 +263,10 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let index = (0..tys.len()).map(syn::Index::from);
     let lift = |what: &str| {
         let method = format_ident!("{}", what);
-        let values = abis
+        let values = tys
             .iter()
             .zip(index.clone())
-            .map(move |(a, i)| quote!(#a::#method(raw.#i)));
+            .map(move |(t, i)| abi_path(t, quote!(::#method(raw.#i))));
         match fields {
             Fields::Named(_) => quote!(#name { #(#members: #values),* }),
             Fields::Unnamed(_) => quote!(#name(#(#values),*)),
@@ -323,10 +335,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
         let parts = variants.iter().map(|v| {
             let parts: Vec<TokenStream> = field_types(&v.fields)
                 .iter()
-                .map(|t| {
-                    let a = abi(t);
-                    quote!(#a::#assoc)
-                })
+                .map(|t| abi_path(t, quote!(::#assoc)))
                 .collect();
             tuple_type(&parts)
         });
@@ -335,10 +344,9 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let arg_type = payload_type("Arg");
     let ret_type = payload_type("Ret");
     let keep_type = variants.iter().map(|v| {
-        let keeps = field_types(&v.fields).into_iter().map(|t| {
-            let a = abi(t);
-            quote!(#a::Keep)
-        });
+        let keeps = field_types(&v.fields)
+            .into_iter()
+            .map(|t| abi_path(t, quote!(::Keep)));
         quote!(::core::option::Option<(#(#keeps,)*)>)
     });
 
@@ -416,9 +424,8 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
                     .into_iter()
                     .enumerate()
                     .map(|(k, t)| {
-                        let a = abi(t);
                         let k = syn::Index::from(k);
-                        quote!(#a::#method(payload.#k))
+                        abi_path(t, quote!(::#method(payload.#k)))
                     });
                 let built = match &v.fields {
                     Fields::Named(f) => {

@@ -305,8 +305,11 @@ fn check_reference(
                     Type::Slice(s) => &*s.elem,
                     other => other,
                 };
+                // One error per mistake: a borrow inside is reported only
+                // of a type that is otherwise fine.
+                let before = errors.len();
                 check(elem, Position::Nested, errors);
-                if has_reference(elem) {
+                if errors.len() == before && has_reference(elem) {
                     push(
                         errors,
                         elem,
@@ -479,6 +482,40 @@ fn check_object(object: &syn::TypeTraitObject, what: &str, errors: &mut Vec<syn:
                  trait's supertraits"
             ),
         );
+    }
+}
+
+/// Whether `ty` is, as written, a type that crosses: a scalar, `()`,
+/// `String`, `&str`, or `Vec`, `Option`, `Result`, a tuple, `&T` or `&[T]`
+/// of such. Only a hint for where the compiler reports an error (a user's
+/// type named like a scalar would fool it), never a check.
+pub fn known_to_cross(ty: &Type) -> bool {
+    match strip(ty) {
+        Type::Tuple(t) => t.elems.iter().all(known_to_cross),
+        Type::Reference(r) => match &*r.elem {
+            Type::Slice(s) => known_to_cross(&s.elem),
+            Type::Path(p) if p.path.is_ident("str") => true,
+            elem => known_to_cross(elem),
+        },
+        Type::Path(p) if p.qself.is_none() => {
+            let Some(last) = p.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match &last.arguments {
+                syn::PathArguments::None => SCALARS.contains(&name.as_str()) || name == "String",
+                syn::PathArguments::AngleBracketed(a)
+                    if matches!(name.as_str(), "Vec" | "Option" | "Result") =>
+                {
+                    a.args.iter().all(|arg| match arg {
+                        syn::GenericArgument::Type(t) => known_to_cross(t),
+                        _ => false,
+                    })
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 

@@ -282,9 +282,13 @@ pub use signature::{InvalidKey, PublicKey, signature_path, verify_signature};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption, RawResult, RawSlice,
-        RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned, lift_slice, lower_owned,
-        lower_slice, mix, signature_hash, view_owned,
+        Abi, BorrowsProbe, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption,
+        RawResult, RawSlice, RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned,
+        lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
+    };
+    pub use crate::abi::{
+        Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8, Args9, Args10, Args11, Args12,
+        ProbeAbi, ProbeNotAbi,
     };
     pub use crate::abi::{
         RawEnum, RawUnion1, RawUnion2, RawUnion3, RawUnion4, RawUnion5, RawUnion6, RawUnion7,

@@ -310,6 +310,12 @@ pub const fn method_entry(
 /// `into_raw` must make the table of the object's own type, generated for
 /// this trait, and `from_raw` must call the table it is given as that
 /// trait's table.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dynplug plugin interface: its objects cannot cross the plugin \
+               boundary",
+    label = "not a plugin interface",
+    note = "add `#[dynplug::plugin_interface]` to the trait's definition"
+)]
 pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// The interface's name, as its description has it (and, unlike the
     /// description, free of the types of its methods: an object type's
@@ -648,30 +654,41 @@ pub trait CallCore {
 }
 
 /// Finishes a call of `method` on `core`'s instance or object: lifts the
-/// value (objects in it keep `core`'s library), or re-raises the other
-/// side's panic in this thread. What the value borrows, it borrows for
-/// `'s`, the borrow of the loader or object (see [`ReturnAbi`]).
+/// value with `lift`, or when it holds `objects` with `lift_from` given
+/// `core`'s library (which the objects keep), or re-raises the other side's
+/// panic in this thread.
+///
+/// The return type's parts come as values, not as a bound `T: Abi`: a type
+/// that cannot cross is then reported once, on the type, where the caller
+/// names them, not a second time on a bound of this function. What the
+/// value borrows, the caller checks: `ProbeAbi::returns_for`.
 ///
 /// # Safety
 ///
-/// `ret` must be what the shim of `method`, returning `T`, returned.
+/// `ret` must be what the shim of `method`, returning `T`, returned, and
+/// `objects`, `lift` and `lift_from` be `T`'s
+/// [`Abi::OBJECTS`](crate::abi::Abi::OBJECTS),
+/// [`Abi::lift_ret`](crate::abi::Abi::lift_ret) and `Abi::lift_ret_from`.
 #[inline(always)]
-pub unsafe fn finish<'s, C: CallCore, T: ReturnAbi<'s>>(
-    core: &'s C,
+pub unsafe fn finish<C: CallCore, R, T>(
+    core: &C,
     method: &'static str,
-    ret: RetSlot<T::Ret>,
+    ret: RetSlot<R>,
+    objects: bool,
+    lift: unsafe fn(R) -> T,
+    lift_from: unsafe fn(R, Owner<'_>) -> T,
 ) -> T {
     if failed(ret.status) {
         core.method_panicked(method, ret.status);
     }
     // SAFETY: status OK means the value is set, and the caller promises it
-    // is `T`'s lowered return value.
+    // is `T`'s lowered return value, and `lift` and `lift_from` `T`'s.
     unsafe {
         let value = ret.value.assume_init();
-        if T::OBJECTS {
-            T::lift_ret_from(value, core.owner())
+        if objects {
+            lift_from(value, core.owner())
         } else {
-            T::lift_ret(value)
+            lift(value)
         }
     }
 }

@@ -27,7 +27,8 @@ use crate::{Error, LoadOptions, check};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a dynplug plugin interface",
     label = "not a plugin interface",
-    note = "add `#[dynplug::plugin_interface]` to the trait's definition"
+    note = "add `#[dynplug::plugin_interface]` to the trait's definition (if it has one, fix \
+            the errors reported there)"
 )]
 pub unsafe trait Interface {
     /// The interface's description.
@@ -37,6 +38,11 @@ pub unsafe trait Interface {
     /// The function a plugin's root table hands over the records of the
     /// interfaces this one reaches with (`crate::object::nested_record`).
     const NESTED: extern "C" fn(usize) -> crate::object::RecordRef;
+    /// `Self` again. `#[plugin_export]` names its trait's object table as
+    /// `<<dyn Trait as Interface>::This as TableFor<T>>`: for a trait
+    /// without `#[plugin_interface]` the compiler then reports only that it
+    /// is not an interface, and not again that it has no table.
+    type This: ?Sized;
 }
 
 /// What every plugin loader `#[plugin_interface]` generates implements

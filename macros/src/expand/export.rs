@@ -53,8 +53,10 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str, id: &str) -> Token
         cargo("CARGO_PKG_AUTHORS"),
         cargo("CARGO_PKG_LICENSE"),
     );
+    // Through `Interface::This`: for a trait that is not an interface, the
+    // one error is that it is not (the table's bound is then left open).
     let table = quote_spanned!(self_ty.span()=>
-        <dyn #trait_path as ::dynplug::__private::TableFor<#self_ty>>::TABLE
+        <#interface::This as ::dynplug::__private::TableFor<#self_ty>>::TABLE
     );
     let entries = export.methods.iter().enumerate().map(|(hint, m)| {
         let method_name = Literal::string(&unraw(m.ident()));

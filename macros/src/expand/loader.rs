@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{abi, arg_names, output_type, params, signature_text};
+use super::{abi_item, arg_names, output_type, params, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
@@ -79,26 +79,28 @@ pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>)
                     quote_spanned! {ty.span()=>
                         #[allow(dead_code, non_snake_case)]
                         fn #linked<#r>(value: #ty) {
-                            __dynplug_value_borrows_for::<#r, _>(value);
+                            (&::dynplug::__private::BorrowsProbe::of(&value))
+                                .value_borrows_for::<#r, _>(value);
                         }
                     }
                 });
             Some(quote_spanned! {all.span()=>
                 #[allow(dead_code, non_snake_case)]
                 fn #check<#x>() {
-                    __dynplug_borrows_for::<#x, #all>();
+                    (&::dynplug::__private::BorrowsProbe::<#all>::NEW)
+                        .borrows_for::<#x, #all>();
                 }
                 #linked
             })
         })
     });
+    // Each check asked only of a type that is `Abi` (`BorrowsProbe`): one
+    // that is not is reported once, where it is lowered.
     quote! {
         #[doc(hidden)]
         const _: () = {
-            #[allow(dead_code)]
-            fn __dynplug_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>() {}
-            #[allow(dead_code)]
-            fn __dynplug_value_borrows_for<'a, T: ::dynplug::__private::ReturnAbi<'a>>(_: T) {}
+            #[allow(unused_imports)]
+            use ::dynplug::__private::{ProbeAbi as _, ProbeNotAbi as _};
             #(#checks)*
         };
     }
@@ -283,19 +285,34 @@ pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
     // metadata check at load), the instance is alive (the loader owns it),
     // the lowered arguments borrow from values that live through the call,
     // and `finish` lifts what this shim returned.
-    // Spanned on the return type: a return that would outlive the borrow of
-    // `self` (an alias of `&'static str`, say) is reported there.
+    // The return type's parts spanned whole on it: a type that cannot cross
+    // is reported there, once. Its borrows are checked, for a type that can
+    // cross, by `returns_for` (`BorrowsProbe`), spanned on the return type
+    // too: a return that would outlive the borrow of `self` (an alias of
+    // `&'static str`, say) is reported there.
+    let objects = abi_item(&ret, "OBJECTS");
+    let lift_ret = abi_item(&ret, "lift_ret");
+    let lift_ret_from = abi_item(&ret, "lift_ret_from");
     let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
-    let finish = quote_spanned!(ret_span=> ::dynplug::__private::finish::<_, #ret>);
+    let returns_for = quote_spanned! {ret_span=>
+        (&::dynplug::__private::BorrowsProbe::<#ret>::NEW).returns_for::<#ret, _>
+    };
     let call = quote! {{
+        use ::dynplug::__private::{ProbeAbi as _, ProbeNotAbi as _};
         #(#setups)*
-        unsafe {
-            #finish(
-                &self.__dynplug_core,
-                #name,
-                __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
-            )
-        }
+        #returns_for(
+            &self.__dynplug_core,
+            unsafe {
+                ::dynplug::__private::finish(
+                    &self.__dynplug_core,
+                    #name,
+                    __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
+                    #objects,
+                    #lift_ret,
+                    #lift_ret_from,
+                )
+            },
+        )
     }};
     let body = super::forwarding_body(method, &names, fetch, &call);
     quote! {
@@ -319,7 +336,7 @@ fn description(iface: &Interface) -> TokenStream {
             .args
             .iter()
             .map(|a| params::hash(&types::arg_kind(a.ty), a.ty));
-        let ret = abi(&types::to_static(&output_type(m)));
+        let ret_hash = abi_item(&types::to_static(&output_type(m)), "TYPE_HASH");
         let param_texts = m
             .args
             .iter()
@@ -329,7 +346,7 @@ fn description(iface: &Interface) -> TokenStream {
             .args
             .iter()
             .map(|a| params::hash(&types::arg_kind(a.ty), a.ty))
-            .chain([quote!(#ret::TYPE_HASH)]);
+            .chain([quote!(#ret_hash)]);
         quote! {
             ::dynplug::__private::MethodDesc {
                 name: #method_name,
@@ -338,7 +355,7 @@ fn description(iface: &Interface) -> TokenStream {
                     #receiver,
                     #links,
                     &[#(#arg_hashes),*],
-                    #ret::TYPE_HASH,
+                    #ret_hash,
                 ),
                 signature: #signature,
                 params: &[#((#param_texts, #param_hashes)),*],
@@ -389,6 +406,7 @@ fn description(iface: &Interface) -> TokenStream {
                     ::core::primitive::usize,
                 ) -> ::dynplug::__private::RecordRef =
                     ::dynplug::__private::nested_record::<dyn #trait_ident>;
+                type This = dyn #trait_ident;
             }
         };
     }

@@ -7,8 +7,8 @@ pub mod object;
 pub mod params;
 pub mod skeleton;
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
@@ -23,10 +23,90 @@ pub fn output_type(method: &Method) -> Type {
     }
 }
 
-/// `<T as ::dynplug::__private::Abi>` for `ty`, spanned on the type, so that
-/// an unsupported type is reported on the user's tokens, once.
+/// The spans of the first and the last token of `ty`. Generated tokens
+/// before the type that take the first, and tokens after it that take the
+/// last, make a path or a call whose span is the type's, whole: the span
+/// the compiler gives the type itself. An error reported on both is then
+/// one error (one span of the type's first token only would be a second).
+pub fn ends(ty: &Type) -> (Span, Span) {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let span_of = |t: &proc_macro2::TokenTree, first: bool| match t {
+        proc_macro2::TokenTree::Group(g) if first => g.span_open(),
+        proc_macro2::TokenTree::Group(g) => g.span_close(),
+        other => other.span(),
+    };
+    let first = tokens
+        .next()
+        .map_or_else(|| ty.span(), |t| span_of(&t, true));
+    let last = tokens.last().map_or(first, |t| span_of(&t, false));
+    (first, last)
+}
+
+/// `tokens`, every one of them spanned at `span`.
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = group.into();
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
+}
+
+/// `before`, then `inner`, then `after`, the first spanned at `first` and
+/// the last at `last`: a type or expression around `inner` that the
+/// compiler reports from `first` to `last` ([`ends`]).
+pub fn around(
+    (first, last): (Span, Span),
+    before: TokenStream,
+    inner: TokenStream,
+    after: TokenStream,
+) -> TokenStream {
+    let before = respan(before, first);
+    let after = respan(after, last);
+    quote!(#before #inner #after)
+}
+
+/// `<T as ::dynplug::__private::Abi>` for `ty`, spanned whole on the type
+/// ([`ends`]), so that an unsupported type is reported on the user's
+/// tokens, once.
 pub fn abi(ty: &Type) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as ::dynplug::__private::Abi>)
+    let (first, last) = ends(ty);
+    let open = quote_spanned!(first=> <);
+    let close = quote_spanned!(last=> as ::dynplug::__private::Abi>);
+    quote!(#open #ty #close)
+}
+
+/// `<T as ::dynplug::__private::Abi>` then `rest` (`::Arg`, `::lift_ret(x)`),
+/// spanned whole on the type ([`ends`]).
+pub fn abi_path(ty: &Type, rest: TokenStream) -> TokenStream {
+    let abi = abi(ty);
+    let rest = respan(rest, ends(ty).1);
+    quote!(#abi #rest)
+}
+
+/// `<T as ::dynplug::__private::Abi>::item`, spanned whole on the type.
+pub fn abi_item(ty: &Type, item: &str) -> TokenStream {
+    let abi = abi(ty);
+    let item = syn::Ident::new(item, ends(ty).1);
+    let colons = quote_spanned!(ends(ty).1=> ::);
+    quote!(#abi #colons #item)
+}
+
+/// `ident`, a generated name, spanned on a user's token (which resolves as
+/// the call site does): a call on a user's type whose parts all point at
+/// the type reports an unsupported type there, once, and not a second time
+/// at the attribute.
+pub fn at(ident: &syn::Ident, span: proc_macro2::Span) -> syn::Ident {
+    let mut ident = ident.clone();
+    ident.set_span(span);
+    ident
 }
 
 /// Generated names of a method's arguments: `__dynplug_arg0`, ...

@@ -4,12 +4,12 @@
 //! trait that makes a boxed object's raw form with its own type's table;
 //! and the proxy the receiving side wraps a raw object in.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::loader::forwarding_method;
-use super::{abi, arg_names, output_type, params};
+use super::{abi_item, arg_names, ends, output_type, params};
 use crate::ast::{Interface, Method, Receiver, unraw};
 use crate::types;
 
@@ -81,14 +81,11 @@ pub fn expand(iface: &Interface) -> TokenStream {
         .iter()
         .map(|m| format_ident!("__dynplug_fn_{}", unraw(m.ident())))
         .collect();
-    // Each entry spanned on its method's return type (or name): a type
-    // that cannot cross makes the shim's signature ill-formed, which the
-    // compiler reports where the shim is named; there it is the same error
-    // as the one it reports on the type itself.
-    let entries = iface.methods.iter().zip(&shim_names).map(|(m, name)| {
-        let span = m.output.map_or(m.ident().span(), |ty| ty.span());
-        quote_spanned!(span=> Self::#name as *const ::dynplug::__private::c_void)
-    });
+    let entries = iface
+        .methods
+        .iter()
+        .zip(&shim_names)
+        .map(|(m, name)| table_entry(m, name));
     let shims = iface
         .methods
         .iter()
@@ -118,10 +115,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let objects_consts = mentioned.iter().map(|t| {
-        let abi = abi(t);
-        quote_spanned!(t.span()=> #abi::OBJECTS)
-    });
+    let objects_consts = mentioned.iter().map(|t| abi_item(t, "OBJECTS"));
     let objects: Vec<TokenStream> = iface
         .methods
         .iter()
@@ -135,8 +129,9 @@ pub fn expand(iface: &Interface) -> TokenStream {
     let visits = mentioned
         .iter()
         .map(|t| {
-            let abi = abi(t);
-            quote_spanned!(t.span()=> #abi::visit_interfaces(visit);)
+            let visit_interfaces = abi_item(t, "visit_interfaces");
+            let args = quote_spanned!(ends(t).1=> (visit));
+            quote!(#visit_interfaces #args;)
         })
         .chain(objects.iter().map(|i| quote!(visit(#i::NODE);)));
     let mentions_objects = !objects.is_empty();
@@ -172,7 +167,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
             .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
             .map(|t| {
                 let t = types::to_static(t);
-                let abi = abi(&t);
+                let objects = abi_item(&t, "OBJECTS");
                 let message = format!(
                     "dynplug: `{}` holds a `Box<dyn ..>`: an object crosses as an argument \
                      only as itself (`Box<dyn Trait>`, `&dyn Trait`, `&mut dyn Trait`), not \
@@ -180,7 +175,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
                     types::text(&t)
                 );
                 let message = Literal::string(&message);
-                quote_spanned!(t.span()=> const _: () = ::core::assert!(!#abi::OBJECTS, #message);)
+                quote_spanned!(t.span()=> const _: () = ::core::assert!(!#objects, #message);)
             })
             .collect::<Vec<_>>()
     });
@@ -321,6 +316,55 @@ pub fn expand(iface: &Interface) -> TokenStream {
     }
 }
 
+/// A method's entry in the table: its shim, named. A type that cannot
+/// cross makes the shim's signature ill-formed, which the compiler reports
+/// where the shim is named, a second time. When one type of the method is
+/// not, as written, one that crosses (`types::known_to_cross`), the name is
+/// spanned whole on that type: there the second report is the first, and
+/// shows once. Otherwise (none, or several that could be at fault) it is
+/// spanned on the return type (or the method's name) and, as a path joined
+/// to the call site's tokens, reported at the attribute.
+fn table_entry(method: &Method, name: &syn::Ident) -> TokenStream {
+    // Each suspect as the span from its first token to its last: a type
+    // that is not known to cross, or the inputs of a callback of which one
+    // is not.
+    let mut suspects: Vec<(Span, Span)> = Vec::new();
+    for a in &method.args {
+        let kind = types::arg_kind(a.ty);
+        if let types::ArgKind::Callback(cb) | types::ArgKind::OptionalCallback(cb, _) = &kind {
+            if let (Some(first), Some(last)) = (cb.inputs.first(), cb.inputs.last()) {
+                if !cb.inputs.iter().all(|t| types::known_to_cross(t)) {
+                    suspects.push((ends(first).0, ends(last).1));
+                }
+            }
+        }
+        let abi_types = params::abi_types(&kind, a.ty);
+        suspects.extend(
+            abi_types
+                .into_iter()
+                .filter(|t| !types::known_to_cross(t))
+                .map(ends),
+        );
+    }
+    suspects.extend(
+        method
+            .output
+            .filter(|t| !types::known_to_cross(t))
+            .map(ends),
+    );
+    match suspects.as_slice() {
+        [(first, last)] => {
+            let this = quote_spanned!(*first=> Self);
+            let name = super::at(name, *last);
+            quote_spanned!(*last=> #this::#name as *const ::dynplug::__private::c_void)
+        }
+        _ => {
+            let span = method.output.map_or(method.ident().span(), |ty| ty.span());
+            quote_spanned!(span=> Self::#name as *const ::dynplug::__private::c_void)
+        }
+    }
+}
+
 /// The `extern "C"` shim of one method of `trait_path` for `self_ty`: lifts
 /// the arguments, calls the implementation with panics caught, lowers the
 /// result. The one mechanism behind a plugin's root table and every
@@ -349,19 +393,45 @@ fn method_shim(
     // constructor (`new_instance`, `OwnedObject::from_box`) or a lend made; the other side passes it
     // as `&mut` only from `&mut self` methods of its loader or proxy, which
     // it owns exclusively.
-    // Spanned on the return type, which names the closure's result: an
-    // unsupported type is reported there, once.
-    let ret_span = method.output.map_or(ident.span(), |ty| ty.span());
-    // The projection spanned whole on the type too: joined to tokens of the
-    // call site, it would be reported at the attribute.
-    let ret_lowered = quote_spanned!(ret_span=> <#ret_static as ::dynplug::__private::Abi>::Ret);
-    let call = quote_spanned!(ret_span=> ::dynplug::__private::call::<#ret_lowered>);
-    let lower = quote_spanned!(ret_span=> ::dynplug::__private::Abi::lower_ret(__result));
+    // The lowered return type, the call that catches panics and the
+    // lowering spanned whole on the return type ([`ends`]): an unsupported
+    // type is reported there, once (joined to tokens of the call site, it
+    // would be reported again at the attribute).
+    let ret_lowered = abi_item(&ret_static, "Ret");
+    let (first, last) = ends(&ret_static);
+    let root = quote_spanned!(first=> ::dynplug);
+    let call = quote_spanned!(last=> #root::__private::call::<#ret_lowered>);
+    // Lowered as the type written, the method's own lifetimes left to
+    // inference (`'_`): `<T as Abi>` is reported on the type, whole, where
+    // `Abi::lower_ret(__result)` would be reported on its argument.
+    let own: Vec<&syn::Lifetime> = method
+        .sig
+        .generics
+        .lifetimes()
+        .map(|l| &l.lifetime)
+        .collect();
+    let elided = syn::Lifetime::new("'_", proc_macro2::Span::call_site());
+    let ret_inferred = crate::callback::rebind_named(&output_type(method), &own, &elided);
+    let lower_ret = abi_item(&ret_inferred, "lower_ret");
+    let lower = quote_spanned!(last=> #lower_ret(__result));
+    let ret_slot = quote_spanned!(last=> #root::__private::RetSlot<#ret_lowered>);
     let this = match method.receiver {
         Receiver::Exclusive => quote!(unsafe { &mut *#pointer }),
         _ => quote!(unsafe { &*#pointer.cast_const() }),
     };
 
+    let body = quote! {
+        || {
+            #(#setups)*
+            // The result keeps the borrow of `this` it was made with (no
+            // `'static` is assumed of an object's type: a lent one may
+            // borrow), and is lowered as its type, whatever the borrow.
+            let __result = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
+            #(#afters)*
+            #lower
+        }
+    };
+    let body = quote_spanned!(last=> (#body));
     quote! {
         /// # Safety
         ///
@@ -370,16 +440,8 @@ fn method_shim(
         unsafe extern "C" fn #shim_name(
             __dynplug_instance: ::dynplug::__private::Instance,
             #(#params),*
-        ) -> ::dynplug::__private::RetSlot<#ret_lowered> {
-            #call(|| {
-                #(#setups)*
-                // The result keeps the borrow of `this` it was made with (no
-                // `'static` is assumed of an object's type: a lent one may
-                // borrow), and is lowered as its type, whatever the borrow.
-                let __result = <#self_ty as #trait_path>::#ident(#this, #(#passes),*);
-                #(#afters)*
-                #lower
-            })
+        ) -> #ret_slot {
+            #call #body
         }
     }
 }

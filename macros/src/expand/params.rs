@@ -3,12 +3,12 @@
 //! decided in `types::arg_kind`; the lowering of each type is the
 //! runtime's `Abi`.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
-use super::abi;
+use super::{abi_item, at, ends};
 use crate::callback::{self, Callback};
 use crate::types::{self, ArgKind};
 
@@ -71,34 +71,73 @@ pub fn callback_inputs(cb: &Callback) -> TokenStream {
 }
 
 /// `(A, B, ..)` of a callback's inputs, with their lifetimes as `lifetimes`
-/// says.
+/// says, written `::dynplug::__private::ArgsN<A, B, ..>` (an alias of the
+/// tuple) spanned from the first input's first token to the last one's
+/// last: an input that cannot cross is reported on the inputs, and not, as
+/// a tuple of the call site, at the attribute.
 fn inputs_tuple(cb: &Callback, lifetimes: Lifetimes) -> TokenStream {
-    let inputs = cb.inputs.iter().map(|t| match lifetimes {
-        Lifetimes::Static => types::to_static(t),
-        Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
-    });
-    quote!((#(#inputs,)*))
+    let inputs: Vec<Type> = cb
+        .inputs
+        .iter()
+        .map(|t| match lifetimes {
+            Lifetimes::Static => types::to_static(t),
+            Lifetimes::Rebound(to) => callback::rebind(t, &cb.bound, to),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (cb.inputs.first(), cb.inputs.last()) else {
+        return quote!(());
+    };
+    if inputs.len() > 12 {
+        // No alias (nor `CallbackArg`) for more: the tuple, refused as it is.
+        return quote!((#(#inputs,)*));
+    }
+    let (first, last) = (super::ends(first).0, super::ends(last).1);
+    let alias = format_ident!("Args{}", inputs.len(), span = last);
+    let root = quote_spanned!(first=> ::dynplug);
+    quote_spanned!(last=> #root::__private::#alias<#(#inputs),*>)
 }
 
 fn output(cb: &Callback) -> Type {
     cb.output.cloned().unwrap_or_else(unit)
 }
 
+/// Where the generated items of a callback are reported: from its first
+/// input's first token to its last input's last, when the inputs are the
+/// only types that might not cross (no result, or one known to cross);
+/// otherwise the call site (an error there could be the result's).
+fn inputs_ends(cb: &Callback) -> Option<(Span, Span)> {
+    let (first, last) = (cb.inputs.first()?, cb.inputs.last()?);
+    if cb.output.is_some_and(|out| !types::known_to_cross(out)) {
+        return None;
+    }
+    Some((super::ends(first).0, super::ends(last).1))
+}
+
+/// `tokens` spanned on a callback's inputs ([`inputs_ends`]), or as they are.
+fn on_inputs(
+    cb: &Callback,
+    before: TokenStream,
+    inner: TokenStream,
+    after: TokenStream,
+) -> TokenStream {
+    match inputs_ends(cb) {
+        Some(ends) => super::around(ends, before, inner, after),
+        None => quote!(#before #inner #after),
+    }
+}
+
 /// The parameter's part in the signature hash.
 pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
     // The constructors' hashes are the shared rules' (`dynplug_rules::hash`).
     let tag = |constructor: &str, t: &Type| {
-        let abi = abi(&types::to_static(t));
+        let hash = abi_item(&types::to_static(t), "TYPE_HASH");
         let constructor = format_ident!("{}", constructor);
         quote! {
-            ::dynplug::__private::rules::hash::#constructor(#abi::TYPE_HASH)
+            ::dynplug::__private::rules::hash::#constructor(#hash)
         }
     };
     match kind {
-        ArgKind::Value => {
-            let abi = abi(&types::to_static(ty));
-            quote!(#abi::TYPE_HASH)
-        }
+        ArgKind::Value => abi_item(&types::to_static(ty), "TYPE_HASH"),
         // `&[T]` hashes as the `&[T]` value type does.
         ArgKind::Slice(t) => tag("slice", t),
         ArgKind::Ref(t) => tag("reference", t),
@@ -130,12 +169,12 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
 fn callback_hash(cb: &Callback) -> TokenStream {
     let mutable = cb.mutable;
     let inputs = inputs_tuple(cb, Lifetimes::Static);
-    let out = types::to_static(&output(cb));
+    let out = abi_item(&types::to_static(&output(cb)), "TYPE_HASH");
     quote! {
         ::dynplug::__private::rules::hash::callback(
             #mutable,
             <#inputs as ::dynplug::__private::CallbackArg>::TYPE_HASH,
-            <#out as ::dynplug::__private::Abi>::TYPE_HASH,
+            #out,
         )
     }
 }
@@ -148,12 +187,16 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
     let span = ty.span();
     let tokens = match kind {
         ArgKind::Value => {
-            let abi = abi(ty);
-            quote!(let (#lowered, #keep) = #abi::lower_arg(&#name);)
+            let lower_arg = abi_item(ty, "lower_arg");
+            let last = ends(ty).1;
+            let args = quote_spanned!(last=> (&#name));
+            quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Ref(t) => {
-            let abi = abi(t);
-            quote!(let (#lowered, #keep) = #abi::lower_arg(#name);)
+            let lower_arg = abi_item(t, "lower_arg");
+            let last = ends(t).1;
+            let args = quote_spanned!(last=> (#name));
+            quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Slice(t) => {
             quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
@@ -173,12 +216,15 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             let trampoline = format_ident!("{}_trampoline", lowered);
             let lent = format_ident!("{}_lent", lowered);
             let define = trampoline_fn(cb, ty, &trampoline);
+            // `(trampoline,).0`: named, its signature is reported on the
+            // inputs too.
+            let trampoline_arg = on_inputs(cb, quote!((#trampoline,)), quote!(), quote!(.0));
             quote! {
                 let mut #lent = #name;
                 #define
                 let #lowered = ::dynplug::__private::RawFn::new(
                     (&raw mut #lent).cast::<::dynplug::__private::c_void>(),
-                    #trampoline,
+                    #trampoline_arg,
                 );
             }
         }
@@ -187,6 +233,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             let lent = format_ident!("{}_lent", lowered);
             let reference = Type::Reference((*r).clone());
             let define = trampoline_fn(cb, &reference, &trampoline);
+            let trampoline_arg = on_inputs(cb, quote!((#trampoline,)), quote!(), quote!(.0));
             // The context points at the reference inside the `Option`,
             // which lives through the call.
             quote! {
@@ -197,7 +244,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
                         ::dynplug::__private::RawOptionalFn::some(
                             ::core::ptr::from_mut(__dynplug_callback)
                                 .cast::<::dynplug::__private::c_void>(),
-                            #trampoline,
+                            #trampoline_arg,
                         )
                     }
                     ::core::option::Option::None => ::dynplug::__private::RawOptionalFn::none(),
@@ -253,9 +300,12 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
     let views = cb.inputs.iter().enumerate().map(|(i, input)| {
         let index = syn::Index::from(i);
         let input_call = callback::rebind(input, &cb.bound, &call);
-        quote_spanned! {input.span()=>
-            <#input_call as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)
-        }
+        super::around(
+            super::ends(input),
+            quote!(<),
+            quote!(#input_call),
+            quote!(as ::dynplug::__private::Lent<#call>>::view(&mut holder.#index)),
+        )
     });
     // A `Fn` callback is borrowed shared for each call, so that a call
     // nested in another (which safe plugin code cannot make, holding the
@@ -267,6 +317,26 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
     };
     let out_span = cb.output.map_or_else(|| ty.span(), |out| out.span());
     let run = quote_spanned!(out_span=> ::dynplug::__private::host_callback::<#out_static, _>);
+    // The inputs' parts spanned on the inputs: one that cannot cross is
+    // reported there, once.
+    let raw_args = on_inputs(
+        cb,
+        quote!(<),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::Raw),
+    );
+    let holder_ty = on_inputs(
+        cb,
+        quote!(&#call mut <),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::Holder),
+    );
+    let hold = on_inputs(
+        cb,
+        quote!(<),
+        inputs_static.clone(),
+        quote!(as ::dynplug::__private::CallbackArg>::hold(args)),
+    );
     quote! {
         /// # Safety
         ///
@@ -274,7 +344,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
         /// arguments, lowered by the plugin, which keeps them for the call.
         unsafe extern "C" fn #trampoline(
             ctx: *mut ::dynplug::__private::c_void,
-            args: <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
+            args: #raw_args,
         ) -> ::dynplug::__private::RetSlot<<#out_static as ::dynplug::__private::Abi>::Ret> {
             /// Calls the callback at `ctx` with its arguments, borrowed from
             /// `holder` for `'call`, a lifetime of which the body knows
@@ -287,7 +357,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
             #[allow(unused_variables)]
             unsafe fn __dynplug_call<#call>(
                 ctx: *mut ::dynplug::__private::c_void,
-                holder: &#call mut <#inputs_static as ::dynplug::__private::CallbackArg>::Holder,
+                holder: #holder_ty,
             ) -> #out_static {
                 // SAFETY: the callback is lent for the call in progress; the
                 // holder was made from the plugin's arguments, which it
@@ -300,8 +370,7 @@ fn trampoline_fn(cb: &Callback, ty: &Type, trampoline: &Ident) -> TokenStream {
                 // callback is lent, with arguments it lowered from these
                 // types and keeps for the call.
                 unsafe {
-                    let mut holder =
-                        <#inputs_static as ::dynplug::__private::CallbackArg>::hold(args);
+                    let mut holder = #hold;
                     __dynplug_call(ctx, &mut holder)
                 }
             })
@@ -324,9 +393,18 @@ pub struct Lifted {
 /// Plugin side: how the shim receives parameter `raw` and lifts it.
 pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
     let held = format_ident!("{}_held", raw);
-    let lowered_of = |t: &Type| {
-        let abi = abi(&types::to_static(t));
-        quote_spanned!(t.span()=> #abi::Arg)
+    let lowered_of = |t: &Type| abi_item(&types::to_static(t), "Arg");
+    // `lift_arg(raw)` spanned whole on the type ([`ends`]), with `Self`
+    // inferred from the use: an unsupported type is reported there, once
+    // (as a call of the call site, the same error would show again at the
+    // attribute).
+    let lift = |t: &Type, raw: &Ident| {
+        let (first, last) = ends(t);
+        let open = quote_spanned!(first=> ::dynplug);
+        // `(raw,).0`: the argument spanned whole on the type too.
+        let raw = at(raw, first);
+        let tuple = quote_spanned!(first=> (#raw,));
+        quote_spanned!(last=> #open::__private::Abi::lift_arg(#tuple.0))
     };
     let none = TokenStream::new();
     // SAFETY (of every generated block below): the host lowered the argument
@@ -337,7 +415,10 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 let t = lowered_of(ty);
                 quote!(#raw: #t)
             },
-            setup: quote!(let #held = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            setup: {
+                let lift = lift(ty, raw);
+                quote!(let #held = unsafe { #lift };)
+            },
             pass: quote!(#held),
             after: none,
         },
@@ -346,7 +427,10 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 let l = lowered_of(t);
                 quote!(#raw: #l)
             },
-            setup: quote!(let #held: #t = unsafe { ::dynplug::__private::Abi::lift_arg(#raw) };),
+            setup: {
+                let lift = lift(t, raw);
+                quote!(let #held: #t = unsafe { #lift };)
+            },
             pass: quote!(&#held),
             after: none,
         },
@@ -394,12 +478,16 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 param: {
                     let inputs_static = inputs_tuple(cb, Lifetimes::Static);
                     let out_static = types::to_static(&output(cb));
-                    quote! {
-                        #raw: ::dynplug::__private::RawOptionalFn<
-                            <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
+                    let ty = on_inputs(
+                        cb,
+                        quote!(::dynplug::__private::RawOptionalFn<<),
+                        inputs_static,
+                        quote! {
+                            as ::dynplug::__private::CallbackArg>::Raw,
                             <#out_static as ::dynplug::__private::Abi>::Ret,
-                        >
-                    }
+                        >},
+                    );
+                    quote!(#raw: #ty)
                 },
                 setup: quote! {
                     #[allow(unused_mut)]
@@ -472,11 +560,17 @@ fn plugin_callback(cb: &Callback, raw: &Ident, held: &Ident) -> Lifted {
         quote!(&#held)
     };
     Lifted {
-        param: quote! {
-            #raw: ::dynplug::__private::RawFn<
-                <#inputs_static as ::dynplug::__private::CallbackArg>::Raw,
-                <#out_static as ::dynplug::__private::Abi>::Ret,
-            >
+        param: {
+            let ty = on_inputs(
+                cb,
+                quote!(::dynplug::__private::RawFn<<),
+                inputs_static.clone(),
+                quote! {
+                    as ::dynplug::__private::CallbackArg>::Raw,
+                    <#out_static as ::dynplug::__private::Abi>::Ret,
+                >},
+            );
+            quote!(#raw: #ty)
         },
         setup: quote! {
             #[allow(unused_mut)]

@@ -268,3 +268,21 @@ unsafe impl<'a, T: Owned> Lent<'a> for &'a T {
         holder
     }
 }
+
+/// The arguments of a callback of `N` arguments as generated code names
+/// them: the tuple, under a name that `#[plugin_interface]` can give the
+/// span of the arguments as written (a tuple's parentheses of its own
+/// would be reported at the attribute).
+macro_rules! args_aliases {
+    ($($name:ident ($($t:ident),+))*) => {$(
+        #[doc(hidden)]
+        pub type $name<$($t),+> = ($($t,)+);
+    )*};
+}
+
+args_aliases! {
+    Args1(A) Args2(A, B) Args3(A, B, C) Args4(A, B, C, D) Args5(A, B, C, D, E)
+    Args6(A, B, C, D, E, F) Args7(A, B, C, D, E, F, G) Args8(A, B, C, D, E, F, G, H)
+    Args9(A, B, C, D, E, F, G, H, I) Args10(A, B, C, D, E, F, G, H, I, J)
+    Args11(A, B, C, D, E, F, G, H, I, J, K) Args12(A, B, C, D, E, F, G, H, I, J, K, L)
+}

@@ -56,11 +56,14 @@ mod variants;
 /// The hash primitives and type constructors, from the rules both sides
 /// share.
 pub use dynplug_rules::hash::{self, fnv1a, mix, signature as signature_hash};
-pub use lend::{CallbackArg, Lent, hold_owned, lower_owned, view_owned};
+pub use lend::{
+    Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8, Args9, Args10, Args11, Args12,
+    CallbackArg, Lent, hold_owned, lower_owned, view_owned,
+};
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
 pub use result::RawResult;
-pub use ret::{Owned, ReturnAbi};
+pub use ret::{BorrowsProbe, Owned, ProbeAbi, ProbeNotAbi, ReturnAbi};
 pub use scalar::Scalar;
 pub use seq::{OwnedBuf, RawSlice, SliceHolder, lift_slice, lower_slice};
 pub use tuple::{

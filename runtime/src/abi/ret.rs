@@ -66,6 +66,74 @@ unsafe impl<'s, T: Scalar> ReturnAbi<'s> for &'s [T] {}
 // SAFETY: what the value borrows, if any, follows `T`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
 
+/// The argument check of `#[plugin_interface]` (`U: ReturnAbi<'a>` for the
+/// check's own `'a`), asked only of a type that is [`Abi`]: one that is not
+/// cannot cross at all, which the compiler reports once where the type is
+/// lowered, and a second report here would only repeat it.
+///
+/// Generated code calls `(&BorrowsProbe::<T>::NEW).borrows_for::<'a, T>()`
+/// with both [`ProbeAbi`] and [`ProbeNotAbi`] in scope. Method lookup takes
+/// the first receiver that fits: `&BorrowsProbe<T>` fits [`ProbeAbi`] when
+/// `T: Abi`, whose method requires `T: ReturnAbi<'a>`; only otherwise does
+/// it go on to `&&BorrowsProbe<T>` and [`ProbeNotAbi`], which requires
+/// nothing. Whether `T: Abi` holds is decided before lifetimes are looked
+/// at, so an `Abi` type is always checked, `'static` borrows and all; and
+/// the checked type is the one named in the call, not one inferred through
+/// the probe (where a `&'static str` could pass for a shorter borrow).
+pub struct BorrowsProbe<T>(core::marker::PhantomData<fn(T) -> T>);
+
+impl<T> BorrowsProbe<T> {
+    /// The probe (no value of `T` is needed).
+    pub const NEW: Self = Self(core::marker::PhantomData);
+
+    /// The probe of the type of `value`.
+    pub const fn of(_value: &T) -> Self {
+        Self::NEW
+    }
+}
+
+/// The probe's methods for a type that is [`Abi`]: see [`BorrowsProbe`].
+pub trait ProbeAbi: Sized {
+    /// Compiles only if `U` borrows for exactly `'a`.
+    fn borrows_for<'a, U: ReturnAbi<'a>>(self) {}
+    /// Compiles only if `value` borrows for exactly `'a`.
+    fn value_borrows_for<'a, U: ReturnAbi<'a>>(self, _value: U) {}
+    /// `value`, a method's result, which compiles only if it borrows for
+    /// exactly `'s`, the borrow of the loader or object `core` (see
+    /// [`ReturnAbi`]).
+    #[inline(always)]
+    fn returns_for<'s, U: ReturnAbi<'s>, C: ?Sized>(self, _core: &'s C, value: U) -> U {
+        value
+    }
+}
+
+impl<T: Abi> ProbeAbi for &BorrowsProbe<T> {}
+
+/// The probe's methods for a type that is not [`Abi`], which is refused
+/// where it is lowered: see [`BorrowsProbe`].
+pub trait ProbeNotAbi: Sized {
+    /// Nothing to check (`'a` is named in a bound so that the call may
+    /// name it, as for [`ProbeAbi::borrows_for`]).
+    fn borrows_for<'a, U>(self)
+    where
+        'a: 'a,
+    {
+    }
+    /// Nothing to check.
+    fn value_borrows_for<'a, U>(self, _value: U)
+    where
+        'a: 'a,
+    {
+    }
+    /// `value`, nothing to check.
+    #[inline(always)]
+    fn returns_for<U, C: ?Sized>(self, _core: &C, value: U) -> U {
+        value
+    }
+}
+
+impl<T> ProbeNotAbi for &&BorrowsProbe<T> {}
+
 /// A type that owns all of its data: no borrowed part at all. Required of
 /// what crosses back to the caller and may outlive the call: the value a
 /// `&mut T` argument is written back with, the fields of a
