@@ -283,14 +283,13 @@ fn list(
     Ok(())
 }
 
-/// Whether the file's name ends in the platform's library suffix.
+/// Whether the file's name ends in the platform's library suffix, whether
+/// or not the rest of it is UTF-8 (a Unix name may be any bytes).
 fn is_library_name(path: &Path) -> bool {
+    let suffix = std::env::consts::DLL_SUFFIX.as_bytes();
     path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| {
-            name.len() > std::env::consts::DLL_SUFFIX.len()
-                && name.ends_with(std::env::consts::DLL_SUFFIX)
-        })
+        .map(|name| name.as_encoded_bytes())
+        .is_some_and(|name| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
 /// Reads `files`, in their order, on as many threads as the machine runs at

@@ -345,3 +345,43 @@ fn a_large_folder_is_sorted_the_same() {
     );
     assert_eq!(paths(catalog.problems().iter().map(Error::path)), broken);
 }
+
+/// Whatever sits in the folder under the library suffix is read or named
+/// as a problem, without blocking: a named pipe, a socket, a device, a
+/// symbolic link in a loop or to nothing; and a plugin whose file name is
+/// not UTF-8 (a Unix name may be any bytes) is read like any other.
+#[cfg(unix)]
+#[test]
+fn odd_entries_are_problems_and_a_name_that_is_not_utf8_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fifo = d.join(lib("a-fifo"));
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let socket = d.join(lib("b-socket"));
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let device = d.join(lib("c-device"));
+    std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+    let looped = d.join(lib("d-loop"));
+    std::os::unix::fs::symlink(&looped, &looped).unwrap();
+    let dangling = d.join(lib("e-dangling"));
+    std::os::unix::fs::symlink(d.join("nothing"), &dangling).unwrap();
+    let mut name = b"f-\xff".to_vec();
+    name.extend_from_slice(DLL_SUFFIX.as_bytes());
+    let not_utf8 = d.join(std::ffi::OsStr::from_bytes(&name));
+    std::fs::copy(fixture("hello-plugin"), &not_utf8).unwrap();
+
+    let catalog = Catalog::scan(d).unwrap();
+    assert_eq!(
+        paths(catalog.problems().iter().map(Error::path)),
+        [fifo, socket, device, looped, dangling],
+        "{:#?}",
+        catalog.problems()
+    );
+    assert_eq!(
+        paths(catalog.find::<dyn Greeter>().iter().map(|e| e.path())),
+        [not_utf8]
+    );
+}
