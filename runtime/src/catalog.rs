@@ -405,9 +405,8 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     /// As for `P::load_with`.
     pub fn load_with<P: Plugin<Interface = I>>(&self, options: &LoadOptions) -> Result<P, Error> {
         let mut options = options.clone();
-        if let Some(name) = self.export() {
-            options = options.export(name);
-        }
+        // The entry's export, named or not, whatever `options` names.
+        options.export = self.export().map(str::to_owned);
         if let Some(key) = self.signed_by {
             options = options.require_signature(key.clone());
         }

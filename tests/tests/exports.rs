@@ -215,3 +215,22 @@ fn a_named_export_with_a_short_table_is_refused_by_every_path() {
     }
     assert!(!dynplug_tests::is_mapped(&path), "the file was mapped");
 }
+
+/// An entry loads its own export, whatever export the options name: the
+/// unnamed one of its library for an unnamed entry.
+#[test]
+fn an_entry_loads_its_own_export_whatever_the_options_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = dir
+        .path()
+        .join(format!("hello{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(fixture("hello-plugin"), &hello).unwrap();
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    let entries = catalog.find::<dyn Greeter>();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].export(), None);
+    let plugin: GreeterPlugin = entries[0]
+        .load_with(&LoadOptions::new().export("fast"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(plugin.greet("Ann"), "Hello, Ann!");
+}
