@@ -164,16 +164,30 @@ impl Library {
         // A signed file is mapped from the very file that was verified, not
         // from whatever is at its path by now.
         #[cfg(target_os = "linux")]
-        let name = match options.signed_by.is_some() {
-            true => pinned_name(file).map_err(|err| {
-                generations::release(&slot);
-                Error::io(path, err)
-            })?,
-            false => name,
+        let (name, pinned_fd) = match options.signed_by.is_some() {
+            true => pinned_name(file)
+                .map(|(name, fd)| (name, Some(fd)))
+                .map_err(|err| {
+                    generations::release(&slot);
+                    Error::io(path, err)
+                })?,
+            false => (name, None),
         };
         // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
+            // The loader knows a library by the name now (even one it gives
+            // back below): its descriptor is never closed.
+            #[cfg(target_os = "linux")]
+            Ok(raw) => {
+                if let Some(fd) = pinned_fd {
+                    let _kept_open = std::os::fd::IntoRawFd::into_raw_fd(fd);
+                }
+                raw
+            }
+            #[cfg(not(target_os = "linux"))]
             Ok(raw) => raw,
+            // The loader mapped nothing under the name: its descriptor (if
+            // any) is closed as `pinned_fd` goes.
             Err(err) => {
                 generations::release(&slot);
                 // Pre-flight passed the file, which is not mapped: once it
@@ -470,16 +484,21 @@ pub(crate) struct Slot {
 }
 
 /// A name under which the dynamic loader opens `file` itself, whatever is
-/// at its path by then: `/proc/self/fd/N` of a duplicate of it. The
+/// at its path by then: `/proc/self/fd/N` of a duplicate of it, returned
+/// with the name. Once the loader has opened a library by the name, the
 /// duplicate is never closed, so that no later library opened through this
 /// route has the same name (glibc hands back an open library whose name
 /// matches, without opening the file): one descriptor per verified file
-/// loaded, which stays mapped in any case unless unloading was allowed.
+/// loaded, which stays mapped in any case unless unloading was allowed. If
+/// the loader fails, the name is no library's, and the duplicate is closed.
 #[cfg(target_os = "linux")]
-fn pinned_name(file: &std::fs::File) -> std::io::Result<PathBuf> {
-    use std::os::fd::IntoRawFd;
-    let fd = file.try_clone()?.into_raw_fd();
-    Ok(PathBuf::from(format!("/proc/self/fd/{fd}")))
+fn pinned_name(file: &std::fs::File) -> std::io::Result<(PathBuf, std::os::fd::OwnedFd)> {
+    use std::os::fd::AsRawFd;
+    let fd = std::os::fd::OwnedFd::from(file.try_clone()?);
+    Ok((
+        PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())),
+        fd,
+    ))
 }
 
 /// The names handed to the dynamic loader for the files found at a path:

@@ -241,3 +241,39 @@ fn an_untrusted_plugin_runs_no_code() {
         "the child did not run the case:\n{stdout}\n{stderr}"
     );
 }
+
+const FAILED_LOADS_TEST: &str = "a_signed_load_that_fails_keeps_no_descriptor_open";
+
+/// A signed plugin the dynamic loader refuses (a dependency is missing):
+/// every attempt fails the same way, and none leaves a descriptor of the
+/// file open (on Linux a signed file is loaded as `/proc/self/fd/N` of a
+/// duplicate descriptor, which only a mapped library needs kept). In a
+/// child process, so that no other test opens files meanwhile.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signed_load_that_fails_keeps_no_descriptor_open() {
+    if child_case().is_some() {
+        let open_fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::new();
+        let path = copy(dir.path(), "missing-dep-plugin", "missing-dep");
+        keys.sign(&path);
+        let required = LoadOptions::new().require_signature(keys.public());
+        let before = open_fds();
+        for _ in 0..20 {
+            let err = GreeterPlugin::load_with(&path, &required).unwrap_err();
+            assert!(matches!(err, Error::Open { .. }), "{err:?}");
+        }
+        assert_eq!(open_fds(), before, "descriptors left open");
+        println!("child: checks done");
+        return;
+    }
+    let out = dynplug_tests::run_in_child(FAILED_LOADS_TEST, "fds");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+}
