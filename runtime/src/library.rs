@@ -491,14 +491,24 @@ pub(crate) struct Slot {
 /// matches, without opening the file): one descriptor per verified file
 /// loaded, which stays mapped in any case unless unloading was allowed. If
 /// the loader fails, the name is no library's, and the duplicate is closed.
+///
+/// Other code may have loaded a library as `/proc/self/fd/N` and closed
+/// that descriptor (loading from memory does): the loader would hand that
+/// library back for the name, so a number whose name it already has is
+/// passed over (the duplicates that bear one are closed once a free one is
+/// found).
 #[cfg(target_os = "linux")]
 fn pinned_name(file: &std::fs::File) -> std::io::Result<(PathBuf, std::os::fd::OwnedFd)> {
     use std::os::fd::AsRawFd;
-    let fd = std::os::fd::OwnedFd::from(file.try_clone()?);
-    Ok((
-        PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())),
-        fd,
-    ))
+    let mut taken = Vec::new();
+    loop {
+        let fd = std::os::fd::OwnedFd::from(file.try_clone()?);
+        let name = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        if !RawLibrary::name_in_use(&name) {
+            return Ok((name, fd));
+        }
+        taken.push(fd);
+    }
 }
 
 /// The names handed to the dynamic loader for the files found at a path:
