@@ -48,6 +48,12 @@ struct Shared {
     /// ([`Library::hold`]): from then on the library is never unloaded,
     /// not even by a forced unload.
     pinned: OnceLock<&'static Pinned>,
+    /// For a signed file on Linux, the descriptor the loader knows the
+    /// library by (`/proc/self/fd/N`, [`pinned_name`]): closed once the
+    /// library is really unloaded, never while the loader may know its
+    /// name.
+    #[cfg(target_os = "linux")]
+    pinned_fd: Option<std::os::fd::RawFd>,
 }
 
 /// What keeps the code of an object of a plugin's loaded, and names the
@@ -174,18 +180,19 @@ impl Library {
             false => (name, None),
         };
         // SAFETY: the caller trusts the library's initialisers.
+        #[cfg(target_os = "linux")]
+        let kept_fd;
         let raw = match unsafe { RawLibrary::open(&name) } {
             // The loader knows a library by the name now (even one it gives
-            // back below): its descriptor is never closed.
-            #[cfg(target_os = "linux")]
+            // back below): its descriptor is closed only once that library
+            // is really unloaded (`Shared::unloaded`), else never.
             Ok(raw) => {
-                if let Some(fd) = pinned_fd {
-                    let _kept_open = std::os::fd::IntoRawFd::into_raw_fd(fd);
+                #[cfg(target_os = "linux")]
+                {
+                    kept_fd = pinned_fd.map(std::os::fd::IntoRawFd::into_raw_fd);
                 }
                 raw
             }
-            #[cfg(not(target_os = "linux"))]
-            Ok(raw) => raw,
             // The loader mapped nothing under the name: its descriptor (if
             // any) is closed as `pinned_fd` goes.
             Err(err) => {
@@ -249,6 +256,8 @@ impl Library {
             loaded_name,
             keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
             pinned: OnceLock::new(),
+            #[cfg(target_os = "linux")]
+            pinned_fd: kept_fd,
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
@@ -283,6 +292,8 @@ impl Library {
                 loaded_name,
                 keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
                 pinned: OnceLock::new(),
+                #[cfg(target_os = "linux")]
+                pinned_fd: None,
             }),
             keeps: !options.unload_when_unused,
         })
@@ -442,6 +453,13 @@ impl Shared {
     fn unloaded(&mut self) {
         if let Some(slot) = self.slot.take() {
             generations::release(&slot);
+        }
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = self.pinned_fd.take() {
+            // SAFETY: `fd` is the duplicate `pinned_name` made for this
+            // library alone, which nothing else closes; the loader no longer
+            // knows the library, so no name of it refers to the descriptor.
+            drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
         }
     }
 

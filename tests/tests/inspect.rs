@@ -441,3 +441,51 @@ fn a_loaded_plugin_and_inspect_give_the_same_package() {
     assert_eq!(plugin.package(), inspected);
     assert_eq!(dynplug::Plugin::package(&plugin), inspected);
 }
+
+/// A malformed package record in the file (its length huge, one short,
+/// a field's length huge, its magic broken): `inspect` says so, naming the
+/// file and the package, reads no more than the record's segment holds,
+/// and never panics; `load` (which never reads it from the file) still
+/// loads, and the plugin's `package()` is then empty rather than wrong.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn a_malformed_package_record_is_invalid_for_inspect() {
+    use object::{Object, ObjectSegment, ObjectSymbol};
+    let bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let symbol = file
+        .dynamic_symbols()
+        .find(|s| s.name() == Ok("__dynplug_package__Greeter"))
+        .expect("the package record's symbol");
+    let start = file
+        .segments()
+        .find_map(|s| {
+            let within = symbol.address().checked_sub(s.address())?;
+            let (offset, size) = s.file_range();
+            (within < size).then_some((offset + within) as usize)
+        })
+        .unwrap();
+    let len = symbol.size() as usize;
+    assert_eq!(&bytes[start..start + 8], b"DYNPLUG\0");
+    let dir = tempfile::tempdir().unwrap();
+    // The header: magic, format, ABI, total length; then the name's length.
+    let patches: [(&str, usize, Vec<u8>); 4] = [
+        ("a huge length", 16, u32::MAX.to_le_bytes().to_vec()),
+        (
+            "a length one short",
+            16,
+            (len as u32 - 1).to_le_bytes().to_vec(),
+        ),
+        ("a huge field", 20, u32::MAX.to_le_bytes().to_vec()),
+        ("a broken magic", 0, b"NOTDYNPL".to_vec()),
+    ];
+    for (i, (what, at, patch)) in patches.into_iter().enumerate() {
+        let path = patched_copy(dir.path(), &format!("libpackage{i}.so"), |b| {
+            b[start + at..start + at + patch.len()].copy_from_slice(&patch);
+        });
+        let err = inspect_invalid(&path, what);
+        assert!(err.to_string().contains("package"), "{what}: {err}");
+        let plugin = GreeterPlugin::load(&path).unwrap_or_else(|err| panic!("{what}: {err}"));
+        assert_eq!(plugin.package(), dynplug::Package::default(), "{what}");
+    }
+}

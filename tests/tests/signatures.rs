@@ -247,8 +247,9 @@ const FAILED_LOADS_TEST: &str = "a_signed_load_that_fails_keeps_no_descriptor_op
 /// A signed plugin the dynamic loader refuses (a dependency is missing):
 /// every attempt fails the same way, and none leaves a descriptor of the
 /// file open (on Linux a signed file is loaded as `/proc/self/fd/N` of a
-/// duplicate descriptor, which only a mapped library needs kept). In a
-/// child process, so that no other test opens files meanwhile.
+/// duplicate descriptor, which only a mapped library needs kept); nor does
+/// a signed plugin loaded and unloaded again and again. In a child
+/// process, so that no other test opens files meanwhile.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_signed_load_that_fails_keeps_no_descriptor_open() {
@@ -265,6 +266,19 @@ fn a_signed_load_that_fails_keeps_no_descriptor_open() {
             assert!(matches!(err, Error::Open { .. }), "{err:?}");
         }
         assert_eq!(open_fds(), before, "descriptors left open");
+        // A signed plugin loaded and really unloaded, again and again: its
+        // name is the loader's no more, and neither is its descriptor kept.
+        let hello = copy(dir.path(), "hello-plugin", "hello");
+        keys.sign(&hello);
+        // SAFETY: nothing of the plugin's is used after `close`.
+        let unloading = unsafe { required.clone().unload_when_unused(true) };
+        let mut after_first = None;
+        for _ in 0..20 {
+            let plugin = GreeterPlugin::load_with(&hello, &unloading).unwrap();
+            assert_eq!(plugin.close().unwrap(), dynplug::Closed::Unloaded);
+            after_first.get_or_insert_with(open_fds);
+        }
+        assert_eq!(Some(open_fds()), after_first, "a descriptor per unload");
         println!("child: checks done");
         return;
     }
