@@ -194,11 +194,11 @@ impl Catalog {
     /// side), only the export of the highest version, by
     /// semantic-versioning order (the first in path order among equal
     /// versions; a version that is not one ranks lowest). Exports without a
-    /// package record are each their own.
+    /// package record, or whose record names no package, are each their own.
     pub fn newest<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
         let mut newest: Vec<Entry<'_, I>> = Vec::new();
         for entry in self.find::<I>() {
-            let Some(package) = entry.package() else {
+            let Some(package) = entry.package().filter(|p| !p.name.is_empty()) else {
                 newest.push(entry);
                 continue;
             };

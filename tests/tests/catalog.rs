@@ -385,3 +385,44 @@ fn odd_entries_are_problems_and_a_name_that_is_not_utf8_is_read() {
         [not_utf8]
     );
 }
+
+/// Copies fixture `fixture_name` (package `package`) into `dir` as `name`,
+/// its package record rewritten with every field empty, as a plugin not
+/// built by Cargo has it.
+fn without_package_name(dir: &Path, fixture_name: &str, package: &str, name: &str) -> PathBuf {
+    let mut bytes = std::fs::read(fixture(fixture_name)).unwrap();
+    let mut needle = (package.len() as u32).to_le_bytes().to_vec();
+    needle.extend_from_slice(package.as_bytes());
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the package record")
+        - 20;
+    assert_eq!(&bytes[at..at + 8], b"DYNPLUG\0");
+    // The header (magic, format, ABI) kept, the total length 40: the
+    // header's 20 bytes and five empty fields.
+    bytes[at + 16..at + 20].copy_from_slice(&40u32.to_le_bytes());
+    bytes[at + 20..at + 40].fill(0);
+    let to = dir.join(lib(name));
+    std::fs::write(&to, bytes).unwrap();
+    to
+}
+
+/// Exports whose package record names no package are each their own for
+/// `newest`, as exports without a record are: two unrelated plugins built
+/// outside Cargo are not two versions of one package.
+#[test]
+fn newest_keeps_every_export_of_no_named_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = without_package_name(dir.path(), "hello-plugin", "hello-plugin", "a-hello");
+    let loud = without_package_name(dir.path(), "loud-plugin", "loud-plugin", "b-loud");
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
+    let all = catalog.find::<dyn Greeter>();
+    assert_eq!(all.len(), 2);
+    for entry in &all {
+        assert_eq!(entry.package().unwrap().name, "", "{entry:?}");
+    }
+    let newest = catalog.newest::<dyn Greeter>();
+    assert_eq!(paths(newest.iter().map(|e| e.path())), [hello, loud]);
+}
