@@ -163,6 +163,22 @@ fn read_key(text: &str) -> Result<PublicKey, String> {
     PublicKey::decode(&contents).map_err(|e| format!("{text}: {e}"))
 }
 
+/// Text for a person's terminal: what a file says of itself (names,
+/// signatures, its package's description) and its path are its author's,
+/// so every control character but the line break is shown escaped
+/// (`\u{1b}`), never sent to the terminal as an escape sequence.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push(c),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A path as JSON: a string, written lossily if the path is not UTF-8
 /// (`serde_json` refuses such a path, and `json!` would panic on it).
 fn path_json(path: &Path) -> Value {
@@ -191,15 +207,15 @@ fn inspect(command: &Command) -> bool {
                 if i > 0 {
                     println!();
                 }
-                print!("{info}");
+                print!("{}", shown(&info.to_string()));
                 match signed {
                     true => println!(
                         "  signature file: {} (check it with `dynplug verify`)",
-                        dynplug::signature_path(path).display()
+                        shown(&dynplug::signature_path(path).display().to_string())
                     ),
                     false => println!(
                         "  not signed (no {})",
-                        dynplug::signature_path(path).display()
+                        shown(&dynplug::signature_path(path).display().to_string())
                     ),
                 }
             }
@@ -209,7 +225,7 @@ fn inspect(command: &Command) -> bool {
                     true => {
                         reports.push(json!({"path": path_json(path), "error": error_text(&err)}))
                     }
-                    false => eprintln!("error: {}", error_text(&err)),
+                    false => eprintln!("error: {}", shown(&error_text(&err))),
                 }
             }
         }
@@ -230,7 +246,7 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
         Err(err) => {
             match command.json {
                 true => println!("{}", json!({"error": error_text(&err)})),
-                false => eprintln!("error: {}", error_text(&err)),
+                false => eprintln!("error: {}", shown(&error_text(&err))),
             }
             return false;
         }
@@ -254,19 +270,22 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
     ]];
     for library in catalog.libraries() {
         for interface in &library.interfaces {
-            rows.push([
-                library.path.display().to_string(),
-                interface.name.clone(),
-                interface.export.clone().unwrap_or_else(|| "-".to_owned()),
-                interface
-                    .package
-                    .as_ref()
-                    .map_or_else(|| "-".to_owned(), Package::to_string),
-                match interface.loadable() {
-                    true => interface.abi_version.to_string(),
-                    false => format!("{} (not loadable)", interface.abi_version),
-                },
-            ]);
+            rows.push(
+                [
+                    library.path.display().to_string(),
+                    interface.name.clone(),
+                    interface.export.clone().unwrap_or_else(|| "-".to_owned()),
+                    interface
+                        .package
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), Package::to_string),
+                    match interface.loadable() {
+                        true => interface.abi_version.to_string(),
+                        false => format!("{} (not loadable)", interface.abi_version),
+                    },
+                ]
+                .map(|cell| shown(&cell)),
+            );
         }
     }
     let widths: Vec<usize> = (0..5)
@@ -283,7 +302,7 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
     if !problems.is_empty() {
         println!("\n{} file(s) are not plugins:", problems.len());
         for problem in problems {
-            println!("  {}", error_text(problem));
+            println!("  {}", shown(&error_text(problem)));
         }
     }
     problems.is_empty()
@@ -299,8 +318,8 @@ fn verify(command: &Command, key: &PublicKey) -> bool {
             (true, Ok(())) => reports.push(json!({"path": path_json(path), "signed": true})),
             (true, Err(err)) => reports
                 .push(json!({"path": path_json(path), "signed": false, "error": error_text(&err)})),
-            (false, Ok(())) => println!("signed: {}", path.display()),
-            (false, Err(err)) => println!("NOT TRUSTED: {}", error_text(&err)),
+            (false, Ok(())) => println!("signed: {}", shown(&path.display().to_string())),
+            (false, Err(err)) => println!("NOT TRUSTED: {}", shown(&error_text(&err))),
         }
     }
     if command.json {

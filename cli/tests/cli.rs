@@ -235,3 +235,41 @@ fn a_key_file_is_read_boundedly_and_never_waits() {
     let out = dynplug(&["verify", "--key", path_str(&fifo), path_str(&hello)]);
     assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
 }
+
+/// What a file says of itself (its package's description here) is the
+/// file's author's text: printed for a person, its control characters are
+/// shown escaped, so that a crafted plugin cannot send the terminal escape
+/// sequences (clear the screen, retitle the window, fake other lines).
+#[test]
+fn text_from_the_file_reaches_the_terminal_without_control_characters() {
+    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    let needle = b"Test fixture: Greeter";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("hello-plugin's description");
+    bytes[at..at + 4].copy_from_slice(b"\x1b[2J");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(format!("escape{}", std::env::consts::DLL_SUFFIX));
+    std::fs::write(&path, bytes).unwrap();
+    for args in [
+        &["inspect", path_str(&path)][..],
+        &["scan", path_str(dir.path())][..],
+    ] {
+        let out = dynplug(args);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+        assert!(
+            !stdout.contains('\x1b') && !stderr.contains('\x1b'),
+            "{args:?}: {stdout:?}"
+        );
+    }
+    let out = dynplug(&["inspect", path_str(&path)]);
+    assert!(
+        text(&out).0.contains("\\u{1b}[2J fixture"),
+        "{:?}",
+        text(&out).0
+    );
+}
