@@ -179,9 +179,9 @@ impl Library {
                 })?,
             false => (name, None),
         };
-        // SAFETY: the caller trusts the library's initialisers.
         #[cfg(target_os = "linux")]
         let kept_fd;
+        // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
             // The loader knows a library by the name now (even one it gives
             // back below): its descriptor is closed only once that library
