@@ -128,16 +128,61 @@ fn parse(mut parser: lexopt::Parser) -> Result<Option<Command>, String> {
     Ok(Some(command))
 }
 
+/// The most bytes a key file may have: a `minisign.pub` is about 100.
+const MAX_KEY_FILE: u64 = 4 << 10;
+
 /// The public key `text` is, or that the file at path `text` holds.
 fn read_key(text: &str) -> Result<PublicKey, String> {
+    use std::io::Read;
     let path = Path::new(text);
-    if path.is_file() {
-        let contents = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the key file {text}: {e}"))?;
-        PublicKey::decode(&contents).map_err(|e| format!("{text}: {e}"))
-    } else {
-        PublicKey::from_base64(text).map_err(|e| format!("--key {text}: {e}"))
+    if !path.is_file() {
+        return PublicKey::from_base64(text).map_err(|e| format!("--key {text}: {e}"));
     }
+    let cannot = |e: std::io::Error| format!("cannot read the key file {text}: {e}");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // The path may name something else by now: the open must not wait (a
+    // named pipe), and the open file must be a regular file.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).map_err(cannot)?;
+    let metadata = file.metadata().map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!("the key file {text} is not a regular file"));
+    }
+    if metadata.len() > MAX_KEY_FILE {
+        return Err(format!(
+            "the key file {text} is {} bytes long, larger than any minisign public key file",
+            metadata.len()
+        ));
+    }
+    let mut contents = String::new();
+    file.take(MAX_KEY_FILE)
+        .read_to_string(&mut contents)
+        .map_err(cannot)?;
+    PublicKey::decode(&contents).map_err(|e| format!("{text}: {e}"))
+}
+
+/// Text for a person's terminal: what a file says of itself (names,
+/// signatures, its package's description) and its path are its author's,
+/// so every control character but the line break is shown escaped
+/// (`\u{1b}`), never sent to the terminal as an escape sequence.
+fn shown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push(c),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path as JSON: a string, written lossily if the path is not UTF-8
+/// (`serde_json` refuses such a path, and `json!` would panic on it).
+fn path_json(path: &Path) -> Value {
+    Value::String(path.to_string_lossy().into_owned())
 }
 
 /// An error and its causes, one line.
@@ -162,23 +207,25 @@ fn inspect(command: &Command) -> bool {
                 if i > 0 {
                     println!();
                 }
-                print!("{info}");
+                print!("{}", shown(&info.to_string()));
                 match signed {
                     true => println!(
                         "  signature file: {} (check it with `dynplug verify`)",
-                        dynplug::signature_path(path).display()
+                        shown(&dynplug::signature_path(path).display().to_string())
                     ),
                     false => println!(
                         "  not signed (no {})",
-                        dynplug::signature_path(path).display()
+                        shown(&dynplug::signature_path(path).display().to_string())
                     ),
                 }
             }
             Err(err) => {
                 ok = false;
                 match command.json {
-                    true => reports.push(json!({"path": path, "error": error_text(&err)})),
-                    false => eprintln!("error: {}", error_text(&err)),
+                    true => {
+                        reports.push(json!({"path": path_json(path), "error": error_text(&err)}))
+                    }
+                    false => eprintln!("error: {}", shown(&error_text(&err))),
                 }
             }
         }
@@ -199,7 +246,7 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
         Err(err) => {
             match command.json {
                 true => println!("{}", json!({"error": error_text(&err)})),
-                false => eprintln!("error: {}", error_text(&err)),
+                false => eprintln!("error: {}", shown(&error_text(&err))),
             }
             return false;
         }
@@ -209,7 +256,7 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
         let libraries: Vec<Value> = catalog.libraries().map(|l| library_json(l, None)).collect();
         let problems: Vec<Value> = problems
             .iter()
-            .map(|e| json!({"path": e.path(), "error": error_text(e)}))
+            .map(|e| json!({"path": path_json(e.path()), "error": error_text(e)}))
             .collect();
         println!("{}", json!({"plugins": libraries, "problems": problems}));
         return problems.is_empty();
@@ -223,19 +270,22 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
     ]];
     for library in catalog.libraries() {
         for interface in &library.interfaces {
-            rows.push([
-                library.path.display().to_string(),
-                interface.name.clone(),
-                interface.export.clone().unwrap_or_else(|| "-".to_owned()),
-                interface
-                    .package
-                    .as_ref()
-                    .map_or_else(|| "-".to_owned(), Package::to_string),
-                match interface.loadable() {
-                    true => interface.abi_version.to_string(),
-                    false => format!("{} (not loadable)", interface.abi_version),
-                },
-            ]);
+            rows.push(
+                [
+                    library.path.display().to_string(),
+                    interface.name.clone(),
+                    interface.export.clone().unwrap_or_else(|| "-".to_owned()),
+                    interface
+                        .package
+                        .as_ref()
+                        .map_or_else(|| "-".to_owned(), Package::to_string),
+                    match interface.loadable() {
+                        true => interface.abi_version.to_string(),
+                        false => format!("{} (not loadable)", interface.abi_version),
+                    },
+                ]
+                .map(|cell| shown(&cell)),
+            );
         }
     }
     let widths: Vec<usize> = (0..5)
@@ -252,7 +302,7 @@ fn scan(command: &Command, key: Option<PublicKey>) -> bool {
     if !problems.is_empty() {
         println!("\n{} file(s) are not plugins:", problems.len());
         for problem in problems {
-            println!("  {}", error_text(problem));
+            println!("  {}", shown(&error_text(problem)));
         }
     }
     problems.is_empty()
@@ -265,12 +315,11 @@ fn verify(command: &Command, key: &PublicKey) -> bool {
         let result = dynplug::verify_signature(path, key);
         ok &= result.is_ok();
         match (command.json, result) {
-            (true, Ok(())) => reports.push(json!({"path": path, "signed": true})),
-            (true, Err(err)) => {
-                reports.push(json!({"path": path, "signed": false, "error": error_text(&err)}))
-            }
-            (false, Ok(())) => println!("signed: {}", path.display()),
-            (false, Err(err)) => println!("NOT TRUSTED: {}", error_text(&err)),
+            (true, Ok(())) => reports.push(json!({"path": path_json(path), "signed": true})),
+            (true, Err(err)) => reports
+                .push(json!({"path": path_json(path), "signed": false, "error": error_text(&err)})),
+            (false, Ok(())) => println!("signed: {}", shown(&path.display().to_string())),
+            (false, Err(err)) => println!("NOT TRUSTED: {}", shown(&error_text(&err))),
         }
     }
     if command.json {
@@ -283,7 +332,7 @@ fn verify(command: &Command, key: &PublicKey) -> bool {
 /// `inspect`).
 fn library_json(info: &LibraryInfo, signature_file: Option<bool>) -> Value {
     let mut value = json!({
-        "path": info.path,
+        "path": path_json(&info.path),
         "exports": info.interfaces.iter().map(interface_json).collect::<Vec<_>>(),
     });
     if let Some(signed) = signature_file {

@@ -167,3 +167,109 @@ fn usage_errors_exit_2_and_say_what_is_wrong() {
     assert!(out.status.success());
     assert!(text(&out).0.contains("usage: dynplug inspect"));
 }
+
+/// `--json` with paths that are not UTF-8 (a Unix file name may be any
+/// bytes): every report is still JSON, its path written lossily, and the
+/// command does not panic.
+#[cfg(unix)]
+#[test]
+fn json_reports_paths_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"plugins-\xff"));
+    std::fs::create_dir(&folder).unwrap();
+    let suffix = std::env::consts::DLL_SUFFIX;
+    let plugin = folder.join(format!("hello{suffix}"));
+    std::fs::copy(fixture("hello-plugin"), &plugin).unwrap();
+    let run = |args: &[&std::ffi::OsStr]| {
+        dynplug_tests::program(Path::new(env!("CARGO_BIN_EXE_dynplug")))
+            .args(args)
+            .output()
+            .expect("run dynplug")
+    };
+    for args in [
+        &["inspect".as_ref(), "--json".as_ref(), plugin.as_os_str()][..],
+        &["scan".as_ref(), "--json".as_ref(), folder.as_os_str()][..],
+    ] {
+        let out = run(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stdout}{stderr}");
+        let value: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: not JSON ({err}): {stdout}"));
+        let path = match value.get("plugins") {
+            Some(plugins) => &plugins[0]["path"],
+            None => &value[0]["path"],
+        };
+        let path = path.as_str().unwrap_or_else(|| panic!("{value}"));
+        assert!(path.contains("plugins-\u{fffd}"), "{path}");
+    }
+}
+
+/// `--key` names a file that is no key file: a large one is refused
+/// without being read whole, a named pipe without waiting for a writer.
+#[cfg(unix)]
+#[test]
+fn a_key_file_is_read_boundedly_and_never_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pub");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    let hello = fixture("hello-plugin");
+    let out = dynplug(&["verify", "--key", path_str(&big), path_str(&hello)]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("big.pub") && stderr.contains("larger than"),
+        "{stderr}"
+    );
+    let fifo = dir.path().join("fifo.pub");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = dynplug(&["verify", "--key", path_str(&fifo), path_str(&hello)]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+}
+
+/// What a file says of itself (its package's description here) is the
+/// file's author's text: printed for a person, its control characters are
+/// shown escaped, so that a crafted plugin cannot send the terminal escape
+/// sequences (clear the screen, retitle the window, fake other lines).
+#[test]
+fn text_from_the_file_reaches_the_terminal_without_control_characters() {
+    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    let needle = b"Test fixture: Greeter";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("hello-plugin's description");
+    bytes[at..at + 4].copy_from_slice(b"\x1b[2J");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(format!("escape{}", std::env::consts::DLL_SUFFIX));
+    std::fs::write(&path, bytes).unwrap();
+    for args in [
+        &["inspect", path_str(&path)][..],
+        &["scan", path_str(dir.path())][..],
+    ] {
+        let out = dynplug(args);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+        assert!(
+            !stdout.contains('\x1b') && !stderr.contains('\x1b'),
+            "{args:?}: {stdout:?}"
+        );
+    }
+    let out = dynplug(&["inspect", path_str(&path)]);
+    assert!(
+        text(&out).0.contains("\\u{1b}[2J fixture"),
+        "{:?}",
+        text(&out).0
+    );
+}

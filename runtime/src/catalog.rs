@@ -194,11 +194,11 @@ impl Catalog {
     /// side), only the export of the highest version, by
     /// semantic-versioning order (the first in path order among equal
     /// versions; a version that is not one ranks lowest). Exports without a
-    /// package record are each their own.
+    /// package record, or whose record names no package, are each their own.
     pub fn newest<I: Interface + ?Sized>(&self) -> Vec<Entry<'_, I>> {
         let mut newest: Vec<Entry<'_, I>> = Vec::new();
         for entry in self.find::<I>() {
-            let Some(package) = entry.package() else {
+            let Some(package) = entry.package().filter(|p| !p.name.is_empty()) else {
                 newest.push(entry);
                 continue;
             };
@@ -283,14 +283,13 @@ fn list(
     Ok(())
 }
 
-/// Whether the file's name ends in the platform's library suffix.
+/// Whether the file's name ends in the platform's library suffix, whether
+/// or not the rest of it is UTF-8 (a Unix name may be any bytes).
 fn is_library_name(path: &Path) -> bool {
+    let suffix = std::env::consts::DLL_SUFFIX.as_bytes();
     path.file_name()
-        .and_then(|name| name.to_str())
-        .is_some_and(|name| {
-            name.len() > std::env::consts::DLL_SUFFIX.len()
-                && name.ends_with(std::env::consts::DLL_SUFFIX)
-        })
+        .map(|name| name.as_encoded_bytes())
+        .is_some_and(|name| name.len() > suffix.len() && name.ends_with(suffix))
 }
 
 /// Reads `files`, in their order, on as many threads as the machine runs at
@@ -406,9 +405,8 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     /// As for `P::load_with`.
     pub fn load_with<P: Plugin<Interface = I>>(&self, options: &LoadOptions) -> Result<P, Error> {
         let mut options = options.clone();
-        if let Some(name) = self.export() {
-            options = options.export(name);
-        }
+        // The entry's export, named or not, whatever `options` names.
+        options.export = self.export().map(str::to_owned);
         if let Some(key) = self.signed_by {
             options = options.require_signature(key.clone());
         }

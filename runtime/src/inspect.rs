@@ -98,10 +98,18 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<LibraryInfo, Error> {
 pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<LibraryInfo, Error> {
     let mut interfaces = Vec::new();
     for found in &report.interfaces {
-        let meta = found.meta().map_err(|err| Error::InvalidLibrary {
+        let malformed = |err: crate::meta::MetaError| Error::InvalidLibrary {
             path: path.to_path_buf(),
             reason: format!("the `{}` {err}", found.name),
-        })?;
+        };
+        let meta = found.meta().map_err(malformed)?;
+        // As `load` refuses it (`plugin::checked_layout`): the export would
+        // be listed under a name no load of it takes.
+        if meta.name != found.name {
+            return Err(malformed(crate::meta::MetaError::Malformed(
+                "the record's interface name differs from its symbol's",
+            )));
+        }
         let package = found
             .package()
             .transpose()

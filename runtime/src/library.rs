@@ -48,6 +48,12 @@ struct Shared {
     /// ([`Library::hold`]): from then on the library is never unloaded,
     /// not even by a forced unload.
     pinned: OnceLock<&'static Pinned>,
+    /// For a signed file on Linux, the descriptor the loader knows the
+    /// library by (`/proc/self/fd/N`, [`pinned_name`]): closed once the
+    /// library is really unloaded, never while the loader may know its
+    /// name.
+    #[cfg(target_os = "linux")]
+    pinned_fd: Option<std::os::fd::RawFd>,
 }
 
 /// What keeps the code of an object of a plugin's loaded, and names the
@@ -164,16 +170,31 @@ impl Library {
         // A signed file is mapped from the very file that was verified, not
         // from whatever is at its path by now.
         #[cfg(target_os = "linux")]
-        let name = match options.signed_by.is_some() {
-            true => pinned_name(file).map_err(|err| {
-                generations::release(&slot);
-                Error::io(path, err)
-            })?,
-            false => name,
+        let (name, pinned_fd) = match options.signed_by.is_some() {
+            true => pinned_name(file)
+                .map(|(name, fd)| (name, Some(fd)))
+                .map_err(|err| {
+                    generations::release(&slot);
+                    Error::io(path, err)
+                })?,
+            false => (name, None),
         };
+        #[cfg(target_os = "linux")]
+        let kept_fd;
         // SAFETY: the caller trusts the library's initialisers.
         let raw = match unsafe { RawLibrary::open(&name) } {
-            Ok(raw) => raw,
+            // The loader knows a library by the name now (even one it gives
+            // back below): its descriptor is closed only once that library
+            // is really unloaded (`Shared::unloaded`), else never.
+            Ok(raw) => {
+                #[cfg(target_os = "linux")]
+                {
+                    kept_fd = pinned_fd.map(std::os::fd::IntoRawFd::into_raw_fd);
+                }
+                raw
+            }
+            // The loader mapped nothing under the name: its descriptor (if
+            // any) is closed as `pinned_fd` goes.
             Err(err) => {
                 generations::release(&slot);
                 // Pre-flight passed the file, which is not mapped: once it
@@ -235,6 +256,8 @@ impl Library {
             loaded_name,
             keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
             pinned: OnceLock::new(),
+            #[cfg(target_os = "linux")]
+            pinned_fd: kept_fd,
         });
         entries.retain(|(_, weak)| weak.strong_count() > 0);
         entries.push((key, Arc::downgrade(&shared)));
@@ -269,6 +292,8 @@ impl Library {
                 loaded_name,
                 keepers: AtomicUsize::new(usize::from(!options.unload_when_unused)),
                 pinned: OnceLock::new(),
+                #[cfg(target_os = "linux")]
+                pinned_fd: None,
             }),
             keeps: !options.unload_when_unused,
         })
@@ -429,6 +454,13 @@ impl Shared {
         if let Some(slot) = self.slot.take() {
             generations::release(&slot);
         }
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = self.pinned_fd.take() {
+            // SAFETY: `fd` is the duplicate `pinned_name` made for this
+            // library alone, which nothing else closes; the loader no longer
+            // knows the library, so no name of it refers to the descriptor.
+            drop(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
+        }
     }
 
     /// After closing: whether the system still maps the library, as far
@@ -470,16 +502,31 @@ pub(crate) struct Slot {
 }
 
 /// A name under which the dynamic loader opens `file` itself, whatever is
-/// at its path by then: `/proc/self/fd/N` of a duplicate of it. The
+/// at its path by then: `/proc/self/fd/N` of a duplicate of it, returned
+/// with the name. Once the loader has opened a library by the name, the
 /// duplicate is never closed, so that no later library opened through this
 /// route has the same name (glibc hands back an open library whose name
 /// matches, without opening the file): one descriptor per verified file
-/// loaded, which stays mapped in any case unless unloading was allowed.
+/// loaded, which stays mapped in any case unless unloading was allowed. If
+/// the loader fails, the name is no library's, and the duplicate is closed.
+///
+/// Other code may have loaded a library as `/proc/self/fd/N` and closed
+/// that descriptor (loading from memory does): the loader would hand that
+/// library back for the name, so a number whose name it already has is
+/// passed over (the duplicates that bear one are closed once a free one is
+/// found).
 #[cfg(target_os = "linux")]
-fn pinned_name(file: &std::fs::File) -> std::io::Result<PathBuf> {
-    use std::os::fd::IntoRawFd;
-    let fd = file.try_clone()?.into_raw_fd();
-    Ok(PathBuf::from(format!("/proc/self/fd/{fd}")))
+fn pinned_name(file: &std::fs::File) -> std::io::Result<(PathBuf, std::os::fd::OwnedFd)> {
+    use std::os::fd::AsRawFd;
+    let mut taken = Vec::new();
+    loop {
+        let fd = std::os::fd::OwnedFd::from(file.try_clone()?);
+        let name = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        if !RawLibrary::name_in_use(&name) {
+            return Ok((name, fd));
+        }
+        taken.push(fd);
+    }
 }
 
 /// The names handed to the dynamic loader for the files found at a path:

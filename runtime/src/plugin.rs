@@ -517,6 +517,23 @@ pub(crate) fn checked_layout(
             missing: vec![vtable_symbol.into_owned()],
         });
     }
+    // The load reads one entry per method of the record: the table the
+    // loader finds must be that long (the quick path checks the same).
+    let entries = vtable::FIXED + meta.methods.len();
+    let size = (entries * std::mem::size_of::<*const c_void>()) as u64;
+    if let Some(&found) = report.table_sizes.get(&*vtable_symbol) {
+        if found != size {
+            return Err(Error::InvalidLibrary {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "its `{}` table of functions is {found} bytes long; its record's {} \
+                     methods need {size}",
+                    desc.name,
+                    meta.methods.len()
+                ),
+            });
+        }
+    }
     let slots = desc
         .methods
         .iter()
@@ -528,7 +545,7 @@ pub(crate) fn checked_layout(
         .collect();
     Ok(Layout {
         record: Cow::Owned(record),
-        entries: vtable::FIXED + meta.methods.len(),
+        entries,
         slots,
         aborts_on_panic: meta.aborts_on_panic,
         export: found.export.clone(),

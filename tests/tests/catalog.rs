@@ -345,3 +345,84 @@ fn a_large_folder_is_sorted_the_same() {
     );
     assert_eq!(paths(catalog.problems().iter().map(Error::path)), broken);
 }
+
+/// Whatever sits in the folder under the library suffix is read or named
+/// as a problem, without blocking: a named pipe, a socket, a device, a
+/// symbolic link in a loop or to nothing; and a plugin whose file name is
+/// not UTF-8 (a Unix name may be any bytes) is read like any other.
+#[cfg(unix)]
+#[test]
+fn odd_entries_are_problems_and_a_name_that_is_not_utf8_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fifo = d.join(lib("a-fifo"));
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let socket = d.join(lib("b-socket"));
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let device = d.join(lib("c-device"));
+    std::os::unix::fs::symlink("/dev/zero", &device).unwrap();
+    let looped = d.join(lib("d-loop"));
+    std::os::unix::fs::symlink(&looped, &looped).unwrap();
+    let dangling = d.join(lib("e-dangling"));
+    std::os::unix::fs::symlink(d.join("nothing"), &dangling).unwrap();
+    let mut name = b"f-\xff".to_vec();
+    name.extend_from_slice(DLL_SUFFIX.as_bytes());
+    let not_utf8 = d.join(std::ffi::OsStr::from_bytes(&name));
+    std::fs::copy(fixture("hello-plugin"), &not_utf8).unwrap();
+
+    let catalog = Catalog::scan(d).unwrap();
+    assert_eq!(
+        paths(catalog.problems().iter().map(Error::path)),
+        [fifo, socket, device, looped, dangling],
+        "{:#?}",
+        catalog.problems()
+    );
+    assert_eq!(
+        paths(catalog.find::<dyn Greeter>().iter().map(|e| e.path())),
+        [not_utf8]
+    );
+}
+
+/// Copies fixture `fixture_name` (package `package`) into `dir` as `name`,
+/// its package record rewritten with every field empty, as a plugin not
+/// built by Cargo has it.
+fn without_package_name(dir: &Path, fixture_name: &str, package: &str, name: &str) -> PathBuf {
+    let mut bytes = std::fs::read(fixture(fixture_name)).unwrap();
+    let mut needle = (package.len() as u32).to_le_bytes().to_vec();
+    needle.extend_from_slice(package.as_bytes());
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the package record")
+        - 20;
+    assert_eq!(&bytes[at..at + 8], b"DYNPLUG\0");
+    // The header (magic, format, ABI) kept, the total length 40: the
+    // header's 20 bytes and five empty fields.
+    bytes[at + 16..at + 20].copy_from_slice(&40u32.to_le_bytes());
+    bytes[at + 20..at + 40].fill(0);
+    let to = dir.join(lib(name));
+    std::fs::write(&to, bytes).unwrap();
+    to
+}
+
+/// Exports whose package record names no package are each their own for
+/// `newest`, as exports without a record are: two unrelated plugins built
+/// outside Cargo are not two versions of one package.
+#[test]
+fn newest_keeps_every_export_of_no_named_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = without_package_name(dir.path(), "hello-plugin", "hello-plugin", "a-hello");
+    let loud = without_package_name(dir.path(), "loud-plugin", "loud-plugin", "b-loud");
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
+    let all = catalog.find::<dyn Greeter>();
+    assert_eq!(all.len(), 2);
+    for entry in &all {
+        assert_eq!(entry.package().unwrap().name, "", "{entry:?}");
+    }
+    let newest = catalog.newest::<dyn Greeter>();
+    assert_eq!(paths(newest.iter().map(|e| e.path())), [hello, loud]);
+}

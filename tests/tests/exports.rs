@@ -158,3 +158,79 @@ fn the_catalogue_lists_and_loads_each_export() {
     // another: `newest` keeps them all.
     assert_eq!(catalog.newest::<dyn Greeter>().len(), 4);
 }
+
+/// The file offset of the size field of `name`'s `.dynsym` entry in the ELF
+/// file `bytes`.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+fn dynsym_size_field(bytes: &[u8], name: &str) -> usize {
+    use object::{Object, ObjectSection, ObjectSymbol};
+    let file = object::File::parse(bytes).unwrap();
+    let symbol = file
+        .dynamic_symbols()
+        .find(|s| s.name() == Ok(name))
+        .unwrap_or_else(|| panic!("{name} is not in .dynsym"));
+    let (table, _) = file
+        .section_by_name(".dynsym")
+        .and_then(|s| s.file_range())
+        .expect(".dynsym has file bytes");
+    // An ELF64 symbol: name, info, other, shndx, value, then the size.
+    table as usize + symbol.index().0 * 24 + 16
+}
+
+/// A named export whose table's symbol is shorter than its record's
+/// methods need is refused, before `dlopen`, whichever way it is asked for:
+/// by name (the quick path) and by a plain load that takes it as the only
+/// export (the full pre-flight), which must not read function pointers
+/// past the table's end.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn a_named_export_with_a_short_table_is_refused_by_every_path() {
+    let mut bytes = std::fs::read(fixture("multi-plugin")).unwrap();
+    let at = dynsym_size_field(&bytes, "__dynplug_vtable__Evolving.only");
+    let size = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+    let short = size - 8;
+    bytes[at..at + 8].copy_from_slice(&short.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libshorttable.so");
+    std::fs::write(&path, &bytes).unwrap();
+
+    let by_name = EvolvingPlugin::load_named(&path, "only");
+    let plain = EvolvingPlugin::load(&path);
+    let v2 = evolve_api_v2::EvolvingPlugin::load(&path);
+    for (what, result) in [
+        ("load_named", by_name.map(drop)),
+        ("plain load", plain.map(drop)),
+        ("another version's load", v2.map(drop)),
+    ] {
+        match result {
+            Err(Error::InvalidLibrary { reason, .. }) => {
+                assert!(
+                    reason.contains("table of functions") && reason.contains(&short.to_string()),
+                    "{what}: {reason}"
+                );
+            }
+            Err(other) => panic!("{what}: not InvalidLibrary: {other:?}"),
+            Ok(()) => panic!("{what}: the plugin loaded with a table of {short} bytes"),
+        }
+    }
+    assert!(!dynplug_tests::is_mapped(&path), "the file was mapped");
+}
+
+/// An entry loads its own export, whatever export the options name: the
+/// unnamed one of its library for an unnamed entry.
+#[test]
+fn an_entry_loads_its_own_export_whatever_the_options_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = dir
+        .path()
+        .join(format!("hello{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(fixture("hello-plugin"), &hello).unwrap();
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    let entries = catalog.find::<dyn Greeter>();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].export(), None);
+    let plugin: GreeterPlugin = entries[0]
+        .load_with(&LoadOptions::new().export("fast"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(plugin.greet("Ann"), "Hello, Ann!");
+}

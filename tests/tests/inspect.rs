@@ -441,3 +441,84 @@ fn a_loaded_plugin_and_inspect_give_the_same_package() {
     assert_eq!(plugin.package(), inspected);
     assert_eq!(dynplug::Plugin::package(&plugin), inspected);
 }
+
+/// A malformed package record in the file (its length huge, one short,
+/// a field's length huge, its magic broken): `inspect` says so, naming the
+/// file and the package, reads no more than the record's segment holds,
+/// and never panics; `load` (which never reads it from the file) still
+/// loads, and the plugin's `package()` is then empty rather than wrong.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn a_malformed_package_record_is_invalid_for_inspect() {
+    let bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    let (start, len) = hello_symbol(&bytes, "__dynplug_package__Greeter");
+    assert_eq!(&bytes[start..start + 8], b"DYNPLUG\0");
+    let dir = tempfile::tempdir().unwrap();
+    // The header: magic, format, ABI, total length; then the name's length.
+    let patches: [(&str, usize, Vec<u8>); 4] = [
+        ("a huge length", 16, u32::MAX.to_le_bytes().to_vec()),
+        (
+            "a length one short",
+            16,
+            (len as u32 - 1).to_le_bytes().to_vec(),
+        ),
+        ("a huge field", 20, u32::MAX.to_le_bytes().to_vec()),
+        ("a broken magic", 0, b"NOTDYNPL".to_vec()),
+    ];
+    for (i, (what, at, patch)) in patches.into_iter().enumerate() {
+        let path = patched_copy(dir.path(), &format!("libpackage{i}.so"), |b| {
+            b[start + at..start + at + patch.len()].copy_from_slice(&patch);
+        });
+        let err = inspect_invalid(&path, what);
+        assert!(err.to_string().contains("package"), "{what}: {err}");
+        let plugin = GreeterPlugin::load(&path).unwrap_or_else(|err| panic!("{what}: {err}"));
+        assert_eq!(plugin.package(), dynplug::Package::default(), "{what}");
+    }
+}
+
+/// A record whose interface name is not its symbol's (`Greetex` under
+/// `__dynplug_meta__Greeter`) is malformed for `inspect` as it is for
+/// `load`, and the catalogue names the file as a problem rather than
+/// listing an interface no load would take.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn a_record_named_otherwise_than_its_symbol_is_invalid() {
+    let bytes = std::fs::read(fixture("hello-plugin")).unwrap();
+    // The record: a 20-byte header, then the name as a u32 length and bytes.
+    let (record, _) = hello_symbol(&bytes, "__dynplug_meta__Greeter");
+    assert_eq!(&bytes[record + 24..record + 31], b"Greeter");
+    let dir = tempfile::tempdir().unwrap();
+    let path = patched_copy(dir.path(), "librenamed.so", |b| {
+        b[record + 24..record + 31].copy_from_slice(b"Greetex");
+    });
+    let err = inspect_invalid(&path, "renamed record");
+    assert!(err.to_string().contains("`Greeter`"), "{err}");
+    match GreeterPlugin::load(&path) {
+        Ok(_) => panic!("the renamed record loaded"),
+        Err(err) => assert_invalid(&err, &path, "load of the renamed record"),
+    }
+    let catalog = dynplug::Catalog::scan(dir.path()).unwrap();
+    assert_eq!(catalog.libraries().len(), 0);
+    assert_eq!(catalog.problems().len(), 1, "{:?}", catalog.problems());
+}
+
+/// The file offset and size of the data of hello-plugin's exported symbol
+/// `name`.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+fn hello_symbol(bytes: &[u8], name: &str) -> (usize, usize) {
+    use object::{Object, ObjectSegment, ObjectSymbol};
+    let file = object::File::parse(bytes).unwrap();
+    let symbol = file
+        .dynamic_symbols()
+        .find(|s| s.name() == Ok(name))
+        .unwrap_or_else(|| panic!("no {name}"));
+    let start = file
+        .segments()
+        .find_map(|s| {
+            let within = symbol.address().checked_sub(s.address())?;
+            let (offset, size) = s.file_range();
+            (within < size).then_some((offset + within) as usize)
+        })
+        .unwrap();
+    (start, symbol.size() as usize)
+}

@@ -241,3 +241,104 @@ fn an_untrusted_plugin_runs_no_code() {
         "the child did not run the case:\n{stdout}\n{stderr}"
     );
 }
+
+const FAILED_LOADS_TEST: &str = "a_signed_load_that_fails_keeps_no_descriptor_open";
+
+/// A signed plugin the dynamic loader refuses (a dependency is missing):
+/// every attempt fails the same way, and none leaves a descriptor of the
+/// file open (on Linux a signed file is loaded as `/proc/self/fd/N` of a
+/// duplicate descriptor, which only a mapped library needs kept); nor does
+/// a signed plugin loaded and unloaded again and again. In a child
+/// process, so that no other test opens files meanwhile.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signed_load_that_fails_keeps_no_descriptor_open() {
+    if child_case().is_some() {
+        let open_fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::new();
+        let path = copy(dir.path(), "missing-dep-plugin", "missing-dep");
+        keys.sign(&path);
+        let required = LoadOptions::new().require_signature(keys.public());
+        let before = open_fds();
+        for _ in 0..20 {
+            let err = GreeterPlugin::load_with(&path, &required).unwrap_err();
+            assert!(matches!(err, Error::Open { .. }), "{err:?}");
+        }
+        assert_eq!(open_fds(), before, "descriptors left open");
+        // A signed plugin loaded and really unloaded, again and again: its
+        // name is the loader's no more, and neither is its descriptor kept.
+        let hello = copy(dir.path(), "hello-plugin", "hello");
+        keys.sign(&hello);
+        // SAFETY: nothing of the plugin's is used after `close`.
+        let unloading = unsafe { required.clone().unload_when_unused(true) };
+        let mut after_first = None;
+        for _ in 0..20 {
+            let plugin = GreeterPlugin::load_with(&hello, &unloading).unwrap();
+            assert_eq!(plugin.close().unwrap(), dynplug::Closed::Unloaded);
+            after_first.get_or_insert_with(open_fds);
+        }
+        assert_eq!(Some(open_fds()), after_first, "a descriptor per unload");
+        println!("child: checks done");
+        return;
+    }
+    let out = dynplug_tests::run_in_child(FAILED_LOADS_TEST, "fds");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+}
+
+const TAKEN_NAME_TEST: &str = "a_signed_load_never_gets_a_library_another_part_loaded_by_fd";
+
+/// Another part of the process loaded libraries as `/proc/self/fd/N` and
+/// closed those descriptors (a common way to load from memory): a signed
+/// load, whose own descriptor may get one of those numbers, must still map
+/// the file it verified, not the library the dynamic loader has under that
+/// name. In a child process: the libraries stay loaded.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signed_load_never_gets_a_library_another_part_loaded_by_fd() {
+    if child_case().is_some() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        // Hello plugins, each its own file, loaded by descriptor name.
+        let files: Vec<std::fs::File> = (0..8)
+            .map(|i| {
+                std::fs::File::open(copy(dir.path(), "hello-plugin", &format!("h{i}"))).unwrap()
+            })
+            .collect();
+        for file in &files {
+            let name =
+                std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
+            // SAFETY: a NUL-terminated name; the fixture's initialisers
+            // are harmless.
+            let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+            assert!(!handle.is_null(), "dlopen {name:?}");
+        }
+        drop(files);
+        let keys = Keys::new();
+        let loud = copy(dir.path(), "loud-plugin", "loud");
+        keys.sign(&loud);
+        let required = LoadOptions::new().require_signature(keys.public());
+        let plugin = GreeterPlugin::load_with(&loud, &required).unwrap();
+        assert!(
+            !plugin.greet("you").starts_with("Hello,"),
+            "the signed load got another library: {}",
+            plugin.greet("you")
+        );
+        println!("child: checks done");
+        return;
+    }
+    let out = dynplug_tests::run_in_child(TAKEN_NAME_TEST, "names");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
+}

@@ -94,6 +94,12 @@ pub(crate) struct FileReport {
     /// Every dynplug symbol (`__dynplug_...`) the file itself exports: a
     /// symbol `dlsym` finds elsewhere (in a dependency) is not the file's.
     pub symbols: SymbolSet,
+    /// The size in bytes of each table of functions (`VTABLE_PREFIX`
+    /// symbols) the file exports, as the symbol the dynamic loader finds
+    /// gives it, where the format records sizes (ELF; elsewhere empty): a
+    /// load reads exactly as many entries as the export's record has
+    /// methods, so the table must be that long.
+    pub table_sizes: std::collections::HashMap<String, u64, BuildHasherDefault<Fnv>>,
     /// Every name the file exports, for C-library bindings.
     pub exports: HashSet<String>,
 }
@@ -389,6 +395,7 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
     let mut report = FileReport {
         interfaces: Vec::new(),
         symbols: SymbolSet::default(),
+        table_sizes: Default::default(),
         exports: HashSet::new(),
     };
     let mut packages = Vec::new();
@@ -404,6 +411,10 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
         } else if symbol.data() {
             if text.starts_with(VTABLE_PREFIX) {
                 elf.check_functions(file, text, &symbol)?;
+                // The table `dlsym` returns is the one the symbols' hash
+                // table finds (which a crafted file may name twice).
+                let found = elf.lookup(name).filter(|s| s.data()).unwrap_or(symbol);
+                report.table_sizes.insert(text.to_owned(), found.size);
             }
             report.symbols.insert(text.to_owned());
         }

@@ -35,6 +35,7 @@ pub(super) fn check(path: &Path, file: &File, len: u64) -> Result<FileReport, Er
     Ok(FileReport {
         interfaces,
         symbols,
+        table_sizes: Default::default(),
         exports,
     })
 }
