@@ -297,18 +297,25 @@ pub fn read_header(header: &[u8]) -> Result<(usize, u32), MetaError> {
     Ok((total, abi))
 }
 
-/// Reads a whole record, whatever its ABI version (the caller compares
-/// it). Anything malformed is an error, never a panic.
-pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
+/// A reader of what follows a whole record's header (interface or package
+/// record alike), and the record's ABI version.
+fn body(record: &[u8]) -> Result<(Reader<'_>, u32), MetaError> {
     let (total, abi) = read_header(record)?;
     if total != record.len() {
         return Err(MetaError::Malformed(
             "total length does not match the record",
         ));
     }
-    let mut r = Reader {
+    let r = Reader {
         bytes: &record[HEADER_LEN..],
     };
+    Ok((r, abi))
+}
+
+/// Reads a whole record, whatever its ABI version (the caller compares
+/// it). Anything malformed is an error, never a panic.
+pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
+    let (mut r, abi) = body(record)?;
     let name = r.str()?;
     let flags = r.take(1)?[0];
     let count = r.u32()? as usize;
@@ -457,15 +464,7 @@ impl fmt::Display for Package {
 
 /// Reads a package record. Anything malformed is an error, never a panic.
 pub fn decode_package(record: &[u8]) -> Result<Package, MetaError> {
-    let (total, _) = read_header(record)?;
-    if total != record.len() {
-        return Err(MetaError::Malformed(
-            "total length does not match the record",
-        ));
-    }
-    let mut r = Reader {
-        bytes: &record[HEADER_LEN..],
-    };
+    let (mut r, _) = body(record)?;
     let name = r.str()?;
     let version = r.str()?;
     let description = r.str()?;

@@ -98,11 +98,37 @@ pub const CHILD_CASE: &str = "DYNPLUG_TEST_CHILD_CASE";
 /// with [`CHILD_CASE`] set to `case`, and returns its output. The test
 /// must call [`child_case`] first thing.
 pub fn run_in_child(test_name: &str, case: &str) -> Output {
-    this_test_binary()
+    run_in_child_with(test_name, case, &[])
+}
+
+/// [`run_in_child`], with environment variables `env` set for the child.
+pub fn run_in_child_with(test_name: &str, case: &str, env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let mut command = this_test_binary();
+    command
         .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_CASE, case)
-        .output()
-        .expect("run the test binary again")
+        .env(CHILD_CASE, case);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("run the test binary again")
+}
+
+/// Asserts that a child [`run_in_child`] started exited 0 having run its
+/// case to the end, which it says by printing `child: checks done` (a
+/// wrong test name would also exit 0, having run nothing).
+pub fn assert_child_passed(out: &Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "child failed: {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("child: checks done") && stdout.contains("1 passed"),
+        "the child did not run the case:\n{stdout}\n{stderr}"
+    );
 }
 
 /// In a test that [`run_in_child`] runs: the case the child is to run, or

@@ -6,7 +6,7 @@ use std::env::consts::DLL_SUFFIX;
 use std::path::{Path, PathBuf};
 
 use dynplug::{Catalog, Error, Plugin};
-use dynplug_tests::{CHILD_CASE, child_case, fixture};
+use dynplug_tests::{child_case, fixture};
 use fixture_api::{Greeter, GreeterPlugin};
 use objects_api::{Factory, FactoryPlugin};
 
@@ -241,26 +241,15 @@ fn a_scan_runs_no_initialiser_and_loading_an_entry_does() {
     put(f.dir.path(), "init-trace-plugin", "z-init-trace");
     std::fs::remove_file(&f.loud).unwrap();
     let trace = f.dir.path().join("init-ran");
-    let out = dynplug_tests::this_test_binary()
-        .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_CASE, "init-trace")
-        .env(TRACE_VAR, &trace)
-        .env("DYNPLUG_SCAN_DIR", f.dir.path())
-        .output()
-        .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "child failed: {:?}\n{stdout}\n{stderr}",
-        out.status
+    let out = dynplug_tests::run_in_child_with(
+        NO_CODE_TEST,
+        "init-trace",
+        &[
+            (TRACE_VAR, trace.as_os_str()),
+            ("DYNPLUG_SCAN_DIR", f.dir.path().as_os_str()),
+        ],
     );
-    // A wrong test name would also exit 0, having run nothing.
-    assert!(
-        stdout.contains("child: checks done") && stdout.contains("1 passed"),
-        "the child did not run the case:\n{stdout}\n{stderr}"
-    );
+    dynplug_tests::assert_child_passed(&out);
 }
 
 /// Copies hello-plugin into `dir` as `name`, its package's version patched

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use dynplug::{Catalog, Error, LoadOptions, PublicKey, ScanOptions};
-use dynplug_tests::{CHILD_CASE, child_case, fixture};
+use dynplug_tests::{child_case, fixture};
 use fixture_api::{Greeter, GreeterPlugin};
 
 /// A key pair, as `minisign -G` makes one.
@@ -226,20 +226,16 @@ fn an_untrusted_plugin_runs_no_code() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let out = dynplug_tests::this_test_binary()
-        .args([NO_CODE_TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_CASE, "untrusted")
-        .env(TRACE_VAR, dir.path().join("init-ran"))
-        .env("DYNPLUG_SIGNED_DIR", dir.path())
-        .output()
-        .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("child: checks done") && stdout.contains("1 passed"),
-        "the child did not run the case:\n{stdout}\n{stderr}"
+    let trace = dir.path().join("init-ran");
+    let out = dynplug_tests::run_in_child_with(
+        NO_CODE_TEST,
+        "untrusted",
+        &[
+            (TRACE_VAR, trace.as_os_str()),
+            ("DYNPLUG_SIGNED_DIR", dir.path().as_os_str()),
+        ],
     );
+    dynplug_tests::assert_child_passed(&out);
 }
 
 const FAILED_LOADS_TEST: &str = "a_signed_load_that_fails_keeps_no_descriptor_open";
@@ -283,13 +279,7 @@ fn a_signed_load_that_fails_keeps_no_descriptor_open() {
         return;
     }
     let out = dynplug_tests::run_in_child(FAILED_LOADS_TEST, "fds");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("child: checks done") && stdout.contains("1 passed"),
-        "the child did not run the case:\n{stdout}\n{stderr}"
-    );
+    dynplug_tests::assert_child_passed(&out);
 }
 
 const TAKEN_NAME_TEST: &str = "a_signed_load_never_gets_a_library_another_part_loaded_by_fd";
@@ -334,11 +324,5 @@ fn a_signed_load_never_gets_a_library_another_part_loaded_by_fd() {
         return;
     }
     let out = dynplug_tests::run_in_child(TAKEN_NAME_TEST, "names");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("child: checks done") && stdout.contains("1 passed"),
-        "the child did not run the case:\n{stdout}\n{stderr}"
-    );
+    dynplug_tests::assert_child_passed(&out);
 }
