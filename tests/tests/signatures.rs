@@ -238,6 +238,7 @@ fn an_untrusted_plugin_runs_no_code() {
     dynplug_tests::assert_child_passed(&out);
 }
 
+#[cfg(target_os = "linux")]
 const FAILED_LOADS_TEST: &str = "a_signed_load_that_fails_keeps_no_descriptor_open";
 
 /// A signed plugin the dynamic loader refuses (a dependency is missing):
@@ -282,6 +283,7 @@ fn a_signed_load_that_fails_keeps_no_descriptor_open() {
     dynplug_tests::assert_child_passed(&out);
 }
 
+#[cfg(target_os = "linux")]
 const TAKEN_NAME_TEST: &str = "a_signed_load_never_gets_a_library_another_part_loaded_by_fd";
 
 /// Another part of the process loaded libraries as `/proc/self/fd/N` and
