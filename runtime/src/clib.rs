@@ -181,10 +181,13 @@ pub unsafe fn load(
     interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    let opened = preflight::open(path)?;
+    let mut opened = preflight::open(path)?;
+    if let Some(key) = &options.signed_by {
+        opened = crate::signature::verified(path, opened, key)?;
+    }
     let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
-    let lib = unsafe { Library::open(path, &opened.file, &opened.metadata, options) }?;
+    let lib = unsafe { Library::open(path, &opened, options) }?;
     resolve(lib, interface, symbols, Some(&report.exports))
 }
 

@@ -138,20 +138,29 @@ fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared
 }
 
 impl Library {
-    /// Opens the library at `path`, whose pre-flight opened it as `file`
-    /// and found `metadata`, or shares the handle of a loader that already
-    /// opened the same file.
+    /// Opens the library at `path`, as pre-flight `opened` it (the file
+    /// itself, or the private copy of it a signed load maps), or shares
+    /// the handle of a loader that already opened the same file.
     ///
     /// # Safety
     ///
     /// Opening a library runs its initialisers: the caller trusts the file.
     pub(crate) unsafe fn open(
         path: &Path,
-        file: &std::fs::File,
-        metadata: &std::fs::Metadata,
+        opened: &crate::preflight::Opened,
         options: &LoadOptions,
     ) -> Result<Library, Error> {
-        let key = file_key(file, metadata).map_err(|err| Error::io(path, err))?;
+        let (file, metadata) = (&opened.file, &opened.metadata);
+        #[cfg(unix)]
+        let copy_of = opened.copy_of.as_ref();
+        #[cfg(unix)]
+        let key = match copy_of {
+            Some(copy) => Ok(crate::os::copy_key(&copy.origin)),
+            None => file_key(file, metadata),
+        };
+        #[cfg(not(unix))]
+        let key = file_key(file, metadata);
+        let key = key.map_err(|err| Error::io(path, err))?;
         if let Some(shared) = find(&registry(), &key) {
             return Ok(Library::share(shared, options));
         }
@@ -167,10 +176,10 @@ impl Library {
             }
             error
         })?;
-        // A signed file is mapped from the very file that was verified, not
-        // from whatever is at its path by now.
+        // A private copy of a verified file is mapped by a name of its own,
+        // whatever is at the path by now.
         #[cfg(target_os = "linux")]
-        let (name, pinned_fd) = match options.signed_by.is_some() {
+        let (name, pinned_fd) = match copy_of.is_some() {
             true => pinned_name(file)
                 .map(|(name, fd)| (name, Some(fd)))
                 .map_err(|err| {
@@ -178,6 +187,11 @@ impl Library {
                     Error::io(path, err)
                 })?,
             false => (name, None),
+        };
+        #[cfg(all(unix, not(target_os = "linux")))]
+        let name = match copy_of {
+            Some(copy) => copy.private.path.clone(),
+            None => name,
         };
         #[cfg(target_os = "linux")]
         let kept_fd;
@@ -223,7 +237,13 @@ impl Library {
         // may be another file's: filing it under `key` would give it to a
         // later file that gets this file's inode number once it is freed.
         // It stays mapped (its initialisers ran), its name taken for ever.
-        if path_key(path).ok().as_ref() != Some(&key) {
+        // (A private copy of a verified file is what was loaded, whatever
+        // is at the path now.)
+        #[cfg(unix)]
+        let from_path = copy_of.is_none();
+        #[cfg(not(unix))]
+        let from_path = true;
+        if from_path && path_key(path).ok().as_ref() != Some(&key) {
             raw.leak();
             generations::poison(&slot);
             crate::preflight::forget_file(metadata);

@@ -156,12 +156,13 @@ pub fn load<I: ObjectInterface + ?Sized>(
 ) -> Result<Loaded, Error> {
     let desc = I::DESC;
     let wanted = options.export.as_deref();
-    let opened = preflight::open(path)?;
+    let mut opened = preflight::open(path)?;
     if let Some(key) = &options.signed_by {
-        crate::signature::verify(path, &opened.file, opened.metadata.len(), key)?;
+        opened = crate::signature::verified(path, opened, key)?;
     }
-    // The cache of checked files knows unnamed exports only.
-    let layout = if wanted.is_none() && already_checked::<I>(&opened) {
+    // The cache of checked files knows unnamed exports of files at their
+    // paths only.
+    let layout = if wanted.is_none() && !opened.is_copy() && already_checked::<I>(&opened) {
         same_interface(desc, I::META)
     } else {
         preflight_for::<I>(path, &opened, wanted)?
@@ -176,7 +177,7 @@ pub fn load<I: ObjectInterface + ?Sized>(
     // SAFETY: a plugin is code the user chose to run (see the crate's docs on
     // trust); everything dynplug can check about it before running it was
     // checked above.
-    let lib = unsafe { Library::open(path, &opened.file, &opened.metadata, options) }?;
+    let lib = unsafe { Library::open(path, &opened, options) }?;
     drop(opened);
     let path = lib.path().to_path_buf();
     let interface = desc.name.to_owned();
@@ -408,7 +409,7 @@ fn preflight_for<I: Interface + ?Sized>(
                 });
             }
             #[cfg(unix)]
-            if wanted.is_none() {
+            if wanted.is_none() && !opened.is_copy() {
                 preflight::checked::insert(&opened.file, &opened.metadata, I::META);
             }
             Ok(Layout {

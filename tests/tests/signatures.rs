@@ -328,3 +328,89 @@ fn a_signed_load_never_gets_a_library_another_part_loaded_by_fd() {
     let out = dynplug_tests::run_in_child(TAKEN_NAME_TEST, "names");
     dynplug_tests::assert_child_passed(&out);
 }
+
+/// A signed library runs from a copy nobody can change: the file written
+/// over in place after the load (same file, new bytes, which a library
+/// mapped from the file would partly see) leaves the loaded plugin as it
+/// was, and a load of the file as it is now, signed again, gets the new
+/// code, not the library loaded from the old bytes. In a child process:
+/// a library mapped from the file itself crashes when it is written over.
+#[cfg(unix)]
+const REWRITE_TEST: &str =
+    "a_signed_plugin_runs_the_bytes_that_were_checked_whatever_happens_to_its_file";
+
+#[cfg(unix)]
+#[test]
+fn a_signed_plugin_runs_the_bytes_that_were_checked_whatever_happens_to_its_file() {
+    if child_case().is_none() {
+        let out = dynplug_tests::run_in_child(REWRITE_TEST, "rewrite");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    use std::io::Write;
+    let keys = Keys::new();
+    let required = LoadOptions::new().require_signature(keys.public());
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy(dir.path(), "hello-plugin", "rewritten");
+    keys.sign(&path);
+    let first = GreeterPlugin::load_with(&path, &required).unwrap();
+    assert_eq!(first.greet("you"), "Hello, you!");
+    let again = GreeterPlugin::load_with(&path, &required).unwrap();
+    assert_eq!(again.greet("you"), "Hello, you!");
+
+    // The same file (same inode), another plugin's bytes written into it.
+    let loud = std::fs::read(fixture("loud-plugin")).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(&loud).unwrap();
+    file.sync_all().unwrap();
+    drop(file);
+    assert_eq!(first.greet("you"), "Hello, you!");
+    assert_eq!(again.greet("you"), "Hello, you!");
+
+    // Its old signature no longer covers it: refused.
+    untrusted(
+        &GreeterPlugin::load_with(&path, &required).unwrap_err(),
+        &path,
+    );
+    // Signed again: the new code.
+    keys.sign(&path);
+    let second = GreeterPlugin::load_with(&path, &required).unwrap();
+    assert!(
+        !second.greet("you").starts_with("Hello,"),
+        "the old library was handed back: {}",
+        second.greet("you")
+    );
+    assert_eq!(first.greet("you"), "Hello, you!");
+    println!("child: checks done");
+}
+
+/// A C library binding honours `require_signature` as a plugin loader
+/// does: unsigned, it is refused before any of its code runs; signed, it
+/// loads and its functions are called.
+#[test]
+fn a_c_library_that_must_be_signed_is_checked_too() {
+    #[dynplug::plugin_interface(c_library)]
+    pub trait Version {
+        fn geometry_version(&self) -> std::ffi::c_int;
+    }
+    let keys = Keys::new();
+    let required = LoadOptions::new().require_signature(keys.public());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(format!("geometry{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(env!("DYNPLUG_GEOMETRY_LIB"), &path).unwrap();
+    // SAFETY: `geometry_version` is `int geometry_version(void)` in
+    // tests/c/geometry.c.
+    let refused = unsafe { VersionLibrary::load_with(&path, &required) }.unwrap_err();
+    let reason = untrusted(&refused, &path);
+    assert!(reason.contains("not signed"), "{reason}");
+    keys.sign(&path);
+    // SAFETY: as above.
+    let lib = unsafe { VersionLibrary::load_with(&path, &required) }.unwrap();
+    assert_eq!(lib.geometry_version(), 2);
+}

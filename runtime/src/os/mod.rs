@@ -18,3 +18,7 @@ mod file;
 pub(crate) use file::open_file;
 #[cfg(all(unix, not(target_vendor = "apple")))]
 pub(crate) use file::read_at;
+#[cfg(target_os = "linux")]
+pub(crate) use file::sealed_copy;
+#[cfg(all(unix, not(target_os = "linux")))]
+pub(crate) use file::{PrivateCopy, private_copy};

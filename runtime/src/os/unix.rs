@@ -25,10 +25,17 @@ pub(crate) struct RawLibrary(Library, usize, Box<[u8]>);
 
 /// What makes a file the same file: the dynamic loader of glibc and musl
 /// also tells libraries apart by device and inode.
+///
+/// A library loaded from a private copy of a verified file (a signed
+/// load) is filed under the file's identity and the time of its last
+/// change (`ctime`, which every write moves and no user can set): loads of
+/// the same file share it while the file is unchanged, and a file changed
+/// in place since is loaded anew.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FileKey {
     dev: u64,
     ino: u64,
+    copy_of_version: Option<(i64, i64)>,
 }
 
 /// The identity of the open file `file`, of `metadata`.
@@ -36,7 +43,18 @@ pub(crate) fn file_key(_file: &std::fs::File, metadata: &Metadata) -> std::io::R
     Ok(FileKey {
         dev: metadata.dev(),
         ino: metadata.ino(),
+        copy_of_version: None,
     })
+}
+
+/// The key of a library loaded from a private copy of the file of
+/// `metadata`.
+pub(crate) fn copy_key(metadata: &Metadata) -> FileKey {
+    FileKey {
+        dev: metadata.dev(),
+        ino: metadata.ino(),
+        copy_of_version: Some((metadata.ctime(), metadata.ctime_nsec())),
+    }
 }
 
 /// The identity of the file at `path` now.
@@ -45,6 +63,7 @@ pub(crate) fn path_key(path: &Path) -> std::io::Result<FileKey> {
     Ok(FileKey {
         dev: metadata.dev(),
         ino: metadata.ino(),
+        copy_of_version: None,
     })
 }
 

@@ -218,6 +218,10 @@ pub(crate) struct Opened {
     pub(crate) file: File,
     /// Its metadata, from the open file.
     pub metadata: std::fs::Metadata,
+    /// When `file` is a private copy of a file whose signature was checked
+    /// (`signature::verified`): what it is a copy of.
+    #[cfg(unix)]
+    pub(crate) copy_of: Option<crate::signature::CopyOf>,
     /// The ELF validator's verdict, once asked (both pre-flights use it).
     #[cfg(all(unix, not(target_vendor = "apple")))]
     elf: OnceCell<Result<crate::elf::Elf, String>>,
@@ -255,12 +259,32 @@ pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
             MAX_FILE >> 30
         )));
     }
-    Ok(Opened {
-        file,
-        metadata,
-        #[cfg(all(unix, not(target_vendor = "apple")))]
-        elf: OnceCell::new(),
-    })
+    Ok(Opened::new(file, metadata))
+}
+
+impl Opened {
+    /// The open `file`, of `metadata`, not yet read.
+    pub(crate) fn new(file: File, metadata: std::fs::Metadata) -> Opened {
+        Opened {
+            file,
+            metadata,
+            #[cfg(unix)]
+            copy_of: None,
+            #[cfg(all(unix, not(target_vendor = "apple")))]
+            elf: OnceCell::new(),
+        }
+    }
+
+    /// Whether the file is a private copy of a verified file (pre-flight's
+    /// cache of checked files is for files at their paths only).
+    pub(crate) fn is_copy(&self) -> bool {
+        #[cfg(unix)]
+        {
+            self.copy_of.is_some()
+        }
+        #[cfg(not(unix))]
+        false
+    }
 }
 
 /// Whether `metadata` is a regular file's; else what it is.
