@@ -48,8 +48,8 @@ struct Shared {
     /// ([`Library::hold`]): from then on the library is never unloaded,
     /// not even by a forced unload.
     pinned: OnceLock<&'static Pinned>,
-    /// For a signed file on Linux, the descriptor the loader knows the
-    /// library by (`/proc/self/fd/N`, [`pinned_name`]): closed once the
+    /// For a signed file on Linux, a descriptor of its sealed copy, which
+    /// the loader knows the library by (`/proc/self/fd/N`, [`pinned_name`]): closed once the
     /// library is really unloaded, never while the loader may know its
     /// name.
     #[cfg(target_os = "linux")]

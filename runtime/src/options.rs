@@ -75,9 +75,12 @@ impl LoadOptions {
     /// `<library file>.minisig` (as `minisign -Sm <file>` writes it), must
     /// be made with `key` and cover every byte of the file. A missing,
     /// malformed or wrong signature, or a file changed after signing, is
-    /// [`Error::Untrusted`](crate::Error::Untrusted). The signature is
-    /// checked on the file pre-flight opened and reads, not on a path that
-    /// could be swapped in between.
+    /// [`Error::Untrusted`](crate::Error::Untrusted). What is loaded is
+    /// what was checked, not a path that could be swapped or a file that
+    /// could be written over: a private copy of the file (in memory on
+    /// Linux), or on Windows the file held open so that nobody can change
+    /// it until it is mapped. Loads of the same unchanged file share one
+    /// library. See the README's "Signed plugins".
     pub fn require_signature(mut self, key: crate::PublicKey) -> Self {
         self.signed_by = Some(key);
         self
