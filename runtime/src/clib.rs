@@ -181,10 +181,7 @@ pub unsafe fn load(
     interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    let mut opened = preflight::open(path)?;
-    if let Some(key) = &options.signed_by {
-        opened = crate::signature::verified(path, opened, key)?;
-    }
+    let opened = crate::signature::prepared(path, preflight::open(path)?, options)?;
     let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
     let lib = unsafe { Library::open(path, &opened, options) }?;

@@ -251,6 +251,7 @@ mod callback;
 mod catalog;
 mod check;
 mod clib;
+mod copy;
 #[cfg(all(unix, not(target_vendor = "apple")))]
 mod elf;
 mod error;

@@ -151,31 +151,28 @@ impl Library {
         options: &LoadOptions,
     ) -> Result<Library, Error> {
         let (file, metadata) = (&opened.file, &opened.metadata);
-        #[cfg(unix)]
         let copy_of = opened.copy_of.as_ref();
-        #[cfg(unix)]
         let key = match copy_of {
-            Some(copy) => Ok(crate::os::copy_key(&copy.origin)),
+            Some(copy) => crate::os::copy_key(file, metadata, copy),
             None => file_key(file, metadata),
-        };
-        #[cfg(not(unix))]
-        let key = file_key(file, metadata);
-        let key = key.map_err(|err| Error::io(path, err))?;
+        }
+        .map_err(|err| Error::io(path, err))?;
         if let Some(shared) = find(&registry(), &key) {
             return Ok(Library::share(shared, options));
         }
 
-        let (name, slot) = generations::name(path, &key, file).map_err(|err| {
-            // Only where a new generation loads from a copy (Windows).
-            let mut error = Error::io(path, err);
-            if let Error::Open { reason, .. } = &mut error {
-                *reason = format!(
-                    "another file from this path is already loaded, and the copy its new \
+        let (name, slot) =
+            generations::name(path, &key, file, copy_of.is_some()).map_err(|err| {
+                // Only where a new generation loads from a copy (Windows).
+                let mut error = Error::io(path, err);
+                if let Error::Open { reason, .. } = &mut error {
+                    *reason = format!(
+                        "another file from this path is already loaded, and the copy its new \
                      file must be loaded from cannot be made: {reason}"
-                );
-            }
-            error
-        })?;
+                    );
+                }
+                error
+            })?;
         // A private copy of a verified file is mapped by a name of its own,
         // whatever is at the path by now.
         #[cfg(target_os = "linux")]
@@ -239,11 +236,7 @@ impl Library {
         // It stays mapped (its initialisers ran), its name taken for ever.
         // (A private copy of a verified file is what was loaded, whatever
         // is at the path now.)
-        #[cfg(unix)]
-        let from_path = copy_of.is_none();
-        #[cfg(not(unix))]
-        let from_path = true;
-        if from_path && path_key(path).ok().as_ref() != Some(&key) {
+        if copy_of.is_none() && path_key(path).ok().as_ref() != Some(&key) {
             raw.leak();
             generations::poison(&slot);
             crate::preflight::forget_file(metadata);
@@ -594,12 +587,13 @@ mod generations {
         SLOTS.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The name for the file `key` at `path`, open as `file`, and the slot
-    /// it holds.
+    /// The name for the file `key` at `path`, open as `file` (to be loaded
+    /// from a private copy if `copy`), and the slot it holds.
     pub(super) fn name(
         path: &Path,
         key: &FileKey,
         file: &std::fs::File,
+        copy: bool,
     ) -> std::io::Result<(PathBuf, Slot)> {
         // Spelled by its components: paths equal as `Path`s (`dir/./x.so`,
         // `dir//x.so`, `dir/x.so`) share one list of slots, so they must
@@ -639,7 +633,7 @@ mod generations {
             {
                 index += 1;
             }
-            let name = os::generation_name(&anchored, index, file)?;
+            let name = os::generation_name(&anchored, index, file, copy)?;
             if index >= slots.len() {
                 slots.resize(index + 1, None);
             }

@@ -15,6 +15,7 @@ pub struct LoadOptions {
     pub(crate) allow_abort_on_panic: bool,
     pub(crate) export: Option<String>,
     pub(crate) signed_by: Option<crate::PublicKey>,
+    pub(crate) load_from_copy: bool,
 }
 
 impl LoadOptions {
@@ -83,6 +84,24 @@ impl LoadOptions {
     /// library. See the README's "Signed plugins".
     pub fn require_signature(mut self, key: crate::PublicKey) -> Self {
         self.signed_by = Some(key);
+        self
+    }
+
+    /// Whether to load the library from a private copy of its file
+    /// (default `false`), so that the file can be written over, rebuilt in
+    /// place or deleted while the library stays loaded: a library mapped
+    /// from its file sees later writes to it, which crash it, and Windows
+    /// refuses to let a build replace a loaded library.
+    ///
+    /// The copy: on Linux in memory, sealed against every change; on macOS
+    /// and the BSDs a read-only file in a new private folder, removed once
+    /// loaded; on Windows a file in this process's folder of the temporary
+    /// folder, removed when the library is unloaded. It costs one copy of
+    /// the file per version loaded (loads of the same unchanged file share
+    /// one library); a file changed since an earlier load is loaded anew.
+    /// A signed library is always loaded from a copy on Unix.
+    pub fn load_from_copy(mut self, copy: bool) -> Self {
+        self.load_from_copy = copy;
         self
     }
 

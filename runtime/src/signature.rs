@@ -100,79 +100,29 @@ pub fn verify_signature(path: impl AsRef<Path>, key: &PublicKey) -> Result<(), E
     verify(path, &opened.file, opened.metadata.len(), key)
 }
 
-/// What a private copy of a verified library file is a copy of (see
-/// [`verified`]).
-#[cfg(unix)]
-pub(crate) struct CopyOf {
-    /// The verified file's metadata: its identity and its version, under
-    /// which the library loaded from the copy is filed, so that loads of
-    /// the same file, unchanged, share it.
-    pub(crate) origin: std::fs::Metadata,
-    /// Where the copy is for a loader that needs a path (macOS, the BSDs);
-    /// removed once loaded.
-    #[cfg(not(target_os = "linux"))]
-    pub(crate) private: crate::os::PrivateCopy,
-}
-
-/// Checks the signature of the library at `path`, open as `opened`, and
-/// returns the file to load: one with the very bytes that were checked,
-/// which nobody can change before or after they are mapped.
-///
-/// - On Linux, a copy in memory sealed against writes (`memfd_create`),
-///   loaded as `/proc/self/fd/N`.
-/// - On macOS and the BSDs, whose loader takes paths only, a read-only copy
-///   in a new folder only this user can enter, removed once loaded.
-/// - On Windows, the file itself: it is open sharing reading only, so
-///   nobody can write, rename or replace it until it is mapped, and Windows
-///   refuses writes to a mapped image after.
-///
-/// The copy is checked, not the file: what is mapped is what was checked.
-/// It costs one copy of the file (in memory on Linux) per library loaded.
-pub(crate) fn verified(
+/// The library at `path`, open as `opened`, made ready to load as
+/// `options` ask: from a private copy ([`crate::copy::copied`]) when they
+/// ask for one or require a signature, and then its signature checked, on
+/// the bytes that will be mapped. Nobody can change them before or after
+/// they are mapped: on Unix the copy is checked; on Windows the file is
+/// open sharing reading only, so that nobody can write, rename or replace
+/// it until it is mapped, and Windows refuses writes to a mapped image.
+pub(crate) fn prepared(
     path: &Path,
     opened: crate::preflight::Opened,
-    key: &PublicKey,
+    options: &crate::LoadOptions,
 ) -> Result<crate::preflight::Opened, Error> {
-    #[cfg(unix)]
-    let opened = copy(path, opened)?;
-    verify(path, &opened.file, opened.metadata.len(), key)?;
+    // A signed file is loaded from a copy on Unix, whose loaders map a
+    // file's later writes.
+    let copy = options.load_from_copy || (cfg!(unix) && options.signed_by.is_some());
+    let opened = match copy {
+        true => crate::copy::copied(path, opened)?,
+        false => opened,
+    };
+    if let Some(key) = &options.signed_by {
+        verify(path, &opened.file, opened.metadata.len(), key)?;
+    }
     Ok(opened)
-}
-
-/// A private copy of the library at `path`, open as `opened` (see
-/// [`verified`]).
-#[cfg(unix)]
-fn copy(path: &Path, opened: crate::preflight::Opened) -> Result<crate::preflight::Opened, Error> {
-    let failed = |err: std::io::Error| Error::Open {
-        path: path.to_path_buf(),
-        reason: format!("the private copy a signed library is loaded from cannot be made: {err}"),
-        source: Box::new(err),
-    };
-    let len = opened.metadata.len();
-    #[cfg(target_os = "linux")]
-    let (file, copy_of) = (
-        crate::os::sealed_copy(&opened.file, len).map_err(failed)?,
-        CopyOf {
-            origin: opened.metadata,
-        },
-    );
-    #[cfg(not(target_os = "linux"))]
-    let (file, copy_of) = {
-        let name = path.file_name().unwrap_or_default();
-        let private = crate::os::private_copy(&opened.file, len, name).map_err(failed)?;
-        let file = crate::os::open_file(&private.path).map_err(failed)?;
-        (
-            file,
-            CopyOf {
-                origin: opened.metadata,
-                private,
-            },
-        )
-    };
-    let metadata = file.metadata().map_err(failed)?;
-    let mut copied = crate::preflight::Opened::new(file, metadata);
-    copied.copy_of = Some(copy_of);
-    Ok(copied)
 }
 
 /// Checks that `file` (the library at `path`, open, `len` bytes long) is

@@ -72,3 +72,52 @@ fn generations_kept_mapped_each_get_a_name_of_their_own() {
     }
     assert!(kept.iter().all(|p| p.ping() == 1));
 }
+
+const COPY_TEST: &str = "a_library_loaded_from_a_copy_outlives_its_file_written_over_or_deleted";
+
+/// `load_from_copy`: the file can be written over in place (the same file,
+/// other bytes: on Unix this crashes a library mapped from the file, and
+/// Windows refuses it for a loaded DLL) and deleted while the library
+/// runs; a load of the file as it is now gets the new code. In a child
+/// process, for the crash.
+#[test]
+fn a_library_loaded_from_a_copy_outlives_its_file_written_over_or_deleted() {
+    use fixture_api::{Greeter, GreeterPlugin};
+    use std::io::Write;
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(COPY_TEST, "copy");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(format!("copied{}", std::env::consts::DLL_SUFFIX));
+    std::fs::copy(fixture("hello-plugin"), &path).unwrap();
+    let options = LoadOptions::new().load_from_copy(true);
+    let first = GreeterPlugin::load_with(&path, &options).unwrap();
+    let again = GreeterPlugin::load_with(&path, &options).unwrap();
+    assert_eq!(first.greet("you"), "Hello, you!");
+    assert_eq!(again.greet("you"), "Hello, you!");
+
+    let loud = std::fs::read(fixture("loud-plugin")).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .expect("the file of a library loaded from a copy can be written");
+    file.write_all(&loud).unwrap();
+    file.sync_all().unwrap();
+    drop(file);
+    assert_eq!(first.greet("you"), "Hello, you!");
+    let second = GreeterPlugin::load_with(&path, &options).unwrap();
+    assert!(
+        !second.greet("you").starts_with("Hello,"),
+        "the old library was handed back: {}",
+        second.greet("you")
+    );
+    std::fs::remove_file(&path).expect("the file of a library loaded from a copy can be deleted");
+    assert_eq!(first.greet("you"), "Hello, you!");
+    assert!(!second.greet("you").starts_with("Hello,"));
+    println!("child: checks done");
+}

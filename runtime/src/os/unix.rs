@@ -47,14 +47,19 @@ pub(crate) fn file_key(_file: &std::fs::File, metadata: &Metadata) -> std::io::R
     })
 }
 
-/// The key of a library loaded from a private copy of the file of
-/// `metadata`.
-pub(crate) fn copy_key(metadata: &Metadata) -> FileKey {
-    FileKey {
-        dev: metadata.dev(),
-        ino: metadata.ino(),
-        copy_of_version: Some((metadata.ctime(), metadata.ctime_nsec())),
-    }
+/// The key of a library loaded from a private copy (`copy`, whose file
+/// is open as `_file` of `_metadata`) of a file.
+pub(crate) fn copy_key(
+    _file: &std::fs::File,
+    _metadata: &Metadata,
+    copy: &crate::copy::CopyOf,
+) -> std::io::Result<FileKey> {
+    let origin = &copy.origin;
+    Ok(FileKey {
+        dev: origin.dev(),
+        ino: origin.ino(),
+        copy_of_version: Some((origin.ctime(), origin.ctime_nsec())),
+    })
 }
 
 /// The identity of the file at `path` now.
@@ -274,7 +279,9 @@ pub(crate) fn generation_name(
     anchored: &Path,
     index: usize,
     _file: &std::fs::File,
+    _copy: bool,
 ) -> std::io::Result<PathBuf> {
+    // (A private copy on Unix is made before pre-flight: `copy::copied`.)
     Ok(spelled(anchored, index))
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct RawLibrary(Library, usize, Box<[u8]>);
 pub(crate) struct FileKey {
     volume: u32,
     index: u64,
+    /// For a library loaded from a private copy: the file's version.
+    copy_of_version: Option<(u64, u64)>,
 }
 
 /// The identity of the open file `file`.
@@ -57,7 +59,23 @@ pub(crate) fn file_key(file: &File, _metadata: &std::fs::Metadata) -> std::io::R
     Ok(FileKey {
         volume: info.volume_serial_number,
         index: (u64::from(info.index_high) << 32) | u64::from(info.index_low),
+        copy_of_version: None,
     })
+}
+
+/// The key of a library loaded from a private copy of the file open as
+/// `file`, of `metadata`: its identity and the time of its last write, so
+/// that loads of the same file share the library while the file is
+/// unchanged, and a file written over in place since is loaded anew.
+pub(crate) fn copy_key(
+    file: &File,
+    metadata: &std::fs::Metadata,
+    _copy: &crate::copy::CopyOf,
+) -> std::io::Result<FileKey> {
+    use std::os::windows::fs::MetadataExt;
+    let mut key = file_key(file, metadata)?;
+    key.copy_of_version = Some((metadata.last_write_time(), metadata.file_size()));
+    Ok(key)
 }
 
 /// The identity of the file at `path` now.
@@ -204,14 +222,16 @@ pub(crate) fn name_taken(anchored: &Path, index: usize) -> bool {
 /// generation loads from the path itself, and each later one from a copy
 /// of its file with the same file name (the module's name) in a private
 /// folder, `%TEMP%\dynplug-<process>\<n>\`, removed when it is unloaded
-/// ([`generation_gone`]).
+/// ([`generation_gone`]). A library to be loaded from a private copy
+/// (`copy`) is such a copy whatever its generation.
 pub(crate) fn generation_name(
     anchored: &Path,
     index: usize,
     file: &File,
+    copy: bool,
 ) -> std::io::Result<PathBuf> {
     let full = std::path::absolute(anchored)?;
-    if index == 0 {
+    if index == 0 && !copy {
         return Ok(full);
     }
     use std::io::Seek;

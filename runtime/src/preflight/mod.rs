@@ -218,10 +218,9 @@ pub(crate) struct Opened {
     pub(crate) file: File,
     /// Its metadata, from the open file.
     pub metadata: std::fs::Metadata,
-    /// When `file` is a private copy of a file whose signature was checked
-    /// (`signature::verified`): what it is a copy of.
-    #[cfg(unix)]
-    pub(crate) copy_of: Option<crate::signature::CopyOf>,
+    /// When the library is to be loaded from a private copy of the file
+    /// (`copy::copied`): what it is a copy of.
+    pub(crate) copy_of: Option<crate::copy::CopyOf>,
     /// The ELF validator's verdict, once asked (both pre-flights use it).
     #[cfg(all(unix, not(target_vendor = "apple")))]
     elf: OnceCell<Result<crate::elf::Elf, String>>,
@@ -268,22 +267,17 @@ impl Opened {
         Opened {
             file,
             metadata,
-            #[cfg(unix)]
             copy_of: None,
             #[cfg(all(unix, not(target_vendor = "apple")))]
             elf: OnceCell::new(),
         }
     }
 
-    /// Whether the file is a private copy of a verified file (pre-flight's
-    /// cache of checked files is for files at their paths only).
+    /// Whether the library is to be loaded from a private copy
+    /// (pre-flight's cache of checked files is for files loaded at their
+    /// paths only).
     pub(crate) fn is_copy(&self) -> bool {
-        #[cfg(unix)]
-        {
-            self.copy_of.is_some()
-        }
-        #[cfg(not(unix))]
-        false
+        self.copy_of.is_some()
     }
 }
 
