@@ -233,6 +233,31 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+
+    /// Hot reload ([`Hot`](crate::Hot)): the new version of the plugin
+    /// loaded, but the host's hand-over hook refused it (returned an error
+    /// or panicked). The old version keeps serving.
+    #[error(
+        "{}: the new version was not put in service: the hand-over hook {reason}; the old \
+         version keeps serving",
+        path.display()
+    )]
+    HandOver {
+        /// The library.
+        path: PathBuf,
+        /// What the hook said: `returned an error: ...` or `panicked: ...`.
+        reason: String,
+    },
+
+    /// Hot reload ([`Hot`](crate::Hot)): the file's folder cannot be
+    /// watched for changes.
+    #[error("{}: cannot watch the file for changes: {reason}", path.display())]
+    Watch {
+        /// The library.
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -252,7 +277,9 @@ impl Error {
             | Error::Init { path, .. }
             | Error::AbortsOnPanic { path, .. }
             | Error::InUse { path, .. }
-            | Error::Close { path, .. } => path,
+            | Error::Close { path, .. }
+            | Error::HandOver { path, .. }
+            | Error::Watch { path, .. } => path,
         }
     }
 }

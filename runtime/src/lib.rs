@@ -256,6 +256,8 @@ mod copy;
 mod elf;
 mod error;
 mod export;
+#[cfg(feature = "hot")]
+mod hot;
 mod inspect;
 mod library;
 mod meta;
@@ -272,6 +274,8 @@ pub use catalog::{Catalog, Entry, ScanOptions};
 pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
+#[cfg(feature = "hot")]
+pub use hot::{Current, Hot, HotOptions, Version};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use library::Closed;
 pub use meta::Package;

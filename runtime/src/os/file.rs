@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::path::Path;
-#[cfg(any(test, all(unix, not(target_os = "linux"))))]
+#[cfg(all(unix, any(test, not(target_os = "linux"))))]
 use std::path::PathBuf;
 
 /// Opens the file at `path` for reading without waiting: on Unix with
@@ -78,7 +78,7 @@ pub(crate) fn sealed_copy(file: &File, len: u64) -> std::io::Result<File> {
 /// change this process's memory. [`PrivateCopy`] removes it (the loader
 /// keeps a mapped library after its file is removed). (Compiled on Linux
 /// for its tests.)
-#[cfg(any(test, all(unix, not(target_os = "linux"))))]
+#[cfg(all(unix, any(test, not(target_os = "linux"))))]
 pub(crate) fn private_copy(
     file: &File,
     len: u64,
@@ -120,7 +120,7 @@ pub(crate) fn private_copy(
 
 /// A private copy of a library file ([`private_copy`]), removed with its
 /// folder when dropped.
-#[cfg(any(test, all(unix, not(target_os = "linux"))))]
+#[cfg(all(unix, any(test, not(target_os = "linux"))))]
 #[derive(Debug)]
 pub(crate) struct PrivateCopy {
     /// The copy.
@@ -128,7 +128,7 @@ pub(crate) struct PrivateCopy {
     folder: PathBuf,
 }
 
-#[cfg(any(test, all(unix, not(target_os = "linux"))))]
+#[cfg(all(unix, any(test, not(target_os = "linux"))))]
 impl Drop for PrivateCopy {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);

@@ -62,6 +62,28 @@ pub(crate) fn copy_key(
     })
 }
 
+/// What tells one state of a file from another: its identity, size, and
+/// last modification and change times (every write moves the change
+/// time, which no user can set).
+#[cfg(feature = "hot")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp([i64; 7]);
+
+/// The stamp of the file at `path` now, if it can be read.
+#[cfg(feature = "hot")]
+pub(crate) fn file_stamp(path: &Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp([
+        m.dev() as i64,
+        m.ino() as i64,
+        m.size() as i64,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ]))
+}
+
 /// The identity of the file at `path` now.
 pub(crate) fn path_key(path: &Path) -> std::io::Result<FileKey> {
     let metadata = std::fs::metadata(path)?;

@@ -78,6 +78,24 @@ pub(crate) fn copy_key(
     Ok(key)
 }
 
+/// What tells one state of a file from another: its size and its
+/// creation and last write times.
+#[cfg(feature = "hot")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp([u64; 3]);
+
+/// The stamp of the file at `path` now, if it can be read.
+#[cfg(feature = "hot")]
+pub(crate) fn file_stamp(path: &Path) -> Option<FileStamp> {
+    use std::os::windows::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp([
+        m.file_size(),
+        m.creation_time(),
+        m.last_write_time(),
+    ]))
+}
+
 /// The identity of the file at `path` now.
 pub(crate) fn path_key(path: &Path) -> std::io::Result<FileKey> {
     let file = File::open(path)?;

@@ -1,0 +1,551 @@
+//! Hot reload: [`Hot`], a plugin whose file is watched, each new version
+//! loaded through every check of `load` and put in service without a lock
+//! on the call path. See docs/ARCHITECTURE.md, "Hot reload".
+
+use std::ffi::OsString;
+use std::fmt;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+use crate::{Error, LoadOptions, Plugin};
+
+/// The hand-over hook: the old version (still serving) and the new one
+/// (not yet serving, so the hook has it alone).
+type HandOver<P> =
+    Box<dyn Fn(&P, &mut P) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Send + Sync>;
+
+/// Where failures go.
+type OnError = Box<dyn Fn(&Error) + Send + Sync>;
+/// Where new generations are announced.
+type OnReload = Box<dyn Fn(u64) + Send + Sync>;
+
+/// How a [`Hot`] plugin loads, hands over and reports: built with chained
+/// setters, given to [`Hot::watch_with`].
+///
+/// ```no_run
+/// # #[dynplug::plugin_interface]
+/// # pub trait Greeter: Send + Sync {
+/// #     fn greet(&self, name: &str) -> String;
+/// #     fn count(&self) -> u64;
+/// #     fn set_count(&mut self, count: u64);
+/// # }
+/// use std::time::Duration;
+/// let options = dynplug::HotOptions::<GreeterPlugin>::new()
+///     .settle(Duration::from_millis(50))
+///     // Move state from the old version to the new one before the swap.
+///     .hand_over(|old, new| {
+///         new.set_count(old.count());
+///         Ok(())
+///     })
+///     .on_error(|err| eprintln!("plugin not reloaded: {err}"))
+///     .on_reload(|generation| eprintln!("plugin version {generation} serving"));
+/// let hot = dynplug::Hot::watch_with("plugins/libgreeter.so", options)?;
+/// println!("{}", hot.get().greet("you"));
+/// # Ok::<(), dynplug::Error>(())
+/// ```
+pub struct HotOptions<P> {
+    load: LoadOptions,
+    settle: Duration,
+    watch: bool,
+    hand_over: Option<HandOver<P>>,
+    on_error: Option<OnError>,
+    on_reload: Option<OnReload>,
+}
+
+impl<P> Default for HotOptions<P> {
+    fn default() -> Self {
+        HotOptions {
+            load: LoadOptions::new(),
+            settle: Duration::from_millis(100),
+            watch: true,
+            hand_over: None,
+            on_error: None,
+            on_reload: None,
+        }
+    }
+}
+
+impl<P> fmt::Debug for HotOptions<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HotOptions")
+            .field("load", &self.load)
+            .field("settle", &self.settle)
+            .field("watch", &self.watch)
+            .field("hand_over", &self.hand_over.is_some())
+            .field("on_error", &self.on_error.is_some())
+            .field("on_reload", &self.on_reload.is_some())
+            .finish()
+    }
+}
+
+impl<P> HotOptions<P> {
+    /// The defaults: the file watched, writes settled for 100 ms, no
+    /// hand-over hook, failures printed to standard error.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The options every version is loaded with (default
+    /// `LoadOptions::new()`). Each version is loaded from a private copy of
+    /// the file whatever these say
+    /// ([`LoadOptions::load_from_copy`]), so that a build can write over
+    /// the file while the old version runs. With
+    /// [`unload_when_unused`](LoadOptions::unload_when_unused), an old
+    /// version is unloaded once its last handle goes; without it, every
+    /// version stays mapped (safe, but memory grows with each reload).
+    pub fn load_options(mut self, options: LoadOptions) -> Self {
+        self.load = options;
+        self
+    }
+
+    /// How long a file written in place must stay untouched before it is
+    /// loaded (default 100 ms). A file renamed into place, or closed by
+    /// the program that wrote it (where the platform says so: Linux), is
+    /// loaded at once. A new version that fails is reported only once its
+    /// file has stayed untouched this long, so that a file still being
+    /// written is not reported as broken.
+    pub fn settle(mut self, settle: Duration) -> Self {
+        self.settle = settle;
+        self
+    }
+
+    /// Whether to watch the file (default `true`). Without watching, only
+    /// [`Hot::reload`] looks at it.
+    pub fn watch(mut self, watch: bool) -> Self {
+        self.watch = watch;
+        self
+    }
+
+    /// A hook that runs with the old version (still serving) and the new
+    /// one (not yet serving) before the new one is put in service: the
+    /// place to move state through the interface's own methods. If it
+    /// returns an error or panics, the new version is dropped and the old
+    /// one keeps serving ([`Error::HandOver`]).
+    pub fn hand_over(
+        mut self,
+        hook: impl Fn(&P, &mut P) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.hand_over = Some(Box::new(hook));
+        self
+    }
+
+    /// Where the watcher reports a new version that failed (the old one
+    /// keeps serving) and a watch that broke. By default they are printed
+    /// to standard error: a failed reload is never silent.
+    /// ([`Hot::reload`] returns its error instead.) Runs on the watcher's
+    /// thread.
+    pub fn on_error(mut self, report: impl Fn(&Error) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Box::new(report));
+        self
+    }
+
+    /// Called with the new generation each time a new version is put in
+    /// service (by the watcher or by [`Hot::reload`]), on the thread that
+    /// loaded it.
+    pub fn on_reload(mut self, report: impl Fn(u64) + Send + Sync + 'static) -> Self {
+        self.on_reload = Some(Box::new(report));
+        self
+    }
+}
+
+/// A plugin that is reloaded when its file changes.
+///
+/// [`watch`](Hot::watch) loads the plugin and watches its file. Each new
+/// file at the path (renamed over it, or written in place and settled)
+/// goes through every check of `load`, then the hand-over hook, and becomes
+/// the current version; [`get`](Hot::get) returns it. Calls that started
+/// on the old version finish on it, and the old version is dropped when
+/// its last handle goes. A new version that fails (half-written, another
+/// version of the interface, a panicking constructor, an untrusted
+/// signature) is reported and the old one keeps serving.
+///
+/// `P` is a generated loader (`GreeterPlugin`) of a `Send + Sync`
+/// interface: versions are loaded on the watcher's thread.
+pub struct Hot<P: Plugin + Send + Sync + 'static> {
+    shared: Arc<Shared<P>>,
+    /// Dropping it stops the events, and so the watcher's thread.
+    _watcher: Option<notify::RecommendedWatcher>,
+}
+
+/// One version of a hot plugin: the loader and its generation. Derefs to
+/// the loader.
+pub struct Version<P> {
+    plugin: P,
+    generation: u64,
+    /// The file as it was when this version was loaded from it.
+    stamp: Option<crate::os::FileStamp>,
+}
+
+impl<P> Version<P> {
+    /// Which version this is: 1 for the first loaded, one more for each
+    /// one put in service after it.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
+impl<P> Deref for Version<P> {
+    type Target = P;
+    fn deref(&self) -> &P {
+        &self.plugin
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Version<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Version")
+            .field("generation", &self.generation)
+            .field("plugin", &self.plugin)
+            .finish()
+    }
+}
+
+/// The version of a [`Hot`] plugin that was current when
+/// [`Hot::get`] was called, kept alive while this lives. Derefs to the
+/// loader. Cheap to get (no lock, no reference count in the common case);
+/// meant for the duration of a call or a few. To keep a version for long
+/// or send it to another thread, take [`Hot::version`].
+pub struct Current<P>(arc_swap::Guard<Arc<Version<P>>>);
+
+impl<P> Current<P> {
+    /// The generation of this version.
+    pub fn generation(&self) -> u64 {
+        self.0.generation
+    }
+}
+
+impl<P> Deref for Current<P> {
+    type Target = P;
+    #[inline]
+    fn deref(&self) -> &P {
+        &self.0.plugin
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Current<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self.0, f)
+    }
+}
+
+struct Shared<P> {
+    path: PathBuf,
+    load: LoadOptions,
+    settle: Duration,
+    current: ArcSwap<Version<P>>,
+    /// Held while a new version is loaded and swapped in: one at a time.
+    reloading: Mutex<()>,
+    hand_over: Option<HandOver<P>>,
+    on_error: Option<OnError>,
+    on_reload: Option<OnReload>,
+}
+
+impl<P: Plugin + Send + Sync + 'static> Hot<P> {
+    /// Loads the plugin at `path` and watches its file, with the default
+    /// [`HotOptions`].
+    ///
+    /// # Errors
+    ///
+    /// The first load's [`Error`], or [`Error::Watch`] if the file's
+    /// folder cannot be watched.
+    pub fn watch(path: impl AsRef<Path>) -> Result<Hot<P>, Error> {
+        Self::watch_with(path, HotOptions::new())
+    }
+
+    /// Loads the plugin at `path` and watches its file, as `options` say.
+    ///
+    /// # Errors
+    ///
+    /// As for [`watch`](Hot::watch).
+    pub fn watch_with(path: impl AsRef<Path>, options: HotOptions<P>) -> Result<Hot<P>, Error> {
+        let path = path.as_ref().to_path_buf();
+        let load = options.load.clone().load_from_copy(true);
+        // Watched before the first load, so that no change in between is
+        // missed (an event for the file loaded first finds it unchanged).
+        let events = match options.watch {
+            true => Some(watch_folder(&path)?),
+            false => None,
+        };
+        let stamp = crate::os::file_stamp(&path);
+        let plugin = P::load_with(&path, &load)?;
+        let shared = Arc::new(Shared {
+            current: ArcSwap::from_pointee(Version {
+                plugin,
+                generation: 1,
+                stamp,
+            }),
+            path,
+            load,
+            settle: options.settle,
+            reloading: Mutex::new(()),
+            hand_over: options.hand_over,
+            on_error: options.on_error,
+            on_reload: options.on_reload,
+        });
+        let watcher = match events {
+            Some((watcher, events)) => {
+                let name = shared.path.file_name().unwrap_or_default().to_owned();
+                let weak = Arc::downgrade(&shared);
+                std::thread::Builder::new()
+                    .name("dynplug-hot".to_owned())
+                    .spawn(move || follow(&events, &weak, &name))
+                    .map_err(|err| Error::Watch {
+                        path: shared.path.clone(),
+                        reason: format!("no thread to follow it: {err}"),
+                    })?;
+                Some(watcher)
+            }
+            None => None,
+        };
+        Ok(Hot {
+            shared,
+            _watcher: watcher,
+        })
+    }
+
+    /// The current version, for a call or a few: no lock is taken, and
+    /// the version stays alive while the handle lives, whatever reloads
+    /// meanwhile.
+    #[inline]
+    pub fn get(&self) -> Current<P> {
+        Current(self.shared.current.load())
+    }
+
+    /// The current version as a counted handle, to keep for long or send
+    /// to another thread.
+    pub fn version(&self) -> Arc<Version<P>> {
+        self.shared.current.load_full()
+    }
+
+    /// How many versions have been put in service: 1 after the first load.
+    pub fn generation(&self) -> u64 {
+        self.shared.current.load().generation
+    }
+
+    /// The watched path.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// Looks at the file now: if it changed since the current version was
+    /// loaded, loads it, runs the hand-over hook and puts it in service.
+    /// `Ok(true)` if a new version now serves, `Ok(false)` if the file had
+    /// not changed.
+    ///
+    /// # Errors
+    ///
+    /// The new version's [`Error`] (its load's, or [`Error::HandOver`]);
+    /// the old version keeps serving. (Returned, not passed to
+    /// [`on_error`](HotOptions::on_error).)
+    pub fn reload(&self) -> Result<bool, Error> {
+        self.shared.reload()
+    }
+}
+
+impl<P: Plugin + Send + Sync + 'static> fmt::Debug for Hot<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hot")
+            .field("path", &self.shared.path)
+            .field("generation", &self.generation())
+            .field("watched", &self._watcher.is_some())
+            .finish()
+    }
+}
+
+impl<P: Plugin> Shared<P> {
+    fn reload(&self) -> Result<bool, Error> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.current.load_full();
+        // Read before the load: if the file changes during it, the next
+        // look sees another stamp and loads again.
+        let stamp = crate::os::file_stamp(&self.path);
+        if stamp.is_some() && stamp == old.stamp {
+            return Ok(false);
+        }
+        let mut new = P::load_with(&self.path, &self.load)?;
+        if let Some(hook) = &self.hand_over {
+            let refused = |reason: String| Error::HandOver {
+                path: self.path.clone(),
+                reason,
+            };
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&old, &mut new))) {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => return Err(refused(format!("returned an error: {err}"))),
+                Err(panic) => {
+                    let message = crate::export::panic_message(&*panic);
+                    return Err(refused(format!("panicked: {message}")));
+                }
+            }
+        }
+        let generation = old.generation + 1;
+        self.current.store(Arc::new(Version {
+            plugin: new,
+            generation,
+            stamp,
+        }));
+        // This thread's handle of the old version goes; the version itself
+        // goes with the last handle (calls still running on it).
+        drop(old);
+        if let Some(report) = &self.on_reload {
+            report(generation);
+        }
+        Ok(true)
+    }
+
+    fn report(&self, err: &Error) {
+        match &self.on_error {
+            Some(report) => report(err),
+            None => eprintln!("dynplug: hot reload: {err}"),
+        }
+    }
+}
+
+/// What the watcher's thread receives.
+type Events = mpsc::Receiver<notify::Result<notify::Event>>;
+
+/// Watches the folder of `path` (a file renamed over the path is another
+/// file: watching the file itself would lose it).
+fn watch_folder(path: &Path) -> Result<(notify::RecommendedWatcher, Events), Error> {
+    use notify::Watcher;
+    let failed = |err: notify::Error| Error::Watch {
+        path: path.to_path_buf(),
+        reason: err.to_string(),
+    };
+    let (send, events) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        // The receiver is gone only when the thread ended (its `Hot` went).
+        let _ = send.send(event);
+    })
+    .map_err(failed)?;
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    watcher
+        .watch(folder, notify::RecursiveMode::NonRecursive)
+        .map_err(failed)?;
+    Ok((watcher, events))
+}
+
+/// How long to wait after an event about the file for more before looking
+/// at it: `None` for events that do not change it.
+fn wait_after(event: &notify::Result<notify::Event>, name: &OsString, settle: Duration) -> Wait {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    let event = match event {
+        Ok(event) => event,
+        Err(err) => return Wait::Broken(err.to_string()),
+    };
+    if !event
+        .paths
+        .iter()
+        .any(|p| p.file_name() == Some(name.as_os_str()))
+    {
+        return Wait::Ignore;
+    }
+    // Whole at once: renamed into place, or closed by its writer.
+    const WHOLE: Duration = Duration::from_millis(2);
+    match event.kind {
+        EventKind::Modify(ModifyKind::Name(RenameMode::From)) => Wait::Ignore,
+        EventKind::Modify(ModifyKind::Name(_)) => Wait::For(WHOLE),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Wait::For(WHOLE),
+        EventKind::Access(_) | EventKind::Remove(_) => Wait::Ignore,
+        // A link (whole) or a new file about to be written: if writes
+        // follow, their events set the wait.
+        EventKind::Create(_) => Wait::For(WHOLE),
+        EventKind::Modify(_) | EventKind::Any | EventKind::Other => Wait::For(settle),
+    }
+}
+
+enum Wait {
+    Ignore,
+    For(Duration),
+    Broken(String),
+}
+
+/// The watcher's thread: each burst of events about the file, once it has
+/// settled, is one look at the file. Ends when the `Hot` goes.
+fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString) {
+    let Some(settle) = shared.upgrade().map(|s| s.settle) else {
+        return;
+    };
+    let mut next = None;
+    loop {
+        let event = match next.take() {
+            Some(event) => event,
+            None => match events.recv() {
+                Ok(event) => event,
+                Err(_) => return,
+            },
+        };
+        let mut wait = match wait_after(&event, name, settle) {
+            Wait::Ignore => continue,
+            Wait::For(wait) => wait,
+            Wait::Broken(reason) => {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                shared.report(&Error::Watch {
+                    path: shared.path.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        // Until the file has been left alone for `wait`.
+        loop {
+            match events.recv_timeout(wait) {
+                Ok(event) => {
+                    if let Wait::For(longer) = wait_after(&event, name, settle) {
+                        wait = longer;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if let Err(err) = shared.reload() {
+            // Reported once the file has stayed untouched for `settle`: a
+            // file still being written is not broken.
+            match quiet(events, name, settle) {
+                Quiet::Yes => shared.report(&err),
+                Quiet::No(event) => next = Some(event),
+                Quiet::Ended => return,
+            }
+        }
+    }
+}
+
+enum Quiet {
+    Yes,
+    No(notify::Result<notify::Event>),
+    Ended,
+}
+
+/// Whether no event changes the file for `settle`; else the first that does.
+fn quiet(events: &Events, name: &OsString, settle: Duration) -> Quiet {
+    let until = std::time::Instant::now() + settle;
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left) {
+            Ok(event) => {
+                if let Wait::For(_) = wait_after(&event, name, settle) {
+                    return Quiet::No(event);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => return Quiet::Yes,
+            Err(RecvTimeoutError::Disconnected) => return Quiet::Ended,
+        }
+    }
+}

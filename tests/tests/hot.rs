@@ -1,0 +1,312 @@
+//! Hot reload (`dynplug::Hot`): new files at a plugin's path are served
+//! once they pass every check; failing ones are reported and the old
+//! version keeps serving; calls in flight finish on their version.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use dynplug::{Error, Hot, HotOptions, LoadOptions};
+use dynplug_tests::{child_case, fixture};
+use fixture_api::{Greeter, GreeterPlugin};
+
+const HELLO: &str = "Hello, you!";
+const LOUD: &str = "HEY, you!";
+
+/// How long a test waits for the watcher (wine is slow).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The plugin's path in `dir`.
+fn plugin_path(dir: &Path) -> PathBuf {
+    dir.join(format!("hot{}", std::env::consts::DLL_SUFFIX))
+}
+
+/// Puts `bytes` at `path` as a new file, renamed over it as a build does.
+/// (On Windows a rename over a file is refused while a reload reads it:
+/// tried again.)
+fn put_bytes(path: &Path, bytes: &[u8]) {
+    static STAGED: AtomicUsize = AtomicUsize::new(0);
+    let staged = path.with_extension(format!("staged-{}", STAGED.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&staged, bytes).unwrap();
+    let started = Instant::now();
+    while let Err(err) = std::fs::rename(&staged, path) {
+        assert!(started.elapsed() < PATIENCE, "rename into place: {err}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Puts fixture `name` at `path` as a new file.
+fn put(path: &Path, name: &str) {
+    put_bytes(path, &std::fs::read(fixture(name)).unwrap());
+}
+
+/// Waits until `done`, or fails saying `what`.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Options whose failures go to a channel.
+fn reporting() -> (HotOptions<GreeterPlugin>, mpsc::Receiver<String>) {
+    let (send, errors) = mpsc::channel();
+    let send = Mutex::new(send);
+    let options = HotOptions::new().on_error(move |err: &Error| {
+        let _ = send.lock().unwrap().send(err.to_string());
+    });
+    (options, errors)
+}
+
+#[test]
+fn new_versions_serve_under_concurrent_calls_and_failing_ones_keep_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let (options, errors) = reporting();
+    let hot = Arc::new(Hot::<GreeterPlugin>::watch_with(&path, options).unwrap());
+    assert_eq!(hot.generation(), 1);
+    assert_eq!(hot.get().greet("you"), HELLO);
+
+    // Callers on four threads, each call checked, until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let loud_seen = Arc::new(AtomicU64::new(0));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (hot, stop, loud_seen) = (hot.clone(), stop.clone(), loud_seen.clone());
+            std::thread::spawn(move || {
+                let mut calls = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let current = hot.get();
+                    let greeting = current.greet("you");
+                    match current.generation() {
+                        1 | 3 => assert_eq!(greeting, HELLO),
+                        2 => {
+                            assert_eq!(greeting, LOUD);
+                            loud_seen.fetch_add(1, Ordering::Relaxed);
+                        }
+                        other => panic!("generation {other}"),
+                    }
+                    calls += 1;
+                }
+                calls
+            })
+        })
+        .collect();
+
+    put(&path, "loud-plugin");
+    wait_until("the second version", || hot.generation() == 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+
+    // Three failing versions, each reported, none served.
+    let expect_error = |what: &str, needle: &str| {
+        let error = errors
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no error reported for {what}"));
+        assert!(error.contains(needle), "{what}: {error}");
+        assert!(error.contains(&*path.to_string_lossy()), "{error}");
+        assert_eq!(hot.generation(), 2, "{what} was served");
+        assert_eq!(hot.get().greet("you"), LOUD);
+    };
+    put(&path, "ctor-panic-plugin");
+    expect_error(
+        "a panicking constructor",
+        "no configuration found for Broken",
+    );
+    let hello = std::fs::read(fixture("hello-plugin")).unwrap();
+    put_bytes(&path, &hello[..hello.len() / 2]);
+    expect_error("a truncated file", "not a loadable library");
+    put(&path, "old-plugin");
+    expect_error("another version of the interface", "Greeter");
+
+    put(&path, "hello-plugin");
+    wait_until("the third version", || hot.generation() == 3);
+    assert_eq!(hot.get().greet("you"), HELLO);
+
+    stop.store(true, Ordering::Relaxed);
+    for caller in callers {
+        assert!(caller.join().unwrap() > 0, "a caller made no call");
+    }
+    assert!(
+        loud_seen.load(Ordering::Relaxed) > 0,
+        "no caller saw version 2"
+    );
+    assert!(
+        errors.try_recv().is_err(),
+        "more errors than failing versions"
+    );
+}
+
+#[test]
+fn a_file_written_in_place_is_loaded_once_complete_and_not_reported_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let (options, errors) = reporting();
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options.settle(Duration::from_millis(300)))
+        .unwrap();
+
+    // The same file written over in four pieces, a pause between each,
+    // as a slow writer does.
+    {
+        use std::io::Write;
+        let loud = std::fs::read(fixture("loud-plugin")).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
+        for piece in loud.chunks(loud.len().div_ceil(4)) {
+            file.write_all(piece).unwrap();
+            file.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+    wait_until("the rewritten version", || hot.generation() == 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    // Reported would be each half-written state tried; none may be.
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        errors.try_recv().is_err(),
+        "a half-written file was reported"
+    );
+    assert_eq!(hot.generation(), 2);
+}
+
+#[test]
+fn reload_checks_now_and_old_versions_live_while_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, HotOptions::new().watch(false)).unwrap();
+    assert!(!hot.reload().unwrap(), "an unchanged file reloaded");
+    let first = hot.version();
+    let in_flight = hot.get();
+
+    put(&path, "loud-plugin");
+    assert!(hot.reload().unwrap());
+    assert_eq!(hot.generation(), 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    // The old version still answers through the handles taken before.
+    assert_eq!(first.generation(), 1);
+    assert_eq!(first.greet("you"), HELLO);
+    assert_eq!(in_flight.generation(), 1);
+    assert_eq!(in_flight.greet("you"), HELLO);
+    assert!(!hot.reload().unwrap());
+
+    // A failing version: the error is returned, the old one serves.
+    put(&path, "ctor-panic-plugin");
+    let err = hot.reload().unwrap_err();
+    assert!(matches!(err, Error::Init { .. }), "{err:?}");
+    assert_eq!(hot.generation(), 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(hot.reload().unwrap_err(), Error::Open { .. }));
+    assert_eq!(hot.get().greet("you"), LOUD);
+}
+
+#[test]
+fn the_hand_over_hook_moves_state_and_can_refuse_the_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    // State moved through the interface: the new version is greeted as
+    // often as the old one was.
+    let moving =
+        HotOptions::new()
+            .watch(false)
+            .hand_over(|old: &GreeterPlugin, new: &mut GreeterPlugin| {
+                for _ in 0..old.hits() {
+                    new.greet("again");
+                }
+                assert_eq!(new.bump(), 1);
+                Ok(())
+            });
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, moving).unwrap();
+    for _ in 0..3 {
+        hot.get().greet("you");
+    }
+    put(&path, "hello-plugin");
+    assert!(hot.reload().unwrap());
+    assert_eq!(hot.generation(), 2);
+    assert_eq!(hot.get().hits(), 3);
+
+    // A hook that refuses, then one that panics: the old version serves.
+    for (hook, says) in [
+        (
+            Box::new(|_: &GreeterPlugin, _: &mut GreeterPlugin| Err("state too new".into()))
+                as Box<dyn Fn(&GreeterPlugin, &mut GreeterPlugin) -> _ + Send + Sync>,
+            "returned an error: state too new",
+        ),
+        (
+            Box::new(|_: &GreeterPlugin, _: &mut GreeterPlugin| panic!("hook broke")),
+            "panicked: hook broke",
+        ),
+    ] {
+        let options = HotOptions::new().watch(false).hand_over(hook);
+        put(&path, "hello-plugin");
+        let refusing = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+        put(&path, "loud-plugin");
+        let err = refusing.reload().unwrap_err();
+        let Error::HandOver { path: p, reason } = &err else {
+            panic!("not HandOver: {err:?}");
+        };
+        assert_eq!(p, &path);
+        assert_eq!(reason, says);
+        assert_eq!(refusing.generation(), 1);
+        assert_eq!(refusing.get().greet("you"), HELLO);
+    }
+}
+
+#[cfg(target_os = "linux")]
+const FLAT_TEST: &str = "a_thousand_reloads_leave_memory_and_descriptors_flat";
+
+/// With unloading allowed, each old version is unloaded once its last
+/// handle goes: 1,000 reloads leave the process's memory and descriptors
+/// where 100 left them. In a child process, alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
+    use fixture_api::{Linger, LingerPlugin};
+    if child_case().is_none() {
+        let out = dynplug_tests::run_in_child(FLAT_TEST, "flat");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let status = |field: &str| -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    let bytes = std::fs::read(fixture("linger-plugin")).unwrap();
+    put_bytes(&path, &bytes);
+    // SAFETY: linger-plugin starts no thread and registers no destructor
+    // unless a method asks it to, and only `ping` is called.
+    let load = unsafe { LoadOptions::new().unload_when_unused(true) };
+    let options = HotOptions::new().watch(false).load_options(load);
+    let hot = Hot::<LingerPlugin>::watch_with(&path, options).unwrap();
+    let mut at_100 = None;
+    for round in 1..=1000 {
+        put_bytes(&path, &bytes);
+        assert!(hot.reload().unwrap(), "round {round}");
+        assert_eq!(hot.get().ping(), 1);
+        if round == 100 {
+            at_100 = Some((status("VmRSS:"), fds()));
+        }
+    }
+    let (rss_100, fds_100) = at_100.unwrap();
+    let (rss, fds) = (status("VmRSS:"), fds());
+    assert_eq!(hot.generation(), 1001);
+    assert_eq!(fds, fds_100, "descriptors grew");
+    // One version kept would be about 0.5 MB each: 450 MB over 900.
+    assert!(
+        rss < rss_100 + 16 * 1024,
+        "memory grew from {rss_100} kB to {rss} kB over 900 reloads"
+    );
+    println!("child: checks done");
+}
