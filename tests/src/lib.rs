@@ -87,7 +87,8 @@ pub fn own<P>(name: &str, load: impl FnOnce(&Path) -> P) -> Own<P> {
 }
 
 pub use platform::{
-    NOT_A_LIBRARY, crashed_on_bad_access, is_mapped, libm, libm_name, replace_file,
+    NOT_A_LIBRARY, crashed_on_bad_access, is_mapped, libm, libm_name, rename_patiently,
+    replace_file,
 };
 
 /// The environment variable that tells a re-executed test binary which
@@ -270,6 +271,10 @@ pub mod platform {
     /// first (to a name beside it, left there: wine would let it be
     /// deleted while mapped, and then give its file id to a new file,
     /// which its loader would take for the loaded module).
+    ///
+    /// While dynplug loads a file on Windows, the file is open sharing
+    /// reading only (so that what is mapped is what was checked), and
+    /// renaming it fails: the renames are tried again, for up to a minute.
     pub fn replace_file(staged: &Path, path: &Path) {
         #[cfg(windows)]
         if path.exists() {
@@ -278,9 +283,23 @@ pub mod platform {
             let n = ASIDE.fetch_add(1, Ordering::Relaxed);
             let mut aside = path.as_os_str().to_owned();
             aside.push(format!(".old-{n}"));
-            std::fs::rename(path, &aside).expect("move the old file aside");
+            rename_patiently(path, Path::new(&aside)).expect("move the old file aside");
         }
-        std::fs::rename(staged, path).expect("rename the new file into place");
+        rename_patiently(staged, path).expect("rename the new file into place");
+    }
+
+    /// `rename(from, to)`, tried again while it fails (on Windows, while
+    /// dynplug loads one of the files), for up to a minute; on Unix once.
+    pub fn rename_patiently(from: &Path, to: &Path) -> std::io::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::rename(from, to) {
+                Err(_) if cfg!(windows) && started.elapsed().as_secs() < 60 => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Whether a child process died of an access to memory that is not

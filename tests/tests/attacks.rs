@@ -142,11 +142,19 @@ fn a_file_replaced_while_it_loads_is_never_taken_for_another() {
     let mut kept: Vec<LingerPlugin> = Vec::new();
     std::thread::scope(|scope| {
         scope.spawn(|| {
+            // Set however this thread ends (a panic included), so that the
+            // loop below ends too and the panic is reported.
+            struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            let _done = Done(&done);
             for staged in &staged {
                 dynplug_tests::replace_file(staged, &path);
                 std::thread::sleep(std::time::Duration::from_micros(300));
             }
-            done.store(true, std::sync::atomic::Ordering::Relaxed);
         });
         while !done.load(std::sync::atomic::Ordering::Relaxed) {
             // A load may fail, saying the file changed while it loaded.

@@ -29,11 +29,7 @@ fn put_bytes(path: &Path, bytes: &[u8]) {
     static STAGED: AtomicUsize = AtomicUsize::new(0);
     let staged = path.with_extension(format!("staged-{}", STAGED.fetch_add(1, Ordering::Relaxed)));
     std::fs::write(&staged, bytes).unwrap();
-    let started = Instant::now();
-    while let Err(err) = std::fs::rename(&staged, path) {
-        assert!(started.elapsed() < PATIENCE, "rename into place: {err}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    dynplug_tests::rename_patiently(&staged, path).expect("rename into place");
 }
 
 /// Puts fixture `name` at `path` as a new file.
