@@ -362,7 +362,7 @@ impl<P: Plugin + Send + Sync + 'static> fmt::Debug for Hot<P> {
 
 impl<P: Plugin> Shared<P> {
     fn reload(&self) -> Result<bool, Error> {
-        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.current.load_full();
         // Read before the load: if the file changes during it, the next
         // look sees another stamp and loads again.
@@ -394,6 +394,8 @@ impl<P: Plugin> Shared<P> {
         // This thread's handle of the old version goes; the version itself
         // goes with the last handle (calls still running on it).
         drop(old);
+        // Reported once the next reload may start (the report may ask for one).
+        drop(one_at_a_time);
         if let Some(report) = &self.on_reload {
             report(generation);
         }
