@@ -181,7 +181,7 @@ pub unsafe fn load(
     interface: &str,
     symbols: &[CSymbol],
 ) -> Result<CLoaded, Error> {
-    let opened = crate::signature::prepared(path, preflight::open(path)?, options)?;
+    let opened = crate::signature::prepared(path, preflight::open_to_load(path)?, options)?;
     let report = preflight::check_opened(path, &opened)?;
     // SAFETY: the caller trusts the library.
     let lib = unsafe { Library::open(path, &opened, options) }?;

@@ -156,7 +156,7 @@ pub fn load<I: ObjectInterface + ?Sized>(
 ) -> Result<Loaded, Error> {
     let desc = I::DESC;
     let wanted = options.export.as_deref();
-    let opened = crate::signature::prepared(path, preflight::open(path)?, options)?;
+    let opened = crate::signature::prepared(path, preflight::open_to_load(path)?, options)?;
     // The cache of checked files knows unnamed exports of files at their
     // paths only.
     let layout = if wanted.is_none() && !opened.is_copy() && already_checked::<I>(&opened) {

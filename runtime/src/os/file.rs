@@ -12,16 +12,23 @@ use std::path::PathBuf;
 /// anything but a regular file by the open file's kind. Reads of a regular
 /// file are not affected by the flags. The descriptor is close-on-exec, as
 /// every file std opens.
-///
-/// On Windows the file is opened sharing reading only: while it is open,
-/// nobody can write to it, rename it, delete it or put another file at its
-/// path (those need a handle that shares writing or deleting). The loader
-/// keeps it open from pre-flight (and the signature check) until the
-/// system's loader has mapped it, so it maps the very bytes that were
-/// checked; once mapped, Windows refuses writes to the image anyway. A file
-/// another program has open for writing cannot be opened at all: it is
-/// still being written.
 pub(crate) fn open_file(path: &Path) -> std::io::Result<File> {
+    open(path, false)
+}
+
+/// Opens the file at `path` as [`open_file`] does, to be loaded: on
+/// Windows sharing reading only, so that while it is open nobody can write
+/// to it, rename it, delete it or put another file at its path (those need
+/// a handle that shares writing or deleting). The loader keeps it open from
+/// pre-flight (and the signature check) until the system's loader has
+/// mapped it, so it maps the very bytes that were checked; once mapped,
+/// Windows refuses writes to the image anyway. A file another program has
+/// open for writing cannot be opened so: it is still being written.
+pub(crate) fn open_file_to_load(path: &Path) -> std::io::Result<File> {
+    open(path, true)
+}
+
+fn open(path: &Path, to_load: bool) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -30,12 +37,14 @@ pub(crate) fn open_file(path: &Path) -> std::io::Result<File> {
         options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
     #[cfg(windows)]
-    {
+    if to_load {
         use std::os::windows::fs::OpenOptionsExt;
         /// `FILE_SHARE_READ`.
         const SHARE_READ: u32 = 1;
         options.share_mode(SHARE_READ);
     }
+    #[cfg(not(windows))]
+    let _ = to_load;
     options.open(path)
 }
 
@@ -255,15 +264,25 @@ mod tests {
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     }
 
-    /// While pre-flight has a file open, nobody can write it, rename it,
+    /// While a load has a file open, nobody can write it, rename it,
     /// delete it or put another file at its path; once closed, they can.
+    /// (Reading it, as `inspect` does, does not lock it.)
     #[cfg(windows)]
     #[test]
-    fn an_open_library_file_cannot_be_changed_or_replaced() {
+    fn a_library_file_open_to_load_cannot_be_changed_or_replaced() {
         let (dir, path) = file_of(b"0123456789");
         let other = dir.path().join("other.dll");
         std::fs::write(&other, b"other").unwrap();
-        let file = super::open_file(&path).unwrap();
+        let reading = super::open_file(&path).unwrap();
+        let writing = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        // Open for writing elsewhere: still being written, not to load.
+        assert!(
+            super::open_file_to_load(&path).is_err(),
+            "opened to load while written"
+        );
+        drop(writing);
+        drop(reading);
+        let file = super::open_file_to_load(&path).unwrap();
         assert!(
             std::fs::OpenOptions::new().write(true).open(&path).is_err(),
             "opened for writing"

@@ -15,10 +15,10 @@ pub(crate) use windows::*;
 
 /// Opening a library file for pre-flight without blocking.
 mod file;
-pub(crate) use file::open_file;
 #[cfg(all(unix, not(target_vendor = "apple")))]
 pub(crate) use file::read_at;
 #[cfg(target_os = "linux")]
 pub(crate) use file::sealed_copy;
 #[cfg(all(unix, not(target_os = "linux")))]
 pub(crate) use file::{PrivateCopy, private_copy};
+pub(crate) use file::{open_file, open_file_to_load};

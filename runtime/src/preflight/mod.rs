@@ -232,12 +232,22 @@ pub(crate) struct Opened {
 /// a writer opens at once, a terminal does not become the process's), and
 /// the open file's kind is checked before anything is read from it.
 pub(crate) fn open(path: &Path) -> Result<Opened, Error> {
+    open_as(path, crate::os::open_file)
+}
+
+/// Opens the file at `path` as [`open`] does, to be loaded: on Windows so
+/// that nobody can change it until it is mapped (`os::open_file_to_load`).
+pub(crate) fn open_to_load(path: &Path) -> Result<Opened, Error> {
+    open_as(path, crate::os::open_file_to_load)
+}
+
+fn open_as(path: &Path, open_file: fn(&Path) -> std::io::Result<File>) -> Result<Opened, Error> {
     let open_error = |source: std::io::Error| Error::io(path, source);
     let invalid = |reason: String| Error::InvalidLibrary {
         path: path.to_path_buf(),
         reason,
     };
-    let file = match crate::os::open_file(path) {
+    let file = match open_file(path) {
         Ok(file) => file,
         // A socket cannot be opened (ENXIO): say what the path is, where
         // that is the reason.
