@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use dynplug::{Error, Hot, HotOptions, LoadOptions};
-use dynplug_tests::{child_case, fixture};
+use dynplug::{Error, Hot, HotOptions};
+use dynplug_tests::fixture;
 use fixture_api::{Greeter, GreeterPlugin};
 
 const HELLO: &str = "Hello, you!";
@@ -265,8 +265,9 @@ const FLAT_TEST: &str = "a_thousand_reloads_leave_memory_and_descriptors_flat";
 #[cfg(target_os = "linux")]
 #[test]
 fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
+    use dynplug::LoadOptions;
     use fixture_api::{Linger, LingerPlugin};
-    if child_case().is_none() {
+    if dynplug_tests::child_case().is_none() {
         let out = dynplug_tests::run_in_child(FLAT_TEST, "flat");
         dynplug_tests::assert_child_passed(&out);
         return;
