@@ -125,7 +125,9 @@ impl<P> HotOptions<P> {
     /// one (not yet serving) before the new one is put in service: the
     /// place to move state through the interface's own methods. If it
     /// returns an error or panics, the new version is dropped and the old
-    /// one keeps serving ([`Error::HandOver`]).
+    /// one keeps serving ([`Error::HandOver`]). A [`Hot::reload`] of the
+    /// same plugin from the hook returns [`Error::HandOver`] at once (the
+    /// reload under way is not waited for: it is the hook's own).
     pub fn hand_over(
         mut self,
         hook: impl Fn(&P, &mut P) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
@@ -149,7 +151,7 @@ impl<P> HotOptions<P> {
 
     /// Called with the new generation each time a new version is put in
     /// service (by the watcher or by [`Hot::reload`]), on the thread that
-    /// loaded it.
+    /// loaded it, once it serves (it may call [`Hot::reload`]).
     pub fn on_reload(mut self, report: impl Fn(u64) + Send + Sync + 'static) -> Self {
         self.on_reload = Some(Box::new(report));
         self
@@ -360,15 +362,68 @@ impl<P: Plugin + Send + Sync + 'static> fmt::Debug for Hot<P> {
     }
 }
 
+thread_local! {
+    /// The plugins (their `Shared`'s address) being reloaded on this
+    /// thread: a hand-over hook (or a plugin's constructor, through a
+    /// callback) that calls `reload` of its own plugin would otherwise wait
+    /// for ever on the `reloading` lock its own thread holds.
+    static RELOADING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread's mark that it is reloading one plugin, taken off when
+/// dropped (a panic included).
+struct Reloading(usize);
+
+impl Reloading {
+    /// Marks `shared` as being reloaded on this thread, unless it already is.
+    fn enter<P>(shared: &Shared<P>) -> Option<Reloading> {
+        let at = std::ptr::from_ref(shared) as usize;
+        RELOADING.with_borrow_mut(|on| match on.contains(&at) {
+            true => None,
+            false => {
+                on.push(at);
+                Some(Reloading(at))
+            }
+        })
+    }
+}
+
+impl Drop for Reloading {
+    fn drop(&mut self) {
+        RELOADING.with_borrow_mut(|on| on.retain(|&at| at != self.0));
+    }
+}
+
 impl<P: Plugin> Shared<P> {
     fn reload(&self) -> Result<bool, Error> {
+        let Some(_mark) = Reloading::enter(self) else {
+            return Err(Error::HandOver {
+                path: self.path.clone(),
+                reason: "called `Hot::reload` of the plugin it is handing over (or a load of \
+                         it did), which cannot reload again before it returns"
+                    .to_owned(),
+            });
+        };
+        let generation = self.swap_in_new()?;
+        // Outside the lock: the report may look at the plugin again.
+        if let Some(generation) = generation {
+            if let Some(report) = &self.on_reload {
+                report(generation);
+            }
+        }
+        Ok(generation.is_some())
+    }
+
+    /// Loads the file if it changed, hands over and swaps: the new
+    /// generation, or `None` if the file had not changed.
+    fn swap_in_new(&self) -> Result<Option<u64>, Error> {
         let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.current.load_full();
         // Read before the load: if the file changes during it, the next
         // look sees another stamp and loads again.
         let stamp = crate::os::file_stamp(&self.path);
         if stamp.is_some() && stamp == old.stamp {
-            return Ok(false);
+            return Ok(None);
         }
         let mut new = P::load_with(&self.path, &self.load)?;
         if let Some(hook) = &self.hand_over {
@@ -394,10 +449,7 @@ impl<P: Plugin> Shared<P> {
         // This thread's handle of the old version goes; the version itself
         // goes with the last handle (calls still running on it).
         drop(old);
-        if let Some(report) = &self.on_reload {
-            report(generation);
-        }
-        Ok(true)
+        Ok(Some(generation))
     }
 
     fn report(&self, err: &Error) {

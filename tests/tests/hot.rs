@@ -310,3 +310,50 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
     );
     println!("child: checks done");
 }
+
+/// Runs `work` on a thread and fails if it has not returned within
+/// `PATIENCE` (a deadlock), leaving the thread behind.
+fn within_patience<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    done.recv_timeout(PATIENCE)
+        .unwrap_or_else(|_| panic!("{what} never returned (a deadlock?)"))
+}
+
+#[test]
+fn a_reload_from_the_hooks_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    type Slot = Arc<std::sync::OnceLock<std::sync::Weak<Hot<GreeterPlugin>>>>;
+    let slot: Slot = Default::default();
+    let inner: Arc<Mutex<Vec<String>>> = Default::default();
+    let (from_hook, from_report, seen) = (slot.clone(), slot.clone(), inner.clone());
+    let options = HotOptions::new()
+        .watch(false)
+        .hand_over(move |_: &GreeterPlugin, _: &mut GreeterPlugin| {
+            let hot = from_hook.get().and_then(|weak| weak.upgrade()).unwrap();
+            let said = format!("{:?}", hot.reload().map_err(|err| err.to_string()));
+            inner.lock().unwrap().push(said);
+            Ok(())
+        })
+        .on_reload(move |_| {
+            let hot = from_report.get().and_then(|weak| weak.upgrade()).unwrap();
+            let _ = hot.reload();
+        });
+    let hot = Arc::new(Hot::<GreeterPlugin>::watch_with(&path, options).unwrap());
+    slot.set(Arc::downgrade(&hot)).unwrap();
+    put(&path, "loud-plugin");
+    let reloading = hot.clone();
+    let result = within_patience("reload()", move || {
+        reloading.reload().map_err(|e| e.to_string())
+    });
+    assert_eq!(result, Ok(true));
+    assert_eq!(hot.generation(), 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].contains("hand-over hook"), "{seen:?}");
+}
