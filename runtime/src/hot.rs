@@ -151,7 +151,10 @@ impl<P> HotOptions<P> {
 
     /// Called with the new generation each time a new version is put in
     /// service (by the watcher or by [`Hot::reload`]), on the thread that
-    /// loaded it, once it serves (it may call [`Hot::reload`]).
+    /// loaded it, once it serves (it may call [`Hot::reload`]). A panic
+    /// of this callback or of [`on_error`](HotOptions::on_error) on the
+    /// watcher's thread is caught there (the panic hook reports it) and
+    /// the watch goes on; from [`Hot::reload`] it reaches its caller.
     pub fn on_reload(mut self, report: impl Fn(u64) + Send + Sync + 'static) -> Self {
         self.on_reload = Some(Box::new(report));
         self
@@ -452,9 +455,14 @@ impl<P: Plugin> Shared<P> {
         Ok(Some(generation))
     }
 
+    /// Passes `err` to `on_error` (on the watcher's thread). A panic of
+    /// the callback, which the panic hook has told, is caught: the watch
+    /// goes on.
     fn report(&self, err: &Error) {
         match &self.on_error {
-            Some(report) => report(err),
+            Some(report) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report(err)));
+            }
             None => eprintln!("dynplug: hot reload: {err}"),
         }
     }
@@ -567,7 +575,11 @@ fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString)
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        if let Err(err) = shared.reload() {
+        // A panic can only come from the host's `on_reload` (once the new
+        // version serves) or `on_error`; the panic hook has told it, and
+        // the watch goes on.
+        let reloaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.reload()));
+        if let Ok(Err(err)) = reloaded {
             // Reported once the file has stayed untouched for `settle`: a
             // file still being written is not broken.
             match quiet(events, name, settle) {

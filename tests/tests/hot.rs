@@ -357,3 +357,33 @@ fn a_reload_from_the_hooks_does_not_deadlock() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert!(seen[0].contains("hand-over hook"), "{seen:?}");
 }
+
+#[test]
+fn a_panicking_callback_does_not_stop_the_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let errors = Arc::new(AtomicUsize::new(0));
+    let counted = errors.clone();
+    let options = HotOptions::<GreeterPlugin>::new()
+        .on_reload(|generation| {
+            if generation == 2 {
+                panic!("on_reload broke");
+            }
+        })
+        .on_error(move |_| {
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("on_error broke");
+            }
+        });
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    put(&path, "loud-plugin");
+    wait_until("the second version", || hot.generation() == 2);
+    put(&path, "ctor-panic-plugin");
+    wait_until("the failure reported", || {
+        errors.load(Ordering::SeqCst) == 1
+    });
+    put(&path, "hello-plugin");
+    wait_until("the third version", || hot.generation() == 3);
+    assert_eq!(hot.get().greet("you"), HELLO);
+}
