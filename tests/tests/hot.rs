@@ -387,3 +387,21 @@ fn a_panicking_callback_does_not_stop_the_watch() {
     wait_until("the third version", || hot.generation() == 3);
     assert_eq!(hot.get().greet("you"), HELLO);
 }
+
+#[test]
+fn a_removed_folder_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("plugins");
+    std::fs::create_dir(&folder).unwrap();
+    let path = plugin_path(&folder);
+    put(&path, "hello-plugin");
+    let (options, errors) = reporting();
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
+    let error = errors
+        .recv_timeout(PATIENCE)
+        .expect("the lost watch was not reported");
+    assert!(error.contains("plugins"), "{error}");
+    assert!(error.contains("no longer"), "{error}");
+    assert_eq!(hot.get().greet("you"), HELLO);
+}
