@@ -405,3 +405,43 @@ fn a_removed_folder_is_reported() {
     assert!(error.contains("no longer"), "{error}");
     assert_eq!(hot.get().greet("you"), HELLO);
 }
+
+#[cfg(target_os = "linux")]
+const DROP_TEST: &str = "dropping_the_hot_during_a_reload_ends_its_thread";
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dropping_the_hot_during_a_reload_ends_its_thread() {
+    if child_case().is_none() {
+        let out = dynplug_tests::run_in_child(DROP_TEST, "drop");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let watchers = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter(|task| {
+                let comm = task.as_ref().unwrap().path().join("comm");
+                std::fs::read_to_string(comm).is_ok_and(|c| c.trim() == "dynplug-hot")
+            })
+            .count()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let (entered, hooked) = mpsc::channel();
+    let entered = Mutex::new(entered);
+    let options = HotOptions::new().hand_over(move |_: &GreeterPlugin, _: &mut GreeterPlugin| {
+        let _ = entered.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(())
+    });
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    // (The thread names itself once it runs.)
+    wait_until("the watcher's thread", || watchers() == 1);
+    put(&path, "loud-plugin");
+    hooked.recv_timeout(PATIENCE).unwrap();
+    drop(hot);
+    wait_until("the watcher's thread to end", || watchers() == 0);
+    println!("child: checks done");
+}
