@@ -62,6 +62,35 @@ pub(crate) fn copy_key(
     })
 }
 
+/// Whether `a` and the file open as `b` (a descriptor that stays open
+/// meanwhile) hold the same bytes.
+#[cfg(target_os = "linux")]
+pub(crate) fn same_bytes(a: &std::fs::File, b: std::os::fd::RawFd) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    // SAFETY: the caller keeps `b` open for the call; it is duplicated,
+    // not taken.
+    let b = std::fs::File::from(
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(b) }.try_clone_to_owned()?,
+    );
+    let len = a.metadata()?.len();
+    if b.metadata()?.len() != len {
+        return Ok(false);
+    }
+    const CHUNK: usize = 64 * 1024;
+    let (mut left, mut right) = (vec![0; CHUNK], vec![0; CHUNK]);
+    let mut at = 0;
+    while at < len {
+        let want = usize::try_from((len - at).min(CHUNK as u64)).expect("a chunk fits");
+        a.read_exact_at(&mut left[..want], at)?;
+        b.read_exact_at(&mut right[..want], at)?;
+        if left[..want] != right[..want] {
+            return Ok(false);
+        }
+        at += want as u64;
+    }
+    Ok(true)
+}
+
 /// What tells one state of a file from another: its identity, size, and
 /// last modification and change times (every write moves the change
 /// time, which no user can set).
