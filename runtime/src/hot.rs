@@ -536,7 +536,7 @@ fn wait_after(event: &notify::Result<notify::Event>, watched: &Watched, settle: 
     }
     // The folder itself removed or moved away: nothing more will be heard
     // about the file.
-    if event.paths.iter().any(|p| *p == watched.folder)
+    if event.paths.contains(&watched.folder)
         && matches!(
             event.kind,
             EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From))
