@@ -245,7 +245,9 @@ pub enum Error {
     HandOver {
         /// The library.
         path: PathBuf,
-        /// What the hook said: `returned an error: ...` or `panicked: ...`.
+        /// What the hook did: `returned an error: ...`, `panicked: ...`,
+        /// or (returned to a hook that called `Hot::reload` of the plugin
+        /// it hands over, which is not reloaded again) `called ...`.
         reason: String,
     },
 

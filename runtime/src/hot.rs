@@ -125,7 +125,9 @@ impl<P> HotOptions<P> {
     /// one (not yet serving) before the new one is put in service: the
     /// place to move state through the interface's own methods. If it
     /// returns an error or panics, the new version is dropped and the old
-    /// one keeps serving ([`Error::HandOver`]).
+    /// one keeps serving ([`Error::HandOver`]). A [`Hot::reload`] of the
+    /// same plugin from the hook returns [`Error::HandOver`] at once (the
+    /// reload under way is not waited for: it is the hook's own).
     pub fn hand_over(
         mut self,
         hook: impl Fn(&P, &mut P) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
@@ -149,7 +151,10 @@ impl<P> HotOptions<P> {
 
     /// Called with the new generation each time a new version is put in
     /// service (by the watcher or by [`Hot::reload`]), on the thread that
-    /// loaded it.
+    /// loaded it, once it serves (it may call [`Hot::reload`]). A panic
+    /// of this callback or of [`on_error`](HotOptions::on_error) on the
+    /// watcher's thread is caught there (the panic hook reports it) and
+    /// the watch goes on; from [`Hot::reload`] it reaches its caller.
     pub fn on_reload(mut self, report: impl Fn(u64) + Send + Sync + 'static) -> Self {
         self.on_reload = Some(Box::new(report));
         self
@@ -292,11 +297,11 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
         });
         let watcher = match events {
             Some((watcher, events)) => {
-                let name = shared.path.file_name().unwrap_or_default().to_owned();
+                let watched = Watched::of(&shared.path);
                 let weak = Arc::downgrade(&shared);
                 std::thread::Builder::new()
                     .name("dynplug-hot".to_owned())
-                    .spawn(move || follow(&events, &weak, &name))
+                    .spawn(move || follow(&events, &weak, &watched))
                     .map_err(|err| Error::Watch {
                         path: shared.path.clone(),
                         reason: format!("no thread to follow it: {err}"),
@@ -360,15 +365,68 @@ impl<P: Plugin + Send + Sync + 'static> fmt::Debug for Hot<P> {
     }
 }
 
+thread_local! {
+    /// The plugins (their `Shared`'s address) being reloaded on this
+    /// thread: a hand-over hook (or a plugin's constructor, through a
+    /// callback) that calls `reload` of its own plugin would otherwise wait
+    /// for ever on the `reloading` lock its own thread holds.
+    static RELOADING: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread's mark that it is reloading one plugin, taken off when
+/// dropped (a panic included).
+struct Reloading(usize);
+
+impl Reloading {
+    /// Marks `shared` as being reloaded on this thread, unless it already is.
+    fn enter<P>(shared: &Shared<P>) -> Option<Reloading> {
+        let at = std::ptr::from_ref(shared) as usize;
+        RELOADING.with_borrow_mut(|on| match on.contains(&at) {
+            true => None,
+            false => {
+                on.push(at);
+                Some(Reloading(at))
+            }
+        })
+    }
+}
+
+impl Drop for Reloading {
+    fn drop(&mut self) {
+        RELOADING.with_borrow_mut(|on| on.retain(|&at| at != self.0));
+    }
+}
+
 impl<P: Plugin> Shared<P> {
     fn reload(&self) -> Result<bool, Error> {
-        let one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(_mark) = Reloading::enter(self) else {
+            return Err(Error::HandOver {
+                path: self.path.clone(),
+                reason: "called `Hot::reload` of the plugin it is handing over (or a load of \
+                         it did), which cannot reload again before it returns"
+                    .to_owned(),
+            });
+        };
+        let generation = self.swap_in_new()?;
+        // Outside the lock: the report may look at the plugin again.
+        if let Some(generation) = generation {
+            if let Some(report) = &self.on_reload {
+                report(generation);
+            }
+        }
+        Ok(generation.is_some())
+    }
+
+    /// Loads the file if it changed, hands over and swaps: the new
+    /// generation, or `None` if the file had not changed.
+    fn swap_in_new(&self) -> Result<Option<u64>, Error> {
+        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.current.load_full();
         // Read before the load: if the file changes during it, the next
         // look sees another stamp and loads again.
         let stamp = crate::os::file_stamp(&self.path);
         if stamp.is_some() && stamp == old.stamp {
-            return Ok(false);
+            return Ok(None);
         }
         let mut new = P::load_with(&self.path, &self.load)?;
         if let Some(hook) = &self.hand_over {
@@ -394,17 +452,17 @@ impl<P: Plugin> Shared<P> {
         // This thread's handle of the old version goes; the version itself
         // goes with the last handle (calls still running on it).
         drop(old);
-        // Reported once the next reload may start (the report may ask for one).
-        drop(one_at_a_time);
-        if let Some(report) = &self.on_reload {
-            report(generation);
-        }
-        Ok(true)
+        Ok(Some(generation))
     }
 
+    /// Passes `err` to `on_error` (on the watcher's thread). A panic of
+    /// the callback, which the panic hook has told, is caught: the watch
+    /// goes on.
     fn report(&self, err: &Error) {
         match &self.on_error {
-            Some(report) => report(err),
+            Some(report) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report(err)));
+            }
             None => eprintln!("dynplug: hot reload: {err}"),
         }
     }
@@ -427,29 +485,69 @@ fn watch_folder(path: &Path) -> Result<(notify::RecommendedWatcher, Events), Err
         let _ = send.send(event);
     })
     .map_err(failed)?;
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    };
     watcher
-        .watch(folder, notify::RecursiveMode::NonRecursive)
+        .watch(&folder_of(path), notify::RecursiveMode::NonRecursive)
         .map_err(failed)?;
     Ok((watcher, events))
 }
 
+/// The folder the file at `path` is in, as watched.
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// What the watcher's thread looks for in the events: the file's name, and
+/// its folder, named as the watcher names it in events about the folder
+/// itself (made absolute from the current folder, as `notify` does).
+struct Watched {
+    name: OsString,
+    folder: PathBuf,
+}
+
+impl Watched {
+    fn of(path: &Path) -> Watched {
+        let folder = folder_of(path);
+        Watched {
+            name: path.file_name().unwrap_or_default().to_owned(),
+            folder: match std::env::current_dir() {
+                Ok(current) if folder.is_relative() => current.join(folder),
+                _ => folder,
+            },
+        }
+    }
+}
+
 /// How long to wait after an event about the file for more before looking
 /// at it: `None` for events that do not change it.
-fn wait_after(event: &notify::Result<notify::Event>, name: &OsString, settle: Duration) -> Wait {
+fn wait_after(event: &notify::Result<notify::Event>, watched: &Watched, settle: Duration) -> Wait {
     use notify::EventKind;
     use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
     let event = match event {
         Ok(event) => event,
         Err(err) => return Wait::Broken(err.to_string()),
     };
+    // Events were lost (the system's queue overflowed): the file's among
+    // them, maybe.
+    if event.need_rescan() {
+        return Wait::For(settle);
+    }
+    // The folder itself removed or moved away: nothing more will be heard
+    // about the file.
+    if event.paths.contains(&watched.folder)
+        && matches!(
+            event.kind,
+            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+        )
+    {
+        return Wait::Gone;
+    }
     if !event
         .paths
         .iter()
-        .any(|p| p.file_name() == Some(name.as_os_str()))
+        .any(|p| p.file_name() == Some(watched.name.as_os_str()))
     {
         return Wait::Ignore;
     }
@@ -471,11 +569,14 @@ enum Wait {
     Ignore,
     For(Duration),
     Broken(String),
+    /// The folder was removed or moved: the watch is over.
+    Gone,
 }
 
 /// The watcher's thread: each burst of events about the file, once it has
-/// settled, is one look at the file. Ends when the `Hot` goes.
-fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString) {
+/// settled, is one look at the file. Ends when the `Hot` goes, or when the
+/// folder does (which is reported).
+fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, watched: &Watched) {
     let Some(settle) = shared.upgrade().map(|s| s.settle) else {
         return;
     };
@@ -488,7 +589,7 @@ fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString)
                 Err(_) => return,
             },
         };
-        let mut wait = match wait_after(&event, name, settle) {
+        let mut wait = match wait_after(&event, watched, settle) {
             Wait::Ignore => continue,
             Wait::For(wait) => wait,
             Wait::Broken(reason) => {
@@ -501,15 +602,16 @@ fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString)
                 });
                 continue;
             }
+            Wait::Gone => return lost(shared, watched),
         };
         // Until the file has been left alone for `wait`.
         loop {
             match events.recv_timeout(wait) {
-                Ok(event) => {
-                    if let Wait::For(longer) = wait_after(&event, name, settle) {
-                        wait = longer;
-                    }
-                }
+                Ok(event) => match wait_after(&event, watched, settle) {
+                    Wait::For(longer) => wait = longer,
+                    Wait::Gone => return lost(shared, watched),
+                    Wait::Ignore | Wait::Broken(_) => {}
+                },
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -517,15 +619,33 @@ fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, name: &OsString)
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        if let Err(err) = shared.reload() {
+        // A panic can only come from the host's `on_reload` (once the new
+        // version serves) or `on_error`; the panic hook has told it, and
+        // the watch goes on.
+        let reloaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.reload()));
+        if let Ok(Err(err)) = reloaded {
             // Reported once the file has stayed untouched for `settle`: a
             // file still being written is not broken.
-            match quiet(events, name, settle) {
+            match quiet(events, watched, settle) {
                 Quiet::Yes => shared.report(&err),
                 Quiet::No(event) => next = Some(event),
                 Quiet::Ended => return,
             }
         }
+    }
+}
+
+/// Reports that the folder went, so the file is no longer watched.
+fn lost<P: Plugin>(shared: &Weak<Shared<P>>, watched: &Watched) {
+    if let Some(shared) = shared.upgrade() {
+        shared.report(&Error::Watch {
+            path: shared.path.clone(),
+            reason: format!(
+                "its folder {} was removed or moved away: the file is no longer watched \
+                 (`Hot::reload` still looks at it)",
+                watched.folder.display()
+            ),
+        });
     }
 }
 
@@ -535,19 +655,65 @@ enum Quiet {
     Ended,
 }
 
-/// Whether no event changes the file for `settle`; else the first that does.
-fn quiet(events: &Events, name: &OsString, settle: Duration) -> Quiet {
+/// Whether no event changes the file (or removes its folder) for
+/// `settle`; else the first that does.
+fn quiet(events: &Events, watched: &Watched, settle: Duration) -> Quiet {
     let until = std::time::Instant::now() + settle;
     loop {
         let left = until.saturating_duration_since(std::time::Instant::now());
         match events.recv_timeout(left) {
             Ok(event) => {
-                if let Wait::For(_) = wait_after(&event, name, settle) {
+                if let Wait::For(_) | Wait::Gone = wait_after(&event, watched, settle) {
                     return Quiet::No(event);
                 }
             }
             Err(RecvTimeoutError::Timeout) => return Quiet::Yes,
             Err(RecvTimeoutError::Disconnected) => return Quiet::Ended,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use notify::event::{Event, EventKind, Flag, ModifyKind, RemoveKind, RenameMode};
+
+    use super::{Wait, Watched, wait_after};
+
+    const SETTLE: Duration = Duration::from_millis(100);
+
+    fn watched() -> Watched {
+        Watched::of(Path::new("/plugins/libx.so"))
+    }
+
+    fn wait(event: Event) -> Wait {
+        wait_after(&Ok(event), &watched(), SETTLE)
+    }
+
+    /// An overflowed queue names no file: the file's event may be among
+    /// those lost, so the file is looked at once things settle.
+    #[test]
+    fn lost_events_make_a_look_at_the_file() {
+        let overflow = Event::new(EventKind::Other).set_flag(Flag::Rescan);
+        assert!(matches!(wait(overflow), Wait::For(SETTLE)));
+    }
+
+    #[test]
+    fn the_folder_removed_or_moved_ends_the_watch() {
+        let folder = PathBuf::from("/plugins");
+        let removed = Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(folder.clone());
+        assert!(matches!(wait(removed), Wait::Gone));
+        let moved = Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::From)))
+            .add_path(folder.clone());
+        assert!(matches!(wait(moved), Wait::Gone));
+        // Another folder in it, or a file with the name elsewhere: no.
+        let other = Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(folder.join("old"));
+        assert!(matches!(wait(other), Wait::Ignore));
+        // A relative path's folder is the current one, made absolute.
+        let here = Watched::of(Path::new("libx.so"));
+        assert_eq!(here.folder, std::env::current_dir().unwrap().join("."));
+        assert_eq!(here.name, "libx.so");
     }
 }

@@ -137,6 +137,40 @@ fn find(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Option<Arc<Shared
         .find_map(|(_, weak)| weak.upgrade())
 }
 
+/// Every open library filed under `key`.
+fn candidates(entries: &[(FileKey, Weak<Shared>)], key: &FileKey) -> Vec<Arc<Shared>> {
+    entries
+        .iter()
+        .filter(|(k, _)| k == key)
+        .filter_map(|(_, weak)| weak.upgrade())
+        .collect()
+}
+
+/// Of `candidates`, libraries loaded from a private copy of a file under
+/// the same identity and version, the one whose copy holds the very bytes
+/// of `copy`. The version (the change time) does not tell every change: a
+/// file written through a shared mapping keeps its change time once its
+/// pages are writable, so a load that checked other bytes (or none: a
+/// signed load after an unsigned one) must not be handed that library.
+/// Where the loaded copy is not kept to compare (every platform but
+/// Linux), none: there every copy has a key of its own (`os::copy_key`),
+/// so there are no candidates either.
+fn same_copy(candidates: Vec<Arc<Shared>>, copy: &std::fs::File) -> Option<Arc<Shared>> {
+    #[cfg(target_os = "linux")]
+    {
+        candidates.into_iter().find(|shared| {
+            shared
+                .pinned_fd
+                .is_some_and(|fd| crate::os::same_bytes(copy, fd).unwrap_or(false))
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (candidates, copy);
+        None
+    }
+}
+
 impl Library {
     /// Opens the library at `path`, as pre-flight `opened` it (the file
     /// itself, or the private copy of it a signed load maps), or shares
@@ -157,7 +191,12 @@ impl Library {
             None => file_key(file, metadata),
         }
         .map_err(|err| Error::io(path, err))?;
-        if let Some(shared) = find(&registry(), &key) {
+        let found = match copy_of {
+            None => find(&registry(), &key),
+            // Outside the registry's lock: it reads both copies.
+            Some(_) => same_copy(candidates(&registry(), &key), file),
+        };
+        if let Some(shared) = found {
             return Ok(Library::share(shared, options));
         }
 
@@ -249,7 +288,11 @@ impl Library {
         }
 
         let mut entries = registry();
-        if let Some(shared) = find(&entries, &key) {
+        let found = match copy_of {
+            None => find(&entries, &key),
+            Some(_) => same_copy(candidates(&entries, &key), file),
+        };
+        if let Some(shared) = found {
             // Another thread opened the same file meanwhile: use its handle
             // and give back ours (the loader's reference count keeps the
             // library mapped for the other handle, which holds the slot too).

@@ -307,3 +307,141 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
     );
     println!("child: checks done");
 }
+
+/// Runs `work` on a thread and fails if it has not returned within
+/// `PATIENCE` (a deadlock), leaving the thread behind.
+fn within_patience<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    done.recv_timeout(PATIENCE)
+        .unwrap_or_else(|_| panic!("{what} never returned (a deadlock?)"))
+}
+
+#[test]
+fn a_reload_from_the_hooks_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    type Slot = Arc<std::sync::OnceLock<std::sync::Weak<Hot<GreeterPlugin>>>>;
+    let slot: Slot = Default::default();
+    let inner: Arc<Mutex<Vec<String>>> = Default::default();
+    let (from_hook, from_report, seen) = (slot.clone(), slot.clone(), inner.clone());
+    let options = HotOptions::new()
+        .watch(false)
+        .hand_over(move |_: &GreeterPlugin, _: &mut GreeterPlugin| {
+            let hot = from_hook.get().and_then(|weak| weak.upgrade()).unwrap();
+            let said = format!("{:?}", hot.reload().map_err(|err| err.to_string()));
+            inner.lock().unwrap().push(said);
+            Ok(())
+        })
+        .on_reload(move |_| {
+            let hot = from_report.get().and_then(|weak| weak.upgrade()).unwrap();
+            let _ = hot.reload();
+        });
+    let hot = Arc::new(Hot::<GreeterPlugin>::watch_with(&path, options).unwrap());
+    slot.set(Arc::downgrade(&hot)).unwrap();
+    put(&path, "loud-plugin");
+    let reloading = hot.clone();
+    let result = within_patience("reload()", move || {
+        reloading.reload().map_err(|e| e.to_string())
+    });
+    assert_eq!(result, Ok(true));
+    assert_eq!(hot.generation(), 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].contains("hand-over hook"), "{seen:?}");
+}
+
+#[test]
+fn a_panicking_callback_does_not_stop_the_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let errors = Arc::new(AtomicUsize::new(0));
+    let counted = errors.clone();
+    let options = HotOptions::<GreeterPlugin>::new()
+        .on_reload(|generation| {
+            if generation == 2 {
+                panic!("on_reload broke");
+            }
+        })
+        .on_error(move |_| {
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("on_error broke");
+            }
+        });
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    put(&path, "loud-plugin");
+    wait_until("the second version", || hot.generation() == 2);
+    put(&path, "ctor-panic-plugin");
+    wait_until("the failure reported", || {
+        errors.load(Ordering::SeqCst) == 1
+    });
+    put(&path, "hello-plugin");
+    wait_until("the third version", || hot.generation() == 3);
+    assert_eq!(hot.get().greet("you"), HELLO);
+}
+
+/// (Not on Windows, where whether a watched folder can be removed, and
+/// what is heard then, depends on the file system and was not tried.)
+#[cfg(not(windows))]
+#[test]
+fn a_removed_folder_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("plugins");
+    std::fs::create_dir(&folder).unwrap();
+    let path = plugin_path(&folder);
+    put(&path, "hello-plugin");
+    let (options, errors) = reporting();
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
+    let error = errors
+        .recv_timeout(PATIENCE)
+        .expect("the lost watch was not reported");
+    assert!(error.contains("plugins"), "{error}");
+    assert!(error.contains("no longer"), "{error}");
+    assert_eq!(hot.get().greet("you"), HELLO);
+}
+
+#[cfg(target_os = "linux")]
+const DROP_TEST: &str = "dropping_the_hot_during_a_reload_ends_its_thread";
+
+#[cfg(target_os = "linux")]
+#[test]
+fn dropping_the_hot_during_a_reload_ends_its_thread() {
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(DROP_TEST, "drop");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let watchers = || {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter(|task| {
+                let comm = task.as_ref().unwrap().path().join("comm");
+                std::fs::read_to_string(comm).is_ok_and(|c| c.trim() == "dynplug-hot")
+            })
+            .count()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let (entered, hooked) = mpsc::channel();
+    let entered = Mutex::new(entered);
+    let options = HotOptions::new().hand_over(move |_: &GreeterPlugin, _: &mut GreeterPlugin| {
+        let _ = entered.lock().unwrap().send(());
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(())
+    });
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    // (The thread names itself once it runs.)
+    wait_until("the watcher's thread", || watchers() == 1);
+    put(&path, "loud-plugin");
+    hooked.recv_timeout(PATIENCE).unwrap();
+    drop(hot);
+    wait_until("the watcher's thread to end", || watchers() == 0);
+    println!("child: checks done");
+}

@@ -414,3 +414,73 @@ fn a_c_library_that_must_be_signed_is_checked_too() {
     let lib = unsafe { VersionLibrary::load_with(&path, &required) }.unwrap();
     assert_eq!(lib.geometry_version(), 2);
 }
+
+/// A signed load shares a library only with loads that checked the same
+/// bytes. A file changed through a shared writable mapping keeps its change
+/// time once its pages are writable, so the file's identity and version
+/// cannot tell an unsigned copy loaded from it before from the signed bytes
+/// it holds now: the signed load must not be handed that library.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_signed_load_never_shares_a_library_loaded_from_unchecked_bytes() {
+    use std::os::fd::AsRawFd;
+    let keys = Keys::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mapped.so");
+    let (mut hello, mut loud) = (
+        std::fs::read(fixture("hello-plugin")).unwrap(),
+        std::fs::read(fixture("loud-plugin")).unwrap(),
+    );
+    // The same length (zeros after an ELF file change nothing it loads).
+    let len = hello.len().max(loud.len());
+    hello.resize(len, 0);
+    loud.resize(len, 0);
+    std::fs::write(&path, &hello).unwrap();
+    keys.sign(&path);
+
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    // SAFETY: a new shared mapping of the whole file, which this test alone
+    // uses and unmaps below; the result is checked.
+    let map = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    assert_ne!(map, libc::MAP_FAILED);
+    // SAFETY: `map` is `len` writable bytes that nothing else references.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(map.cast::<u8>(), len) };
+    // The unsigned bytes, loaded from a copy without a signature.
+    bytes.copy_from_slice(&loud);
+    let unchecked =
+        GreeterPlugin::load_with(&path, &LoadOptions::new().load_from_copy(true)).unwrap();
+    assert_eq!(unchecked.greet("you"), "HEY, you!");
+    // The signed bytes back, through pages already writable: no new
+    // change time.
+    let before = std::fs::metadata(&path).unwrap();
+    bytes.copy_from_slice(&hello);
+    let after = std::fs::metadata(&path).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        (before.ctime(), before.ctime_nsec()),
+        (after.ctime(), after.ctime_nsec()),
+        "the change time moved: the case is not made"
+    );
+    let required = LoadOptions::new().require_signature(keys.public());
+    let signed = GreeterPlugin::load_with(&path, &required).unwrap();
+    assert_eq!(
+        signed.greet("you"),
+        "Hello, you!",
+        "a signed load ran bytes that were never checked"
+    );
+    // SAFETY: the mapping made above, no longer used (`bytes` ends here).
+    assert_eq!(unsafe { libc::munmap(map, len) }, 0);
+}

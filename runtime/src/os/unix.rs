@@ -26,16 +26,17 @@ pub(crate) struct RawLibrary(Library, usize, Box<[u8]>);
 /// What makes a file the same file: the dynamic loader of glibc and musl
 /// also tells libraries apart by device and inode.
 ///
-/// A library loaded from a private copy of a verified file (a signed
-/// load) is filed under the file's identity and the time of its last
-/// change (`ctime`, which every write moves and no user can set): loads of
-/// the same file share it while the file is unchanged, and a file changed
-/// in place since is loaded anew.
+/// A library loaded from a private copy of a file is filed under the
+/// file's identity and the time of its last change (`ctime`), and on
+/// Linux shared only with a library whose kept copy holds the same bytes
+/// (`library::same_copy`: a write through a shared mapping need not move
+/// the change time). Elsewhere the loaded copy is not kept to compare, so
+/// every copy gets a key of its own (a serial number) and shares nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FileKey {
     dev: u64,
     ino: u64,
-    copy_of_version: Option<(i64, i64)>,
+    copy_of_version: Option<(i64, i64, u64)>,
 }
 
 /// The identity of the open file `file`, of `metadata`.
@@ -55,11 +56,47 @@ pub(crate) fn copy_key(
     copy: &crate::copy::CopyOf,
 ) -> std::io::Result<FileKey> {
     let origin = &copy.origin;
+    #[cfg(target_os = "linux")]
+    let serial = 0;
+    #[cfg(not(target_os = "linux"))]
+    let serial = {
+        static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    };
     Ok(FileKey {
         dev: origin.dev(),
         ino: origin.ino(),
-        copy_of_version: Some((origin.ctime(), origin.ctime_nsec())),
+        copy_of_version: Some((origin.ctime(), origin.ctime_nsec(), serial)),
     })
+}
+
+/// Whether `a` and the file open as `b` (a descriptor that stays open
+/// meanwhile) hold the same bytes.
+#[cfg(target_os = "linux")]
+pub(crate) fn same_bytes(a: &std::fs::File, b: std::os::fd::RawFd) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    // SAFETY: the caller keeps `b` open for the call; it is duplicated,
+    // not taken.
+    let b = std::fs::File::from(
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(b) }.try_clone_to_owned()?,
+    );
+    let len = a.metadata()?.len();
+    if b.metadata()?.len() != len {
+        return Ok(false);
+    }
+    const CHUNK: usize = 64 * 1024;
+    let (mut left, mut right) = (vec![0; CHUNK], vec![0; CHUNK]);
+    let mut at = 0;
+    while at < len {
+        let want = usize::try_from((len - at).min(CHUNK as u64)).expect("a chunk fits");
+        a.read_exact_at(&mut left[..want], at)?;
+        b.read_exact_at(&mut right[..want], at)?;
+        if left[..want] != right[..want] {
+            return Ok(false);
+        }
+        at += want as u64;
+    }
+    Ok(true)
 }
 
 /// What tells one state of a file from another: its identity, size, and

@@ -45,7 +45,7 @@ pub(crate) struct FileKey {
     volume: u32,
     index: u64,
     /// For a library loaded from a private copy: the file's version.
-    copy_of_version: Option<(u64, u64)>,
+    copy_of_version: Option<u64>,
 }
 
 /// The identity of the open file `file`.
@@ -64,17 +64,18 @@ pub(crate) fn file_key(file: &File, _metadata: &std::fs::Metadata) -> std::io::R
 }
 
 /// The key of a library loaded from a private copy of the file open as
-/// `file`, of `metadata`: its identity and the time of its last write, so
-/// that loads of the same file share the library while the file is
-/// unchanged, and a file written over in place since is loaded anew.
+/// `file`, of `metadata`: a key of its own (a serial number), so that
+/// every copy is a library of its own. Nothing cheap tells that two copies
+/// hold the same bytes (a write through a mapping of the file need not
+/// move its last write time), so copies share nothing.
 pub(crate) fn copy_key(
     file: &File,
     metadata: &std::fs::Metadata,
     _copy: &crate::copy::CopyOf,
 ) -> std::io::Result<FileKey> {
-    use std::os::windows::fs::MetadataExt;
+    static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut key = file_key(file, metadata)?;
-    key.copy_of_version = Some((metadata.last_write_time(), metadata.file_size()));
+    key.copy_of_version = Some(COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
     Ok(key)
 }
 
