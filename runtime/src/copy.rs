@@ -16,8 +16,7 @@ use crate::preflight::Opened;
 /// (`os::generation_name`) is a copy of it made from that handle.
 pub(crate) struct CopyOf {
     /// The file's metadata: its identity and its version, under which the
-    /// library loaded from the copy is filed ([`crate::os::copy_key`]),
-    /// so that loads of the same file, unchanged, share it.
+    /// library loaded from the copy is filed ([`crate::os::copy_key`]).
     #[cfg(unix)]
     pub(crate) origin: std::fs::Metadata,
     /// Where the copy is, for a loader that needs a path (macOS, the

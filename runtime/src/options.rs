@@ -80,8 +80,7 @@ impl LoadOptions {
     /// what was checked, not a path that could be swapped or a file that
     /// could be written over: a private copy of the file (in memory on
     /// Linux), or on Windows the file held open so that nobody can change
-    /// it until it is mapped. Loads of the same unchanged file share one
-    /// library. See the README's "Signed plugins".
+    /// it until it is mapped. See the README's "Signed plugins".
     pub fn require_signature(mut self, key: crate::PublicKey) -> Self {
         self.signed_by = Some(key);
         self
@@ -97,9 +96,10 @@ impl LoadOptions {
     /// and the BSDs a read-only file in a new private folder, removed once
     /// loaded; on Windows a file in this process's folder of the temporary
     /// folder, removed when the library is unloaded. It costs one copy of
-    /// the file per version loaded (loads of the same unchanged file share
-    /// one library); a file changed since an earlier load is loaded anew.
-    /// A signed library is always loaded from a copy on Unix.
+    /// the file per load: on Linux, loads whose copies hold the same bytes
+    /// share one library (the bytes are compared); elsewhere every load is
+    /// a library of its own. A signed library is always loaded from a copy
+    /// on Unix.
     pub fn load_from_copy(mut self, copy: bool) -> Self {
         self.load_from_copy = copy;
         self
