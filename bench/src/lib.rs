@@ -17,6 +17,7 @@
 use std::path::PathBuf;
 
 pub mod calls;
+pub mod hot;
 pub mod load;
 pub mod objects;
 pub mod peers;
