@@ -126,10 +126,19 @@ impl HotCallers {
     ///
     /// If one of them fails.
     pub fn new() -> HotCallers {
-        let plain = HotAddPlugin::load(crate::library("hot-plugin")).expect("dynplug loads hot-plugin");
+        let plain =
+            HotAddPlugin::load(crate::library("hot-plugin")).expect("dynplug loads hot-plugin");
         let hot = Hot::watch(folders().hot()).expect("dynplug::Hot watches hot-plugin");
-        assert_eq!(reloader_default::add(40, 2), 42, "hot-lib-reloader loads hot-plugin");
-        assert_eq!(reloader_quick::add(40, 2), 42, "hot-lib-reloader loads hot-plugin");
+        assert_eq!(
+            reloader_default::add(40, 2),
+            42,
+            "hot-lib-reloader loads hot-plugin"
+        );
+        assert_eq!(
+            reloader_quick::add(40, 2),
+            42,
+            "hot-lib-reloader loads hot-plugin"
+        );
         HotCallers { plain, hot }
     }
 

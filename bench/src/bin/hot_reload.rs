@@ -18,11 +18,11 @@ use std::path::Path;
 use std::process::exit;
 use std::time::Duration;
 
-use hot_plugin::HotAdd;
 use dynplug_bench::hot::{
     DEBOUNCE_DEFAULT_MS, DEBOUNCE_QUICK_MS, HotCallers, folders, reloader_default, reloader_file,
     reloader_quick, time_reload,
 };
+use hot_plugin::HotAdd;
 
 /// How long a round waits for the new version before giving up.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -68,7 +68,10 @@ fn main() {
         .iter()
         .map(|(name, debounce, samples)| json_case(name, *debounce, samples))
         .collect();
-    println!("{{\"rounds\": {rounds}, \"cases\": {{{}}}}}", cases.join(", "));
+    println!(
+        "{{\"rounds\": {rounds}, \"cases\": {{{}}}}}",
+        cases.join(", ")
+    );
 }
 
 /// `rounds` reloads of the file at `watched`, alternating the two versions
@@ -79,11 +82,18 @@ fn measure(rounds: usize, watched: &Path, call: &dyn Fn() -> i32) -> Vec<f64> {
     assert_eq!(call(), 42, "{} serves the first version", watched.display());
     (0..rounds)
         .map(|round| {
-            let (new, expected) = if round % 2 == 0 { (&v2, 1042) } else { (&v1, 42) };
+            let (new, expected) = if round % 2 == 0 {
+                (&v2, 1042)
+            } else {
+                (&v1, 42)
+            };
             std::thread::sleep(BETWEEN);
             let took = time_reload(new, &folders().staging(), watched, expected, PATIENCE, call)
                 .unwrap_or_else(|| {
-                    eprintln!("{}: round {round}: not reloaded in {PATIENCE:?}", watched.display());
+                    eprintln!(
+                        "{}: round {round}: not reloaded in {PATIENCE:?}",
+                        watched.display()
+                    );
                     exit(1)
                 });
             took.as_secs_f64() * 1e3
