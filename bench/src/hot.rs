@@ -21,9 +21,10 @@ use hot_plugin::{HotAdd, HotAddPlugin};
 /// instruction counts use.
 pub const CASES: [&str; 3] = ["plain", "hot_get", "hot_lib_reloader"];
 
-/// hot-lib-reloader's debounces, as given to the modules below.
+/// hot-lib-reloader's default debounce, which `reloader_default` keeps.
 pub const DEBOUNCE_DEFAULT_MS: u64 = 500;
-/// See the module's documentation.
+/// `reloader_quick`'s debounce: keep equal to its `file_watch_debounce`
+/// (the attribute takes only a literal).
 pub const DEBOUNCE_QUICK_MS: u64 = 1;
 
 /// hot-lib-reloader with its default debounce, watching
