@@ -10,7 +10,11 @@
 2. Instructions per call (and per load) with `valgrind --tool=callgrind`:
    `callgrind-calls` runs each case N times and 2N times; the difference of
    the two counts over N cancels setup (loading, process start) out.
-3. Writes the tables between the `results` markers of BENCHMARKS.md, the
+3. Reload latency: `hot-reload` renames a new version of a plugin over the
+   watched file, ROUNDS times per side (`dynplug::Hot`, hot-lib-reloader),
+   and prints each time to the first call the new version served (JSON,
+   kept in target/dynplug-bench/hot-reload.json).
+4. Writes the tables between the `results` markers of BENCHMARKS.md, the
    headline between the `bench` markers of README.md, and the plot
    bench/load-time.svg (load time against method count, each approach).
 
@@ -69,6 +73,23 @@ OBJECT_CASES = ["dynplug", "in_process"]
 # Target of the catalogue issue: scanning a folder of 1,000 plugin files at
 # least 5 times faster than opening and closing each with libloading.
 SCAN_SPEEDUP_TARGET = 5.0
+# Targets of the hot-reload issue (#14): a call through `Hot::get` at most
+# 2 ns more than through the plain loader, and a new version serving less
+# than 10 ms after its file is renamed into place (median of the rounds).
+HOT_CALL_EXTRA_NS_TARGET = 2.0
+HOT_RELOAD_MS_TARGET = 10.0
+HOT_CASES = [
+    ("plain", "dynplug loader, through the trait (no reloading)"),
+    ("hot_get", "**dynplug** `hot.get().add(..)`"),
+    ("hot_lib_reloader", "hot-lib-reloader `hot_module` function"),
+]
+HOT_RELOAD_CASES = [
+    ("dynplug_hot", "**dynplug** `Hot`, default options"),
+    ("hot_lib_reloader_default", "hot-lib-reloader, default debounce"),
+    ("hot_lib_reloader_quick", "hot-lib-reloader, smallest debounce"),
+]
+HOT_RELOAD_ROUNDS = 20
+CALLGRIND_HOT_CALLS = 50_000
 
 
 def run(cmd, **kw):
@@ -157,6 +178,10 @@ def run_callgrind():
         make = per_run(["object-make", case], CALLGRIND_MAKES)
         counts["objects"][f"make/{case}"] = make
         print(f"  object-make {case}: {make:.2f} instructions per object", file=sys.stderr)
+    counts["hot"] = {}
+    for case, _ in HOT_CASES:
+        counts["hot"][case] = per_run(["hot", case], CALLGRIND_HOT_CALLS)
+        print(f"  hot {case}: {counts['hot'][case]:.2f} instructions per call", file=sys.stderr)
     for approach, _ in LOAD_APPROACHES:
         name = "inspect" if approach == "dynplug_inspect" else approach
         for n in SIZES:
@@ -165,6 +190,21 @@ def run_callgrind():
             print(f"  load {key}: {counts['loads'][key]:,.0f} instructions", file=sys.stderr)
     (OUT / "callgrind.json").write_text(json.dumps(counts, indent=1))
     return counts
+
+
+def run_hot_reload():
+    """`hot-reload`'s JSON: each side's reload latencies (ms)."""
+    run(["cargo", "build", "--release", "-p", "dynplug-bench", "--bin", "hot-reload"])
+    out = run(
+        [TARGET / "release" / "hot-reload", str(HOT_RELOAD_ROUNDS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    reload = json.loads(out)
+    (OUT / "hot-reload.json").write_text(json.dumps(reload, indent=1))
+    for case, r in reload["cases"].items():
+        print(f"  reload {case}: median {r['median_ms']:.2f} ms, max {r['max_ms']:.2f} ms", file=sys.stderr)
+    return reload
 
 
 # -------------------------------------------------------------- rendering
@@ -219,7 +259,7 @@ def machine():
     )
 
 
-def tables(t, counts):
+def tables(t, counts, reload=None):
     """The results section of BENCHMARKS.md, and the README's headline."""
     out = [f"Machine: {machine()}.", ""]
     checks = {}
@@ -334,6 +374,10 @@ def tables(t, counts):
         checks["scan of 1,000 plugins"] = (
             speedup, speedup >= SCAN_SPEEDUP_TARGET, f"≥ {SCAN_SPEEDUP_TARGET}x faster")
 
+    # Hot reload.
+    if "hot/hot_call/plain" in t:
+        out += hot_tables(t, counts, reload, checks)
+
     # Loads.
     for kind, title in (
         ("warm", "library already mapped (a second `dlopen` of it maps nothing)"),
@@ -368,8 +412,11 @@ def tables(t, counts):
 
     # Targets.
     out += ["### Targets", "", "| target | measured | |", "| --- | ---: | --- |"]
-    for name, (value, ok, goal) in checks.items():
-        shown = signed(value) if name.endswith("instructions") else f"{value:.2f}x"
+    for name, (value, ok, goal, *unit) in checks.items():
+        if unit:
+            shown = f"{value:.2f} {unit[0]}"
+        else:
+            shown = signed(value) if name.endswith("instructions") else f"{value:.2f}x"
         out.append(f"| {name} {goal} | {shown} | {verdict(ok)} |")
 
     headline = [
@@ -396,7 +443,7 @@ def tables(t, counts):
                 f"(file loaded before: {fmt_time(again)}, {again / b:.2f}x) | "
                 f"libloading's dlopen + {n} lookups ({fmt_time(b)}) |"
             )
-    missed = [name for name, (_, ok, _) in checks.items() if not ok]
+    missed = [name for name, (_, ok, *_) in checks.items() if not ok]
     if missed:
         headline += [
             "",
@@ -410,6 +457,59 @@ def tables(t, counts):
         "instruction counts).",
     ]
     return "\n".join(out), "\n".join(headline)
+
+
+def hot_tables(t, counts, reload, checks):
+    """The "Hot reload" section: a call through `Hot::get` and the reload
+    latency, beside hot-lib-reloader; adds their targets to `checks`."""
+    hc = counts.get("hot", {}) if counts else {}
+    plain = t["hot/hot_call/plain"]
+    out = [
+        "",
+        "### Hot reload: a call, `add(i32, i32) -> i32`, and a new version served",
+        "",
+        "| approach | median | vs plain loader | instructions per call | vs plain |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for case, label in HOT_CASES:
+        ns = t[f"hot/hot_call/{case}"]
+        row = f"| {label} | {ns:.2f} ns | {ns - plain:+.2f} ns, {ns / plain:.2f}x |"
+        if case in hc:
+            row += f" {hc[case]:.1f} | {signed(hc[case] - hc['plain'])} |"
+        else:
+            row += " | |"
+        out.append(row)
+    extra = t["hot/hot_call/hot_get"] - plain
+    checks["hot call"] = (extra, extra <= HOT_CALL_EXTRA_NS_TARGET, f"≤ +{HOT_CALL_EXTRA_NS_TARGET} ns", "ns more")
+    if reload:
+        cases = reload["cases"]
+        base = cases["dynplug_hot"]["median_ms"]
+        out += [
+            "",
+            f"Reload latency: from the new file's `rename` over the watched one to the first "
+            f"call the new version served, the caller calling without pause; "
+            f"{reload['rounds']} rounds each, alternating two builds.",
+            "",
+            "| approach | median | max | vs dynplug (medians) |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for case, label in HOT_RELOAD_CASES:
+            r = cases[case]
+            if "debounce_ms" in r:
+                label += f" ({r['debounce_ms']} ms)"
+            out.append(
+                f"| {label} | {r['median_ms']:.2f} ms | {r['max_ms']:.2f} ms | "
+                f"{r['median_ms'] / base:.1f}x |"
+            )
+        checks["hot reload latency (median)"] = (
+            base, base < HOT_RELOAD_MS_TARGET, f"< {HOT_RELOAD_MS_TARGET:g} ms", "ms")
+    out += [
+        "",
+        "hot-lib-reloader 0.7.0 (0.8 needs Rust 1.88; its loader is the same code): each "
+        "call takes a read lock and looks the symbol up (`dlsym`); a reload waits for its "
+        "debounce, then for the write lock, tried once a millisecond.",
+    ]
+    return out
 
 
 def plot(t):
@@ -488,12 +588,15 @@ def main():
         text = (OUT / "divan.txt").read_text()
         cg = OUT / "callgrind.json"
         counts = json.loads(cg.read_text()) if cg.exists() and not args.no_callgrind else None
+        hr = OUT / "hot-reload.json"
+        reload = json.loads(hr.read_text()) if hr.exists() else None
     else:
         text = run_benches()
         counts = None if args.no_callgrind else run_callgrind()
+        reload = run_hot_reload()
     timings = parse_divan(text)
     (OUT / "medians.json").write_text(json.dumps(timings, indent=1))
-    results, headline = tables(timings, counts)
+    results, headline = tables(timings, counts, reload)
     replace_between(BENCHMARKS, "<!-- results:start -->", "<!-- results:end -->", results)
     replace_between(README, "<!-- bench:start -->", "<!-- bench:end -->", headline)
     plot(timings)

@@ -10,6 +10,8 @@
 //! - [`load`]: loading an interface of N methods, each approach.
 //! - [`objects`]: a call through an object the plugin returned, and making
 //!   one, against the same in-process.
+//! - [`hot`]: a call through `dynplug::Hot` and through hot-lib-reloader,
+//!   and the folders they watch for the reload latency (`hot-reload`).
 //!
 //! The fixture plugins are built by cargo as dependencies of this crate
 //! (`bench/fixtures/*`); [`library`] finds their shared libraries.
@@ -17,6 +19,7 @@
 use std::path::PathBuf;
 
 pub mod calls;
+pub mod hot;
 pub mod load;
 pub mod objects;
 pub mod peers;

@@ -48,3 +48,15 @@ fn objects_add_on_both_sides_and_are_made_and_dropped() {
     objects.make_dynplug();
     objects.make_in_process();
 }
+
+#[test]
+fn every_hot_call_approach_adds() {
+    let callers = dynplug_bench::hot::HotCallers::new();
+    for case in dynplug_bench::hot::CASES {
+        // add(0, 1) + add(1, 1) + add(2, 1)
+        assert_eq!(callers.run(case, 3), 6, "{case}");
+    }
+    assert_eq!(callers.hot_get(40, 2), 42);
+    assert_eq!(callers.hot().generation(), 1);
+    dynplug_bench::hot::folders().remove();
+}

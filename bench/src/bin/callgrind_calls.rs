@@ -9,6 +9,9 @@
 //!   the plugin's (`dynplug`) or one made in-process (`in_process`).
 //! - `callgrind-calls object-make CASE N`: N objects made and dropped,
 //!   the plugin's (`adder()`) or in-process (`Box::new`).
+//! - `callgrind-calls hot CASE N`: N calls of `add` through a hot-reloaded
+//!   plugin, CASE one of `dynplug_bench::hot::CASES` (the plain loader,
+//!   `Hot::get`, hot-lib-reloader).
 //! - `callgrind-calls load APPROACH METHODS N`: N warm loads of the
 //!   `wide-METHODS` fixture with APPROACH (`dynplug`, a file loaded
 //!   before; `dynplug_first`, the file read again each time; `libloading`,
@@ -18,10 +21,11 @@ use std::process::exit;
 
 use dynplug_bench::calls::{CASES, Callers};
 use dynplug_bench::consume;
+use dynplug_bench::hot;
 use dynplug_bench::load::{self, Wide};
 use dynplug_bench::objects;
 
-const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | object-make CASE N | load APPROACH METHODS N";
+const USAGE: &str = "usage: callgrind-calls call CASE N | object CASE N | object-make CASE N | hot CASE N | load APPROACH METHODS N";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,6 +58,16 @@ fn main() {
                 objects.make(case, number(n));
                 println!("object-make {case} x {n}");
             }
+        }
+        ["hot", case, n] => {
+            if !hot::CASES.contains(&case) {
+                eprintln!("{USAGE}\nCASE: one of {:?}", hot::CASES);
+                exit(2);
+            }
+            let callers = hot::HotCallers::new();
+            let sum = callers.run(case, number(n));
+            hot::folders().remove();
+            println!("hot {case} x {n}: {sum}");
         }
         ["load", approach, methods, n] => {
             let wide = Wide::new(number(methods) as usize);
