@@ -275,7 +275,7 @@ pub use clib::CType;
 pub use dynplug_macros::{CType, PluginType, plugin_export, plugin_interface};
 pub use error::{Error, MethodDifference};
 #[cfg(feature = "hot")]
-pub use hot::{Current, Hot, HotOptions, Version};
+pub use hot::{Current, Hot, HotCache, HotOptions, Version};
 pub use inspect::{InterfaceInfo, LibraryInfo, MethodInfo, inspect};
 pub use library::Closed;
 pub use meta::Package;
