@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::inspect::{InterfaceInfo, LibraryInfo};
 use crate::plugin::{Interface, Plugin, checked_layout};
-use crate::preflight::{self, FileReport};
+use crate::preflight::{self, Depth, FileReport};
 use crate::{Error, LoadOptions};
 
 /// The plugins in a folder, read without running any of their code.
@@ -54,10 +54,12 @@ pub struct Catalog {
 pub struct ScanOptions {
     recursive: bool,
     signed_by: Option<crate::PublicKey>,
+    thorough: bool,
 }
 
 impl ScanOptions {
-    /// The defaults: the folder's own files, signed or not.
+    /// The defaults: the folder's own files, signed or not, read as far as
+    /// listing their exports takes (see [`thorough`](ScanOptions::thorough)).
     pub fn new() -> ScanOptions {
         ScanOptions::default()
     }
@@ -76,6 +78,26 @@ impl ScanOptions {
     /// signature required again.
     pub fn require_signature(mut self, key: crate::PublicKey) -> ScanOptions {
         self.signed_by = Some(key);
+        self
+    }
+
+    /// Whether to run every pre-flight check on each file at scan time, as
+    /// `load` and [`inspect`](crate::inspect) do (default `false`).
+    ///
+    /// By default a scan reads and checks what listing a file's exports
+    /// takes (the ELF headers, the dynamic section, the symbol and hash
+    /// tables, dynplug's records, each read bounded and checked) and
+    /// leaves the checks that only protect the dynamic loader (the
+    /// relocations, the initialiser arrays, the version tables, the section
+    /// headers, the entries of the table of functions) to
+    /// [`Entry::load`], which runs them all before it maps the file. A
+    /// file damaged only there is then listed, and its load fails with
+    /// [`Error::InvalidLibrary`] saying why; a thorough scan makes it a
+    /// [problem](Catalog::problems) instead, at about twice the cost of a
+    /// scan. Only ELF platforms (Linux, the BSDs) make the distinction:
+    /// elsewhere every scan is thorough.
+    pub fn thorough(mut self, thorough: bool) -> ScanOptions {
+        self.thorough = thorough;
         self
     }
 }
@@ -125,7 +147,7 @@ impl Catalog {
         })?;
         files.sort();
         let mut libraries = Vec::new();
-        for result in read_all(&files, options.signed_by.as_ref()) {
+        for result in read_all(&files, options) {
             match result {
                 Ok(scanned) => libraries.push(scanned),
                 Err(error) => problems.push(error),
@@ -295,17 +317,14 @@ fn is_library_name(path: &Path) -> bool {
 /// Reads `files`, in their order, on as many threads as the machine runs at
 /// once (up to 8; one for a handful of files): each file is read and
 /// checked on its own, and a folder of plugins is read at startup.
-fn read_all(
-    files: &[PathBuf],
-    signed_by: Option<&crate::PublicKey>,
-) -> Vec<Result<Scanned, Error>> {
+fn read_all(files: &[PathBuf], options: &ScanOptions) -> Vec<Result<Scanned, Error>> {
     const PER_THREAD: usize = 16;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8)
         .min(files.len().div_ceil(PER_THREAD));
     if threads <= 1 {
-        return files.iter().map(|path| read(path, signed_by)).collect();
+        return files.iter().map(|path| read(path, options)).collect();
     }
     let chunk = files.len().div_ceil(threads);
     std::thread::scope(|scope| {
@@ -314,7 +333,7 @@ fn read_all(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|path| read(path, signed_by))
+                        .map(|path| read(path, options))
                         .collect::<Vec<_>>()
                 })
             })
@@ -330,14 +349,19 @@ fn read_all(
     })
 }
 
-/// Reads one library file, as `inspect` does, once its signature (when
-/// one is required) is checked.
-fn read(path: &Path, signed_by: Option<&crate::PublicKey>) -> Result<Scanned, Error> {
+/// Reads one library file, once its signature (when one is required) is
+/// checked: as far as listing its exports takes, or (thorough) as
+/// `inspect` does.
+fn read(path: &Path, options: &ScanOptions) -> Result<Scanned, Error> {
     let opened = preflight::open(path)?;
-    if let Some(key) = signed_by {
+    if let Some(key) = &options.signed_by {
         crate::signature::verify(path, &opened.file, opened.metadata.len(), key)?;
     }
-    let report = preflight::check_opened(path, &opened)?;
+    let depth = match options.thorough {
+        true => Depth::Full,
+        false => Depth::Listing,
+    };
+    let report = preflight::check_opened_to(path, &opened, depth)?;
     let info = crate::inspect::info(path, &report)?;
     if info.interfaces.is_empty() {
         return Err(Error::NoInterface {
