@@ -309,8 +309,8 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
             return Ok(None);
         };
         // (The message is only made for a file that lacks the size.)
-        let bytes = get(size)
-            .ok_or_else(|| format!("its dynamic section has no size for its {what}"))?;
+        let bytes =
+            get(size).ok_or_else(|| format!("its dynamic section has no size for its {what}"))?;
         if bytes % entry != 0 {
             return Err(format!(
                 "its {what} is {bytes} bytes, not a whole number of {entry}-byte entries"

@@ -57,7 +57,7 @@ mod versions;
 use std::fs::File;
 
 use crate::meta::{self, HEADER_LEN};
-use crate::preflight::{META_PREFIX, MAX_RECORD, PACKAGE_PREFIX};
+use crate::preflight::{MAX_RECORD, META_PREFIX, PACKAGE_PREFIX};
 
 pub(crate) use crate::preflight::Depth;
 
@@ -169,7 +169,8 @@ fn prefetch_records(
             continue;
         }
         let name = symbols.name(&symbol);
-        if !(name.starts_with(META_PREFIX.as_bytes()) || name.starts_with(PACKAGE_PREFIX.as_bytes()))
+        if !(name.starts_with(META_PREFIX.as_bytes())
+            || name.starts_with(PACKAGE_PREFIX.as_bytes()))
         {
             continue;
         }
