@@ -416,33 +416,13 @@ fn newest_keeps_every_export_of_no_named_package() {
     assert_eq!(paths(newest.iter().map(|e| e.path())), [hello, loud]);
 }
 
-/// Copies hello-plugin into `dir` as `name`, the type of its last `.rela.dyn`
-/// relocation changed to 99, which no linker emits: a file whose every
-/// structure but the relocations is intact.
-#[cfg(all(unix, not(target_vendor = "apple")))]
-fn hello_with_a_bad_relocation(dir: &Path, name: &str) -> PathBuf {
-    use object::{Object, ObjectSection};
-    let mut bytes = std::fs::read(fixture("hello-plugin")).unwrap();
-    let (offset, size) = {
-        let file = object::File::parse(&*bytes).unwrap();
-        let rela = file.section_by_name(".rela.dyn").expect("a .rela.dyn");
-        let (offset, size) = rela.file_range().expect("in the file");
-        (offset as usize, size as usize)
-    };
-    let last = offset + size - 24;
-    // The info word's low half: the relocation's type.
-    bytes[last + 8..last + 12].copy_from_slice(&99u32.to_ne_bytes());
-    let to = dir.join(lib(name));
-    std::fs::write(&to, bytes).unwrap();
-    to
-}
-
 #[cfg(all(unix, not(target_vendor = "apple")))]
 #[test]
 fn a_scan_lists_a_file_with_bad_relocations_and_its_load_refuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let good = put(dir.path(), "hello-plugin", "a-hello");
-    let bad = hello_with_a_bad_relocation(dir.path(), "b-bad-relocation");
+    let bad = dir.path().join(lib("b-bad-relocation"));
+    dynplug_tests::with_a_bad_relocation(&fixture("hello-plugin"), &bad);
     let why = "has type 99, not a dynamic relocation type";
 
     // A scan reads what listing takes: the file is listed, as the host's
