@@ -28,6 +28,12 @@
 //! Every read is bounded by the file and capped (`read`): pre-flight reads
 //! the headers and exactly the tables named above, never the whole file.
 //!
+//! A catalogue's scan asks for a listing (`Depth::Listing`): `headers`,
+//! `dynamic`, `hash` and `symbols` only, then dynplug's records. That is
+//! what listing the exports takes, every read as bounded as above; the
+//! rest protects `dlopen` and the calls, and the load that maps the file
+//! runs the full check first.
+//!
 //! # What no structure check can catch
 //!
 //! The contents the structures point to: a flipped byte in code (`.text`),

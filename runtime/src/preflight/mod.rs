@@ -3,7 +3,9 @@
 //! would block the open, a device or a huge file the read), is it a shared
 //! library for this platform whose structure the loader can map without
 //! crashing (on ELF platforms the `elf` module checks every structure the
-//! loader interprets), and which dynplug interfaces does it carry.
+//! loader interprets), and which dynplug interfaces does it carry. A
+//! catalogue's scan asks only what listing the interfaces takes
+//! ([`Depth::Listing`]); a load always runs the full pre-flight.
 //!
 //! The file's kind is told from its first bytes before anything else is
 //! read, and nothing is read whole: ELF files through the `elf` module's
