@@ -4,6 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::inspect::{InterfaceInfo, LibraryInfo};
 use crate::plugin::{Interface, Plugin, checked_layout};
@@ -335,9 +336,14 @@ fn is_library_name(path: &Path) -> bool {
 
 /// Reads `files`, in their order, on as many threads as the machine runs at
 /// once (up to 8; one for a handful of files): each file is read and
-/// checked on its own, and a folder of plugins is read at startup.
+/// checked on its own, and a folder of plugins is read at startup. The
+/// threads take the next few files from a shared counter rather than a
+/// fixed share each, so that a thread the system holds back (another
+/// program on its core) leaves its files to the others.
 fn read_all(files: &[PathBuf], options: &ScanOptions) -> Vec<Result<Scanned, Error>> {
     const PER_THREAD: usize = 16;
+    /// How many files a thread takes at once.
+    const BATCH: usize = 8;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8)
@@ -345,27 +351,37 @@ fn read_all(files: &[PathBuf], options: &ScanOptions) -> Vec<Result<Scanned, Err
     if threads <= 1 {
         return files.iter().map(|path| read(path, options)).collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|path| read(path, options))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            if start >= files.len() {
+                return done;
+            }
+            let batch = &files[start..(start + BATCH).min(files.len())];
+            done.push((
+                start,
+                batch.iter().map(|path| read(path, options)).collect(),
+            ));
+        }
+    };
+    let mut batches: Vec<(usize, Vec<Result<Scanned, Error>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
         workers
             .into_iter()
             .flat_map(|worker| match worker.join() {
-                Ok(results) => results,
+                Ok(batches) => batches,
                 // Reading a file panics nowhere; if it did, the scan says so.
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
-    })
+    });
+    batches.sort_unstable_by_key(|(start, _)| *start);
+    batches
+        .into_iter()
+        .flat_map(|(_, results)| results)
+        .collect()
 }
 
 /// Reads one library file, once its signature (when one is required) is
