@@ -465,3 +465,27 @@ fn a_thorough_scan_lists_the_same_plugins() {
     let thorough = Catalog::scan_with(f.dir.path(), &options).unwrap();
     assert_eq!(format!("{quick:?}"), format!("{thorough:?}"));
 }
+
+#[test]
+fn a_recursive_scan_lists_in_path_order_whatever_the_names() {
+    // Path order compares component by component: `m/x` comes before
+    // `m-1/y` and `m.so`, though `/` sorts after `-` and `.` as a byte.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("m")).unwrap();
+    std::fs::create_dir(d.join("m-1")).unwrap();
+    let mut expected = vec![
+        put(d, "hello-plugin", "m0"),
+        put(&d.join("m-1"), "hello-plugin", "y"),
+        put(d, "hello-plugin", "m"),
+        put(&d.join("m"), "hello-plugin", "x"),
+        put(d, "hello-plugin", "a"),
+    ];
+    expected.sort();
+    assert_eq!(expected[1], d.join("m").join(lib("x")), "{expected:?}");
+    let catalog = Catalog::scan_recursive(d).unwrap();
+    assert_eq!(
+        paths(catalog.libraries().map(|l| l.path.as_path())),
+        expected
+    );
+}

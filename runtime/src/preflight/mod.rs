@@ -102,7 +102,8 @@ pub(crate) struct FileReport {
     /// load reads exactly as many entries as the export's record has
     /// methods, so the table must be that long.
     pub table_sizes: std::collections::HashMap<String, u64, BuildHasherDefault<Fnv>>,
-    /// Every name the file exports, for C-library bindings.
+    /// Every name the file exports, for C-library bindings (empty in a
+    /// listing's report, which no binding uses).
     pub exports: HashSet<String>,
 }
 
@@ -123,9 +124,10 @@ pub(crate) struct FileInterface {
 }
 
 impl FileInterface {
-    /// The decoded record.
-    pub fn meta(&self) -> Result<InterfaceMeta, MetaError> {
-        meta::decode(self.record.as_ref().map_err(Clone::clone)?)
+    /// The decoded record, without its parameters' types
+    /// (`meta::decode_summary`: what `inspect` lists).
+    pub fn summary(&self) -> Result<InterfaceMeta, MetaError> {
+        meta::decode_summary(self.record.as_ref().map_err(Clone::clone)?)
     }
 
     /// The decoded package record, if the file has one.
@@ -411,10 +413,10 @@ pub(crate) fn check_opened_to(
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
         match depth {
-            Depth::Full => elf_report(opened.elf(path)?, &opened.file),
+            Depth::Full => elf_report(opened.elf(path)?, &opened.file, depth),
             Depth::Listing => {
                 let elf = opened.check_elf(Depth::Listing).map_err(invalid)?;
-                elf_report(&elf, &opened.file)
+                elf_report(&elf, &opened.file, depth)
             }
         }
         .map_err(invalid)
@@ -427,9 +429,10 @@ pub(crate) fn check_opened_to(
     }
 }
 
-/// Every interface, dynplug symbol and export of a checked ELF file.
+/// Every interface, dynplug symbol and export of a checked ELF file (for
+/// a listing, not the exports other than dynplug's).
 #[cfg(all(unix, not(target_vendor = "apple")))]
-fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> {
+fn elf_report(elf: &crate::elf::Elf, file: &File, depth: Depth) -> Result<FileReport, String> {
     let mut report = FileReport {
         interfaces: Vec::new(),
         symbols: SymbolSet::default(),
@@ -445,7 +448,9 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
         // not (a function, an IFUNC resolver, thread-local or absolute) is
         // not the file's table or record.
         if !text.starts_with("__dynplug_") {
-            report.exports.insert(text.to_owned());
+            if depth == Depth::Full {
+                report.exports.insert(text.to_owned());
+            }
         } else if symbol.data() {
             if text.starts_with(VTABLE_PREFIX) {
                 // (Not checked by a listing, which read no relocations.)
