@@ -98,6 +98,12 @@ pub(crate) fn check(file: &File, len: u64, depth: Depth) -> Result<Elf, String> 
     let mut source = read::Source::new(file, len, head)?;
     let mut layout = headers::check(&source)?;
     if full {
+        // The section headers, read twice (the code ranges now, the checks
+        // at the end), in one read.
+        if let Some((shoff, shnum, _)) = layout.sections {
+            let end = shoff.saturating_add(u64::from(shnum) * 64);
+            source.read_ahead(shoff, end, read::MAX_SEGMENT);
+        }
         layout.code = sections::code(&source, &layout);
         // The dynamic section's segment, when small, in one read: the
         // table of functions and the initialiser arrays lie there too.
