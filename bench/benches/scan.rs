@@ -2,7 +2,9 @@
 //! each file and runs none of its code, against opening and closing each
 //! one with libloading (`dlopen` + `dlclose`), which is what listing
 //! plugins takes without metadata: every file mapped, relocated and its
-//! initialisers run.
+//! initialisers run. A scan reads what listing takes (each entry's load
+//! runs the rest of pre-flight); a thorough scan
+//! (`ScanOptions::thorough`) runs every pre-flight check on each file.
 //!
 //! The files are copies of one plugin (`bench-plugin`), each a file of its
 //! own, so that every `dlopen` maps one.
@@ -53,8 +55,8 @@ fn open_each(files: &[PathBuf]) {
     }
 }
 
-fn scan(dir: &Path) -> dynplug::Catalog {
-    let catalog = dynplug::Catalog::scan(dir).expect("scan");
+fn scan(dir: &Path, options: &dynplug::ScanOptions) -> dynplug::Catalog {
+    let catalog = dynplug::Catalog::scan_with(dir, options).expect("scan");
     assert_eq!(catalog.libraries().len(), FILES);
     catalog
 }
@@ -62,7 +64,15 @@ fn scan(dir: &Path) -> dynplug::Catalog {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn dynplug_scan(b: Bencher) {
     let (dir, _) = folder();
-    b.bench_local(|| consume(scan(dir)));
+    let options = dynplug::ScanOptions::new();
+    b.bench_local(|| consume(scan(dir, &options)));
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn dynplug_scan_thorough(b: Bencher) {
+    let (dir, _) = folder();
+    let options = dynplug::ScanOptions::new().thorough(true);
+    b.bench_local(|| consume(scan(dir, &options)));
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]

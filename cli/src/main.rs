@@ -26,6 +26,7 @@ usage: dynplug inspect [--json] FILE...
 Reads plugin libraries without running any of their code.
   inspect   each file's exports: interfaces, methods, package, panic strategy, signature file
   scan      every library file of a folder: the plugins, and the files that are not
+            (every check of inspect on each)
   verify    whether each file carries a valid minisign signature made with KEY
 
 KEY is a minisign public key: its base64 line, or the path of a minisign.pub file.
@@ -237,7 +238,12 @@ fn inspect(command: &Command) -> bool {
 }
 
 fn scan(command: &Command, key: Option<PublicKey>) -> bool {
-    let mut options = ScanOptions::new().recursive(command.recursive);
+    // Every pre-flight check, as `inspect` makes: the command is how a
+    // person learns which files a load would refuse, and it reads a
+    // folder once.
+    let mut options = ScanOptions::new()
+        .recursive(command.recursive)
+        .thorough(true);
     if let Some(key) = key {
         options = options.require_signature(key);
     }

@@ -105,6 +105,29 @@ fn scan_lists_plugins_and_problems() {
     assert_eq!(value["problems"].as_array().unwrap().len(), 1);
 }
 
+/// `dynplug scan` runs every check of `inspect`: a file whose only damage
+/// is a relocation, which a plain `Catalog::scan` lists (its load then
+/// refuses it), is one of the command's problems, saying why.
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn scan_runs_every_check_of_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let hello = fixture("hello-plugin");
+    std::fs::copy(&hello, dir.path().join("a-hello.so")).unwrap();
+    dynplug_tests::with_a_bad_relocation(&hello, &dir.path().join("b-bad.so"));
+    let out = dynplug(&["scan", "--json", path_str(dir.path())]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["plugins"].as_array().unwrap().len(), 1);
+    let problems = value["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{value}");
+    let error = problems[0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("b-bad.so") && error.contains("has type 99"),
+        "{error}"
+    );
+}
+
 #[test]
 fn verify_checks_signatures_with_the_key() {
     let pair = minisign::KeyPair::generate_unencrypted_keypair().unwrap();

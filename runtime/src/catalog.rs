@@ -4,22 +4,28 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::inspect::{InterfaceInfo, LibraryInfo};
 use crate::plugin::{Interface, Plugin, checked_layout};
-use crate::preflight::{self, FileReport};
+use crate::preflight::{self, Depth, FileReport};
 use crate::{Error, LoadOptions};
 
 /// The plugins in a folder, read without running any of their code.
 ///
 /// [`Catalog::scan`] reads every file of the folder whose name ends in the
-/// platform's library suffix (`.so`, `.dylib`, `.dll`) through the same
-/// pre-flight as `load` (no file is mapped, no initialiser runs; a large
-/// folder is read on several threads), and sorts
-/// each one into the libraries it could read or the [problems](Catalog::problems):
-/// a file that is not a valid library, a library that exports no dynplug
-/// interface, a file that could not be read. One bad file never spoils the
-/// scan, and none is skipped in silence.
+/// platform's library suffix (`.so`, `.dylib`, `.dll`) through pre-flight
+/// (no file is mapped, no initialiser runs; a large folder is read on
+/// several threads), and sorts each one into the libraries it could read
+/// or the [problems](Catalog::problems): a file that is not a valid
+/// library, a library that exports no dynplug interface, a file that could
+/// not be read. One bad file never spoils the scan, and none is skipped in
+/// silence.
+///
+/// A scan reads what listing a file's exports takes, not every structure
+/// the dynamic loader interprets: see [`scan`](Catalog::scan). Each entry's
+/// [`load`](Entry::load) runs the whole pre-flight of `load` before the
+/// file is mapped.
 ///
 /// [`find`](Catalog::find) then lists the exports a host can load for one
 /// of its interfaces, by the rules `load` applies (same ABI version, no
@@ -54,10 +60,12 @@ pub struct Catalog {
 pub struct ScanOptions {
     recursive: bool,
     signed_by: Option<crate::PublicKey>,
+    thorough: bool,
 }
 
 impl ScanOptions {
-    /// The defaults: the folder's own files, signed or not.
+    /// The defaults: the folder's own files, signed or not, read as far as
+    /// listing their exports takes (see [`thorough`](ScanOptions::thorough)).
     pub fn new() -> ScanOptions {
         ScanOptions::default()
     }
@@ -78,6 +86,26 @@ impl ScanOptions {
         self.signed_by = Some(key);
         self
     }
+
+    /// Whether to run every pre-flight check on each file at scan time, as
+    /// `load` and [`inspect`](crate::inspect) do (default `false`).
+    ///
+    /// By default a scan reads and checks what listing a file's exports
+    /// takes (the ELF headers, the dynamic section, the symbol and hash
+    /// tables, dynplug's records, each read bounded and checked) and
+    /// leaves the checks that only protect the dynamic loader (the
+    /// relocations, the initialiser arrays, the version tables, the section
+    /// headers, the entries of the table of functions) to
+    /// [`Entry::load`], which runs them all before it maps the file. A
+    /// file damaged only there is then listed, and its load fails with
+    /// [`Error::InvalidLibrary`] saying why; a thorough scan makes it a
+    /// [problem](Catalog::problems) instead, for about three times the
+    /// processor time of a scan. Only ELF platforms (Linux, the BSDs) make the distinction:
+    /// elsewhere every scan is thorough.
+    pub fn thorough(mut self, thorough: bool) -> ScanOptions {
+        self.thorough = thorough;
+        self
+    }
 }
 
 /// A library the scan could read.
@@ -89,6 +117,20 @@ struct Scanned {
 impl Catalog {
     /// Reads the library files directly in `dir` (not in its subfolders;
     /// see [`scan_recursive`](Catalog::scan_recursive)), in name order.
+    ///
+    /// Each file is read as far as listing its exports takes: on ELF
+    /// platforms the ELF header, the program headers, the dynamic section
+    /// and its strings, the hash and symbol tables and dynplug's records,
+    /// each read bounded and checked, so that no file can crash, hang or
+    /// exhaust the scan. The checks that only protect the dynamic loader
+    /// (relocations, initialiser arrays, version tables, section headers,
+    /// the entries of the plugin's table of functions) are left to
+    /// [`Entry::load`], which runs every check of `load` before it maps the
+    /// file: a file damaged only there is listed, and its load fails with
+    /// [`Error::InvalidLibrary`] giving the reason [`inspect`](crate::inspect)
+    /// gives, before any of its code runs. This makes a scan about three
+    /// times cheaper; [`ScanOptions::thorough`] runs every check at scan
+    /// time instead. (On other platforms every scan is thorough.)
     ///
     /// # Errors
     ///
@@ -123,9 +165,9 @@ impl Catalog {
             reason: format!("cannot read the folder: {source}"),
             source: Box::new(source),
         })?;
-        files.sort();
+        debug_assert!(files.is_sorted(), "`list` gives the files in path order");
         let mut libraries = Vec::new();
-        for result in read_all(&files, options.signed_by.as_ref()) {
+        for result in read_all(&files, options) {
             match result {
                 Ok(scanned) => libraries.push(scanned),
                 Err(error) => problems.push(error),
@@ -241,30 +283,40 @@ impl fmt::Debug for Catalog {
     }
 }
 
-/// The library files under `dir` (by the platform's suffix), and the
-/// entries that could not be listed as problems; an error only if `dir`
-/// itself cannot be read.
+/// The library files under `dir` (by the platform's suffix), in path
+/// order, and the entries that could not be listed as problems; an error
+/// only if `dir` itself cannot be read.
+///
+/// Each folder's entries are taken in name order, a subfolder's files where
+/// its name falls: since the paths of one folder differ in their last
+/// component alone, that is the order of the whole paths (`Path`'s, which
+/// compares component by component), without comparing them, which costs
+/// more than reading a small plugin.
 fn list(
     dir: &Path,
     recursive: bool,
     files: &mut Vec<PathBuf>,
     problems: &mut Vec<Error>,
 ) -> std::io::Result<()> {
+    // Each entry's name, and whether it is a folder: its own type, a
+    // symbolic link is not followed here.
+    let mut entries: Vec<(std::ffi::OsString, bool)> = Vec::new();
     for entry in std::fs::read_dir(dir)? {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(source) => {
-                problems.push(Error::Open {
-                    path: dir.to_path_buf(),
-                    reason: format!("cannot list an entry of the folder: {source}"),
-                    source: Box::new(source),
-                });
-                continue;
+        match entry {
+            Ok(entry) => {
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                entries.push((entry.file_name(), is_dir));
             }
-        };
-        let path = entry.path();
-        // The entry's own type: a symbolic link is not followed here.
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            Err(source) => problems.push(Error::Open {
+                path: dir.to_path_buf(),
+                reason: format!("cannot list an entry of the folder: {source}"),
+                source: Box::new(source),
+            }),
+        }
+    }
+    entries.sort_unstable();
+    for (name, is_dir) in entries {
+        let path = dir.join(name);
         if is_dir {
             if !recursive {
                 continue;
@@ -294,50 +346,67 @@ fn is_library_name(path: &Path) -> bool {
 
 /// Reads `files`, in their order, on as many threads as the machine runs at
 /// once (up to 8; one for a handful of files): each file is read and
-/// checked on its own, and a folder of plugins is read at startup.
-fn read_all(
-    files: &[PathBuf],
-    signed_by: Option<&crate::PublicKey>,
-) -> Vec<Result<Scanned, Error>> {
+/// checked on its own, and a folder of plugins is read at startup. The
+/// threads take the next few files from a shared counter rather than a
+/// fixed share each, so that a thread the system holds back (another
+/// program on its core) leaves its files to the others.
+fn read_all(files: &[PathBuf], options: &ScanOptions) -> Vec<Result<Scanned, Error>> {
     const PER_THREAD: usize = 16;
+    /// How many files a thread takes at once.
+    const BATCH: usize = 8;
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(8)
         .min(files.len().div_ceil(PER_THREAD));
     if threads <= 1 {
-        return files.iter().map(|path| read(path, signed_by)).collect();
+        return files.iter().map(|path| read(path, options)).collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|path| read(path, signed_by))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+            if start >= files.len() {
+                return done;
+            }
+            let batch = &files[start..(start + BATCH).min(files.len())];
+            done.push((
+                start,
+                batch.iter().map(|path| read(path, options)).collect(),
+            ));
+        }
+    };
+    let mut batches: Vec<(usize, Vec<Result<Scanned, Error>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
         workers
             .into_iter()
             .flat_map(|worker| match worker.join() {
-                Ok(results) => results,
+                Ok(batches) => batches,
                 // Reading a file panics nowhere; if it did, the scan says so.
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
-    })
+    });
+    batches.sort_unstable_by_key(|(start, _)| *start);
+    batches
+        .into_iter()
+        .flat_map(|(_, results)| results)
+        .collect()
 }
 
-/// Reads one library file, as `inspect` does, once its signature (when
-/// one is required) is checked.
-fn read(path: &Path, signed_by: Option<&crate::PublicKey>) -> Result<Scanned, Error> {
+/// Reads one library file, once its signature (when one is required) is
+/// checked: as far as listing its exports takes, or (thorough) as
+/// `inspect` does.
+fn read(path: &Path, options: &ScanOptions) -> Result<Scanned, Error> {
     let opened = preflight::open(path)?;
-    if let Some(key) = signed_by {
+    if let Some(key) = &options.signed_by {
         crate::signature::verify(path, &opened.file, opened.metadata.len(), key)?;
     }
-    let report = preflight::check_opened(path, &opened)?;
+    let depth = match options.thorough {
+        true => Depth::Full,
+        false => Depth::Listing,
+    };
+    let report = preflight::check_opened_to(path, &opened, depth)?;
     let info = crate::inspect::info(path, &report)?;
     if info.interfaces.is_empty() {
         return Err(Error::NoInterface {
@@ -385,9 +454,10 @@ impl<'c, I: Interface + ?Sized> Entry<'c, I> {
     }
 
     /// Loads the plugin with the loader `P` of interface `I`
-    /// (`GreeterPlugin` for `dyn Greeter`): every check of `load` runs
-    /// again on the file as it is now (its signature too, if the
-    /// catalogue required one).
+    /// (`GreeterPlugin` for `dyn Greeter`): every check of `load` runs on
+    /// the file as it is now, the whole pre-flight (which a scan that was
+    /// not [thorough](ScanOptions::thorough) ran only in part) and its
+    /// signature too, if the catalogue required one.
     ///
     /// # Errors
     ///

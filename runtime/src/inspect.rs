@@ -102,7 +102,7 @@ pub(crate) fn info(path: &Path, report: &preflight::FileReport) -> Result<Librar
             path: path.to_path_buf(),
             reason: format!("the `{}` {err}", found.name),
         };
-        let meta = found.meta().map_err(malformed)?;
+        let meta = found.summary().map_err(malformed)?;
         // As `load` refuses it (`plugin::checked_layout`): the export would
         // be listed under a name no load of it takes.
         if meta.name != found.name {

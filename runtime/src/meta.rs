@@ -315,6 +315,18 @@ fn body(record: &[u8]) -> Result<(Reader<'_>, u32), MetaError> {
 /// Reads a whole record, whatever its ABI version (the caller compares
 /// it). Anything malformed is an error, never a panic.
 pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
+    decode_keeping(record, true)
+}
+
+/// [`decode`] with the same checks, each method's `params` left empty: what
+/// `inspect` and the catalogue list (a name and a signature per method)
+/// without a string per parameter type.
+pub(crate) fn decode_summary(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
+    decode_keeping(record, false)
+}
+
+/// [`decode`], keeping the parameters' types or not.
+fn decode_keeping(record: &[u8], keep_params: bool) -> Result<InterfaceMeta, MetaError> {
     let (mut r, abi) = body(record)?;
     let name = r.str()?;
     let flags = r.take(1)?[0];
@@ -334,11 +346,13 @@ pub fn decode(record: &[u8]) -> Result<InterfaceMeta, MetaError> {
         if param_count > r.bytes.len() / 12 {
             return Err(MetaError::Malformed("parameter count exceeds the record"));
         }
-        let mut params = Vec::with_capacity(param_count);
+        let mut params = Vec::with_capacity(if keep_params { param_count } else { 0 });
         for _ in 0..param_count {
-            let ty = r.str()?;
+            let ty = r.text()?;
             let hash = u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"));
-            params.push((ty, hash));
+            if keep_params {
+                params.push((ty.to_owned(), hash));
+            }
         }
         methods.push(MethodMeta {
             name,
@@ -468,7 +482,7 @@ pub fn decode_package(record: &[u8]) -> Result<Package, MetaError> {
     let name = r.str()?;
     let version = r.str()?;
     let description = r.str()?;
-    let authors = r.str()?;
+    let authors = r.text()?;
     let license = r.str()?;
     if !r.bytes.is_empty() {
         return Err(MetaError::Malformed(
@@ -507,9 +521,12 @@ impl<'a> Reader<'a> {
         ))
     }
     fn str(&mut self) -> Result<String, MetaError> {
+        self.text().map(str::to_owned)
+    }
+    fn text(&mut self) -> Result<&'a str, MetaError> {
         let len = self.u32()? as usize;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| MetaError::Malformed("a name is not UTF-8"))
+        std::str::from_utf8(bytes).map_err(|_| MetaError::Malformed("a name is not UTF-8"))
     }
 }
 
@@ -593,6 +610,32 @@ mod tests {
             bytes[at] ^= 0xff;
             // Must not panic; may or may not decode (signature text bytes).
             let _ = decode(&bytes);
+        }
+    }
+
+    /// The summary `inspect` lists is the record less its parameter
+    /// types, with the same verdict on every damaged copy.
+    #[test]
+    fn a_summary_is_the_record_without_parameter_types() {
+        let mut full = decode(&RECORD).unwrap();
+        assert!(full.methods.iter().any(|m| !m.params.is_empty()));
+        for m in &mut full.methods {
+            m.params.clear();
+        }
+        assert_eq!(decode_summary(&RECORD).unwrap().methods, full.methods);
+        for cut in 0..RECORD.len() {
+            assert!(decode_summary(&RECORD[..cut]).is_err(), "cut at {cut}");
+        }
+        for at in 0..RECORD.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bytes = RECORD;
+                bytes[at] ^= flip;
+                assert_eq!(
+                    decode(&bytes).err(),
+                    decode_summary(&bytes).err(),
+                    "byte {at} ^ {flip:#x}"
+                );
+            }
         }
     }
 

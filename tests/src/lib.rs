@@ -165,6 +165,34 @@ pub fn program(exe: &Path) -> Command {
     }
 }
 
+/// Writes to `to` a copy of the 64-bit ELF library `library` whose last
+/// `.rela.dyn` relocation has type 99, which no linker emits: a file whose
+/// every structure but one relocation is intact, which a scan lists (it
+/// reads no relocation) and the full pre-flight refuses ("has type 99, not
+/// a dynamic relocation type").
+#[cfg(all(unix, not(target_vendor = "apple")))]
+pub fn with_a_bad_relocation(library: &Path, to: &Path) {
+    let mut bytes = std::fs::read(library).expect("read the library");
+    let u16_at = |b: &[u8], at: usize| u16::from_ne_bytes(b[at..at + 2].try_into().unwrap());
+    let u32_at = |b: &[u8], at: usize| u32::from_ne_bytes(b[at..at + 4].try_into().unwrap());
+    let u64_at =
+        |b: &[u8], at: usize| u64::from_ne_bytes(b[at..at + 8].try_into().unwrap()) as usize;
+    let (shoff, shnum) = (u64_at(&bytes, 40), usize::from(u16_at(&bytes, 60)));
+    let section = |i: usize| shoff + 64 * i;
+    let names = u64_at(&bytes, section(usize::from(u16_at(&bytes, 62))) + 24);
+    let rela = (0..shnum)
+        .map(section)
+        .find(|&sh| {
+            let name = &bytes[names + u32_at(&bytes, sh) as usize..];
+            u32_at(&bytes, sh + 4) == 4 && name.starts_with(b".rela.dyn\0")
+        })
+        .expect("the library has a .rela.dyn section");
+    let last = u64_at(&bytes, rela + 24) + u64_at(&bytes, rela + 32) - 24;
+    // The low half of the entry's info word is its type.
+    bytes[last + 8..last + 12].copy_from_slice(&99u32.to_ne_bytes());
+    std::fs::write(to, bytes).expect("write the copy");
+}
+
 /// The questions a test asks that each platform answers its own way: is a
 /// library still mapped, which system library to bind, how a file is
 /// replaced, how a crash shows. One test then runs everywhere.

@@ -5,7 +5,7 @@
 use std::env::consts::DLL_SUFFIX;
 use std::path::{Path, PathBuf};
 
-use dynplug::{Catalog, Error, Plugin};
+use dynplug::{Catalog, Error, Plugin, ScanOptions};
 use dynplug_tests::{child_case, fixture};
 use fixture_api::{Greeter, GreeterPlugin};
 use objects_api::{Factory, FactoryPlugin};
@@ -414,4 +414,78 @@ fn newest_keeps_every_export_of_no_named_package() {
     }
     let newest = catalog.newest::<dyn Greeter>();
     assert_eq!(paths(newest.iter().map(|e| e.path())), [hello, loud]);
+}
+
+#[cfg(all(unix, not(target_vendor = "apple")))]
+#[test]
+fn a_scan_lists_a_file_with_bad_relocations_and_its_load_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = put(dir.path(), "hello-plugin", "a-hello");
+    let bad = dir.path().join(lib("b-bad-relocation"));
+    dynplug_tests::with_a_bad_relocation(&fixture("hello-plugin"), &bad);
+    let why = "has type 99, not a dynamic relocation type";
+
+    // A scan reads what listing takes: the file is listed, as the host's
+    // Greeter, and its load runs the full pre-flight, which refuses it
+    // before `dlopen` with the reason `inspect` gives.
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    assert!(catalog.problems().is_empty(), "{:?}", catalog.problems());
+    let entries = catalog.find::<dyn Greeter>();
+    assert_eq!(paths(entries.iter().map(|e| e.path())), [good, bad.clone()]);
+    let Err(Error::InvalidLibrary { path, reason }) = entries[1].load::<GreeterPlugin>() else {
+        panic!("the entry of a file with a bad relocation loaded, or failed otherwise");
+    };
+    assert_eq!(path, bad);
+    assert!(reason.contains(why), "{reason}");
+    let Err(Error::InvalidLibrary {
+        reason: inspected, ..
+    }) = dynplug::inspect(&bad)
+    else {
+        panic!("inspect accepted a file with a bad relocation");
+    };
+    assert_eq!(reason, inspected);
+    let plugin: GreeterPlugin = entries[0].load().unwrap();
+    assert!(plugin.greet("you").ends_with(", you!"));
+
+    // A thorough scan runs every check: the file is a problem, saying why.
+    let options = ScanOptions::new().thorough(true);
+    let thorough = Catalog::scan_with(dir.path(), &options).unwrap();
+    assert_eq!(thorough.libraries().count(), 1);
+    assert_eq!(thorough.find::<dyn Greeter>().len(), 1);
+    let problems = thorough.problems();
+    assert_eq!(paths(problems.iter().map(Error::path)), [bad]);
+    assert!(problems[0].to_string().contains(why), "{}", problems[0]);
+}
+
+#[test]
+fn a_thorough_scan_lists_the_same_plugins() {
+    let f = folder();
+    let quick = Catalog::scan(f.dir.path()).unwrap();
+    let options = ScanOptions::new().thorough(true);
+    let thorough = Catalog::scan_with(f.dir.path(), &options).unwrap();
+    assert_eq!(format!("{quick:?}"), format!("{thorough:?}"));
+}
+
+#[test]
+fn a_recursive_scan_lists_in_path_order_whatever_the_names() {
+    // Path order compares component by component: `m/x` comes before
+    // `m-1/y` and `m.so`, though `/` sorts after `-` and `.` as a byte.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("m")).unwrap();
+    std::fs::create_dir(d.join("m-1")).unwrap();
+    let mut expected = vec![
+        put(d, "hello-plugin", "m0"),
+        put(&d.join("m-1"), "hello-plugin", "y"),
+        put(d, "hello-plugin", "m"),
+        put(&d.join("m"), "hello-plugin", "x"),
+        put(d, "hello-plugin", "a"),
+    ];
+    expected.sort();
+    assert_eq!(expected[1], d.join("m").join(lib("x")), "{expected:?}");
+    let catalog = Catalog::scan_recursive(d).unwrap();
+    assert_eq!(
+        paths(catalog.libraries().map(|l| l.path.as_path())),
+        expected
+    );
 }

@@ -5,7 +5,8 @@
 //! lengths, each mutant loaded in a child process with a time bound.
 //!
 //! Every mutant must either load and answer like the original, or be
-//! refused with an `Error`; `inspect` on it must return. Nothing may kill
+//! refused with an `Error`; `inspect` on it, and a catalogue's scan of it,
+//! must return. Nothing may kill
 //! the process (a signal, ld.so's exit 127), hang, panic or answer wrong.
 //!
 //! ```sh
@@ -329,11 +330,19 @@ fn worker() {
         let path = dir.path().join(format!("mutant-{index}.so"));
         write(&plan, &original, &mutant, &path).expect("write the mutant");
         say(&format!("step {index} inspect"));
-        let inspect = match catch_unwind(|| dynplug::inspect(&path)) {
+        let mut inspect = match catch_unwind(|| dynplug::inspect(&path)) {
             Ok(Ok(_)) => "ok".to_owned(),
             Ok(Err(err)) => format!("err:{}", variant(&err)),
             Err(_) => "panicked".to_owned(),
         };
+        // A catalogue of the folder, which holds the mutant alone: its
+        // scan reads less than `inspect` (what listing takes), and must
+        // return all the same.
+        say(&format!("step {index} scan {inspect}"));
+        if catch_unwind(|| dynplug::Catalog::scan(dir.path())).is_err() {
+            say(&format!("note {index} the catalogue's scan panicked"));
+            inspect = "panicked".to_owned();
+        }
         let step = |step: &str| say(&format!("step {index} {step} {inspect}"));
         let load = match catch_unwind(AssertUnwindSafe(|| Answers::of(&path, step))) {
             Ok(Ok(answers)) if answers == reference => "answered".to_owned(),

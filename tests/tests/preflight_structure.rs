@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use dynplug::__private::rules::slot::ROOT_FIXED;
-use dynplug::Error;
+use dynplug::{Catalog, Error, ScanOptions};
 use dynplug_tests::{fixture, run_in_child};
-use fixture_api::GreeterPlugin;
+use fixture_api::{Greeter, GreeterPlugin};
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
@@ -192,6 +192,43 @@ fn refused(path: &Path, why: &[&str]) {
         Ok(_) => panic!("{name}: loaded"),
         Err(Error::InvalidLibrary { reason: r, .. }) => assert_eq!(r, reason, "{name}"),
         Err(other) => panic!("{name}: load: not InvalidLibrary: {other:?}"),
+    }
+    scanned(path, &reason);
+}
+
+/// A catalogue of a folder holding only `path`, which pre-flight refuses
+/// for `reason`: a scan (which reads what listing takes) either refuses it
+/// too or lists it, and then its entry's load refuses it for `reason`; a
+/// thorough scan refuses it for `reason`.
+fn scanned(path: &Path, reason: &str) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("libmutant.so");
+    std::fs::copy(path, &copy).unwrap();
+    let catalog = Catalog::scan(dir.path()).unwrap();
+    for entry in catalog.find::<dyn Greeter>() {
+        match entry.load::<GreeterPlugin>() {
+            Ok(_) => panic!("{name}: loaded from a scan"),
+            Err(Error::InvalidLibrary { reason: r, .. }) => assert_eq!(r, reason, "{name}"),
+            Err(other) => panic!("{name}: load of an entry: not InvalidLibrary: {other:?}"),
+        }
+    }
+    for problem in catalog.problems() {
+        assert!(
+            matches!(problem, Error::InvalidLibrary { .. }),
+            "{name}: {problem:?}"
+        );
+    }
+    let options = ScanOptions::new().thorough(true);
+    let thorough = Catalog::scan_with(dir.path(), &options).unwrap();
+    assert_eq!(
+        thorough.libraries().count(),
+        0,
+        "{name}: listed by a thorough scan"
+    );
+    match thorough.problems() {
+        [Error::InvalidLibrary { reason: r, .. }] => assert_eq!(r, reason, "{name}"),
+        other => panic!("{name}: a thorough scan: {other:?}"),
     }
 }
 

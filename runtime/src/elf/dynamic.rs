@@ -308,7 +308,9 @@ pub(crate) fn check(source: &Source<'_>, layout: &Layout) -> Result<(Dynamic, Ve
         let Some(at) = get(addr) else {
             return Ok(None);
         };
-        let bytes = require(size, &format!("size for its {what}"))?;
+        // (The message is only made for a file that lacks the size.)
+        let bytes =
+            get(size).ok_or_else(|| format!("its dynamic section has no size for its {what}"))?;
         if bytes % entry != 0 {
             return Err(format!(
                 "its {what} is {bytes} bytes, not a whole number of {entry}-byte entries"

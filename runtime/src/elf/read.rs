@@ -11,114 +11,111 @@ use std::fs::File;
 
 use crate::os::read_at;
 
-/// The first read: the ELF header, the program headers and, in a small
-/// library, its dynamic symbol tables.
-const HEAD: u64 = 32 << 10;
+/// The first read of a full check: the ELF header, the program headers
+/// and, in a small library, its dynamic symbol and relocation tables.
+pub(crate) const HEAD: u64 = 32 << 10;
+
+/// The first read of a listing (`Depth::Listing`): the ELF header, the
+/// program headers and, in a small library, its dynamic symbol tables
+/// (which a linker puts right after them); a listing reads no relocation
+/// table, so a larger first read would copy bytes it never looks at.
+pub(crate) const LISTING_HEAD: u64 = 4 << 10;
 
 /// No table dynplug reads is larger than this (the dynamic symbol table of
 /// a library with a million symbols is 24 MiB).
 pub(crate) const MAX_TABLE: u64 = 256 << 20;
 
-/// An open file and its first bytes.
+/// A piece of the file read ahead: its file offset and bytes.
+type Piece = (u64, Vec<u8>);
+
+/// An open file and the pieces of it read so far.
 pub(crate) struct Source<'f> {
     file: &'f File,
     /// The file's length in bytes.
     pub len: u64,
-    head: Vec<u8>,
-    /// A piece read ahead (`prefetch`): its file offset and bytes.
-    window: (u64, Vec<u8>),
-    /// The writable segment that holds the dynamic section, read ahead
-    /// (`read_segment`): the plugin's table of functions lies there too.
-    segment: (u64, Vec<u8>),
+    /// The file's first bytes, then each piece read ahead (`read_ahead`):
+    /// later reads inside one are served from it.
+    pieces: Vec<Piece>,
 }
 
 /// What a check keeps of its reads for later ones (the record, the table
-/// of functions, the relocation tables): the file's first bytes, the
-/// tables read ahead and the dynamic section's segment.
+/// of functions, the relocation tables): the file's first bytes and the
+/// pieces read ahead.
 pub(crate) struct Kept {
-    head: Vec<u8>,
-    window: (u64, Vec<u8>),
-    segment: (u64, Vec<u8>),
+    pieces: Vec<Piece>,
+}
+
+/// `len` bytes at `offset`, if one of `pieces` holds them.
+fn find_in(pieces: &[Piece], offset: u64, len: u64) -> Option<&[u8]> {
+    let end = offset.checked_add(len)?;
+    pieces.iter().find_map(|(start, bytes)| {
+        let from = offset.checked_sub(*start)?;
+        bytes.get(from as usize..(end - start) as usize)
+    })
 }
 
 impl Kept {
     /// `len` bytes at `offset`, if they were read.
     pub fn get(&self, offset: u64, len: u64) -> Option<&[u8]> {
-        let end = offset.checked_add(len)?;
-        if let Some(bytes) = self.head.get(offset as usize..end as usize) {
-            return Some(bytes);
-        }
-        [&self.window, &self.segment]
-            .into_iter()
-            .find_map(|(start, bytes)| {
-                let from = offset.checked_sub(*start)?;
-                bytes.get(from as usize..(end - start) as usize)
-            })
+        find_in(&self.pieces, offset, len)
     }
 }
 
 /// A writable segment larger than this is not read ahead.
-const MAX_SEGMENT: u64 = 64 << 10;
+pub(crate) const MAX_SEGMENT: u64 = 64 << 10;
 
 /// Tables spread over more than this are read one by one.
-const MAX_WINDOW: u64 = 4 << 20;
+pub(crate) const MAX_WINDOW: u64 = 4 << 20;
 
 impl<'f> Source<'f> {
-    /// Reads the first bytes of `file`, `len` bytes long.
-    pub fn new(file: &'f File, len: u64) -> Result<Source<'f>, String> {
-        let head = read_at(file, 0, len.min(HEAD) as usize)
+    /// Reads the first `head` bytes of `file`, `len` bytes long (all of
+    /// it if shorter).
+    pub fn new(file: &'f File, len: u64, head: u64) -> Result<Source<'f>, String> {
+        let head = read_at(file, 0, len.min(head) as usize)
             .map_err(|e| format!("its first bytes cannot be read: {e}"))?;
         Ok(Source {
             file,
             len,
-            head,
-            window: (0, Vec::new()),
-            segment: (0, Vec::new()),
+            pieces: vec![(0, head)],
         })
     }
 
-    /// Reads `offset..end` (a small writable segment's file bytes) in one
-    /// piece, if it is inside the file: the dynamic section, the plugin's
-    /// table of functions and the initialiser arrays are served from it.
-    pub fn read_segment(&mut self, offset: u64, end: u64) {
-        if end <= offset || end > self.len || end - offset > MAX_SEGMENT || end <= HEAD {
+    /// Reads `offset..end` of the file in one piece, if it is inside the
+    /// file, at most `max` bytes long and not already read: later reads
+    /// inside it are served from it. The tables the loader reads lie next
+    /// to each other at the start of a library, and the dynamic section,
+    /// the plugin's table of functions and the initialiser arrays in one
+    /// small writable segment: one read of each group is cheaper than one
+    /// read per table. A failed read is not an error here: the reads that
+    /// need the bytes then say why.
+    pub fn read_ahead(&mut self, offset: u64, end: u64, max: u64) {
+        if end <= offset
+            || end > self.len
+            || end - offset > max
+            || find_in(&self.pieces, offset, end - offset).is_some()
+        {
             return;
         }
         if let Ok(buf) = read_at(self.file, offset, (end - offset) as usize) {
-            self.segment = (offset, buf);
+            self.pieces.push((offset, buf));
         }
     }
 
     /// What later reads may reuse.
     pub fn keep(self) -> Kept {
         Kept {
-            head: self.head,
-            window: self.window,
-            segment: self.segment,
+            pieces: self.pieces,
         }
     }
 
-    /// Reads `offset..end` of the file in one piece, if it is inside the
-    /// file and not too large: later reads inside it are served from it.
-    /// The tables the loader reads lie next to each other at the start of
-    /// a library; one read of them all is cheaper than one read each.
-    pub fn prefetch(&mut self, offset: u64, end: u64) {
-        if end <= offset || end > self.len || end - offset > MAX_WINDOW || end <= HEAD {
-            return;
-        }
-        if let Ok(buf) = read_at(self.file, offset, (end - offset) as usize) {
-            self.window = (offset, buf);
-        }
-    }
-
-    /// The file's first bytes (up to 8 KiB).
+    /// The file's first bytes (up to `HEAD` or `LISTING_HEAD`).
     pub fn head(&self) -> &[u8] {
-        &self.head
+        &self.pieces[0].1
     }
 
     /// `len` bytes from `offset`: `what` names them in errors.
     pub fn read(&self, offset: u64, len: u64, what: &str) -> Result<Cow<'_, [u8]>, String> {
-        let end = offset
+        offset
             .checked_add(len)
             .filter(|&end| end <= self.len)
             .ok_or_else(|| {
@@ -133,15 +130,8 @@ impl<'f> Source<'f> {
                 "its {what} is {len} bytes long, more than any library's (at most {MAX_TABLE})"
             ));
         }
-        if let Some(bytes) = self.head.get(offset as usize..end as usize) {
+        if let Some(bytes) = find_in(&self.pieces, offset, len) {
             return Ok(Cow::Borrowed(bytes));
-        }
-        for (start, window) in [&self.window, &self.segment] {
-            if offset >= *start && end - start <= window.len() as u64 {
-                return Ok(Cow::Borrowed(
-                    &window[(offset - start) as usize..(end - start) as usize],
-                ));
-            }
         }
         read_at(self.file, offset, len as usize)
             .map(Cow::Owned)

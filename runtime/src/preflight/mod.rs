@@ -3,7 +3,9 @@
 //! would block the open, a device or a huge file the read), is it a shared
 //! library for this platform whose structure the loader can map without
 //! crashing (on ELF platforms the `elf` module checks every structure the
-//! loader interprets), and which dynplug interfaces does it carry.
+//! loader interprets), and which dynplug interfaces does it carry. A
+//! catalogue's scan asks only what listing the interfaces takes
+//! ([`Depth::Listing`]); a load always runs the full pre-flight.
 //!
 //! The file's kind is told from its first bytes before anything else is
 //! read, and nothing is read whole: ELF files through the `elf` module's
@@ -100,7 +102,8 @@ pub(crate) struct FileReport {
     /// load reads exactly as many entries as the export's record has
     /// methods, so the table must be that long.
     pub table_sizes: std::collections::HashMap<String, u64, BuildHasherDefault<Fnv>>,
-    /// Every name the file exports, for C-library bindings.
+    /// Every name the file exports, for C-library bindings (empty in a
+    /// listing's report, which no binding uses).
     pub exports: HashSet<String>,
 }
 
@@ -121,9 +124,10 @@ pub(crate) struct FileInterface {
 }
 
 impl FileInterface {
-    /// The decoded record.
-    pub fn meta(&self) -> Result<InterfaceMeta, MetaError> {
-        meta::decode(self.record.as_ref().map_err(Clone::clone)?)
+    /// The decoded record, without its parameters' types
+    /// (`meta::decode_summary`: what `inspect` lists).
+    pub fn summary(&self) -> Result<InterfaceMeta, MetaError> {
+        meta::decode_summary(self.record.as_ref().map_err(Clone::clone)?)
     }
 
     /// The decoded package record, if the file has one.
@@ -213,6 +217,21 @@ impl FileReport {
 /// library is this large, and pre-flight must answer in milliseconds.
 pub(crate) const MAX_FILE: u64 = 8 << 30;
 
+/// How much of a file pre-flight checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Depth {
+    /// Every structure the dynamic loader interprets: what a load, and
+    /// `inspect`, check before `dlopen`.
+    Full,
+    /// What listing the file's exports and reading dynplug's records take,
+    /// with every bounds check of those reads (a default `Catalog::scan`):
+    /// the checks that only protect `dlopen` (relocations, initialiser
+    /// arrays, version tables, section headers) are left to the load,
+    /// which runs them all first. On platforms other than ELF ones, a
+    /// listing is a full check.
+    Listing,
+}
+
 /// A library file, open for pre-flight.
 pub(crate) struct Opened {
     pub(crate) file: File,
@@ -221,7 +240,8 @@ pub(crate) struct Opened {
     /// When the library is to be loaded from a private copy of the file
     /// (`copy::copied`): what it is a copy of.
     pub(crate) copy_of: Option<crate::copy::CopyOf>,
-    /// The ELF validator's verdict, once asked (both pre-flights use it).
+    /// The ELF validator's full verdict, once asked (both pre-flights of a
+    /// load use it).
     #[cfg(all(unix, not(target_vendor = "apple")))]
     elf: OnceCell<Result<crate::elf::Elf, String>>,
 }
@@ -323,23 +343,28 @@ impl Opened {
     /// platforms) its structure, once.
     #[cfg(all(unix, not(target_vendor = "apple")))]
     fn elf(&self, path: &Path) -> Result<&crate::elf::Elf, Error> {
-        let checked = self.elf.get_or_init(|| {
-            if self.metadata.len() == 0 {
-                return Err("the file is empty".to_owned());
-            }
-            // The validator reads the first bytes first; for a file that is
-            // no ELF file, say what it is instead.
-            crate::elf::check(&self.file, self.metadata.len()).map_err(|reason| {
-                if reason.starts_with(crate::elf::NOT_ELF) {
-                    self.kind().err().unwrap_or(reason)
-                } else {
-                    reason
-                }
-            })
-        });
+        let checked = self.elf.get_or_init(|| self.check_elf(Depth::Full));
         checked.as_ref().map_err(|reason| Error::InvalidLibrary {
             path: path.to_path_buf(),
             reason: reason.clone(),
+        })
+    }
+
+    /// The file's kind, checked from its first bytes, then (on ELF
+    /// platforms) its structure to `depth`, not kept.
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    fn check_elf(&self, depth: Depth) -> Result<crate::elf::Elf, String> {
+        if self.metadata.len() == 0 {
+            return Err("the file is empty".to_owned());
+        }
+        // The validator reads the first bytes first; for a file that is
+        // no ELF file, say what it is instead.
+        crate::elf::check(&self.file, self.metadata.len(), depth).map_err(|reason| {
+            if reason.starts_with(crate::elf::NOT_ELF) {
+                self.kind().err().unwrap_or(reason)
+            } else {
+                reason
+            }
         })
     }
 
@@ -399,27 +424,43 @@ pub(crate) fn check(path: &Path) -> Result<FileReport, Error> {
 
 /// [`check`], of a file already open.
 pub(crate) fn check_opened(path: &Path, opened: &Opened) -> Result<FileReport, Error> {
+    check_opened_to(path, opened, Depth::Full)
+}
+
+/// [`check_opened`] to `depth`: a listing's report serves to list and
+/// compare exports (`Catalog`), never to map the file.
+pub(crate) fn check_opened_to(
+    path: &Path,
+    opened: &Opened,
+    depth: Depth,
+) -> Result<FileReport, Error> {
+    let invalid = |reason| Error::InvalidLibrary {
+        path: path.to_path_buf(),
+        reason,
+    };
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
-        let elf = opened.elf(path)?;
-        elf_report(elf, &opened.file).map_err(|reason| Error::InvalidLibrary {
-            path: path.to_path_buf(),
-            reason,
-        })
+        match depth {
+            Depth::Full => elf_report(opened.elf(path)?, &opened.file, depth),
+            Depth::Listing => {
+                let elf = opened.check_elf(Depth::Listing).map_err(invalid)?;
+                elf_report(&elf, &opened.file, depth)
+            }
+        }
+        .map_err(invalid)
     }
     #[cfg(not(all(unix, not(target_vendor = "apple"))))]
     {
-        opened.kind().map_err(|reason| Error::InvalidLibrary {
-            path: path.to_path_buf(),
-            reason,
-        })?;
+        let _ = depth;
+        opened.kind().map_err(invalid)?;
         other::check(path, &opened.file, opened.metadata.len())
     }
 }
 
-/// Every interface, dynplug symbol and export of a checked ELF file.
+/// Every interface, dynplug symbol and export of a checked ELF file (for
+/// a listing, not the exports other than dynplug's).
 #[cfg(all(unix, not(target_vendor = "apple")))]
-fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> {
+fn elf_report(elf: &crate::elf::Elf, file: &File, depth: Depth) -> Result<FileReport, String> {
     let mut report = FileReport {
         interfaces: Vec::new(),
         symbols: SymbolSet::default(),
@@ -435,9 +476,12 @@ fn elf_report(elf: &crate::elf::Elf, file: &File) -> Result<FileReport, String> 
         // not (a function, an IFUNC resolver, thread-local or absolute) is
         // not the file's table or record.
         if !text.starts_with("__dynplug_") {
-            report.exports.insert(text.to_owned());
+            if depth == Depth::Full {
+                report.exports.insert(text.to_owned());
+            }
         } else if symbol.data() {
             if text.starts_with(VTABLE_PREFIX) {
+                // (Not checked by a listing, which read no relocations.)
                 elf.check_functions(file, text, &symbol)?;
                 // The table `dlsym` returns is the one the symbols' hash
                 // table finds (which a crafted file may name twice).
