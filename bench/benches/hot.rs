@@ -1,5 +1,5 @@
 //! A call of `add(i32, i32) -> i32` through a hot-reloaded plugin:
-//! `dynplug::Hot::get`, against the plain loader it wraps and against
+//! `dynplug::Hot::get` and a `HotCache`, against the plain loader it wraps and against
 //! hot-lib-reloader's generated function. Each call passes its handle
 //! through `black_box` (see `dynplug_bench::hot`). The reload latency is
 //! measured by the `hot-reload` program, not here.
@@ -35,6 +35,14 @@ mod hot_call {
         let c = callers();
         c.hot_get(20, 22);
         b.bench_local(|| c.hot_get(black_box(20), 22));
+    }
+
+    #[divan::bench(sample_count = 500, sample_size = 10000)]
+    fn hot_cache(b: Bencher) {
+        let c = callers();
+        let mut cache = c.hot().cache();
+        HotCallers::hot_cache(&mut cache, 20, 22);
+        b.bench_local(|| HotCallers::hot_cache(&mut cache, black_box(20), 22));
     }
 
     #[divan::bench(sample_count = 500, sample_size = 10000)]

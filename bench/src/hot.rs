@@ -14,12 +14,12 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dynplug::Hot;
+use dynplug::{Hot, HotCache};
 use hot_plugin::{HotAdd, HotAddPlugin};
 
 /// The approaches of the call benchmark, by the names the benches and the
 /// instruction counts use.
-pub const CASES: [&str; 3] = ["plain", "hot_get", "hot_lib_reloader"];
+pub const CASES: [&str; 4] = ["plain", "hot_get", "hot_cache", "hot_lib_reloader"];
 
 /// hot-lib-reloader's default debounce, which `reloader_default` keeps.
 pub const DEBOUNCE_DEFAULT_MS: u64 = 500;
@@ -129,7 +129,10 @@ impl HotCallers {
     pub fn new() -> HotCallers {
         let plain =
             HotAddPlugin::load(crate::library("hot-plugin")).expect("dynplug loads hot-plugin");
-        let hot = Hot::watch(folders().hot()).expect("dynplug::Hot watches hot-plugin");
+        // The benchmark removes its folders while `hot` still watches one:
+        // nothing to report.
+        let quiet = dynplug::HotOptions::new().on_error(|_| {});
+        let hot = Hot::watch_with(folders().hot(), quiet).expect("dynplug::Hot watches hot-plugin");
         assert_eq!(
             reloader_default::add(40, 2),
             42,
@@ -161,6 +164,13 @@ impl HotCallers {
         black_box(&self.hot).get().add(a, b)
     }
 
+    /// `cache.get().add(a, b)` on a `HotCache` of the caller's: one
+    /// pointer compared, then the call.
+    #[inline(always)]
+    pub fn hot_cache(cache: &mut HotCache<HotAddPlugin>, a: i32, b: i32) -> i32 {
+        black_box(cache).get().add(a, b)
+    }
+
     /// A hot-lib-reloader module's function: its loader (an `Arc` behind a
     /// `Once`), a read lock, `dlsym`, then the call.
     #[inline(always)]
@@ -187,6 +197,14 @@ impl HotCallers {
         match case {
             "plain" => run!(plain),
             "hot_get" => run!(hot_get),
+            "hot_cache" => {
+                let mut cache = self.hot.cache();
+                let mut sum = 0i32;
+                for i in 0..n {
+                    sum = sum.wrapping_add(Self::hot_cache(&mut cache, i as i32, 1));
+                }
+                sum
+            }
             "hot_lib_reloader" => run!(hot_lib_reloader),
             _ => panic!("unknown case `{case}`; one of {CASES:?}"),
         }

@@ -204,6 +204,27 @@ fn reload_checks_now_and_old_versions_live_while_held() {
 }
 
 #[test]
+fn a_cache_serves_its_version_until_a_new_one_is_in_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, HotOptions::new().watch(false)).unwrap();
+    let mut cache = hot.cache();
+    assert_eq!(cache.get().generation(), 1);
+    assert_eq!(cache.get().greet("you"), HELLO);
+    put(&path, "loud-plugin");
+    assert!(hot.reload().unwrap());
+    // The next look sees the new version, on this thread and another.
+    assert_eq!(cache.get().generation(), 2);
+    assert_eq!(cache.get().greet("you"), LOUD);
+    let mut elsewhere = hot.cache();
+    let seen = std::thread::spawn(move || elsewhere.get().greet("you"))
+        .join()
+        .unwrap();
+    assert_eq!(seen, LOUD);
+}
+
+#[test]
 fn the_hand_over_hook_moves_state_and_can_refuse_the_new_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = plugin_path(dir.path());
