@@ -731,8 +731,13 @@ mod tests {
 
     const SETTLE: Duration = Duration::from_millis(100);
 
+    /// A folder whose path is absolute on every platform.
+    fn plugins() -> PathBuf {
+        std::env::temp_dir().join("plugins")
+    }
+
     fn watched() -> Watched {
-        Watched::of(Path::new("/plugins/libx.so"))
+        Watched::of(&plugins().join("libx.so"))
     }
 
     fn wait(event: Event) -> Wait {
@@ -749,7 +754,7 @@ mod tests {
 
     #[test]
     fn the_folder_removed_or_moved_ends_the_watch() {
-        let folder = PathBuf::from("/plugins");
+        let folder = plugins();
         let removed = Event::new(EventKind::Remove(RemoveKind::Folder)).add_path(folder.clone());
         assert!(matches!(wait(removed), Wait::Gone));
         let moved = Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::From)))
