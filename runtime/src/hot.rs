@@ -446,7 +446,7 @@ impl Drop for Reloading {
 
 impl<P: Plugin> Shared<P> {
     fn reload(&self) -> Result<bool, Error> {
-        let Some(_mark) = Reloading::enter(self) else {
+        let Some(mark) = Reloading::enter(self) else {
             return Err(Error::HandOver {
                 path: self.path.clone(),
                 reason: "called `Hot::reload` of the plugin it is handing over (or a load of \
@@ -455,7 +455,9 @@ impl<P: Plugin> Shared<P> {
             });
         };
         let generation = self.swap_in_new()?;
-        // Outside the lock: the report may look at the plugin again.
+        // Outside the lock and the mark: the report may look at the plugin
+        // again, and reload it.
+        drop(mark);
         if let Some(generation) = generation {
             if let Some(report) = &self.on_reload {
                 report(generation);
