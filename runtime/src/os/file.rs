@@ -71,12 +71,25 @@ pub(crate) fn sealed_copy(file: &File, len: u64) -> std::io::Result<File> {
     // SAFETY: `fd` was just created and is owned by nothing else.
     let copy = unsafe { File::from_raw_fd(fd) };
     copy_exactly(file, &copy, len)?;
-    let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
-    // SAFETY: `F_ADD_SEALS` on the descriptor this function owns.
-    if unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, seals) } != 0 {
-        return Err(std::io::Error::last_os_error());
+    // No write of any kind from now on: `F_SEAL_FUTURE_WRITE` (Linux 5.1)
+    // refuses every later `write` and writable shared mapping, and nothing
+    // maps this file before. (`F_SEAL_WRITE` would also wait for pages
+    // still referenced elsewhere, such as another CPU's batch of newly
+    // allocated pages, and fail with `EBUSY` after a second and a half:
+    // it did, now and then. It is the fallback for older kernels.)
+    let fixed = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW;
+    for write_seal in [libc::F_SEAL_FUTURE_WRITE, libc::F_SEAL_WRITE] {
+        // SAFETY: `F_ADD_SEALS` on the descriptor this function owns.
+        if unsafe { libc::fcntl(fd, libc::F_ADD_SEALS, fixed | write_seal) } == 0 {
+            return Ok(copy);
+        }
+        let err = std::io::Error::last_os_error();
+        // `EINVAL`: a kernel without the future-write seal.
+        if err.raw_os_error() != Some(libc::EINVAL) {
+            return Err(err);
+        }
     }
-    Ok(copy)
+    Err(std::io::Error::last_os_error())
 }
 
 /// A private copy of the first `len` bytes of `file`, for the dynamic
