@@ -251,7 +251,7 @@ impl<I: ?Sized> RawObject<I> {
 ///
 /// # Safety
 ///
-/// `instance` must come from [`RawObject::from_box`] of a `Box<T>`, and be
+/// `instance` must come from [`OwnedObject::from_box`] of a `Box<T>`, and be
 /// dropped once.
 pub unsafe extern "C" fn drop_box<T: ?Sized>(instance: Instance) -> RetSlot<u8> {
     crate::export::call(|| {
@@ -357,7 +357,7 @@ pub unsafe trait ObjectInterface: crate::plugin::Interface {
     /// Calls `visit` with every interface this one's methods mention.
     fn visit(visit: &mut dyn FnMut(Node));
 
-    /// This interface as a node of the graph [`closure`] walks.
+    /// This interface as a node of the graph `closure` walks.
     const NODE: Node = Node {
         desc: Self::DESC,
         meta: Self::META,

@@ -110,7 +110,7 @@ pub unsafe trait Abi: Sized {
     /// and vectors of them cross without converting each element.
     const DIRECT: bool = false;
     /// Whether a value may hold objects (`Box<dyn I>`): then lifting it
-    /// needs to know the library of the call ([`crate::object`]), and it
+    /// needs to know the library of the call (`crate::object`), and it
     /// cannot be an argument (yet). Every impl states it: one that forgot a
     /// part's would lift objects without their library.
     const OBJECTS: bool;
