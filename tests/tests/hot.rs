@@ -299,6 +299,17 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    // The private copies still mapped (each version's, a memfd): distinct
+    // inodes among the mappings named so.
+    let copies = || {
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let inodes: std::collections::HashSet<&str> = maps
+            .lines()
+            .filter(|l| l.contains("/memfd:dynplug-copy"))
+            .filter_map(|l| l.split_whitespace().nth(4))
+            .collect();
+        inodes.len()
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = plugin_path(dir.path());
     let bytes = std::fs::read(fixture("linger-plugin")).unwrap();
@@ -316,16 +327,21 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
         if round == 100 {
             at_100 = Some((status("VmRSS:"), fds()));
         }
+        assert!(copies() <= 2, "round {round}: {} versions mapped", copies());
     }
     let (rss_100, fds_100) = at_100.unwrap();
     let (rss, fds) = (status("VmRSS:"), fds());
     assert_eq!(hot.generation(), 1001);
     assert_eq!(fds, fds_100, "descriptors grew");
-    // One version kept would be about 0.5 MB each: 450 MB over 900.
-    assert!(
-        rss < rss_100 + 16 * 1024,
-        "memory grew from {rss_100} kB to {rss} kB over 900 reloads"
-    );
+    // One version kept would be about 0.5 MB each: 450 MB over 900. (Not
+    // under an emulator, qemu-user on aarch64, whose own cache of
+    // translated code grows with every new copy of the code it runs.)
+    if std::env::var_os(dynplug_tests::RUNNER).is_none() {
+        assert!(
+            rss < rss_100 + 16 * 1024,
+            "memory grew from {rss_100} kB to {rss} kB over 900 reloads"
+        );
+    }
     println!("child: checks done");
 }
 

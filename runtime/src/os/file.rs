@@ -61,7 +61,7 @@ pub(crate) fn sealed_copy(file: &File, len: u64) -> std::io::Result<File> {
     // SAFETY: a NUL-terminated name and flags; the result is checked.
     let fd = unsafe {
         libc::memfd_create(
-            c"dynplug-signed".as_ptr(),
+            c"dynplug-copy".as_ptr(),
             libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
         )
     };
@@ -109,7 +109,7 @@ pub(crate) fn private_copy(
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut template = std::env::temp_dir()
-        .join("dynplug-signed-XXXXXX")
+        .join("dynplug-copy-XXXXXX")
         .into_os_string()
         .into_vec();
     template.push(0);
