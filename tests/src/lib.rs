@@ -114,6 +114,24 @@ pub fn run_in_child_with(test_name: &str, case: &str, env: &[(&str, &std::ffi::O
     command.output().expect("run the test binary again")
 }
 
+/// Writes `bytes` over the file at `path` in place (the same file, its
+/// inode kept, as a build that writes into the old file does), in `pieces`
+/// writes with `pause` after each, then syncs it.
+pub fn write_in_place(path: &Path, bytes: &[u8], pieces: usize, pause: std::time::Duration) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap_or_else(|err| panic!("open {} to write it in place: {err}", path.display()));
+    for piece in bytes.chunks(bytes.len().div_ceil(pieces.max(1)).max(1)) {
+        file.write_all(piece).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(pause);
+    }
+    file.sync_all().unwrap();
+}
+
 /// Asserts that a child [`run_in_child`] started exited 0 having run its
 /// case to the end, which it says by printing `child: checks done` (a
 /// wrong test name would also exit 0, having run nothing).

@@ -146,20 +146,8 @@ fn a_file_written_in_place_is_loaded_once_complete_and_not_reported_before() {
 
     // The same file written over in four pieces, a pause between each,
     // as a slow writer does.
-    {
-        use std::io::Write;
-        let loud = std::fs::read(fixture("loud-plugin")).unwrap();
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        for piece in loud.chunks(loud.len().div_ceil(4)) {
-            file.write_all(piece).unwrap();
-            file.flush().unwrap();
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
+    let loud = std::fs::read(fixture("loud-plugin")).unwrap();
+    dynplug_tests::write_in_place(&path, &loud, 4, Duration::from_millis(30));
     wait_until("the rewritten version", || hot.generation() == 2);
     assert_eq!(hot.get().greet("you"), LOUD);
     // Reported would be each half-written state tried; none may be.

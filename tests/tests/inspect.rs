@@ -76,19 +76,7 @@ fn inspect_runs_none_of_the_librarys_code_and_load_does() {
         .env(TRACE_VAR, &trace)
         .output()
         .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "child failed: {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
-    // A wrong test name would also exit 0, having run nothing.
-    assert!(
-        stdout.contains("child: checks done") && stdout.contains("1 passed"),
-        "the child did not run the case:\n{stdout}\n{stderr}"
-    );
+    dynplug_tests::assert_child_passed(&out);
     assert!(trace.exists(), "the child's load left no trace");
 }
 

@@ -347,7 +347,6 @@ fn a_signed_plugin_runs_the_bytes_that_were_checked_whatever_happens_to_its_file
         dynplug_tests::assert_child_passed(&out);
         return;
     }
-    use std::io::Write;
     let keys = Keys::new();
     let required = LoadOptions::new().require_signature(keys.public());
     let dir = tempfile::tempdir().unwrap();
@@ -360,14 +359,7 @@ fn a_signed_plugin_runs_the_bytes_that_were_checked_whatever_happens_to_its_file
 
     // The same file (same inode), another plugin's bytes written into it.
     let loud = std::fs::read(fixture("loud-plugin")).unwrap();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .unwrap();
-    file.write_all(&loud).unwrap();
-    file.sync_all().unwrap();
-    drop(file);
+    dynplug_tests::write_in_place(&path, &loud, 1, std::time::Duration::ZERO);
     assert_eq!(first.greet("you"), "Hello, you!");
     assert_eq!(again.greet("you"), "Hello, you!");
 
