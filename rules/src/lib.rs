@@ -34,7 +34,10 @@ pub mod hash;
 /// the panic's location. Version 4: the root table's fourth fixed entry
 /// hands over the records of the interfaces the root reaches (objects).
 /// Version 5: a fifth fixed entry hands over the plugin's package record.
-pub const ABI_VERSION: u32 = 5;
+/// Version 6: panics are relayed to the host's slot (the root table's third
+/// entry joins the plugin to the host's relay; an object's table has no
+/// panic function).
+pub const ABI_VERSION: u32 = 6;
 
 /// The symbols a plugin exports, one pair per interface it implements: the
 /// interface's name follows each prefix. The metadata record's prefix never
@@ -64,8 +67,9 @@ pub mod slot {
     pub const ROOT_NEW: usize = 0;
     /// The root instance's destructor.
     pub const ROOT_DROP: usize = 1;
-    /// The function that hands over the plugin's last panic message.
-    pub const ROOT_TAKE_PANIC: usize = 2;
+    /// The function the host calls first at load, with its panic relay:
+    /// the plugin's shims then leave the panics they catch with the host.
+    pub const ROOT_RELAY: usize = 2;
     /// The function that hands over, one by one, the records of the
     /// interfaces the root reaches through its methods' types.
     pub const ROOT_NESTED: usize = 3;
@@ -73,14 +77,11 @@ pub mod slot {
     pub const ROOT_PACKAGE: usize = 4;
 
     /// How many entries of an object's table come before the methods'.
-    pub const OBJECT_FIXED: usize = 3;
+    pub const OBJECT_FIXED: usize = 2;
     /// The table's length in entries (an integer in a pointer).
     pub const OBJECT_LEN: usize = 0;
     /// The object's destructor.
     pub const OBJECT_DROP: usize = 1;
-    /// The function that hands over the last panic message of the side
-    /// the object lives on.
-    pub const OBJECT_TAKE_PANIC: usize = 2;
 }
 
 /// What crosses, counted. The runtime has one function or type per arity up

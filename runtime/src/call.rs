@@ -3,8 +3,6 @@
 use std::ffi::c_void;
 use std::mem::MaybeUninit;
 
-use crate::abi::OwnedBuf;
-
 /// The call returned normally; the value is set.
 pub const STATUS_OK: u8 = 0;
 /// The call panicked inside the plugin; the value is not set, and the
@@ -63,5 +61,5 @@ impl<T> RetSlot<T> {
 pub type NewFn = unsafe extern "C" fn() -> RetSlot<*mut c_void>;
 /// The destructor shim: drops the instance inside the plugin.
 pub type DropFn = unsafe extern "C" fn(instance: *mut c_void) -> RetSlot<u8>;
-/// Hands over (and clears) the message of the last panic on this thread.
-pub type TakePanicFn = unsafe extern "C" fn() -> OwnedBuf<u8>;
+/// Joins the plugin's panic relay to the host's (`crate::export::relay`).
+pub type JoinRelayFn = unsafe extern "C" fn(relay: *const crate::export::Relay);

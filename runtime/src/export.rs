@@ -49,8 +49,11 @@ use crate::callback::HostCallbackPanicked;
 
 thread_local! {
     // A plain `Copy` value: no thread-local destructor is registered, which
-    // would pin the plugin in memory (glibc) or crash after an unload.
-    static LAST_PANIC: Cell<Option<OwnedBuf<u8>>> = const { Cell::new(None) };
+    // would pin the plugin in memory (glibc) or crash after an unload. Only
+    // the relay's first side (the host) uses it: the text of the last panic
+    // a shim caught on this thread, in the host's allocation, and an
+    // address in the code of the side that caught it.
+    static LAST_PANIC: Cell<Option<(OwnedBuf<u8>, usize)>> = const { Cell::new(None) };
     /// The location (`file:line:col`, or empty) of the last panic the hook
     /// kept quiet about on this thread, until a shim catches it
     /// ([`keep_panic`]). Plain too.
@@ -193,11 +196,9 @@ fn keep_panic(payload: Box<dyn Any + Send>) {
     if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
         std::mem::forget(second);
     }
-    let buf = String::lower_ret(message);
-    if let Some(old) = LAST_PANIC.replace(Some(buf)) {
-        // SAFETY: `old` came from `lower_ret` and was never taken.
-        drop(unsafe { String::lift_ret(old) });
-    }
+    // The address of this function: in the code of this side.
+    let origin = keep_panic as *const () as usize;
+    relay::put(String::lower_ret(message), origin);
 }
 
 /// The text of a panic payload.
@@ -211,13 +212,158 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Hands over the text of the last panic on this thread (empty if none):
-/// its location and message, as `split_panic_text` separates them.
-pub fn take_panic() -> OwnedBuf<u8> {
-    LAST_PANIC
-        .take()
-        .unwrap_or_else(|| String::new().lower_ret())
+/// The last panic a shim caught on this thread, on whichever side (empty,
+/// origin 0, if none): its text (location and message, as
+/// `split_panic_text` separates them), and an address in the code of the
+/// side that caught it.
+pub(crate) fn take_panic() -> (String, usize) {
+    relay::take()
 }
+
+/// Where every side leaves the panics its shims catch, and where every
+/// caller takes them from: the host's thread-local slot.
+///
+/// A caller that sees a call fail must find the other side's message. A
+/// root call's loader knows its plugin, but an object's proxy would have to
+/// keep `self` across every call for it (three instructions of each call:
+/// docs/ARCHITECTURE.md §9). Instead each copy of dynplug hands the panics
+/// its shims catch to its relay, which the side that loaded it joins it to
+/// at load ([`join_relay`], the root table's `RELAY` entry) before any of
+/// its code runs but initialisers; so every panic caught in the process
+/// lands in the first host's slot, with an address inside the code of the
+/// side that caught it, and the caller that takes it names that side's
+/// library by the address (`object_call_panicked`).
+///
+/// Each side's relay is the [`Relay`] of its own copy: its functions
+/// forward to the relay the side joined, if any, else keep the panic in the
+/// side's own slot. A side joins once (the first host that loads it), and
+/// never a relay that leads back to itself.
+pub(crate) mod relay {
+    use super::*;
+    use std::sync::atomic::AtomicPtr;
+
+    /// A side's relay, as other sides reach it: plain functions.
+    #[repr(C)]
+    pub struct Relay {
+        /// Keeps a panic's text (allocated by the side calling) and the
+        /// address of the code that caught it.
+        put: extern "C" fn(OwnedBuf<u8>, usize),
+        /// Hands over the last panic kept (its text, in this side's
+        /// allocation, and its origin), and forgets it; empty and 0 if none.
+        take: extern "C" fn(*mut usize) -> OwnedBuf<u8>,
+        /// The relay this side forwards to: itself if it joined none.
+        upstream: extern "C" fn() -> *const Relay,
+    }
+
+    #[cfg(test)]
+    impl Relay {
+        pub(crate) const fn for_tests(
+            put: extern "C" fn(OwnedBuf<u8>, usize),
+            take: extern "C" fn(*mut usize) -> OwnedBuf<u8>,
+            upstream: extern "C" fn() -> *const Relay,
+        ) -> Relay {
+            Relay {
+                put,
+                take,
+                upstream,
+            }
+        }
+    }
+
+    /// This copy's relay.
+    pub static OWN: Relay = Relay {
+        put: own_put,
+        take: own_take,
+        upstream: own_upstream,
+    };
+
+    /// The relay this copy joined, or its own.
+    static JOINED: AtomicPtr<Relay> = AtomicPtr::new(&raw const OWN as *mut Relay);
+
+    fn joined() -> Option<&'static Relay> {
+        let joined = JOINED.load(Ordering::Acquire);
+        // SAFETY: `JOINED` is `OWN` or a relay a host joined this side to,
+        // a static of a copy of dynplug that loaded this library and so
+        // outlives it.
+        (!std::ptr::eq(joined, &OWN)).then(|| unsafe { &*joined })
+    }
+
+    extern "C" fn own_put(text: OwnedBuf<u8>, origin: usize) {
+        match joined() {
+            Some(up) => (up.put)(text, origin),
+            None => {
+                // Copied into this side's allocation, so that what the slot
+                // keeps never needs the code of the side that caught it
+                // (which may be unloaded before the text is taken).
+                // SAFETY: `text` is a `String` lowered by its side, handed
+                // over once: `lift_ret` frees it with that side's function.
+                let text = String::lower_ret(unsafe { String::lift_ret(text) });
+                if let Some((old, _)) = LAST_PANIC.replace(Some((text, origin))) {
+                    // SAFETY: lowered here and never taken.
+                    drop(unsafe { String::lift_ret(old) });
+                }
+            }
+        }
+    }
+
+    extern "C" fn own_take(origin: *mut usize) -> OwnedBuf<u8> {
+        if let Some(up) = joined() {
+            return (up.take)(origin);
+        }
+        let (text, at) = LAST_PANIC
+            .take()
+            .unwrap_or_else(|| (String::new().lower_ret(), 0));
+        // SAFETY: the caller passes a valid place for one `usize`.
+        unsafe { origin.write(at) };
+        text
+    }
+
+    extern "C" fn own_upstream() -> *const Relay {
+        JOINED.load(Ordering::Acquire)
+    }
+
+    /// Keeps a panic caught by this side's code at `origin`.
+    pub(super) fn put(text: OwnedBuf<u8>, origin: usize) {
+        own_put(text, origin);
+    }
+
+    /// Takes the last panic kept on this thread, wherever it was caught.
+    pub(super) fn take() -> (String, usize) {
+        let mut origin = 0;
+        let text = own_take(&mut origin);
+        // SAFETY: a `String` lowered by the side whose `take` ran, once.
+        (unsafe { String::lift_ret(text) }, origin)
+    }
+
+    /// Joins this side to `relay` (a host's, which loaded this library),
+    /// unless it joined one already or `relay` leads back to this side.
+    /// At most this many relays are followed to find out.
+    pub extern "C" fn join_relay(relay: *const Relay) {
+        const FOLLOWED: usize = 64;
+        let mut at = relay;
+        for _ in 0..FOLLOWED {
+            if at.is_null() || std::ptr::eq(at, &OWN) {
+                return;
+            }
+            // SAFETY: `at` is a relay of a copy of dynplug that is loaded:
+            // the one that calls, or one it joined (and so outlives it).
+            let up = (unsafe { &*at }.upstream)();
+            if std::ptr::eq(up, at) {
+                // The end of the chain: join.
+                let _ = JOINED.compare_exchange(
+                    &raw const OWN as *mut Relay,
+                    relay as *mut Relay,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+                return;
+            }
+            at = up;
+        }
+    }
+}
+
+pub use relay::{Relay, join_relay};
 
 /// Builds an instance with `ctor`, boxed, panics caught. `unwinds` is
 /// `cfg!(panic = "unwind")` in the plugin's crate: only then is the panic
@@ -358,5 +504,48 @@ mod frames {
             unsafe { _Unwind_Backtrace(each_frame, (&raw mut search).cast::<c_void>()) };
             search.found
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relay::{OWN, Relay, join_relay};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static PUTS: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn counting_put(text: super::OwnedBuf<u8>, _: usize) {
+        PUTS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: a `String` lowered by this copy, handed over once.
+        drop(unsafe { <String as super::Abi>::lift_ret(text) });
+    }
+
+    extern "C" fn empty_take(origin: *mut usize) -> super::OwnedBuf<u8> {
+        // SAFETY: the caller passes a valid place.
+        unsafe { origin.write(0) };
+        super::Abi::lower_ret(String::new())
+    }
+
+    /// A relay that forwards to this copy's own: joining it would make a
+    /// loop (a panic would go round for ever).
+    extern "C" fn back_to_own() -> *const Relay {
+        &OWN
+    }
+
+    static LOOPING: Relay = Relay::for_tests(counting_put, empty_take, back_to_own);
+
+    #[test]
+    fn a_relay_that_leads_back_is_not_joined_and_panics_stay_here() {
+        join_relay(&LOOPING);
+        join_relay(&OWN);
+        join_relay(std::ptr::null());
+        super::relay::put(super::Abi::lower_ret("text".to_owned()), 42);
+        assert_eq!(
+            PUTS.load(Ordering::Relaxed),
+            0,
+            "the panic went to a relay not joined"
+        );
+        assert_eq!(super::take_panic(), ("text".to_owned(), 42));
+        assert_eq!(super::take_panic(), (String::new(), 0), "taken once");
     }
 }

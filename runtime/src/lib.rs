@@ -315,7 +315,7 @@ pub mod __private {
 
     /// Compiles only if `T` has a C representation.
     pub const fn assert_ctype<T: crate::CType>() {}
-    pub use crate::export::{DefaultInstance, call, drop_instance, new_instance, take_panic};
+    pub use crate::export::{DefaultInstance, call, drop_instance, join_relay, new_instance};
     pub use crate::meta::{
         InterfaceDesc, MethodDesc, PackageDesc, encode, encode_package, encoded_len, package_len,
         str_eq, to_array, with_panic_strategy,

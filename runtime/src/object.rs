@@ -28,7 +28,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::marker::PhantomData;
 
-use crate::abi::{Abi, OwnedBuf, ReturnAbi};
+use crate::abi::{Abi, ReturnAbi};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, failed};
 use crate::library::{Hold, Library};
 use crate::meta::InterfaceDesc;
@@ -36,12 +36,10 @@ use crate::meta::InterfaceDesc;
 // The fixed entries of an object's table (`dynplug_rules::slot`), with
 // their types:
 // - `LEN`, the table's length in entries (an integer in a pointer);
-// - `DROP`, the destructor: `unsafe extern "C" fn(Instance) -> RetSlot<u8>`;
-// - `TAKE_PANIC`, the last panic message of the table's side:
-//   `extern "C" fn() -> OwnedBuf<u8>`.
-pub use dynplug_rules::slot::{
-    OBJECT_DROP as DROP, OBJECT_FIXED as FIXED, OBJECT_LEN as LEN, OBJECT_TAKE_PANIC as TAKE_PANIC,
-};
+// - `DROP`, the destructor: `unsafe extern "C" fn(Instance) -> RetSlot<u8>`.
+// (A panic caught by the table's side waits in the host's relay:
+// `crate::export::relay`.)
+pub use dynplug_rules::slot::{OBJECT_DROP as DROP, OBJECT_FIXED as FIXED, OBJECT_LEN as LEN};
 
 /// Where an object is: a thin pointer to it, one word, as the first
 /// argument of each of its table's functions (so that the method's own
@@ -101,7 +99,6 @@ impl<const N: usize> ObjectTable<N> {
         let mut table = methods;
         table[LEN] = std::ptr::without_provenance(N);
         table[DROP] = drop;
-        table[TAKE_PANIC] = take_panic as *const c_void;
         ObjectTable(table)
     }
 }
@@ -111,8 +108,8 @@ impl<const N: usize> ObjectTable<N> {
 /// made to hand over an object of another.
 #[repr(C)]
 pub struct RawObject<I: ?Sized> {
-    instance: Instance,
     table: *const *const c_void,
+    instance: Instance,
     interface: PhantomData<fn() -> *const I>,
 }
 
@@ -570,19 +567,46 @@ impl ObjectCore {
     }
 
     fn panic_text(&self, what: &str) -> String {
-        // SAFETY: every table has its side's panic function at TAKE_PANIC,
-        // called right after that side reported a panic on this thread.
-        let text = unsafe {
-            let take: crate::call::TakePanicFn =
-                std::mem::transmute::<*const c_void, _>(*self.raw.table.add(TAKE_PANIC));
-            String::lift_ret(take())
-        };
+        // Called right after the object's side reported a panic on this
+        // thread: the relay holds its text.
+        let (text, _) = crate::export::take_panic();
         panic_report(
             self.owner.as_ref().map(Hold::path),
             &format!("{what} of an object"),
             &text,
         )
     }
+}
+
+/// Raises the panic the object's side reported for `method` of
+/// `interface`. Without the object: a proxy's call then keeps nothing of
+/// it across the call (docs/ARCHITECTURE.md §9); the library that caught
+/// the panic is found from the address the relay keeps with it.
+#[cold]
+#[inline(never)]
+fn object_call_failed(interface: &'static str, method: &'static str, status: u8) -> ! {
+    raise_failed(status, |text, origin| {
+        let owner = Library::owning(origin);
+        panic_report(
+            owner.as_ref().map(Hold::path),
+            &format!("method `{interface}::{method}` of an object"),
+            text,
+        )
+    })
+}
+
+/// Raises the panic the other side reported for a call that returned
+/// `status`: a callback's of this side again, as it was; else the panic
+/// `report` makes of the text and origin the relay hands over.
+#[cold]
+pub(crate) fn raise_failed(status: u8, report: impl FnOnce(&str, usize) -> String) -> ! {
+    if status == STATUS_CALLBACK_PANICKED {
+        if let Some(payload) = crate::callback::take_host_panic() {
+            std::panic::resume_unwind(payload);
+        }
+    }
+    let (text, origin) = crate::export::take_panic();
+    std::panic::panic_any(report(&text, origin))
 }
 
 /// The text of a panic the other side reported in `what`: its `text` as
@@ -616,12 +640,10 @@ impl CallCore for ObjectCore {
         }
     }
 
-    fn interface(&self) -> &'static str {
-        self.interface
-    }
-
-    fn panic_text(&self, what: &str) -> String {
-        ObjectCore::panic_text(self, what)
+    // Inlined, and the object not used: see `object_call_failed`.
+    #[inline(always)]
+    fn call_failed(&self, interface: &'static str, method: &'static str, status: u8) -> ! {
+        object_call_failed(interface, method, status)
     }
 }
 
@@ -632,25 +654,11 @@ pub trait CallCore {
     /// loaded.
     fn owner(&self) -> Owner<'_>;
 
-    /// The interface the core's instance or object implements.
-    fn interface(&self) -> &'static str;
-
-    /// The text of the panic the other side just reported in `what`.
-    fn panic_text(&self, what: &str) -> String;
-
-    /// Raises the panic the other side reported for `method`: a callback's
-    /// of this side again, as it was; else one naming the library, the
-    /// interface and the method.
-    #[cold]
-    #[inline(never)]
-    fn method_panicked(&self, method: &str, status: u8) -> ! {
-        if status == STATUS_CALLBACK_PANICKED {
-            if let Some(payload) = crate::callback::take_host_panic() {
-                std::panic::resume_unwind(payload);
-            }
-        }
-        std::panic::panic_any(self.panic_text(&format!("method `{}::{method}`", self.interface())))
-    }
+    /// Raises the panic the other side reported for `method` of
+    /// `interface` (a call that returned `status`): a callback's of this
+    /// side again, as it was; else one naming the library, the interface
+    /// and the method.
+    fn call_failed(&self, interface: &'static str, method: &'static str, status: u8) -> !;
 }
 
 /// Finishes a call of `method` on `core`'s instance or object: lifts the
@@ -672,6 +680,7 @@ pub trait CallCore {
 #[inline(always)]
 pub unsafe fn finish<C: CallCore, R, T>(
     core: &C,
+    interface: &'static str,
     method: &'static str,
     ret: RetSlot<R>,
     objects: bool,
@@ -679,7 +688,7 @@ pub unsafe fn finish<C: CallCore, R, T>(
     lift_from: unsafe fn(R, Owner<'_>) -> T,
 ) -> T {
     if failed(ret.status) {
-        core.method_panicked(method, ret.status);
+        core.call_failed(interface, method, ret.status);
     }
     // SAFETY: status OK means the value is set, and the caller promises it
     // is `T`'s lowered return value, and `lift` and `lift_from` `T`'s.
@@ -799,12 +808,6 @@ unsafe impl<'s, I: ?Sized + ObjectInterface> ReturnAbi<'s> for Box<I> {}
 
 // SAFETY: as above: an object owns what it holds.
 unsafe impl<I: ?Sized + ObjectInterface> crate::abi::Owned for Box<I> {}
-
-/// The panic function of this side's tables: hands over (and clears) the
-/// message of the last panic caught on this thread.
-extern "C" fn take_panic() -> OwnedBuf<u8> {
-    crate::export::take_panic()
-}
 
 /// Where a plugin's root table says which records of the interfaces its
 /// root reaches it was built with: the `index`-th, or an empty one past the

@@ -7,8 +7,7 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::path::Path;
 
-use crate::abi::Abi;
-use crate::call::{DropFn, NewFn, STATUS_OK, TakePanicFn};
+use crate::call::{DropFn, JoinRelayFn, NewFn, STATUS_OK};
 use crate::library::Library;
 use crate::meta::{self, HEADER_LEN, InterfaceDesc, MetaError};
 use crate::object::{ObjectInterface, RecordRef};
@@ -208,13 +207,19 @@ pub fn load<I: ObjectInterface + ?Sized>(
         })?;
     // SAFETY: these are the table's first entries, of these types
     // (`crate::vtable`), and not null (`resolve`).
-    let (new_fn, drop_fn, take_panic) = unsafe {
+    let (new_fn, drop_fn, join_relay) = unsafe {
         (
             std::mem::transmute::<*const c_void, NewFn>(fixed[vtable::NEW]),
             std::mem::transmute::<*const c_void, DropFn>(fixed[vtable::DROP]),
-            std::mem::transmute::<*const c_void, TakePanicFn>(fixed[vtable::TAKE_PANIC]),
+            std::mem::transmute::<*const c_void, JoinRelayFn>(fixed[vtable::RELAY]),
         )
     };
+    // Before any other function of the plugin: the panics its shims catch
+    // are relayed to this side's (`crate::export::relay`).
+    // SAFETY: the entry at RELAY has this type (`crate::vtable`) and is not
+    // null (`resolve`); it takes a relay that outlives the plugin (this
+    // copy's static, in the code that loads it).
+    unsafe { join_relay(&crate::export::relay::OWN) };
 
     // SAFETY: the entry at NESTED has this type (`crate::vtable`) and is not
     // null (`resolve`).
@@ -234,7 +239,7 @@ pub fn load<I: ObjectInterface + ?Sized>(
     let made = unsafe { new_fn() };
     if made.status != STATUS_OK {
         // SAFETY: the shim reported a panic, whose message waits in the slot.
-        let text = unsafe { String::lift_ret(take_panic()) };
+        let (text, _) = crate::export::take_panic();
         let (location, message) = crate::export::split_panic_text(&text);
         return Err(Error::Init {
             path,
@@ -247,7 +252,6 @@ pub fn load<I: ObjectInterface + ?Sized>(
         // SAFETY: status OK means the value is set.
         instance: unsafe { made.value.assume_init() },
         drop_fn,
-        take_panic,
         package,
         interface: desc.name,
         lib,
@@ -617,7 +621,6 @@ fn resolve(
 pub struct PluginCore {
     instance: *mut c_void,
     drop_fn: DropFn,
-    take_panic: TakePanicFn,
     package: extern "C" fn() -> RecordRef,
     interface: &'static str,
     lib: Library,
@@ -650,9 +653,9 @@ impl PluginCore {
     }
 
     fn panic_text(&self, what: &str) -> String {
-        // SAFETY: called right after the plugin reported a panic on this
-        // thread; the slot holds its text (or is empty).
-        let text = unsafe { String::lift_ret((self.take_panic)()) };
+        // Called right after the plugin reported a panic on this thread:
+        // the relay holds its text.
+        let (text, _) = crate::export::take_panic();
         crate::object::panic_report(Some(self.path()), what, &text)
     }
 
@@ -715,12 +718,13 @@ impl crate::object::CallCore for PluginCore {
         crate::object::Owner::library(&self.lib)
     }
 
-    fn interface(&self) -> &'static str {
-        self.interface
-    }
-
-    fn panic_text(&self, what: &str) -> String {
-        PluginCore::panic_text(self, what)
+    #[cold]
+    #[inline(never)]
+    fn call_failed(&self, interface: &'static str, method: &'static str, status: u8) -> ! {
+        crate::object::raise_failed(status, |text, _| {
+            let what = format!("method `{interface}::{method}`");
+            crate::object::panic_report(Some(self.path()), &what, text)
+        })
     }
 }
 

@@ -1,5 +1,5 @@
 //! The table of functions a plugin exports for each interface it
-//! implements: its constructor, destructor, panic-message, nested-interface
+//! implements: its constructor, destructor, panic-relay, nested-interface
 //! and package functions, then one shim per method in the interface's
 //! declaration order (null for a method whose default body the impl keeps).
 //!
@@ -15,7 +15,8 @@ use crate::meta::{InterfaceDesc, str_eq};
 // The fixed entries (`dynplug_rules::slot`), with their types:
 // - `NEW`, the constructor: `extern "C" fn() -> RetSlot<*mut c_void>`;
 // - `DROP`, the destructor: `unsafe extern "C" fn(*mut c_void) -> RetSlot<u8>`;
-// - `TAKE_PANIC`, the last panic message: `extern "C" fn() -> OwnedBuf<u8>`;
+// - `RELAY`, called first at load with the host's panic relay:
+//   `extern "C" fn(*const Relay)` (`crate::export::relay`);
 // - `NESTED`, the records of the interfaces the root reaches through its
 //   methods' types, one by one, as the plugin was built with them
 //   (`crate::object::nested_record`);
@@ -23,7 +24,7 @@ use crate::meta::{InterfaceDesc, str_eq};
 //   `extern "C" fn() -> RecordRef`.
 pub use dynplug_rules::slot::{
     ROOT_DROP as DROP, ROOT_FIXED as FIXED, ROOT_NESTED as NESTED, ROOT_NEW as NEW,
-    ROOT_PACKAGE as PACKAGE, ROOT_TAKE_PANIC as TAKE_PANIC,
+    ROOT_PACKAGE as PACKAGE, ROOT_RELAY as RELAY,
 };
 
 /// A plugin's table for one interface: `N` is [`vtable_len`] of its

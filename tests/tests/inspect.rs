@@ -1,6 +1,7 @@
 //! `dynplug::inspect`: what a library exports, read from the file without
 //! running any of its code; and the pre-flight checks it shares with `load`.
 
+use dynplug::__private::rules::ABI_VERSION;
 use std::path::{Path, PathBuf};
 
 use dynplug::{Error, LibraryInfo};
@@ -90,7 +91,7 @@ fn inspect_lists_hello_plugins_interface_and_every_method() {
     assert_eq!(info.interfaces.len(), 1, "{info:?}");
     let greeter = &info.interfaces[0];
     assert_eq!(greeter.name, "Greeter");
-    assert_eq!(greeter.abi_version, 5);
+    assert_eq!(greeter.abi_version, ABI_VERSION);
     let package = greeter.package.as_ref().expect("a package record");
     assert_eq!(package.name, "hello-plugin");
     assert_eq!(package.version, "0.0.0");
@@ -126,7 +127,7 @@ fn inspect_lists_types_plugins_interface() {
     let names: Vec<&str> = info.interfaces.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(names, ["Types"]);
     let types = &info.interfaces[0];
-    assert_eq!(types.abi_version, 5);
+    assert_eq!(types.abi_version, ABI_VERSION);
     assert_eq!(
         types.package.as_ref().map(|p| p.name.as_str()),
         Some("types-plugin")
@@ -187,7 +188,8 @@ fn library_info_displays_one_line_per_method() {
     );
     assert_eq!(lines[1], "", "{text}");
     assert_eq!(
-        lines[2], "  Greeter  (dynplug ABI 5, 7 methods, panics unwind)",
+        lines[2],
+        format!("  Greeter  (dynplug ABI {ABI_VERSION}, 7 methods, panics unwind)"),
         "{text}"
     );
     assert_eq!(

@@ -96,7 +96,7 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str, id: &str) -> Token
                 [
                     __dynplug_new as *const ::dynplug::__private::c_void,
                     __dynplug_drop as *const ::dynplug::__private::c_void,
-                    __dynplug_take_panic as *const ::dynplug::__private::c_void,
+                    ::dynplug::__private::join_relay as *const ::dynplug::__private::c_void,
                     #interface::NESTED as *const ::dynplug::__private::c_void,
                     __dynplug_package as *const ::dynplug::__private::c_void,
                 ],
@@ -139,10 +139,6 @@ pub fn expand(export: &Export, args: &ExportArgs, name: &str, id: &str) -> Token
             ) -> ::dynplug::__private::RetSlot<::core::primitive::u8> {
                 // SAFETY: the host passes the pointer the constructor made, once.
                 unsafe { ::dynplug::__private::drop_instance::<#self_ty>(__dynplug_instance) }
-            }
-
-            extern "C" fn __dynplug_take_panic() -> ::dynplug::__private::OwnedBuf<::core::primitive::u8> {
-                ::dynplug::__private::take_panic()
             }
 
         };

@@ -16,7 +16,7 @@ pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
         iface,
         iface.methods.iter().map(|m| {
             let field = super::skeleton::field(m);
-            forwarding_method(m, &quote!(self.#field))
+            forwarding_method(iface, m, &quote!(self.#field))
         }),
     );
     let description = description(iface);
@@ -257,7 +257,7 @@ fn inherent_impl(iface: &Interface) -> TokenStream {
 /// arguments, calls the shim `fetch` gives, lifts the result; runs the
 /// default body when an optional method is not exported. Both kinds of
 /// receiver have a `__dynplug_core` with `instance()` and `finish()`.
-pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
+pub fn forwarding_method(iface: &Interface, method: &Method, fetch: &TokenStream) -> TokenStream {
     let sig = method.sig;
     let ident = &sig.ident;
     let generics = &sig.generics;
@@ -280,6 +280,9 @@ pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
         .zip(&lowered)
         .map(|((a, n), l)| params::host_lower(&types::arg_kind(a.ty), a.ty, n, l));
     let name = Literal::string(&unraw(ident));
+    // A constant, so that a failed call's report needs nothing of the
+    // receiver kept across the call (`CallCore::call_failed`).
+    let interface = Literal::string(&iface.name());
     let call_n = format_ident!("call{}", method.args.len());
     // SAFETY (of the generated block): the shim has this exact type (the
     // metadata check at load), the instance is alive (the loader owns it),
@@ -305,6 +308,7 @@ pub fn forwarding_method(method: &Method, fetch: &TokenStream) -> TokenStream {
             unsafe {
                 ::dynplug::__private::finish(
                     &self.__dynplug_core,
+                    #interface,
                     #name,
                     __f.#call_n(self.__dynplug_core.instance(), #(#lowered),*),
                     #objects,

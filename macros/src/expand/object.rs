@@ -99,7 +99,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
         } else {
             quote!(self.__dynplug_core.required(#index))
         };
-        forwarding_method(m, &fetch)
+        forwarding_method(iface, m, &fetch)
     });
     // Each type's items spanned whole on the type (a path joined to tokens
     // of the call site would be reported at the attribute).
@@ -183,6 +183,8 @@ pub fn expand(iface: &Interface) -> TokenStream {
     // The lent proxy derefs to `dyn Trait`: no more visible than the trait.
     let vis = &iface.item.vis;
     let doc = format!("Part of `#[dynplug::plugin_interface]` on `{trait_ident}`.");
+    // The fixed entries' places, which `ObjectTable::new` fills.
+    let fixed = (0..dynplug_rules::slot::OBJECT_FIXED).map(|_| quote!(::core::ptr::null()));
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
@@ -201,9 +203,7 @@ pub fn expand(iface: &Interface) -> TokenStream {
             > = &::dynplug::__private::ObjectTable::new(
                 ::dynplug::__private::drop_box::<T> as *const ::dynplug::__private::c_void,
                 [
-                    ::core::ptr::null(),
-                    ::core::ptr::null(),
-                    ::core::ptr::null(),
+                    #(#fixed,)*
                     #(#entries,)*
                 ],
             );
