@@ -362,3 +362,125 @@ pub mod platform {
         }
     }
 }
+
+/// Makes a crash of this process (SIGSEGV, SIGBUS, SIGILL, SIGFPE) say
+/// where it happened before the process dies of it: the signal, the
+/// faulting address, the instruction's address and the process's mappings
+/// (`/proc/self/maps`, which place that address in a library), on standard
+/// error. For tests whose rare failure would otherwise read only
+/// "signal: 11", since CI keeps no core file. The handler then puts back
+/// the one it replaced (std's, which tells a stack overflow) and the fault
+/// happens again under it. Linux only; elsewhere nothing.
+pub fn report_crashes() {
+    #[cfg(target_os = "linux")]
+    crash::install();
+}
+
+#[cfg(target_os = "linux")]
+mod crash {
+    use std::sync::Once;
+
+    const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+
+    /// The actions replaced, by signal (in `SIGNALS`' order); written once,
+    /// before any handler is installed.
+    static mut PREVIOUS: [std::mem::MaybeUninit<libc::sigaction>; 4] =
+        [const { std::mem::MaybeUninit::uninit() }; 4];
+
+    pub(super) fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            for (i, signal) in SIGNALS.into_iter().enumerate() {
+                // SAFETY: a zeroed `sigaction` is a valid start; the handler
+                // matches SA_SIGINFO's signature and uses only functions
+                // safe in a signal handler; `PREVIOUS[i]` is written here,
+                // before the handler that reads it is installed, and
+                // `Once` keeps this from running twice.
+                unsafe {
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = handler as *const () as libc::sighandler_t;
+                    action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    let previous = (&raw mut PREVIOUS[i]).cast::<libc::sigaction>();
+                    libc::sigaction(signal, &action, previous);
+                }
+            }
+        });
+    }
+
+    /// Writes `bytes` to standard error, as far as it goes.
+    fn say(bytes: &[u8]) {
+        // SAFETY: `write` of a valid buffer; async-signal-safe.
+        unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+    }
+
+    /// Writes `value` in hexadecimal, without allocating.
+    fn say_hex(value: usize) {
+        let mut buf = [0u8; 18];
+        buf[0] = b'0';
+        buf[1] = b'x';
+        for (i, byte) in buf[2..].iter_mut().enumerate() {
+            let digit = (value >> (60 - 4 * i)) & 0xf;
+            *byte = b"0123456789abcdef"[digit];
+        }
+        say(&buf);
+    }
+
+    /// The address of the instruction that faulted, from the context.
+    fn instruction(context: *mut libc::c_void) -> usize {
+        let context = context.cast::<libc::ucontext_t>();
+        if context.is_null() {
+            return 0;
+        }
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the kernel passes a valid `ucontext_t` to an SA_SIGINFO
+        // handler.
+        return unsafe { (*context).uc_mcontext.gregs[libc::REG_RIP as usize] as usize };
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: as above.
+        return unsafe { (*context).uc_mcontext.pc as usize };
+        #[allow(unreachable_code)]
+        0
+    }
+
+    extern "C" fn handler(
+        signal: libc::c_int,
+        info: *mut libc::siginfo_t,
+        context: *mut libc::c_void,
+    ) {
+        say(b"\ndynplug-tests: crashed: signal ");
+        say_hex(signal as usize);
+        say(b", fault address ");
+        // SAFETY: the kernel passes a valid `siginfo_t`.
+        say_hex(unsafe { (*info).si_addr() } as usize);
+        say(b", instruction ");
+        say_hex(instruction(context));
+        say(b"\ndynplug-tests: the process's mappings:\n");
+        // SAFETY: open, read, write and close are async-signal-safe; the
+        // path is NUL-terminated and the buffer ours.
+        unsafe {
+            let fd = libc::open(c"/proc/self/maps".as_ptr(), libc::O_RDONLY);
+            if fd >= 0 {
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+                    if n <= 0 {
+                        break;
+                    }
+                    say(&buf[..n as usize]);
+                }
+                libc::close(fd);
+            }
+        }
+        if let Some(i) = SIGNALS.iter().position(|s| *s == signal) {
+            // SAFETY: `PREVIOUS[i]` was written before this handler was
+            // installed; putting an action back is async-signal-safe.
+            unsafe {
+                let previous = (&raw const PREVIOUS[i]).cast::<libc::sigaction>();
+                libc::sigaction(signal, previous, std::ptr::null_mut());
+            }
+        }
+        // Returning runs the faulting instruction again, under the action
+        // put back.
+    }
+}

@@ -25,6 +25,9 @@ const ROUNDS: u32 = if cfg!(windows) { 100 } else { 10_000 };
 
 #[test]
 fn ten_thousand_files_renamed_over_one_path_all_load() {
+    // Crashed once in CI (a bare SIGSEGV, with the next test), never
+    // since: if it does again, the log says where.
+    dynplug_tests::report_crashes();
     // Unloading allowed (the fixture leaves nothing behind unless asked),
     // so that memory stays flat; each generation's name slot is freed with
     // its library and taken again by the next file.
@@ -56,6 +59,7 @@ fn generations_kept_mapped_each_get_a_name_of_their_own() {
     // beside the test above, whose files come and go, this also catches a
     // new file served an old generation's code (it once was, when asking
     // whether an unloaded library was gone aliased its name to another).
+    dynplug_tests::report_crashes();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("libkept.so");
     let mut kept: Vec<LingerPlugin> = Vec::new();
@@ -113,4 +117,34 @@ fn a_library_loaded_from_a_copy_outlives_its_file_written_over_or_deleted() {
     assert_eq!(first.greet("you"), "Hello, you!");
     assert!(!second.greet("you").starts_with("Hello,"));
     println!("child: checks done");
+}
+
+#[cfg(target_os = "linux")]
+const CRASH_TEST: &str = "a_crash_says_where_it_happened";
+
+/// `report_crashes`, which the tests above install: a crash prints its
+/// signal, address and the process's mappings, and the process still dies
+/// of the signal. In a child process.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_crash_says_where_it_happened() {
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(CRASH_TEST, "crash");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(11), "{:?}\n{stderr}", out.status);
+        assert!(
+            stderr.contains("dynplug-tests: crashed: signal 0x000000000000000b, fault address 0x0000000000000010"),
+            "{stderr}"
+        );
+        // The mappings name this test binary, where the fault was.
+        let exe = std::env::current_exe().unwrap();
+        let name = exe.file_name().unwrap().to_string_lossy();
+        assert!(stderr.lines().any(|l| l.ends_with(&*name)), "{stderr}");
+        return;
+    }
+    dynplug_tests::report_crashes();
+    // SAFETY: none: this reads address 16 on purpose, to crash.
+    let value = unsafe { std::ptr::read_volatile(std::ptr::without_provenance::<u64>(16)) };
+    println!("child: read {value}, no crash");
 }
