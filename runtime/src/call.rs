@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 /// The call returned normally; the value is set.
 pub const STATUS_OK: u8 = 0;
 /// The call panicked inside the plugin; the value is not set, and the
-/// message waits in the plugin's panic slot.
+/// message waits in the host's slot (`crate::export::relay`).
 pub const STATUS_PANICKED: u8 = 1;
 /// A host callback the plugin called panicked; the plugin's method was
 /// unwound, and the host's payload waits on the host's side.
