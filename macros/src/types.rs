@@ -10,7 +10,8 @@ use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 use crate::callback::{self, Callback};
 
 /// What the boundary accepts, for error messages.
-pub const SUPPORTED: &str = "bool, char, integers, f32, f64, (), &str, String, Vec<T>, \
+pub const SUPPORTED: &str = "bool, char, integers (u128 and i128 too), f32, f64, (), \
+    Duration, &str, String, Vec<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
     &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
@@ -42,8 +43,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "RwLock",
     "RefCell",
     "Cell",
-    "u128",
-    "i128",
 ];
 
 /// The most elements a tuple at the boundary may have.

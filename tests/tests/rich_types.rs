@@ -8,7 +8,8 @@ use dynplug_tests::fixture;
 #[path = "support/exchange.rs"]
 mod exchange;
 use exchange::exchange_everything;
-use rich_api::{Color, Event, Event2, Point, Rich, RichPlugin, Shape};
+use rich_api::{Color, Event, Event2, Point, Rich, RichPlugin, Shape, Stamp};
+use std::time::Duration;
 
 fn plugin() -> RichPlugin {
     RichPlugin::load(fixture("rich-plugin")).unwrap()
@@ -302,4 +303,55 @@ fn a_plugin_built_with_another_definition_of_a_type_is_refused_naming_it() {
         text.contains("the definition of `Shape` differs between host and plugin"),
         "{text}"
     );
+}
+
+/// `u128`, `i128` and `Duration` cross whole, at their edges: alone, in a
+/// tuple, a `Vec`, an `Option`, a `PluginType`'s fields and a callback.
+#[test]
+fn wide_integers_and_durations() {
+    let p = plugin();
+    let mixed: u128 = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210;
+    assert_eq!(p.wide(u128::MAX, i128::MIN), (0, i128::MAX));
+    assert_eq!(p.wide(u64::MAX as u128, 0), (1 << 64, -1));
+    assert_eq!(
+        p.wide(mixed, -(mixed as i128)),
+        (mixed + 1, -(mixed as i128) - 1)
+    );
+    assert_eq!(
+        p.wides(vec![0, u128::MAX, mixed], Some(i128::MIN)),
+        [0, -1, (mixed as i128), i128::MIN]
+    );
+    assert_eq!(p.wides(vec![], None), Vec::<i128>::new());
+    let nearly = Duration::new(u64::MAX, 999_999_999);
+    assert_eq!(
+        p.later(Duration::from_nanos(1), None),
+        Duration::from_nanos(1)
+    );
+    assert_eq!(
+        p.later(Duration::new(1, 999_999_999), Some(Duration::from_nanos(1))),
+        Duration::from_secs(2)
+    );
+    assert_eq!(
+        p.later(nearly, Some(Duration::from_nanos(1))),
+        Duration::MAX
+    );
+    assert_eq!(Duration::MAX, nearly);
+    let s = Stamp {
+        id: mixed,
+        offset: i128::MIN + 1,
+        after: Duration::new(7, 500_000_000),
+    };
+    assert_eq!(
+        p.stamp(s),
+        Stamp {
+            id: mixed.wrapping_neg(),
+            offset: i128::MAX,
+            after: Duration::from_secs(15),
+        }
+    );
+    let seen = p.each_wide(&|a, b, d| {
+        assert_eq!((a, b, d), (u128::MAX, i128::MIN, Duration::MAX));
+        b + 1
+    });
+    assert_eq!(seen, i128::MIN + 1);
 }

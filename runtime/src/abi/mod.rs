@@ -17,7 +17,8 @@
 //!   other side's allocator.
 
 /// Calls macro `$m` with every type that owns its data and has no type
-/// parameter: the scalars, `()` and `String`. The one list behind each
+/// parameter: the scalars, `()`, `String`, the 128-bit integers and
+/// `Duration`. The one list behind each
 /// trait they all implement (`ReturnAbi`, `Owned`, `CallbackArg`).
 macro_rules! with_owned_leaves {
     ($m:ident) => {
@@ -37,7 +38,10 @@ macro_rules! with_owned_leaves {
             f32,
             f64,
             (),
-            String
+            String,
+            u128,
+            i128,
+            ::std::time::Duration
         );
     };
 }
@@ -52,6 +56,7 @@ mod seq;
 mod text;
 mod tuple;
 mod variants;
+mod wide;
 
 /// The hash primitives and type constructors, from the rules both sides
 /// share.
@@ -93,8 +98,9 @@ pub use variants::{
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross the plugin boundary",
     label = "unsupported type in a plugin interface",
-    note = "supported: bool, char, integers, f32, f64, (), &str, String, Vec<T>, Option<T>, \
-            Result<T, E>, tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
+    note = "supported: bool, char, integers (u128 and i128 too), f32, f64, (), Duration, &str, \
+            String, Vec<T>, Option<T>, Result<T, E>, tuples of up to 12, and types with \
+            `#[derive(dynplug::PluginType)]`"
 )]
 pub unsafe trait Abi: Sized {
     /// The lowered form of an argument, borrowed from the caller.
