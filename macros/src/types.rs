@@ -11,7 +11,7 @@ use crate::callback::{self, Callback};
 
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers (u128 and i128 too), f32, f64, (), \
-    Duration, &str, String, Vec<T>, \
+    Duration, &str, String, Vec<T>, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
     &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
@@ -23,10 +23,6 @@ use dynplug_rules::SCALARS;
 /// Names of well-known types that cannot cross, refused at macro time with
 /// our message rather than the trait-bound error.
 const KNOWN_UNSUPPORTED: &[&str] = &[
-    "HashMap",
-    "BTreeMap",
-    "HashSet",
-    "BTreeSet",
     "VecDeque",
     "LinkedList",
     "BinaryHeap",
@@ -377,7 +373,7 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
                 callback::check(r, &cb, what, errors);
             }
         }
-        "Option" | "Vec" | "Result" => {
+        "Option" | "Vec" | "Result" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
             for arg in args {
                 check(arg, position.inner(), errors);
             }

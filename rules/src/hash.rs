@@ -161,3 +161,15 @@ mod tests {
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }
+
+/// A map (`name`: `HashMap` or `BTreeMap`), from its key's and value's
+/// hashes. It crosses as its entries, but a host and a plugin must agree on
+/// which map it is.
+pub const fn map(name: &[u8], key: u64, value: u64) -> u64 {
+    mix(mix(fnv1a(name), key), value)
+}
+
+/// A set (`name`: `HashSet` or `BTreeSet`), from its element's hash.
+pub const fn set(name: &[u8], element: u64) -> u64 {
+    mix(fnv1a(name), element)
+}

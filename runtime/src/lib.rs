@@ -91,6 +91,8 @@
 //! - scalars (`bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`,
 //!   `f32`, `f64`) and `()`, by value;
 //! - `u128`, `i128` and `std::time::Duration`, by value (as two words);
+//! - `HashMap`, `BTreeMap`, `HashSet` and `BTreeSet`, as their entries:
+//!   copied like a `Vec` of them and rebuilt by the receiver;
 //! - `&str` and `&[T]` of scalars, borrowed in place without a copy (a
 //!   returned borrow must borrow from `self`: elided lifetime, or the
 //!   receiver's, so the loader and its library stay alive while it lives);

@@ -8,7 +8,8 @@ use dynplug_tests::fixture;
 #[path = "support/exchange.rs"]
 mod exchange;
 use exchange::exchange_everything;
-use rich_api::{Color, Event, Event2, Point, Rich, RichPlugin, Shape, Stamp};
+use rich_api::{Color, Event, Event2, Inventory, Point, Rich, RichPlugin, Shape, Stamp};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
 fn plugin() -> RichPlugin {
@@ -354,4 +355,83 @@ fn wide_integers_and_durations() {
         b + 1
     });
     assert_eq!(seen, i128::MIN + 1);
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
+}
+
+/// Maps and sets cross as their entries and are rebuilt on the other side:
+/// alone, nested, as fields and lent to a callback; empty ones too, and
+/// every entry of a large one.
+#[test]
+fn maps_and_sets() {
+    let p = plugin();
+    let counts = p.tally(&strings(&["a", "b", "a", "ü", "a"]));
+    assert_eq!(
+        counts,
+        HashMap::from([
+            ("a".to_owned(), 3),
+            ("b".to_owned(), 1),
+            ("ü".to_owned(), 1)
+        ])
+    );
+    assert!(p.tally(&[]).is_empty());
+    let many: Vec<String> = (0..5000).map(|i| format!("w{}", i % 1000)).collect();
+    let big = p.tally(&many);
+    assert_eq!(big.len(), 1000);
+    assert!(big.values().all(|n| *n == 5), "{big:?}");
+
+    let merged = p.merge(
+        HashMap::from([("x".to_owned(), 1), ("y".to_owned(), 2)]),
+        BTreeMap::from([
+            (10, strings(&["x", "z"])),
+            (100, vec![]),
+            (u32::MAX - 1, strings(&["w"])),
+        ]),
+    );
+    assert_eq!(
+        merged,
+        BTreeMap::from([
+            ("w".to_owned(), u32::MAX - 1),
+            ("x".to_owned(), 11),
+            ("y".to_owned(), 2),
+            ("z".to_owned(), 10),
+        ])
+    );
+    assert!(p.merge(HashMap::new(), BTreeMap::new()).is_empty());
+
+    let (numbers, words) = p.swap_sets(
+        HashSet::from([0, u64::MAX, 7]),
+        BTreeSet::from(["b".to_owned(), String::new()]),
+    );
+    assert_eq!(numbers, BTreeSet::from([0, 7, u64::MAX]));
+    assert_eq!(words, HashSet::from(["b".to_owned(), String::new()]));
+
+    assert_eq!(p.maybe_btree(None), None);
+    let m = BTreeMap::from([(i8::MIN, None), (1, Some("one".to_owned()))]);
+    assert_eq!(
+        p.maybe_btree(Some(m)),
+        Some(BTreeMap::from([
+            (i8::MIN, None),
+            (-1, Some("one".to_owned()))
+        ]))
+    );
+
+    let inv = p.restock(Inventory::default(), "apple");
+    let inv = p.restock(inv, "apple");
+    assert_eq!(inv.counts, HashMap::from([("apple".to_owned(), 2)]));
+    assert_eq!(inv.tags, BTreeSet::from(["restocked".to_owned()]));
+
+    let mut seen = None;
+    p.visit_counts(
+        strings(&["to", "be", "or", "not", "to", "be"]),
+        &mut |counts, lengths| {
+            seen = Some((counts.clone(), lengths));
+        },
+    );
+    let (counts, lengths) = seen.expect("the callback was called");
+    assert_eq!(counts.get("to"), Some(&2));
+    assert_eq!(counts.len(), 4);
+    assert_eq!(lengths, BTreeSet::from([2, 3]));
 }

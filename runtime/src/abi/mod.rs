@@ -47,6 +47,7 @@ macro_rules! with_owned_leaves {
 }
 
 mod lend;
+mod map;
 mod mutref;
 mod option;
 mod result;
@@ -99,8 +100,8 @@ pub use variants::{
     message = "`{Self}` cannot cross the plugin boundary",
     label = "unsupported type in a plugin interface",
     note = "supported: bool, char, integers (u128 and i128 too), f32, f64, (), Duration, &str, \
-            String, Vec<T>, Option<T>, Result<T, E>, tuples of up to 12, and types with \
-            `#[derive(dynplug::PluginType)]`"
+            String, Vec<T>, HashMap, BTreeMap, HashSet, BTreeSet, Option<T>, Result<T, E>, \
+            tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
 )]
 pub unsafe trait Abi: Sized {
     /// The lowered form of an argument, borrowed from the caller.

@@ -28,6 +28,18 @@ pub fn exchange_everything(p: &RichPlugin, rounds: u32) {
             level: 0,
         });
         let _ = p.ask(&text, &|q| Ok(q.to_owned()));
+        // Maps and sets, each way.
+        let words = p.words(&text);
+        let counts = p.tally(&words);
+        let merged = p.merge(counts, [(i, words.clone())].into());
+        assert_eq!(merged.len(), 3);
+        let (numbers, names) = p.swap_sets([u64::from(i)].into(), words.iter().cloned().collect());
+        assert_eq!((numbers.len(), names.len()), (1, 3));
+        let inventory = p.restock(rich_api::Inventory::default(), &text);
+        assert_eq!(inventory.counts.len(), 1);
+        p.visit_counts(words, &mut |counts, lengths| {
+            assert_eq!((counts.len(), lengths.is_empty()), (3, false));
+        });
         let _ = p.first(&vec![(1, text.clone())]);
     }
 }

@@ -1,9 +1,9 @@
-use std::collections::HashMap;
+use std::collections::VecDeque;
 
 #[derive(dynplug::PluginType)]
 pub struct Config {
     pub name: String,
-    pub values: HashMap<String, u32>,
+    pub values: VecDeque<u32>,
 }
 
 fn main() {}

@@ -4,7 +4,7 @@ pub type Kept = &'static str;
 
 #[dynplug::plugin_interface]
 pub trait Api {
-    fn table(&self, t: std::collections::HashMap<u8, u8>);
+    fn table(&self, t: std::collections::VecDeque<u8>);
     fn keep(&self, names: Vec<Kept>);
 }
 

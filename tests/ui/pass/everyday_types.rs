@@ -1,0 +1,27 @@
+// The everyday types that cross: 128-bit integers, durations, maps and
+// sets (a hash map with its own hasher too), in arguments, returns,
+// callbacks and fields.
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
+use std::time::Duration;
+
+type Fixed = BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+#[derive(dynplug::PluginType)]
+pub struct Config {
+    pub id: u128,
+    pub timeout: Duration,
+    pub limits: HashMap<String, i128>,
+    pub tags: BTreeSet<String>,
+}
+
+#[dynplug::plugin_interface]
+pub trait Everyday {
+    fn config(&self) -> Config;
+    fn set(&mut self, config: Config) -> Option<Duration>;
+    fn index(&self, words: &[String]) -> BTreeMap<String, Vec<u32>>;
+    fn seen(&self, ids: HashSet<u128>, fixed: HashMap<u8, u8, Fixed>) -> Vec<i128>;
+    fn each(&self, f: &mut dyn FnMut(&HashMap<String, u32>, BTreeSet<Duration>));
+}
+
+fn main() {}

@@ -1,6 +1,0 @@
-#[dynplug::plugin_interface]
-pub trait Api {
-    fn count(&self, m: std::collections::HashMap<String, u32>) -> u32;
-}
-
-fn main() {}
