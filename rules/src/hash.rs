@@ -118,6 +118,18 @@ pub const fn callback(mutable: bool, inputs: u64, output: u64) -> u64 {
     mix(mix(fnv1a(tag), inputs), output)
 }
 
+/// A map (`name`: `HashMap` or `BTreeMap`), from its key's and value's
+/// hashes. It crosses as its entries, but a host and a plugin must agree on
+/// which map it is.
+pub const fn map(name: &[u8], key: u64, value: u64) -> u64 {
+    mix(mix(fnv1a(name), key), value)
+}
+
+/// A set (`name`: `HashSet` or `BTreeSet`), from its element's hash.
+pub const fn set(name: &[u8], element: u64) -> u64 {
+    mix(fnv1a(name), element)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +158,11 @@ mod tests {
             object(Object::Boxed, "u8"),
             callback(false, t, t),
             callback(true, t, t),
+            map(b"HashMap", t, t),
+            map(b"BTreeMap", t, t),
+            set(b"HashSet", t),
+            set(b"BTreeSet", t),
+            vec(mix(fnv1a(b"RawTuple2"), t)),
         ];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {
@@ -160,16 +177,4 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
-}
-
-/// A map (`name`: `HashMap` or `BTreeMap`), from its key's and value's
-/// hashes. It crosses as its entries, but a host and a plugin must agree on
-/// which map it is.
-pub const fn map(name: &[u8], key: u64, value: u64) -> u64 {
-    mix(mix(fnv1a(name), key), value)
-}
-
-/// A set (`name`: `HashSet` or `BTreeSet`), from its element's hash.
-pub const fn set(name: &[u8], element: u64) -> u64 {
-    mix(fnv1a(name), element)
 }
