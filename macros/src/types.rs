@@ -11,7 +11,7 @@ use crate::callback::{self, Callback};
 
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers (u128 and i128 too), f32, f64, (), \
-    Duration, &str, String, Vec<T>, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
+    Duration, &str, String, Box<str>, Vec<T>, Box<[T]>, PathBuf, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
     &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
@@ -29,8 +29,6 @@ const KNOWN_UNSUPPORTED: &[&str] = &[
     "Rc",
     "Arc",
     "Cow",
-    "PathBuf",
-    "Path",
     "OsString",
     "OsStr",
     "CString",
@@ -379,6 +377,14 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
             }
         }
         "Box" => check_box(p, &args, position, what, errors),
+        "Path" => push(
+            errors,
+            p,
+            format!(
+                "`{what}` cannot cross the plugin boundary yet; use `PathBuf`, which crosses \
+                 as the platform holds it"
+            ),
+        ),
         n if KNOWN_UNSUPPORTED.contains(&n) => push(
             errors,
             p,
@@ -402,6 +408,14 @@ fn check_box(
     what: &str,
     errors: &mut Vec<syn::Error>,
 ) {
+    // `Box<str>` crosses as a `String`, `Box<[T]>` as a `Vec<T>`.
+    if let [ty] = args {
+        match strip(ty) {
+            Type::Path(s) if s.qself.is_none() && s.path.is_ident("str") => return,
+            Type::Slice(s) => return check(&s.elem, position.inner(), errors),
+            _ => {}
+        }
+    }
     let object = match args {
         [ty] => match strip(ty) {
             Type::TraitObject(t) => Some(t),
@@ -414,8 +428,9 @@ fn check_box(
             errors,
             p,
             format!(
-                "`{what}` cannot cross the plugin boundary: a `Box` crosses only as an object \
-                 of a `#[plugin_interface]` trait, `Box<dyn Trait>`; pass the value itself"
+                "`{what}` cannot cross the plugin boundary: a `Box` crosses as an object of a \
+                 `#[plugin_interface]` trait, `Box<dyn Trait>`, or as `Box<str>` or \
+                 `Box<[T]>`; pass the value itself"
             ),
         );
         return;

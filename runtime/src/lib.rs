@@ -91,6 +91,8 @@
 //! - scalars (`bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`,
 //!   `f32`, `f64`) and `()`, by value;
 //! - `u128`, `i128` and `std::time::Duration`, by value (as two words);
+//! - `Box<str>` and `Box<[T]>`, as `String` and `Vec<T>`; `PathBuf`, as the
+//!   platform holds it (any bytes on Unix, UTF-16 units on Windows);
 //! - `HashMap`, `BTreeMap`, `HashSet` and `BTreeSet`, as their entries:
 //!   copied like a `Vec` of them and rebuilt by the receiver;
 //! - `&str` and `&[T]` of scalars, borrowed in place without a copy (a

@@ -435,3 +435,41 @@ fn maps_and_sets() {
     assert_eq!(counts.len(), 4);
     assert_eq!(lengths, BTreeSet::from([2, 3]));
 }
+
+/// `Box<str>` and `Box<[T]>` cross as `String` and `Vec<T>`; a `PathBuf`
+/// as the platform holds it: bytes that are not UTF-8 on Unix, UTF-16
+/// with an unpaired surrogate on Windows, come back unchanged.
+#[test]
+fn boxes_and_paths() {
+    use std::path::PathBuf;
+    let p = plugin();
+    let (upper, texts) = p.boxed("straße".into(), vec![0, u32::MAX].into());
+    assert_eq!(&*upper, "STRASSE");
+    assert_eq!(&*texts, ["0".to_owned(), u32::MAX.to_string()]);
+    let (empty, none) = p.boxed("".into(), Vec::new().into());
+    assert_eq!((&*empty, none.len()), ("", 0));
+
+    #[cfg(unix)]
+    let odd: PathBuf = {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b"caf\xe9 \xff").into()
+    };
+    #[cfg(windows)]
+    let odd: PathBuf = {
+        use std::os::windows::ffi::OsStringExt;
+        std::ffi::OsString::from_wide(&[0x63, 0xD800, 0x61]).into()
+    };
+    assert!(odd.to_str().is_none(), "the test path is not Unicode");
+    let base = PathBuf::from("base");
+    let joined = p.join_path(base.clone(), vec![odd.clone(), PathBuf::from("ü.txt")]);
+    assert_eq!(joined, base.join(&odd).join("ü.txt"));
+    assert_eq!(p.join_path(PathBuf::new(), vec![]), PathBuf::new());
+
+    let said = p.each_path(odd.clone(), &|path, len| {
+        assert_eq!(path, odd);
+        let len = usize::from_le_bytes((*len).try_into().unwrap());
+        assert_eq!(len, odd.as_os_str().len());
+        format!("{len}").into()
+    });
+    assert_eq!(&*said, odd.as_os_str().len().to_string());
+}

@@ -41,7 +41,9 @@ macro_rules! with_owned_leaves {
             String,
             u128,
             i128,
-            ::std::time::Duration
+            ::std::time::Duration,
+            ::std::boxed::Box<str>,
+            ::std::path::PathBuf
         );
     };
 }
@@ -50,6 +52,7 @@ mod lend;
 mod map;
 mod mutref;
 mod option;
+mod owned;
 mod result;
 mod ret;
 mod scalar;

@@ -39,6 +39,8 @@ with_owned_leaves!(owned);
 
 // SAFETY: what the elements borrow, if anything, follows `T`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Vec<T> {}
+// SAFETY: as a `Vec<T>`.
+unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Box<[T]> {}
 
 // SAFETY: what the value or error borrows follows `T` and `E`.
 unsafe impl<'s, T: ReturnAbi<'s>, E: ReturnAbi<'s>> ReturnAbi<'s> for Result<T, E> {}
@@ -169,6 +171,8 @@ with_owned_leaves!(owned_types);
 
 // SAFETY: owns its elements, which own their data.
 unsafe impl<T: Owned> Owned for Vec<T> {}
+// SAFETY: as a `Vec<T>`.
+unsafe impl<T: Owned> Owned for Box<[T]> {}
 // SAFETY: owns its value, which owns its data.
 unsafe impl<T: Owned> Owned for Option<T> {}
 // SAFETY: owns its value or error, which own their data.

@@ -40,6 +40,15 @@ pub fn exchange_everything(p: &RichPlugin, rounds: u32) {
         p.visit_counts(words, &mut |counts, lengths| {
             assert_eq!((counts.len(), lengths.is_empty()), (3, false));
         });
+        // Boxes and paths, each way.
+        let (upper, texts) = p.boxed(text.clone().into(), vec![i, 1].into());
+        assert_eq!((upper.len(), texts.len()), (text.len(), 2));
+        let path = p.join_path(text.clone().into(), vec!["a".into(), "b".into()]);
+        let said = p.each_path(path, &|path, len| {
+            assert_eq!(len.len(), size_of::<usize>());
+            path.to_string_lossy().into_owned().into()
+        });
+        assert!(said.ends_with('b'));
         let _ = p.first(&vec![(1, text.clone())]);
     }
 }

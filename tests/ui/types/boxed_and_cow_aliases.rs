@@ -1,4 +1,4 @@
-// `Box<str>` and `Cow<'static, str>` do not cross, behind aliases either.
+// Behind aliases: `Box<str>` crosses (as a `String`); `Cow<'static, str>` does not.
 pub type Boxed = Box<str>;
 pub type Text = std::borrow::Cow<'static, str>;
 
