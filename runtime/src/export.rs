@@ -270,6 +270,18 @@ pub(crate) mod relay {
         }
     }
 
+    /// A put that must not be called (tests only).
+    #[cfg(test)]
+    pub(crate) extern "C" fn unreachable_put(_: OwnedBuf<u8>, _: usize) {
+        panic!("a relay in the middle of the chain was called");
+    }
+
+    /// Joins none again (tests only: a join is for the process's life).
+    #[cfg(test)]
+    pub(crate) fn leave() {
+        JOINED.store(&raw const OWN as *mut Relay, Ordering::Release);
+    }
+
     /// This copy's relay.
     pub static OWN: Relay = Relay {
         put: own_put,
@@ -335,9 +347,11 @@ pub(crate) mod relay {
         (unsafe { String::lift_ret(text) }, origin)
     }
 
-    /// Joins this side to `relay` (a host's, which loaded this library),
-    /// unless it joined one already or `relay` leads back to this side.
-    /// At most this many relays are followed to find out.
+    /// Joins this side to the relay `relay` leads to (that of the first
+    /// host, normally the program itself: a plugin that loaded this library
+    /// and may be unloaded before it is then not in the way), unless this
+    /// side joined one already or `relay` leads back to it. At most this
+    /// many relays are followed to find out.
     pub extern "C" fn join_relay(relay: *const Relay) {
         const FOLLOWED: usize = 64;
         let mut at = relay;
@@ -349,10 +363,10 @@ pub(crate) mod relay {
             // the one that calls, or one it joined (and so outlives it).
             let up = (unsafe { &*at }.upstream)();
             if std::ptr::eq(up, at) {
-                // The end of the chain: join.
+                // The end of the chain, which keeps the panics: join it.
                 let _ = JOINED.compare_exchange(
                     &raw const OWN as *mut Relay,
-                    relay as *mut Relay,
+                    at as *mut Relay,
                     Ordering::AcqRel,
                     Ordering::Acquire,
                 );
@@ -534,8 +548,21 @@ mod tests {
 
     static LOOPING: Relay = Relay::for_tests(counting_put, empty_take, back_to_own);
 
+    /// The first host's relay: the end of the chain.
+    extern "C" fn root_itself() -> *const Relay {
+        &ROOT
+    }
+    static ROOT: Relay = Relay::for_tests(counting_put, empty_take, root_itself);
+
+    /// A plugin that loaded this side, joined to `ROOT`.
+    extern "C" fn to_root() -> *const Relay {
+        &ROOT
+    }
+    static MIDDLE: Relay = Relay::for_tests(super::relay::unreachable_put, empty_take, to_root);
+
+    // One test: joining is for the process's life.
     #[test]
-    fn a_relay_that_leads_back_is_not_joined_and_panics_stay_here() {
+    fn a_relay_that_leads_back_is_not_joined_and_a_join_takes_the_first_host() {
         join_relay(&LOOPING);
         join_relay(&OWN);
         join_relay(std::ptr::null());
@@ -547,5 +574,16 @@ mod tests {
         );
         assert_eq!(super::take_panic(), ("text".to_owned(), 42));
         assert_eq!(super::take_panic(), (String::new(), 0), "taken once");
+
+        // Offered the relay of a plugin that loaded this side, this side
+        // joins the first host's, so that that plugin may be unloaded first.
+        join_relay(&MIDDLE);
+        super::relay::put(super::Abi::lower_ret("to the root".to_owned()), 7);
+        assert_eq!(PUTS.load(Ordering::Relaxed), 1);
+        // A second join changes nothing.
+        join_relay(&LOOPING);
+        super::relay::put(super::Abi::lower_ret("again".to_owned()), 7);
+        assert_eq!(PUTS.load(Ordering::Relaxed), 2);
+        super::relay::leave();
     }
 }
