@@ -62,4 +62,5 @@ pub type NewFn = unsafe extern "C" fn() -> RetSlot<*mut c_void>;
 /// The destructor shim: drops the instance inside the plugin.
 pub type DropFn = unsafe extern "C" fn(instance: *mut c_void) -> RetSlot<u8>;
 /// Joins the plugin's panic relay to the host's (`crate::export::relay`).
-pub type JoinRelayFn = unsafe extern "C" fn(relay: *const crate::export::Relay);
+pub type JoinRelayFn =
+    unsafe extern "C" fn(relay: *const crate::export::Relay) -> *const crate::export::Relay;

@@ -100,13 +100,20 @@ pub fn host_callback<R: Owned, F: FnOnce() -> R>(body: F) -> RetSlot<R::Ret> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(value) => RetSlot::ok(value.lower_ret()),
         Err(payload) => {
-            HOST_PANIC.with(|slot| *slot.borrow_mut() = Some(payload));
+            keep_host_panic(payload);
             RetSlot::panicked()
         }
     }
 }
 
-/// Host side: the payload of the callback panic that ended a plugin call.
+/// Keeps the payload of a host callback (or write-back) that panicked, for
+/// the host to raise again once the plugin's method has unwound.
+pub(crate) fn keep_host_panic(payload: Box<dyn Any + Send>) {
+    HOST_PANIC.with(|slot| *slot.borrow_mut() = Some(payload));
+}
+
+/// The payload of the host's callback (or write-back) that panicked on this
+/// thread, taken.
 pub(crate) fn take_host_panic() -> Option<Box<dyn Any + Send>> {
     HOST_PANIC.with(|slot| slot.borrow_mut().take())
 }

@@ -352,28 +352,76 @@ pub(crate) mod relay {
     /// and may be unloaded before it is then not in the way), unless this
     /// side joined one already or `relay` leads back to it. At most this
     /// many relays are followed to find out.
-    pub extern "C" fn join_relay(relay: *const Relay) {
+    ///
+    /// # Safety
+    ///
+    /// `relay` must be null or a relay of a copy of dynplug, which, with the
+    /// relays it leads to, stays loaded as long as this library does.
+    ///
+    /// Returns the relay that now keeps this side's panics (the end of its
+    /// own chain), so that a loader whose relay ends elsewhere can join that
+    /// end too (two hosts in one process: libraries that each use dynplug).
+    pub unsafe extern "C" fn join_relay(relay: *const Relay) -> *const Relay {
+        // SAFETY: the caller's promise: `relay` and what it leads to stay
+        // loaded.
+        if let Some(end) = unsafe { end_of(relay) } {
+            let _ = JOINED.compare_exchange(
+                &raw const OWN as *mut Relay,
+                end as *mut Relay,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+        end()
+    }
+
+    /// The end of the chain from `relay` (the relay that keeps what reaches
+    /// `relay`): `None` if `relay` is null, leads back to this side, or
+    /// goes on for more than a few dozen relays.
+    ///
+    /// # Safety
+    ///
+    /// `relay` must be null or a loaded relay whose chain stays loaded.
+    unsafe fn end_of(relay: *const Relay) -> Option<*const Relay> {
         const FOLLOWED: usize = 64;
         let mut at = relay;
         for _ in 0..FOLLOWED {
             if at.is_null() || std::ptr::eq(at, &OWN) {
-                return;
+                return None;
             }
-            // SAFETY: `at` is a relay of a copy of dynplug that is loaded:
-            // the one that calls, or one it joined (and so outlives it).
+            // SAFETY: the caller's promise: `at` is `relay` or a relay it
+            // leads to, loaded.
             let up = (unsafe { &*at }.upstream)();
             if std::ptr::eq(up, at) {
-                // The end of the chain, which keeps the panics: join it.
-                let _ = JOINED.compare_exchange(
-                    &raw const OWN as *mut Relay,
-                    at as *mut Relay,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
-                return;
+                return Some(at);
             }
             at = up;
         }
+        None
+    }
+
+    /// The relay that keeps this side's panics: the end of its chain.
+    pub(crate) fn end() -> *const Relay {
+        match joined() {
+            // SAFETY: a relay this side joined is pinned (`offer`), and so
+            // is every relay it leads to.
+            Some(up) => unsafe { end_of(up) }.unwrap_or(&OWN),
+            None => &OWN,
+        }
+    }
+
+    /// This side's relay, for a library it loads to join; if this side is
+    /// the end of its chain, its library is pinned first (once): the
+    /// relays of the libraries that join it will point into it for as long
+    /// as they are loaded, which may be longer than whoever loaded this
+    /// library keeps it (a host library that uses dynplug, closed by its
+    /// program).
+    pub(crate) fn offer() -> *const Relay {
+        static PINNED: std::sync::Once = std::sync::Once::new();
+        if std::ptr::eq(end(), &OWN) {
+            PINNED.call_once(|| crate::os::pin_module_of(&raw const OWN as usize));
+        }
+        &OWN
     }
 }
 
@@ -563,9 +611,12 @@ mod tests {
     // One test: joining is for the process's life.
     #[test]
     fn a_relay_that_leads_back_is_not_joined_and_a_join_takes_the_first_host() {
-        join_relay(&LOOPING);
-        join_relay(&OWN);
-        join_relay(std::ptr::null());
+        // SAFETY (of each join below): the relays are statics of this test.
+        unsafe {
+            assert_eq!(join_relay(&LOOPING), &raw const OWN);
+            assert_eq!(join_relay(&OWN), &raw const OWN);
+            assert_eq!(join_relay(std::ptr::null()), &raw const OWN);
+        }
         super::relay::put(super::Abi::lower_ret("text".to_owned()), 42);
         assert_eq!(
             PUTS.load(Ordering::Relaxed),
@@ -576,14 +627,19 @@ mod tests {
         assert_eq!(super::take_panic(), (String::new(), 0), "taken once");
 
         // Offered the relay of a plugin that loaded this side, this side
-        // joins the first host's, so that that plugin may be unloaded first.
-        join_relay(&MIDDLE);
+        // joins the first host's, so that that plugin may be unloaded first,
+        // and says so.
+        // SAFETY: as above.
+        assert_eq!(unsafe { join_relay(&MIDDLE) }, &raw const ROOT);
+        assert_eq!(super::relay::end(), &raw const ROOT);
         super::relay::put(super::Abi::lower_ret("to the root".to_owned()), 7);
         assert_eq!(PUTS.load(Ordering::Relaxed), 1);
         // A second join changes nothing.
-        join_relay(&LOOPING);
+        // SAFETY: as above.
+        assert_eq!(unsafe { join_relay(&LOOPING) }, &raw const ROOT);
         super::relay::put(super::Abi::lower_ret("again".to_owned()), 7);
         assert_eq!(PUTS.load(Ordering::Relaxed), 2);
         super::relay::leave();
+        assert_eq!(super::relay::end(), &raw const OWN);
     }
 }

@@ -215,11 +215,19 @@ pub fn load<I: ObjectInterface + ?Sized>(
         )
     };
     // Before any other function of the plugin: the panics its shims catch
-    // are relayed to this side's (`crate::export::relay`).
+    // are relayed to where this side takes them (`crate::export::relay`).
     // SAFETY: the entry at RELAY has this type (`crate::vtable`) and is not
-    // null (`resolve`); it takes a relay that outlives the plugin (this
-    // copy's static, in the code that loads it).
-    unsafe { join_relay(&crate::export::relay::OWN) };
+    // null (`resolve`); it takes a relay that outlives the plugin (`offer`
+    // pins the library of the end of this side's chain).
+    let theirs = unsafe { join_relay(crate::export::relay::offer()) };
+    if !std::ptr::eq(theirs, crate::export::relay::end()) {
+        // The plugin joined another host's relay before (two libraries in
+        // one process that each use dynplug): this side joins it too, if
+        // it can, so that it finds the plugin's panics.
+        // SAFETY: `theirs` is the end of the plugin's chain, pinned by the
+        // side that offered it.
+        unsafe { crate::export::join_relay(theirs) };
+    }
 
     // SAFETY: the entry at NESTED has this type (`crate::vtable`) and is not
     // null (`resolve`).

@@ -404,3 +404,60 @@ fn an_allowed_aborting_plugin_loads_works_and_aborts_the_process_at_a_panic() {
     #[cfg(not(unix))]
     assert!(!out.status.success(), "{:?}\n{stderr}", out.status);
 }
+
+const HOST_LIBRARY_TEST: &str =
+    "a_plugin_loaded_first_by_a_host_library_that_is_closed_still_reports_its_panics";
+
+/// A library that is itself a dynplug host (a Python extension, a mod
+/// loader) loads a plugin first, so the plugin's panics go to that
+/// library's relay; the program then closes the library and loads the same
+/// plugin itself. The library stays mapped (the end of a relay chain is
+/// pinned), and the program's loader joins the plugin's relay: its panics
+/// still name the plugin with their message. Before, the plugin's relay
+/// pointed into the closed library. In a child process, for the crash.
+#[test]
+fn a_plugin_loaded_first_by_a_host_library_that_is_closed_still_reports_its_panics() {
+    if child_case().is_none() {
+        let out = run_in_child(HOST_LIBRARY_TEST, "host-library");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    // A copy of its own: no other test's load of the fixture joined it.
+    let (_dir, plugin_path) = dynplug_tests::isolated("hello-plugin");
+    let path = plugin_path.to_str().expect("a UTF-8 temporary path");
+    let mut out = vec![0u8; 4096];
+    // SAFETY: relay-host's initialisers only set up its own std and
+    // dynplug; `relay_host_fail` has this signature.
+    let len = unsafe {
+        let host = libloading::Library::new(fixture("relay-host")).unwrap();
+        let fail: libloading::Symbol<
+            unsafe extern "C" fn(*const u8, usize, *mut u8, usize) -> usize,
+        > = host.get(b"relay_host_fail\0").unwrap();
+        let len = fail(path.as_ptr(), path.len(), out.as_mut_ptr(), out.len());
+        host.close().unwrap();
+        len
+    };
+    assert_ne!(
+        len,
+        usize::MAX,
+        "the host library loaded the plugin and saw it panic"
+    );
+    let text = String::from_utf8_lossy(&out[..len]);
+    assert!(
+        text.contains("Greeter::fail") && text.ends_with("from the host library"),
+        "{text}"
+    );
+
+    let plugin = GreeterPlugin::load(&plugin_path).unwrap();
+    let payload = catch_unwind(AssertUnwindSafe(|| plugin.fail("from the program"))).unwrap_err();
+    let text = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(text.contains("Greeter::fail"), "{text}");
+    assert!(
+        text.ends_with("from the program"),
+        "the message reached the program: {text}"
+    );
+    println!("child: checks done");
+}

@@ -473,3 +473,43 @@ fn boxes_and_paths() {
     });
     assert_eq!(&*said, odd.as_os_str().len().to_string());
 }
+
+const TOUCHY_TEST: &str = "a_panic_writing_back_a_map_comes_back_to_the_host";
+
+/// A `&mut` map is written back through a function of the host's, which
+/// rebuilds the map and so runs the key's `Hash`: a panic there comes back
+/// as the host's own panic, with the host's map still whole, and the
+/// process goes on (it aborted: the function is `extern "C"`). In a child
+/// process, for the abort.
+#[test]
+fn a_panic_writing_back_a_map_comes_back_to_the_host() {
+    use rich_api::{TOUCHY_PANICS, Touchy};
+    use std::sync::atomic::Ordering;
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(TOUCHY_TEST, "touchy");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let p = plugin();
+    let mut m = HashMap::new();
+    p.fill(&mut m, 3);
+    assert_eq!(m.len(), 3);
+    TOUCHY_PANICS.store(true, Ordering::Relaxed);
+    let payload = catch_unwind(AssertUnwindSafe(|| p.fill(&mut m, 5))).unwrap_err();
+    TOUCHY_PANICS.store(false, Ordering::Relaxed);
+    let text = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        text.starts_with("touchy key"),
+        "the host's own panic, as it was: {text:?}"
+    );
+    // The old map is dropped and replaced, or kept: either way whole.
+    assert!(m.len() == 3 || m.is_empty(), "{m:?}");
+    assert_eq!(m.get(&Touchy(1)).copied().unwrap_or(1), 1);
+    // Both sides still work.
+    p.fill(&mut m, 2);
+    assert!(m.len() >= 2);
+    println!("child: checks done");
+}

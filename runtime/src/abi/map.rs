@@ -67,14 +67,18 @@ fn lower_pairs_ret<K: Abi, V: Abi>(entries: impl Iterator<Item = (K, V)>) -> Own
 /// `ret` must come from [`lower_pairs_ret`] of `K` and `V`, lifted once.
 unsafe fn lift_pairs_ret<K: Abi, V: Abi, C: FromIterator<(K, V)>>(ret: OwnedPairs<K, V>) -> C {
     // SAFETY: the caller's promise: taken once, each entry lifted once.
-    unsafe {
+    // Lifted into a vector first, which runs no code of the user's: the
+    // buffer is freed before the keys are hashed or compared, and a panic
+    // there drops every entry.
+    let entries: Vec<(K, V)> = unsafe {
         ret.take(|entries| {
             entries
                 .iter()
                 .map(|e| (K::lift_ret(e.0), V::lift_ret(e.1)))
                 .collect()
         })
-    }
+    };
+    entries.into_iter().collect()
 }
 
 /// A set's lowered elements, and what the sender keeps for them.
@@ -106,7 +110,10 @@ fn lower_elems_ret<T: Abi>(elems: impl Iterator<Item = T>) -> OwnedBuf<T::Ret> {
 /// `ret` must come from [`lower_elems_ret`] of `T`, lifted once.
 unsafe fn lift_elems_ret<T: Abi, C: FromIterator<T>>(ret: OwnedBuf<T::Ret>) -> C {
     // SAFETY: the caller's promise: taken once, each element lifted once.
-    unsafe { ret.take(|elems| elems.iter().map(|e| T::lift_ret(*e)).collect()) }
+    // Into a vector first, as for maps.
+    let elems: Vec<T> =
+        unsafe { ret.take(|elems| elems.iter().map(|e| T::lift_ret(*e)).collect()) };
+    elems.into_iter().collect()
 }
 
 /// `Abi`, `Owned`, `ReturnAbi`, `CallbackArg` and `Lent` of a map type

@@ -52,7 +52,7 @@ impl<T: Scalar> RawSliceMut<T> {
 pub struct RawMut<T: Abi> {
     current: T::Arg,
     target: *mut c_void,
-    write_back: unsafe extern "C" fn(target: *mut c_void, new: T::Ret),
+    write_back: WriteBack<T>,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -63,16 +63,35 @@ impl<T: Abi> Clone for RawMut<T> {
 }
 impl<T: Abi> Copy for RawMut<T> {}
 
+/// The caller's function that writes the new value back: 0 when it did,
+/// 1 when lifting the value or dropping the old one panicked (a map's key
+/// whose `Hash` or `Eq` panics, a `Drop` that does): the payload then waits
+/// on the caller's side as a callback's does, and the plugin unwinds with
+/// `HostCallbackPanicked`, so that the caller raises it again.
+type WriteBack<T> = unsafe extern "C" fn(target: *mut c_void, new: <T as Abi>::Ret) -> u8;
+
 /// Writes a value lowered on the other side into `*target`.
 ///
 /// # Safety
 ///
 /// `target` must be the `&mut T` that [`RawMut::new`] took, still lent, and
 /// `new` a value lowered by `T::lower_ret`, written back once.
-unsafe extern "C" fn write_back<T: Abi>(target: *mut c_void, new: T::Ret) {
-    // SAFETY: the caller's promise; the old value is dropped here, on the
-    // side that allocated it.
-    unsafe { *target.cast::<T>() = T::lift_ret(new) };
+unsafe extern "C" fn write_back<T: Abi>(target: *mut c_void, new: T::Ret) -> u8 {
+    // Code of the user's runs here (a map's `Hash`, a `Drop`), which must
+    // not unwind out of an `extern "C"` function.
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller's promise; the old value is dropped here, on
+        // the side that allocated it (and should its drop panic, the new
+        // value is still written: assignment writes it on unwinding too).
+        unsafe { *target.cast::<T>() = T::lift_ret(new) };
+    }));
+    match written {
+        Ok(()) => 0,
+        Err(payload) => {
+            crate::callback::keep_host_panic(payload);
+            1
+        }
+    }
 }
 
 impl<T: Abi> RawMut<T> {
@@ -120,7 +139,7 @@ pub struct MutHolder<T: Abi> {
     /// The value the method works on.
     pub value: T,
     target: *mut c_void,
-    write_back: unsafe extern "C" fn(target: *mut c_void, new: T::Ret),
+    write_back: WriteBack<T>,
 }
 
 impl<T: Abi> MutHolder<T> {
@@ -134,6 +153,10 @@ impl<T: Abi> MutHolder<T> {
     pub unsafe fn finish(self) {
         // SAFETY: the target is still lent (the call is in progress), and
         // the value is lowered once, here.
-        unsafe { (self.write_back)(self.target, self.value.lower_ret()) }
+        let status = unsafe { (self.write_back)(self.target, self.value.lower_ret()) };
+        if status != 0 {
+            // The caller keeps its panic; the shim reports it.
+            std::panic::resume_unwind(Box::new(crate::callback::HostCallbackPanicked));
+        }
     }
 }

@@ -364,6 +364,40 @@ fn spelled(anchored: &Path, index: usize) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Keeps the library that maps `address` loaded for the rest of the
+/// process, whoever closes it (`RTLD_NODELETE`, asked of the library by
+/// the name the loader knows it by, so that no file is opened). Nothing if
+/// the address is in no library the loader can reopen so (the program).
+pub(crate) fn pin_module_of(address: usize) {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(info) = RawLibrary::dladdr(address) else {
+        return;
+    };
+    if info.fname.is_null() {
+        return;
+    }
+    // SAFETY: `dladdr` filled `info`; its file name, not null, is a C
+    // string of the loader's, alive while the library that maps `address`
+    // is loaded (the caller's own).
+    let name =
+        std::ffi::OsStr::from_bytes(unsafe { std::ffi::CStr::from_ptr(info.fname) }.to_bytes());
+    // The program itself (which glibc names by `argv[0]`) is never
+    // unloaded; reopening it by that name would only open a file.
+    if name.is_empty() || std::env::args_os().next().as_deref() == Some(name) {
+        return;
+    }
+    // SAFETY: with RTLD_NOLOAD nothing is loaded and no initialiser runs:
+    // the loader only marks the library it has under that name (the name
+    // `dladdr` gave, the library's own), if any. The handle is kept for
+    // ever.
+    unsafe {
+        let flags = RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE;
+        if let Ok(library) = Library::open(Some(name), flags) {
+            let _ = library.into_raw();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::spelled;

@@ -333,3 +333,20 @@ pub(crate) fn generation_gone(name: &Path) {
         let _ = std::fs::remove_dir(folder);
     }
 }
+
+/// Keeps the module that maps `address` loaded for the rest of the process,
+/// whoever frees it (`GET_MODULE_HANDLE_EX_FLAG_PIN`).
+pub(crate) fn pin_module_of(address: usize) {
+    const GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS: u32 = 0x4;
+    const GET_MODULE_HANDLE_EX_FLAG_PIN: u32 = 0x1;
+    let mut module = std::ptr::null_mut();
+    // SAFETY: with FROM_ADDRESS the "name" is an address, only compared
+    // with the modules' ranges; PIN keeps the module it finds loaded.
+    unsafe {
+        GetModuleHandleExW(
+            GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+            address as *const u16,
+            &mut module,
+        );
+    }
+}
