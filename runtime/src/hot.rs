@@ -4,15 +4,18 @@
 
 use std::ffi::OsString;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
-
 use crate::{Error, LoadOptions, Plugin};
+
+mod shield;
 
 /// The hand-over hook: the old version (still serving) and the new one
 /// (not yet serving, so the hook has it alone).
@@ -213,46 +216,85 @@ impl<P: fmt::Debug> fmt::Debug for Version<P> {
     }
 }
 
-/// The version of a [`Hot`] plugin that was current when
-/// [`Hot::get`] was called, kept alive while this lives. Derefs to the
-/// loader. Cheap to get (no lock, no reference count in the common case);
-/// meant for the duration of a call or a few. To keep a version for long
+/// The version of a [`Hot`] plugin that was current when [`Hot::get`]
+/// was called, kept alive while this lives. Derefs to the loader.
+///
+/// Cheap: no lock and no reference count. The thread writes the version's
+/// address in a slot of its own, which a reload reads before it drops an
+/// old version (ARCHITECTURE.md, "Hot reload"). So a `Current` stays on
+/// the thread that got it (it is neither `Send` nor `Sync`) and borrows its
+/// `Hot`; it is meant for a call or a few. A thread holds up to four at a
+/// time this way; more are counted references. To keep a version for long
 /// or send it to another thread, take [`Hot::version`].
-pub struct Current<P>(arc_swap::Guard<Arc<Version<P>>>);
+pub struct Current<'h, P> {
+    version: NonNull<Version<P>>,
+    /// The slot that shields the version, or `None`: the handle owns a
+    /// counted reference (`Arc::into_raw`).
+    slot: Option<&'static AtomicPtr<()>>,
+    shared: &'h Shared<P>,
+    /// Bound to its thread's slot.
+    _thread: PhantomData<MutexGuard<'static, ()>>,
+}
 
-impl<P> Current<P> {
+impl<P> Current<'_, P> {
     /// The generation of this version.
     pub fn generation(&self) -> u64 {
-        self.0.generation
+        self.version().generation
+    }
+
+    #[inline]
+    fn version(&self) -> &Version<P> {
+        // SAFETY: the version is shielded by `slot` (no reload drops it
+        // while the slot holds its address) or owned through a count.
+        unsafe { self.version.as_ref() }
     }
 }
 
-impl<P> Deref for Current<P> {
+impl<P> Deref for Current<'_, P> {
     type Target = P;
     #[inline]
     fn deref(&self) -> &P {
-        &self.0.plugin
+        &self.version().plugin
     }
 }
 
-impl<P: fmt::Debug> fmt::Debug for Current<P> {
+impl<P> Drop for Current<'_, P> {
+    #[inline]
+    fn drop(&mut self) {
+        match self.slot {
+            Some(slot) => {
+                // Release: every use of the version happens before a
+                // reload that sees the slot clear drops it.
+                slot.store(std::ptr::null_mut(), Ordering::Release);
+                shield::light();
+                if self.shared.waiting.load(Ordering::Relaxed) {
+                    self.shared.collect();
+                }
+            }
+            // SAFETY: the count `Shared::counted` took for this handle.
+            None => drop(unsafe { Arc::from_raw(self.version.as_ptr()) }),
+        }
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for Current<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self.0, f)
+        fmt::Debug::fmt(self.version(), f)
     }
 }
 
 /// A caller's own handle on a [`Hot`] plugin, for the hottest loops (an
 /// audio callback, a frame loop): [`get`](HotCache::get) checks whether a
 /// new version was put in service (one load of a pointer) and otherwise
-/// hands back the version it holds, so a call through it costs little more
-/// than through the plain loader. Made by [`Hot::cache`]; one per thread
+/// hands back the version it holds. Made by [`Hot::cache`]; one per thread
 /// or per caller (it is `Send`, and `get` takes `&mut self`).
 ///
 /// It holds the version it last handed out until its next `get` (or its
 /// drop): an old version lives while a cache that has not looked again
 /// holds it.
 pub struct HotCache<P> {
-    cache: arc_swap::Cache<Source<P>, Arc<Version<P>>>,
+    shared: Arc<Shared<P>>,
+    held: Arc<Version<P>>,
 }
 
 impl<P> HotCache<P> {
@@ -260,23 +302,25 @@ impl<P> HotCache<P> {
     /// since, else the new one (then held instead).
     #[inline]
     pub fn get(&mut self) -> &Version<P> {
-        self.cache.load()
+        // The held version cannot be dropped, so its address cannot be
+        // another's: equal addresses are the same version.
+        if !std::ptr::eq(self.shared.current.load(Ordering::Acquire), &*self.held) {
+            self.renew();
+        }
+        &self.held
+    }
+
+    #[cold]
+    fn renew(&mut self) {
+        self.held = self.shared.counted();
     }
 }
 
-impl<P: fmt::Debug> fmt::Debug for HotCache<P> {
+impl<P> fmt::Debug for HotCache<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HotCache").finish_non_exhaustive()
-    }
-}
-
-/// What a [`HotCache`] looks at: the shared state's current version.
-struct Source<P>(Arc<Shared<P>>);
-
-impl<P> Deref for Source<P> {
-    type Target = ArcSwap<Version<P>>;
-    fn deref(&self) -> &ArcSwap<Version<P>> {
-        &self.0.current
+        f.debug_struct("HotCache")
+            .field("generation", &self.held.generation)
+            .finish_non_exhaustive()
     }
 }
 
@@ -284,12 +328,103 @@ struct Shared<P> {
     path: PathBuf,
     load: LoadOptions,
     settle: Duration,
-    current: ArcSwap<Version<P>>,
+    /// The version in service: an `Arc::into_raw` whose count the field
+    /// owns.
+    current: AtomicPtr<Version<P>>,
+    /// Versions taken out of service, each dropped once no slot shields
+    /// it. Also held to take a count of `current` ([`Shared::counted`]).
+    retired: Mutex<Vec<Arc<Version<P>>>>,
+    /// Whether `retired` holds a version: a `Current` that lets go of its
+    /// slot then looks for versions to drop.
+    waiting: AtomicBool,
+    /// Asks to look at `retired` again, made by whoever found the look
+    /// under way ([`Shared::collect`]).
+    looks: AtomicUsize,
     /// Held while a new version is loaded and swapped in: one at a time.
     reloading: Mutex<()>,
     hand_over: Option<HandOver<P>>,
     on_error: Option<OnError>,
     on_reload: Option<OnReload>,
+    /// Owns versions (through `current`), for the auto traits.
+    _versions: PhantomData<Arc<Version<P>>>,
+}
+
+impl<P> Drop for Shared<P> {
+    fn drop(&mut self) {
+        // SAFETY: the field owns one count of this `Arc::into_raw`. No
+        // `Current` is left: each borrows the `Hot` that holds `self`.
+        drop(unsafe { Arc::from_raw(*self.current.get_mut()) });
+    }
+}
+
+impl<P> Shared<P> {
+    /// A counted reference to the current version.
+    fn counted(&self) -> Arc<Version<P>> {
+        // Holding `retired` keeps every version alive: the one in
+        // `current`, the one a reload swapped out but has not yet retired
+        // (its `Arc` is the reload's until it takes this lock), and the
+        // retired ones (dropped only under this lock).
+        let _no_drops = lock(&self.retired);
+        let current = self.current.load(Ordering::Acquire);
+        // SAFETY: `current` came from `Arc::into_raw` and is alive (above).
+        unsafe {
+            Arc::increment_strong_count(current);
+            Arc::from_raw(current)
+        }
+    }
+
+    /// Puts `new` in service and retires the version it replaces.
+    fn swap(&self, new: Version<P>) {
+        let new = Arc::into_raw(Arc::new(new)).cast_mut();
+        let old = self.current.swap(new, Ordering::AcqRel);
+        // SAFETY: the count `current` owned, now this function's.
+        let old = unsafe { Arc::from_raw(old) };
+        let mut retired = lock(&self.retired);
+        retired.push(old);
+        self.waiting.store(true, Ordering::SeqCst);
+        drop(retired);
+        self.collect();
+    }
+
+    /// Drops the retired versions no slot shields. If another thread is
+    /// doing so, asks it to look again instead.
+    fn collect(&self) {
+        self.looks.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let mut retired = match self.retired.try_lock() {
+                Ok(retired) => retired,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                // The thread holding it looks again when it sees `looks`
+                // moved.
+                Err(TryLockError::WouldBlock) => return,
+            };
+            let asked = self.looks.load(Ordering::SeqCst);
+            // After the barrier, a reader whose slot write the scan misses
+            // reads the new `current` (and retries), and one whose clearing
+            // the scan misses sees `waiting` (and looks itself).
+            shield::heavy();
+            let shielded = shield::shielded();
+            let (kept, unused): (Vec<_>, Vec<_>) = std::mem::take(&mut *retired)
+                .into_iter()
+                .partition(|version| shielded.contains(&Arc::as_ptr(version).cast_mut().cast()));
+            *retired = kept;
+            if retired.is_empty() {
+                self.waiting.store(false, Ordering::SeqCst);
+            }
+            drop(retired);
+            // Outside the lock: a plugin's drop may use the hot plugin.
+            drop(unused);
+            if self.looks.load(Ordering::SeqCst) == asked {
+                return;
+            }
+        }
+    }
+}
+
+/// Locks `mutex`, whose data stays whole whatever panicked while it was
+/// held (a version is pushed or a vector swapped, nothing half-done).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<P: Plugin + Send + Sync + 'static> Hot<P> {
@@ -320,12 +455,17 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
         };
         let stamp = crate::os::file_stamp(&path);
         let plugin = P::load_with(&path, &load)?;
+        shield::start();
+        let first = Arc::new(Version {
+            plugin,
+            generation: 1,
+            stamp,
+        });
         let shared = Arc::new(Shared {
-            current: ArcSwap::from_pointee(Version {
-                plugin,
-                generation: 1,
-                stamp,
-            }),
+            current: AtomicPtr::new(Arc::into_raw(first).cast_mut()),
+            retired: Mutex::new(Vec::new()),
+            waiting: AtomicBool::new(false),
+            looks: AtomicUsize::new(0),
             path,
             load,
             settle: options.settle,
@@ -333,6 +473,7 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
             hand_over: options.hand_over,
             on_error: options.on_error,
             on_reload: options.on_reload,
+            _versions: PhantomData,
         });
         let watcher = match events {
             Some((watcher, events)) => {
@@ -355,31 +496,60 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
         })
     }
 
-    /// The current version, for a call or a few: no lock is taken, and
-    /// the version stays alive while the handle lives, whatever reloads
-    /// meanwhile.
+    /// The current version, for a call or a few: no lock is taken and no
+    /// count, and the version stays alive while the handle lives, whatever
+    /// reloads meanwhile. See [`Current`].
     #[inline]
-    pub fn get(&self) -> Current<P> {
-        Current(self.shared.current.load())
+    pub fn get(&self) -> Current<'_, P> {
+        let shared = &*self.shared;
+        let Some(slot) = shield::free_slot() else {
+            let counted = Arc::into_raw(shared.counted()).cast_mut();
+            return Current {
+                // SAFETY: an `Arc`'s pointer is never null.
+                version: unsafe { NonNull::new_unchecked(counted) },
+                slot: None,
+                shared,
+                _thread: PhantomData,
+            };
+        };
+        let version = loop {
+            let seen = shared.current.load(Ordering::Relaxed);
+            slot.store(seen.cast(), Ordering::Relaxed);
+            shield::light();
+            // Still current after the slot was written: any reload that
+            // retires it from now on finds it in the slot.
+            let now = shared.current.load(Ordering::Acquire);
+            if now == seen {
+                break now;
+            }
+        };
+        Current {
+            // SAFETY: `current` always holds an `Arc::into_raw`, never null.
+            version: unsafe { NonNull::new_unchecked(version) },
+            slot: Some(slot),
+            shared,
+            _thread: PhantomData,
+        }
     }
 
     /// A handle of this caller's own on the plugin, whose `get` is cheaper
     /// still than [`get`](Hot::get): see [`HotCache`].
     pub fn cache(&self) -> HotCache<P> {
         HotCache {
-            cache: arc_swap::Cache::new(Source(self.shared.clone())),
+            held: self.shared.counted(),
+            shared: self.shared.clone(),
         }
     }
 
     /// The current version as a counted handle, to keep for long or send
     /// to another thread.
     pub fn version(&self) -> Arc<Version<P>> {
-        self.shared.current.load_full()
+        self.shared.counted()
     }
 
     /// How many versions have been put in service: 1 after the first load.
     pub fn generation(&self) -> u64 {
-        self.shared.current.load().generation
+        self.get().generation()
     }
 
     /// The watched path.
@@ -469,8 +639,8 @@ impl<P: Plugin> Shared<P> {
     /// Loads the file if it changed, hands over and swaps: the new
     /// generation, or `None` if the file had not changed.
     fn swap_in_new(&self) -> Result<Option<u64>, Error> {
-        let _one_at_a_time = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
-        let old = self.current.load_full();
+        let _one_at_a_time = lock(&self.reloading);
+        let old = self.counted();
         // Read before the load: if the file changes during it, the next
         // look sees another stamp and loads again.
         let stamp = crate::os::file_stamp(&self.path);
@@ -493,11 +663,11 @@ impl<P: Plugin> Shared<P> {
             }
         }
         let generation = old.generation + 1;
-        self.current.store(Arc::new(Version {
+        self.swap(Version {
             plugin: new,
             generation,
             stamp,
-        }));
+        });
         // This thread's handle of the old version goes; the version itself
         // goes with the last handle (calls still running on it).
         drop(old);

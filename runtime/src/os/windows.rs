@@ -18,6 +18,8 @@ unsafe extern "system" {
     fn WaitForSingleObject(handle: *mut c_void, milliseconds: u32) -> u32;
     fn CloseHandle(handle: *mut c_void) -> i32;
     fn GetLastError() -> u32;
+    #[cfg(feature = "hot")]
+    fn FlushProcessWriteBuffers();
 }
 
 /// `BY_HANDLE_FILE_INFORMATION`.
@@ -349,4 +351,20 @@ pub(crate) fn pin_module_of(address: usize) {
             &mut module,
         );
     }
+}
+
+/// Readies the process-wide barrier: Windows has one
+/// (`FlushProcessWriteBuffers`, since Vista).
+#[cfg(feature = "hot")]
+pub(crate) fn start_process_barrier() -> bool {
+    true
+}
+
+/// A memory barrier on every thread of the process: when it returns, each
+/// thread has passed a point where its memory accesses are in program
+/// order.
+#[cfg(feature = "hot")]
+pub(crate) fn process_barrier() {
+    // SAFETY: no argument, no precondition.
+    unsafe { FlushProcessWriteBuffers() }
 }
