@@ -287,17 +287,6 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
     let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
-    // The private copies still mapped (each version's, a memfd): distinct
-    // inodes among the mappings named so.
-    let copies = || {
-        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        let inodes: std::collections::HashSet<&str> = maps
-            .lines()
-            .filter(|l| l.contains("/memfd:dynplug-copy"))
-            .filter_map(|l| l.split_whitespace().nth(4))
-            .collect();
-        inodes.len()
-    };
     let dir = tempfile::tempdir().unwrap();
     let path = plugin_path(dir.path());
     let bytes = std::fs::read(fixture("linger-plugin")).unwrap();
@@ -315,7 +304,7 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
         if round == 100 {
             at_100 = Some((status("VmRSS:"), fds()));
         }
-        assert!(copies() <= 2, "round {round}: {} versions mapped", copies());
+        assert!(mapped_copies() <= 2, "round {round}: {} versions mapped", mapped_copies());
     }
     let (rss_100, fds_100) = at_100.unwrap();
     let (rss, fds) = (status("VmRSS:"), fds());
@@ -330,6 +319,165 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
             "memory grew from {rss_100} kB to {rss} kB over 900 reloads"
         );
     }
+    println!("child: checks done");
+}
+
+/// The private copies still mapped (each version's, a memfd): distinct
+/// inodes among the mappings named so.
+#[cfg(target_os = "linux")]
+fn mapped_copies() -> usize {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let inodes: std::collections::HashSet<&str> = maps
+        .lines()
+        .filter(|l| l.contains("/memfd:dynplug-copy"))
+        .filter_map(|l| l.split_whitespace().nth(4))
+        .collect();
+    inodes.len()
+}
+
+/// Whether the version `weak` points at is still alive.
+fn alive<T>(weak: &std::sync::Weak<T>) -> bool {
+    weak.strong_count() > 0
+}
+
+/// A thread has four slots; more handles at once are counted references.
+/// Either kind keeps its version through a reload, and the old version goes
+/// with the last handle, whichever kind that is.
+#[test]
+fn handles_beyond_a_threads_slots_keep_their_version_until_the_last_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, HotOptions::new().watch(false)).unwrap();
+    for (round, fixture, old_greeting) in [(1, "loud-plugin", HELLO), (2, "hello-plugin", LOUD)] {
+        let old = Arc::downgrade(&hot.version());
+        let mut held: Vec<_> = (0..6).map(|_| Some(hot.get())).collect();
+        put(&path, fixture);
+        assert!(hot.reload().unwrap());
+        assert_eq!(hot.get().generation(), round + 1);
+        for current in held.iter().flatten() {
+            assert_eq!(current.generation(), round);
+            assert_eq!(current.greet("you"), old_greeting);
+        }
+        // Round 1 lets the shielded handles (the first four) go last, round
+        // 2 the counted ones.
+        let order = match round {
+            1 => [5, 0, 1, 4, 2, 3],
+            _ => [0, 1, 2, 3, 4, 5],
+        };
+        for (dropped, &index) in order.iter().enumerate() {
+            assert!(alive(&old), "round {round}: gone after {dropped} handles");
+            held[index] = None;
+        }
+        assert!(!alive(&old), "round {round}: the old version outlived its handles");
+    }
+}
+
+/// A handle in a thread-local value is dropped after the thread gave its
+/// slots back: the slot stays its own until then (the record is not
+/// handed to another thread), and the old version goes with it.
+#[test]
+fn a_handle_dropped_as_its_thread_ends_still_shields_its_version() {
+    use std::cell::RefCell;
+    use dynplug::Current;
+    thread_local! {
+        static KEPT: RefCell<Option<Current<'static, GreeterPlugin>>> =
+            const { RefCell::new(None) };
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let options = HotOptions::new().watch(false);
+    let hot: &'static Hot<GreeterPlugin> = Box::leak(Box::new(Hot::watch_with(&path, options).unwrap()));
+    let old = Arc::downgrade(&hot.version());
+    let (kept, was_kept) = mpsc::channel();
+    let (end, ended) = mpsc::channel::<()>();
+    let keeper = std::thread::spawn(move || {
+        // Kept first, so dropped after the slots are given back (thread
+        // locals go in the reverse order of their first use).
+        KEPT.with(|slot| *slot.borrow_mut() = Some(hot.get()));
+        kept.send(()).unwrap();
+        ended.recv().unwrap_err();
+        KEPT.with(|slot| slot.borrow().as_ref().unwrap().greet("you"))
+    });
+    was_kept.recv().unwrap();
+    put(&path, "loud-plugin");
+    assert!(hot.reload().unwrap());
+    assert!(alive(&old), "dropped while a thread-local handle held it");
+    drop(end);
+    assert_eq!(keeper.join().unwrap(), HELLO);
+    // Other threads take slots now.
+    for _ in 0..8 {
+        let greeting = std::thread::spawn(|| hot.get().greet("you")).join().unwrap();
+        assert_eq!(greeting, LOUD);
+    }
+    assert!(!alive(&old), "the old version outlived its last handle");
+}
+
+#[cfg(target_os = "linux")]
+const RACE_TEST: &str = "reloads_under_calls_on_many_threads_unload_each_old_version_after_its_last_call";
+
+/// Four threads call (two handles at a time, so slots are taken and given
+/// back in every order) while 300 versions are put in service, with
+/// unloading allowed: a version dropped too early is a call into unmapped
+/// code (a crash, hence a child process), one kept too long stays mapped.
+#[cfg(target_os = "linux")]
+#[test]
+fn reloads_under_calls_on_many_threads_unload_each_old_version_after_its_last_call() {
+    use dynplug::LoadOptions;
+    use fixture_api::{Linger, LingerPlugin};
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(RACE_TEST, "race");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    let bytes = std::fs::read(fixture("linger-plugin")).unwrap();
+    put_bytes(&path, &bytes);
+    // SAFETY: linger-plugin starts no thread and registers no destructor
+    // unless a method asks it to, and only `ping` and `static_address` are
+    // called.
+    let load = unsafe { LoadOptions::new().unload_when_unused(true) };
+    let options = HotOptions::new().watch(false).load_options(load);
+    let hot = Arc::new(Hot::<LingerPlugin>::watch_with(&path, options).unwrap());
+    let stop = Arc::new(AtomicBool::new(false));
+    let callers: Vec<_> = (0..4)
+        .map(|_| {
+            let (hot, stop) = (hot.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut calls = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let first = hot.get();
+                    let second = hot.get();
+                    assert_eq!(first.ping() + second.ping(), 2);
+                    assert!(second.generation() >= first.generation());
+                    if second.generation() == first.generation() {
+                        assert_eq!(first.static_address(), second.static_address());
+                    }
+                    drop(first);
+                    assert_eq!(second.ping(), 1);
+                    calls += 1;
+                }
+                calls
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for round in 1..=300 {
+        put_bytes(&path, &bytes);
+        assert!(hot.reload().unwrap(), "round {round}");
+        versions.push(Arc::downgrade(&hot.version()));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for caller in callers {
+        assert!(caller.join().unwrap() > 0, "a caller made no call");
+    }
+    let current = versions.pop().unwrap();
+    assert!(alive(&current));
+    let kept = versions.iter().filter(|version| alive(version)).count();
+    assert_eq!(kept, 0, "old versions alive with no handle");
+    assert_eq!(mapped_copies(), 1, "old versions still mapped");
     println!("child: checks done");
 }
 
