@@ -4,13 +4,10 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::marker::PhantomData;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use crate::{Error, LoadOptions, Plugin};
@@ -226,27 +223,12 @@ impl<P: fmt::Debug> fmt::Debug for Version<P> {
 /// `Hot`; it is meant for a call or a few. A thread holds up to four at a
 /// time this way; more are counted references. To keep a version for long
 /// or send it to another thread, take [`Hot::version`].
-pub struct Current<'h, P> {
-    version: NonNull<Version<P>>,
-    /// The slot that shields the version, or `None`: the handle owns a
-    /// counted reference (`Arc::into_raw`).
-    slot: Option<&'static AtomicPtr<()>>,
-    shared: &'h Shared<P>,
-    /// Bound to its thread's slot.
-    _thread: PhantomData<MutexGuard<'static, ()>>,
-}
+pub struct Current<'h, P>(shield::Guard<'h, Version<P>>);
 
 impl<P> Current<'_, P> {
     /// The generation of this version.
     pub fn generation(&self) -> u64 {
-        self.version().generation
-    }
-
-    #[inline]
-    fn version(&self) -> &Version<P> {
-        // SAFETY: the version is shielded by `slot` (no reload drops it
-        // while the slot holds its address) or owned through a count.
-        unsafe { self.version.as_ref() }
+        self.0.generation
     }
 }
 
@@ -254,32 +236,13 @@ impl<P> Deref for Current<'_, P> {
     type Target = P;
     #[inline]
     fn deref(&self) -> &P {
-        &self.version().plugin
-    }
-}
-
-impl<P> Drop for Current<'_, P> {
-    #[inline]
-    fn drop(&mut self) {
-        match self.slot {
-            Some(slot) => {
-                // Release: every use of the version happens before a
-                // reload that sees the slot clear drops it.
-                slot.store(std::ptr::null_mut(), Ordering::Release);
-                shield::light();
-                if self.shared.waiting.load(Ordering::Relaxed) {
-                    self.shared.collect();
-                }
-            }
-            // SAFETY: the count `Shared::counted` took for this handle.
-            None => drop(unsafe { Arc::from_raw(self.version.as_ptr()) }),
-        }
+        &self.0.plugin
     }
 }
 
 impl<P: fmt::Debug> fmt::Debug for Current<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.version(), f)
+        fmt::Debug::fmt(&*self.0, f)
     }
 }
 
@@ -304,7 +267,7 @@ impl<P> HotCache<P> {
     pub fn get(&mut self) -> &Version<P> {
         // The held version cannot be dropped, so its address cannot be
         // another's: equal addresses are the same version.
-        if !std::ptr::eq(self.shared.current.load(Ordering::Acquire), &*self.held) {
+        if !self.shared.current.holds(&self.held) {
             self.renew();
         }
         &self.held
@@ -312,7 +275,7 @@ impl<P> HotCache<P> {
 
     #[cold]
     fn renew(&mut self) {
-        self.held = self.shared.counted();
+        self.held = self.shared.current.counted();
     }
 }
 
@@ -328,103 +291,22 @@ struct Shared<P> {
     path: PathBuf,
     load: LoadOptions,
     settle: Duration,
-    /// The version in service: an `Arc::into_raw` whose count the field
-    /// owns.
-    current: AtomicPtr<Version<P>>,
-    /// Versions taken out of service, each dropped once no slot shields
-    /// it. Also held to take a count of `current` ([`Shared::counted`]).
-    retired: Mutex<Vec<Arc<Version<P>>>>,
-    /// Whether `retired` holds a version: a `Current` that lets go of its
-    /// slot then looks for versions to drop.
-    waiting: AtomicBool,
-    /// Asks to look at `retired` again, made by whoever found the look
-    /// under way ([`Shared::collect`]).
-    looks: AtomicUsize,
+    /// The version in service, and those retired while a `Current` held
+    /// them.
+    current: shield::Shielded<Version<P>>,
     /// Held while a new version is loaded and swapped in: one at a time.
     reloading: Mutex<()>,
     hand_over: Option<HandOver<P>>,
     on_error: Option<OnError>,
     on_reload: Option<OnReload>,
-    /// Owns versions (through `current`), for the auto traits.
-    _versions: PhantomData<Arc<Version<P>>>,
-}
-
-impl<P> Drop for Shared<P> {
-    fn drop(&mut self) {
-        // SAFETY: the field owns one count of this `Arc::into_raw`. No
-        // `Current` is left: each borrows the `Hot` that holds `self`.
-        drop(unsafe { Arc::from_raw(*self.current.get_mut()) });
-    }
-}
-
-impl<P> Shared<P> {
-    /// A counted reference to the current version.
-    fn counted(&self) -> Arc<Version<P>> {
-        // Holding `retired` keeps every version alive: the one in
-        // `current`, the one a reload swapped out but has not yet retired
-        // (its `Arc` is the reload's until it takes this lock), and the
-        // retired ones (dropped only under this lock).
-        let _no_drops = lock(&self.retired);
-        let current = self.current.load(Ordering::Acquire);
-        // SAFETY: `current` came from `Arc::into_raw` and is alive (above).
-        unsafe {
-            Arc::increment_strong_count(current);
-            Arc::from_raw(current)
-        }
-    }
-
-    /// Puts `new` in service and retires the version it replaces.
-    fn swap(&self, new: Version<P>) {
-        let new = Arc::into_raw(Arc::new(new)).cast_mut();
-        let old = self.current.swap(new, Ordering::AcqRel);
-        // SAFETY: the count `current` owned, now this function's.
-        let old = unsafe { Arc::from_raw(old) };
-        let mut retired = lock(&self.retired);
-        retired.push(old);
-        self.waiting.store(true, Ordering::SeqCst);
-        drop(retired);
-        self.collect();
-    }
-
-    /// Drops the retired versions no slot shields. If another thread is
-    /// doing so, asks it to look again instead.
-    fn collect(&self) {
-        self.looks.fetch_add(1, Ordering::SeqCst);
-        loop {
-            let mut retired = match self.retired.try_lock() {
-                Ok(retired) => retired,
-                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                // The thread holding it looks again when it sees `looks`
-                // moved.
-                Err(TryLockError::WouldBlock) => return,
-            };
-            let asked = self.looks.load(Ordering::SeqCst);
-            // After the barrier, a reader whose slot write the scan misses
-            // reads the new `current` (and retries), and one whose clearing
-            // the scan misses sees `waiting` (and looks itself).
-            shield::heavy();
-            let shielded = shield::shielded();
-            let (kept, unused): (Vec<_>, Vec<_>) = std::mem::take(&mut *retired)
-                .into_iter()
-                .partition(|version| shielded.contains(&Arc::as_ptr(version).cast_mut().cast()));
-            *retired = kept;
-            if retired.is_empty() {
-                self.waiting.store(false, Ordering::SeqCst);
-            }
-            drop(retired);
-            // Outside the lock: a plugin's drop may use the hot plugin.
-            drop(unused);
-            if self.looks.load(Ordering::SeqCst) == asked {
-                return;
-            }
-        }
-    }
 }
 
 /// Locks `mutex`, whose data stays whole whatever panicked while it was
 /// held (a version is pushed or a vector swapped, nothing half-done).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<P: Plugin + Send + Sync + 'static> Hot<P> {
@@ -455,17 +337,12 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
         };
         let stamp = crate::os::file_stamp(&path);
         let plugin = P::load_with(&path, &load)?;
-        shield::start();
-        let first = Arc::new(Version {
-            plugin,
-            generation: 1,
-            stamp,
-        });
         let shared = Arc::new(Shared {
-            current: AtomicPtr::new(Arc::into_raw(first).cast_mut()),
-            retired: Mutex::new(Vec::new()),
-            waiting: AtomicBool::new(false),
-            looks: AtomicUsize::new(0),
+            current: shield::Shielded::new(Version {
+                plugin,
+                generation: 1,
+                stamp,
+            }),
             path,
             load,
             settle: options.settle,
@@ -473,7 +350,6 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
             hand_over: options.hand_over,
             on_error: options.on_error,
             on_reload: options.on_reload,
-            _versions: PhantomData,
         });
         let watcher = match events {
             Some((watcher, events)) => {
@@ -501,42 +377,14 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
     /// reloads meanwhile. See [`Current`].
     #[inline]
     pub fn get(&self) -> Current<'_, P> {
-        let shared = &*self.shared;
-        let Some(slot) = shield::free_slot() else {
-            let counted = Arc::into_raw(shared.counted()).cast_mut();
-            return Current {
-                // SAFETY: an `Arc`'s pointer is never null.
-                version: unsafe { NonNull::new_unchecked(counted) },
-                slot: None,
-                shared,
-                _thread: PhantomData,
-            };
-        };
-        let version = loop {
-            let seen = shared.current.load(Ordering::Relaxed);
-            slot.store(seen.cast(), Ordering::Relaxed);
-            shield::light();
-            // Still current after the slot was written: any reload that
-            // retires it from now on finds it in the slot.
-            let now = shared.current.load(Ordering::Acquire);
-            if now == seen {
-                break now;
-            }
-        };
-        Current {
-            // SAFETY: `current` always holds an `Arc::into_raw`, never null.
-            version: unsafe { NonNull::new_unchecked(version) },
-            slot: Some(slot),
-            shared,
-            _thread: PhantomData,
-        }
+        Current(self.shared.current.get())
     }
 
     /// A handle of this caller's own on the plugin, whose `get` is cheaper
     /// still than [`get`](Hot::get): see [`HotCache`].
     pub fn cache(&self) -> HotCache<P> {
         HotCache {
-            held: self.shared.counted(),
+            held: self.shared.current.counted(),
             shared: self.shared.clone(),
         }
     }
@@ -544,7 +392,7 @@ impl<P: Plugin + Send + Sync + 'static> Hot<P> {
     /// The current version as a counted handle, to keep for long or send
     /// to another thread.
     pub fn version(&self) -> Arc<Version<P>> {
-        self.shared.counted()
+        self.shared.current.counted()
     }
 
     /// How many versions have been put in service: 1 after the first load.
@@ -640,7 +488,7 @@ impl<P: Plugin> Shared<P> {
     /// generation, or `None` if the file had not changed.
     fn swap_in_new(&self) -> Result<Option<u64>, Error> {
         let _one_at_a_time = lock(&self.reloading);
-        let old = self.counted();
+        let old = self.current.counted();
         // Read before the load: if the file changes during it, the next
         // look sees another stamp and loads again.
         let stamp = crate::os::file_stamp(&self.path);
@@ -663,7 +511,7 @@ impl<P: Plugin> Shared<P> {
             }
         }
         let generation = old.generation + 1;
-        self.swap(Version {
+        self.current.swap(Version {
             plugin: new,
             generation,
             stamp,

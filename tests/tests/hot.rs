@@ -304,7 +304,11 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
         if round == 100 {
             at_100 = Some((status("VmRSS:"), fds()));
         }
-        assert!(mapped_copies() <= 2, "round {round}: {} versions mapped", mapped_copies());
+        assert!(
+            mapped_copies() <= 2,
+            "round {round}: {} versions mapped",
+            mapped_copies()
+        );
     }
     let (rss_100, fds_100) = at_100.unwrap();
     let (rss, fds) = (status("VmRSS:"), fds());
@@ -369,7 +373,10 @@ fn handles_beyond_a_threads_slots_keep_their_version_until_the_last_goes() {
             assert!(alive(&old), "round {round}: gone after {dropped} handles");
             held[index] = None;
         }
-        assert!(!alive(&old), "round {round}: the old version outlived its handles");
+        assert!(
+            !alive(&old),
+            "round {round}: the old version outlived its handles"
+        );
     }
 }
 
@@ -378,8 +385,8 @@ fn handles_beyond_a_threads_slots_keep_their_version_until_the_last_goes() {
 /// handed to another thread), and the old version goes with it.
 #[test]
 fn a_handle_dropped_as_its_thread_ends_still_shields_its_version() {
-    use std::cell::RefCell;
     use dynplug::Current;
+    use std::cell::RefCell;
     thread_local! {
         static KEPT: RefCell<Option<Current<'static, GreeterPlugin>>> =
             const { RefCell::new(None) };
@@ -388,7 +395,8 @@ fn a_handle_dropped_as_its_thread_ends_still_shields_its_version() {
     let path = plugin_path(dir.path());
     put(&path, "hello-plugin");
     let options = HotOptions::new().watch(false);
-    let hot: &'static Hot<GreeterPlugin> = Box::leak(Box::new(Hot::watch_with(&path, options).unwrap()));
+    let hot: &'static Hot<GreeterPlugin> =
+        Box::leak(Box::new(Hot::watch_with(&path, options).unwrap()));
     let old = Arc::downgrade(&hot.version());
     let (kept, was_kept) = mpsc::channel();
     let (end, ended) = mpsc::channel::<()>();
@@ -408,14 +416,17 @@ fn a_handle_dropped_as_its_thread_ends_still_shields_its_version() {
     assert_eq!(keeper.join().unwrap(), HELLO);
     // Other threads take slots now.
     for _ in 0..8 {
-        let greeting = std::thread::spawn(|| hot.get().greet("you")).join().unwrap();
+        let greeting = std::thread::spawn(|| hot.get().greet("you"))
+            .join()
+            .unwrap();
         assert_eq!(greeting, LOUD);
     }
     assert!(!alive(&old), "the old version outlived its last handle");
 }
 
 #[cfg(target_os = "linux")]
-const RACE_TEST: &str = "reloads_under_calls_on_many_threads_unload_each_old_version_after_its_last_call";
+const RACE_TEST: &str =
+    "reloads_under_calls_on_many_threads_unload_each_old_version_after_its_last_call";
 
 /// Four threads call (two handles at a time, so slots are taken and given
 /// back in every order) while 300 versions are put in service, with

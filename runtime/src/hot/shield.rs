@@ -10,6 +10,8 @@
 //! the version is shielded. A reloader swaps the current version, then
 //! scans every slot; a retired version found in none of them is dropped.
 //!
+//! [`Shielded`] is a value so swapped, [`Guard`] a reader's hold on it.
+//!
 //! The reader's write and its second read must not be reordered, nor the
 //! reloader's swap and its scan. The reloader pays for both sides where the
 //! system allows it: a process-wide barrier (`membarrier` on Linux,
@@ -19,14 +21,20 @@
 //! the call) both sides use an ordinary sequentially consistent fence.
 
 use std::cell::Cell;
-use std::ptr;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering, compiler_fence, fence};
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering, compiler_fence, fence,
+};
+use std::sync::{Arc, Mutex, MutexGuard, Once, TryLockError};
+
+use super::lock;
 
 /// Slots per thread: how many versions (of one or several hot plugins) a
 /// thread can hold through [`Hot::get`](super::Hot::get) at once before
 /// the next handle is a counted reference instead.
-pub(super) const SLOTS: usize = 4;
+const SLOTS: usize = 4;
 
 /// One thread's slots. On a cache line of its own pair, so that a thread's
 /// writes to its slots never contend with another's.
@@ -48,6 +56,192 @@ unsafe impl Sync for Record {}
 /// The list of every thread's record, newest first.
 static RECORDS: AtomicPtr<Record> = AtomicPtr::new(ptr::null_mut());
 
+/// A value that readers [`get`](Shielded::get) without a lock or a count,
+/// and that [`swap`](Shielded::swap) replaces; a value swapped out is
+/// dropped once no reader holds it (by the swap, or by the last reader's
+/// guard).
+pub(super) struct Shielded<T> {
+    /// The value: an `Arc::into_raw` whose count the field owns.
+    current: AtomicPtr<T>,
+    /// Values swapped out, each dropped once no slot shields it. Also held
+    /// to take a count of `current` ([`Shielded::counted`]).
+    retired: Mutex<Vec<Arc<T>>>,
+    /// Whether `retired` holds a value: a guard that lets go of its slot
+    /// then looks for values to drop.
+    waiting: AtomicBool,
+    /// Asks to look at `retired` again, made by whoever found the look
+    /// under way ([`Shielded::collect`]).
+    looks: AtomicUsize,
+    /// Owns values (through `current`), for the auto traits.
+    _owns: PhantomData<Arc<T>>,
+}
+
+/// A reader's hold on the value of a [`Shielded`] that was current when it
+/// was taken; derefs to it. Stays on its thread (it may own one of the
+/// thread's slots), so it is neither `Send` nor `Sync`.
+pub(super) struct Guard<'a, T> {
+    value: NonNull<T>,
+    /// The slot that shields the value, or `None`: the guard owns a counted
+    /// reference (`Arc::into_raw`).
+    slot: Option<&'static AtomicPtr<()>>,
+    from: &'a Shielded<T>,
+    /// Bound to its thread's slot.
+    _thread: PhantomData<MutexGuard<'static, ()>>,
+}
+
+impl<T> Shielded<T> {
+    pub(super) fn new(value: T) -> Self {
+        start();
+        Shielded {
+            current: AtomicPtr::new(Arc::into_raw(Arc::new(value)).cast_mut()),
+            retired: Mutex::new(Vec::new()),
+            waiting: AtomicBool::new(false),
+            looks: AtomicUsize::new(0),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The current value, held by one of this thread's slots (a counted
+    /// reference when they are all in use).
+    #[inline]
+    pub(super) fn get(&self) -> Guard<'_, T> {
+        let Some(slot) = free_slot() else {
+            let counted = Arc::into_raw(self.counted()).cast_mut();
+            return Guard {
+                // SAFETY: an `Arc`'s pointer is never null.
+                value: unsafe { NonNull::new_unchecked(counted) },
+                slot: None,
+                from: self,
+                _thread: PhantomData,
+            };
+        };
+        let value = loop {
+            let seen = self.current.load(Ordering::Relaxed);
+            slot.store(seen.cast(), Ordering::Relaxed);
+            light();
+            // Still current after the slot was written: a swap that retires
+            // it from now on finds it in the slot.
+            let now = self.current.load(Ordering::Acquire);
+            if now == seen {
+                break now;
+            }
+        };
+        Guard {
+            // SAFETY: `current` always holds an `Arc::into_raw`, never null.
+            value: unsafe { NonNull::new_unchecked(value) },
+            slot: Some(slot),
+            from: self,
+            _thread: PhantomData,
+        }
+    }
+
+    /// A counted reference to the current value.
+    pub(super) fn counted(&self) -> Arc<T> {
+        // Holding `retired` keeps every value alive: the one in `current`,
+        // the one a swap took out but has not yet retired (its `Arc` is the
+        // swap's until it takes this lock), and the retired ones (dropped
+        // only under this lock).
+        let _no_drops = lock(&self.retired);
+        let current = self.current.load(Ordering::Acquire);
+        // SAFETY: `current` came from `Arc::into_raw` and is alive (above).
+        unsafe {
+            Arc::increment_strong_count(current);
+            Arc::from_raw(current)
+        }
+    }
+
+    /// Whether `value` is the current value. (A held `Arc` cannot be
+    /// dropped, so its address is no other value's.)
+    #[inline]
+    pub(super) fn holds(&self, value: &Arc<T>) -> bool {
+        ptr::eq(self.current.load(Ordering::Acquire), Arc::as_ptr(value))
+    }
+
+    /// Makes `new` the current value and retires the one it replaces.
+    pub(super) fn swap(&self, new: T) {
+        let new = Arc::into_raw(Arc::new(new)).cast_mut();
+        let old = self.current.swap(new, Ordering::AcqRel);
+        // SAFETY: the count `current` owned, now this function's.
+        let old = unsafe { Arc::from_raw(old) };
+        let mut retired = lock(&self.retired);
+        retired.push(old);
+        self.waiting.store(true, Ordering::SeqCst);
+        drop(retired);
+        self.collect();
+    }
+
+    /// Drops the retired values no slot shields. If another thread is doing
+    /// so, asks it to look again instead.
+    fn collect(&self) {
+        self.looks.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let mut retired = match self.retired.try_lock() {
+                Ok(retired) => retired,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                // The thread holding it looks again when it sees `looks`
+                // moved.
+                Err(TryLockError::WouldBlock) => return,
+            };
+            let asked = self.looks.load(Ordering::SeqCst);
+            // After the barrier, a reader whose slot write the scan misses
+            // reads the new `current` (and retries), and one whose clearing
+            // the scan misses sees `waiting` (and looks itself).
+            heavy();
+            let shielded = shielded();
+            let (kept, unused): (Vec<_>, Vec<_>) = std::mem::take(&mut *retired)
+                .into_iter()
+                .partition(|value| shielded.contains(&Arc::as_ptr(value).cast_mut().cast()));
+            *retired = kept;
+            if retired.is_empty() {
+                self.waiting.store(false, Ordering::SeqCst);
+            }
+            drop(retired);
+            // Outside the lock: a value's drop may read or swap again.
+            drop(unused);
+            if self.looks.load(Ordering::SeqCst) == asked {
+                return;
+            }
+        }
+    }
+}
+
+impl<T> Drop for Shielded<T> {
+    fn drop(&mut self) {
+        // SAFETY: the field owns one count of this `Arc::into_raw`. No guard
+        // is left: each borrows `self`.
+        drop(unsafe { Arc::from_raw(*self.current.get_mut()) });
+    }
+}
+
+impl<T> Deref for Guard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the value is shielded by `slot` (no collect drops it
+        // while the slot holds its address) or owned through a count.
+        unsafe { self.value.as_ref() }
+    }
+}
+
+impl<T> Drop for Guard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        match self.slot {
+            Some(slot) => {
+                // Release: every use of the value happens before a collect
+                // that sees the slot clear drops it.
+                slot.store(ptr::null_mut(), Ordering::Release);
+                light();
+                if self.from.waiting.load(Ordering::Relaxed) {
+                    self.from.collect();
+                }
+            }
+            // SAFETY: the count `counted` took for this guard.
+            None => drop(unsafe { Arc::from_raw(self.value.as_ptr()) }),
+        }
+    }
+}
+
 /// Not yet known whether the process-wide barrier exists: readers fence.
 const UNKNOWN: u8 = 0;
 /// No process-wide barrier: both sides fence.
@@ -67,10 +261,10 @@ thread_local! {
 
 /// Sets up the process-wide barrier, once per process: before any hot
 /// plugin exists, so that every reader and reloader of one sees the mode.
-pub(super) fn start() {
+fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
-        let mode = match crate::os::start_process_barrier() {
+        let mode = match !fences_forced() && crate::os::start_process_barrier() {
             true => ASYMMETRIC,
             false => SYMMETRIC,
         };
@@ -78,11 +272,26 @@ pub(super) fn start() {
     });
 }
 
+/// Tests run the readers' protocol with fences on both sides too, in a
+/// child process that sets this variable.
+#[cfg(test)]
+const FORCE_FENCES: &str = "DYNPLUG_SHIELD_FENCES";
+
+#[cfg(test)]
+fn fences_forced() -> bool {
+    std::env::var_os(FORCE_FENCES).is_some()
+}
+
+#[cfg(not(test))]
+fn fences_forced() -> bool {
+    false
+}
+
 /// The reader's side of the barrier, between writing a slot and reading
 /// what it guards (and between clearing a slot and reading whether a
 /// reloader waits).
 #[inline]
-pub(super) fn light() {
+fn light() {
     match MODE.load(Ordering::Relaxed) {
         // The reloader's process-wide barrier orders this thread's
         // accesses; only the compiler must keep them in order.
@@ -92,7 +301,7 @@ pub(super) fn light() {
 }
 
 /// The reloader's side, between retiring a version and scanning the slots.
-pub(super) fn heavy() {
+fn heavy() {
     match MODE.load(Ordering::Acquire) {
         ASYMMETRIC => crate::os::process_barrier(),
         _ => fence(Ordering::SeqCst),
@@ -103,7 +312,7 @@ pub(super) fn heavy() {
 /// `None` when all are in use, or when the thread is ending (its record
 /// given back).
 #[inline]
-pub(super) fn free_slot() -> Option<&'static AtomicPtr<()>> {
+fn free_slot() -> Option<&'static AtomicPtr<()>> {
     let record = MINE.with(Cell::get);
     if record.is_null() {
         return take_record();
@@ -187,7 +396,7 @@ impl Drop for GiveBack {
 /// Every address written in a slot of any thread now. Call after
 /// [`heavy`]: a reader whose write this misses reads, after it, what the
 /// reloader wrote before.
-pub(super) fn shielded() -> Vec<*mut ()> {
+fn shielded() -> Vec<*mut ()> {
     let mut found = Vec::new();
     let mut next = RECORDS.load(Ordering::Acquire);
     while !next.is_null() {
@@ -222,12 +431,23 @@ fn records() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
-    use super::{SLOTS, free_slot, records, shielded, start};
+    use super::{FORCE_FENCES, MODE, SLOTS, Shielded, free_slot, records, shielded, start};
+
+    /// Held by each test that starts threads: one counts the records.
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn alone() -> std::sync::MutexGuard<'static, ()> {
+        ALONE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 
     #[test]
     fn a_thread_has_its_own_slots_and_hands_them_on_when_it_ends() {
+        let _alone = alone();
         start();
         let value = Box::into_raw(Box::new(7u64)).cast::<()>();
         let mut taken = Vec::new();
@@ -254,5 +474,127 @@ mod tests {
         assert!(records() <= after_one + 1, "records were not handed on");
         // SAFETY: made by `Box::into_raw` above, no longer in any slot.
         drop(unsafe { Box::from_raw(value.cast::<u64>()) });
+    }
+
+    const LIVE: u8 = 1;
+    const DROPPED: u8 = 2;
+
+    /// A value that says, in a state that outlives it, whether it was
+    /// dropped.
+    struct Tracked {
+        number: u64,
+        state: Arc<AtomicU8>,
+    }
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            assert_eq!(
+                self.state.swap(DROPPED, Ordering::SeqCst),
+                LIVE,
+                "dropped twice"
+            );
+        }
+    }
+
+    /// Four readers (each holding up to six guards, so slots and counted
+    /// references mix) while 2,000 values are swapped in: no reader sees a
+    /// dropped value, numbers only grow, and every value but the last is
+    /// dropped by the end.
+    fn readers_and_swaps() {
+        let _alone = alone();
+        let states: Vec<Arc<AtomicU8>> =
+            (0..=2000).map(|_| Arc::new(AtomicU8::new(LIVE))).collect();
+        let tracked = |number: u64| Tracked {
+            number,
+            state: states[number as usize].clone(),
+        };
+        let shared = Shielded::new(tracked(0));
+        let stop = AtomicBool::new(false);
+        let reads = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for reader in 0..4u64 {
+                let (shared, stop, reads) = (&shared, &stop, &reads);
+                scope.spawn(move || {
+                    let mut held = Vec::new();
+                    let mut last = 0;
+                    let mut round = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let guard = shared.get();
+                        assert_eq!(guard.state.load(Ordering::SeqCst), LIVE, "read after drop");
+                        assert!(guard.number >= last, "went back from {last}");
+                        last = guard.number;
+                        held.push(guard);
+                        if held.len() > (round + reader) as usize % 7 {
+                            // Let go of one from the middle, then check the rest.
+                            held.remove(held.len() / 2);
+                            for guard in &held {
+                                assert_eq!(guard.state.load(Ordering::SeqCst), LIVE);
+                            }
+                        }
+                        round += 1;
+                        reads.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            for number in 1..=2000 {
+                shared.swap(tracked(number));
+                // Reads between swaps, whatever the scheduler does.
+                if number % 8 == 0 {
+                    let before = reads.load(Ordering::Relaxed);
+                    while reads.load(Ordering::Relaxed) < before + 8 {
+                        std::thread::yield_now();
+                    }
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(reads.load(Ordering::Relaxed) > 0);
+        let alive: Vec<_> = (0..=2000)
+            .filter(|&n| states[n].load(Ordering::SeqCst) == LIVE)
+            .collect();
+        assert_eq!(alive, [2000], "values alive with no guard");
+        drop(shared);
+        assert_eq!(states[2000].load(Ordering::SeqCst), DROPPED);
+    }
+
+    #[test]
+    fn readers_never_see_a_dropped_value_and_each_goes_with_its_last_guard() {
+        readers_and_swaps();
+    }
+
+    /// The same with a fence on both sides (as where no process-wide
+    /// barrier exists), in a child process that forces it.
+    #[test]
+    fn the_same_with_fences_on_both_sides() {
+        const NAME: &str = "hot::shield::tests::the_same_with_fences_on_both_sides";
+        if std::env::var_os(FORCE_FENCES).is_some() {
+            start();
+            assert_eq!(MODE.load(Ordering::Acquire), super::SYMMETRIC);
+            return readers_and_swaps();
+        }
+        let exe = std::env::current_exe().unwrap();
+        // Through the emulator that runs this binary, if any.
+        let runner = std::env::var("DYNPLUG_TEST_RUNNER").unwrap_or_default();
+        let mut words = runner.split_whitespace();
+        let mut child = match words.next() {
+            Some(program) => {
+                let mut command = std::process::Command::new(program);
+                command.args(words).arg(exe);
+                command
+            }
+            None => std::process::Command::new(exe),
+        };
+        let out = child
+            .args([NAME, "--exact", "--test-threads=1"])
+            .env(FORCE_FENCES, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -410,7 +410,14 @@ mod membarrier {
     pub(super) fn call(command: libc::c_int) -> libc::c_long {
         // SAFETY: `membarrier` reads no memory of ours; an unknown command
         // is refused with EINVAL (and no such call, ENOSYS).
-        unsafe { libc::syscall(libc::SYS_membarrier, command, 0 as libc::c_uint, 0 as libc::c_int) }
+        unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                command,
+                0 as libc::c_uint,
+                0 as libc::c_int,
+            )
+        }
     }
 }
 
