@@ -157,8 +157,8 @@ impl HotCallers {
         black_box(&self.plain).add(a, b)
     }
 
-    /// `hot.get().add(a, b)`: the current version (an arc-swap guard), then
-    /// the call.
+    /// `hot.get().add(a, b)`: the current version (shielded by a slot of
+    /// the thread's), then the call.
     #[inline(always)]
     pub fn hot_get(&self, a: i32, b: i32) -> i32 {
         black_box(&self.hot).get().add(a, b)
