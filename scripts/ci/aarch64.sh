@@ -107,7 +107,10 @@ export RUSTC=/usr/bin/rustc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="--sysroot=$SYSROOT"
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTDOCFLAGS="--sysroot=$SYSROOT"
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64
+# Each test binary that runs longer than this (seconds) is ended, its
+# children with it (`timeout` signals its process group): a hang under the
+# emulator fails in minutes, not at CI's limit.
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="timeout -k 10 ${DYNPLUG_TEST_TIMEOUT:-900} qemu-aarch64"
 export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 export QEMU_LD_PREFIX=$PREFIX
 export DYNPLUG_TEST_RUNNER=qemu-aarch64
