@@ -424,6 +424,45 @@ fn a_handle_dropped_as_its_thread_ends_still_shields_its_version() {
     assert!(!alive(&old), "the old version outlived its last handle");
 }
 
+/// The last handle of an old version goes while another thread takes
+/// counted versions (as `HotCache`s renewing after a reload do): the old
+/// version goes with it, each of 100 rounds. (Found by review.)
+#[test]
+fn an_old_version_goes_with_its_last_handle_while_another_thread_takes_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, HotOptions::new().watch(false)).unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                drop(hot.version());
+            }
+        });
+        for round in 1..=100 {
+            let current = hot.get();
+            let old = Arc::downgrade(&hot.version());
+            put(
+                &path,
+                if round % 2 == 1 {
+                    "loud-plugin"
+                } else {
+                    "hello-plugin"
+                },
+            );
+            assert!(hot.reload().unwrap());
+            assert!(alive(&old));
+            drop(current);
+            // The other thread's count lives a moment at most.
+            wait_until(&format!("round {round}'s old version to go"), || {
+                !alive(&old)
+            });
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
 #[cfg(target_os = "linux")]
 const RACE_TEST: &str =
     "reloads_under_calls_on_many_threads_unload_each_old_version_after_its_last_call";

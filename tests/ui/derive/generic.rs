@@ -1,6 +1,0 @@
-#[derive(dynplug::PluginType)]
-pub struct Wrapper<T> {
-    pub value: T,
-}
-
-fn main() {}
