@@ -3,16 +3,21 @@
 //! enum as a tag and a union of its variants' fields. The definition (names,
 //! field types, order, variants) is hashed into the interface's signatures,
 //! so a plugin built with another definition is refused at load.
+//!
+//! The runtime has `RawTupleN` for up to 12 elements and `RawUnionN` for up
+//! to 16 members; more fields or variants nest them ([`nest`]): 64 fields
+//! are a tuple of six tuples, 300 variants a union of 19 unions. A type
+//! parameter crosses as what it is instantiated with (`Page<Item>`).
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
-use syn::{Data, DeriveInput, Fields, Member, Type};
+use syn::{Data, DeriveInput, Fields, GenericParam, Member, Type};
 
 use crate::expand::abi_path;
 use crate::types::{self, Position};
 use crate::valid::Errors;
 
-use dynplug_rules::limit::{FIELDS as MAX_FIELDS, VARIANTS as MAX_VARIANTS};
+use dynplug_rules::limit::{TUPLE as TUPLE_WIDTH, VARIANTS as UNION_WIDTH};
 
 pub fn derive(input: &DeriveInput) -> TokenStream {
     let mut errors = Errors::default();
@@ -28,12 +33,14 @@ pub fn derive(input: &DeriveInput) -> TokenStream {
 }
 
 fn check(input: &DeriveInput, errors: &mut Errors) {
-    if !input.generics.params.is_empty() {
+    // A lifetime parameter means fields that borrow: one error, on it.
+    if let Some(lifetime) = input.generics.lifetimes().next() {
         errors.spanned(
-            &input.generics,
-            "a `PluginType` cannot be generic: its definition is part of the interface; \
-             use concrete field types",
+            lifetime,
+            "a `PluginType` owns its data, so it has no lifetime parameter: use `String` \
+             or `Vec<T>` in its fields, not references",
         );
+        return;
     }
     let fields: Vec<&Fields> = match &input.data {
         Data::Struct(data) => vec![&data.fields],
@@ -42,12 +49,6 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
                 errors.spanned(
                     &input.ident,
                     "a `PluginType` enum needs at least one variant",
-                );
-            }
-            if data.variants.len() > MAX_VARIANTS {
-                errors.spanned(
-                    &input.ident,
-                    format!("a `PluginType` enum has at most {MAX_VARIANTS} variants"),
                 );
             }
             data.variants.iter().map(|v| &v.fields).collect()
@@ -61,12 +62,6 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
         }
     };
     for fields in fields {
-        if fields.len() > MAX_FIELDS {
-            errors.spanned(
-                fields,
-                format!("a `PluginType` has at most {MAX_FIELDS} fields per struct or variant; group some in a struct of their own"),
-            );
-        }
         for field in fields {
             let mut type_errors = Vec::new();
             types::check(&field.ty, Position::Nested, &mut type_errors);
@@ -83,24 +78,124 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
     }
 }
 
-/// `RawTupleN<parts..>`, or `u8` when there are none.
-fn tuple_type(parts: &[TokenStream]) -> TokenStream {
-    if parts.is_empty() {
-        quote!(::core::primitive::u8)
-    } else {
-        let name = format_ident!("RawTuple{}", parts.len());
-        quote!(::dynplug::__private::#name<#(#parts),*>)
+/// How `count` items are grouped when a group holds at most `width`: one
+/// group if they fit, else groups of `width` grouped again, as often as it
+/// takes. Up to `width` items keep the flat layout they always had.
+#[derive(Clone)]
+enum Nest {
+    Item(usize),
+    Group(Vec<Nest>),
+}
+
+fn nest(count: usize, width: usize) -> Nest {
+    let mut level: Vec<Nest> = (0..count).map(Nest::Item).collect();
+    while level.len() > width {
+        level = level
+            .chunks(width)
+            .map(|chunk| Nest::Group(chunk.to_vec()))
+            .collect();
+    }
+    Nest::Group(level)
+}
+
+impl Nest {
+    /// The type: each group a `{kind}N<..>` of its members' types, each item
+    /// `leaves[i]`.
+    fn ty(&self, kind: &str, leaves: &[TokenStream]) -> TokenStream {
+        match self {
+            Nest::Item(i) => leaves[*i].clone(),
+            Nest::Group(members) => {
+                let name = format_ident!("{}{}", kind, members.len());
+                let members = members.iter().map(|m| m.ty(kind, leaves));
+                quote!(::dynplug::__private::#name<#(#members),*>)
+            }
+        }
+    }
+
+    /// The type of a nest of plain Rust tuples (each at most `width`, so
+    /// that it is `Default`).
+    fn plain(&self, leaves: &[TokenStream]) -> TokenStream {
+        match self {
+            Nest::Item(i) => leaves[*i].clone(),
+            Nest::Group(members) => {
+                let members = members.iter().map(|m| m.plain(leaves));
+                quote!((#(#members,)*))
+            }
+        }
+    }
+
+    /// The value of a tuple nest: each group a `RawTupleN(..)`.
+    fn tuple(&self, leaves: &[TokenStream]) -> TokenStream {
+        match self {
+            Nest::Item(i) => leaves[*i].clone(),
+            Nest::Group(members) => {
+                let name = format_ident!("RawTuple{}", members.len());
+                let members = members.iter().map(|m| m.tuple(leaves));
+                quote!(::dynplug::__private::#name(#(#members),*))
+            }
+        }
+    }
+
+    /// The indices from the root to item `item`, each with the size of the
+    /// group it indexes.
+    fn path(&self, item: usize) -> Option<Vec<(usize, usize)>> {
+        match self {
+            Nest::Item(i) => (*i == item).then(Vec::new),
+            Nest::Group(members) => members.iter().enumerate().find_map(|(at, m)| {
+                let mut rest = m.path(item)?;
+                rest.insert(0, (at, members.len()));
+                Some(rest)
+            }),
+        }
+    }
+
+    /// `.a.b..`: the field access from the root of a tuple nest to `item`.
+    fn tuple_field(&self, item: usize) -> TokenStream {
+        let steps = self.path(item).expect("an item of the nest");
+        let steps = steps.iter().map(|&(at, _)| syn::Index::from(at));
+        quote!(#(.#steps)*)
+    }
+
+    /// `.va.vb..`: the field access from the root of a union nest to
+    /// `item`.
+    fn union_field(&self, item: usize) -> TokenStream {
+        let steps = self.path(item).expect("an item of the nest");
+        let steps = steps.iter().map(|&(at, _)| format_ident!("v{}", at));
+        quote!(#(.#steps)*)
+    }
+
+    /// The value of a union nest with `value` as item `item`, built from
+    /// the inside out: `RawUnionN { va: RawUnionM { vb: value } }`.
+    fn union_with(&self, item: usize, value: TokenStream) -> TokenStream {
+        let steps = self.path(item).expect("an item of the nest");
+        steps.iter().rev().fold(value, |inner, &(at, size)| {
+            let name = format_ident!("RawUnion{}", size);
+            let field = format_ident!("v{}", at);
+            quote!(::dynplug::__private::#name { #field: #inner })
+        })
     }
 }
 
-/// `RawTupleN(values..)`, or `0` when there are none.
+/// The lowered type of a list of fields: nested `RawTupleN`s, or `u8` when
+/// there are none.
+fn tuple_type(parts: &[TokenStream]) -> TokenStream {
+    if parts.is_empty() {
+        return quote!(::core::primitive::u8);
+    }
+    nest(parts.len(), TUPLE_WIDTH).ty("RawTuple", parts)
+}
+
+/// The lowered value of a list of fields, or `0` when there are none.
 fn tuple_value(values: &[TokenStream]) -> TokenStream {
     if values.is_empty() {
-        quote!(0)
-    } else {
-        let name = format_ident!("RawTuple{}", values.len());
-        quote!(::dynplug::__private::#name(#(#values),*))
+        return quote!(0);
     }
+    nest(values.len(), TUPLE_WIDTH).tuple(values)
+}
+
+/// Field `index` of a lowered list of `count` fields: `.i` or `.i.j..`.
+fn tuple_field(count: usize, index: usize) -> TokenStream {
+    nest(count, TUPLE_WIDTH).tuple_field(index)
 }
 
 /// The hash of a list of fields: their count, then name and type of each.
@@ -144,31 +239,63 @@ fn field_types(fields: &Fields) -> Vec<&Type> {
 /// alias of `&'static str` would otherwise let a plugin hand the host a
 /// pointer into its own memory), spanned on each type, so that a field of
 /// an unsupported type is reported there.
-fn field_bounds(tys: &[&Type]) -> TokenStream {
+/// The type's own `where` predicates come first.
+fn field_bounds(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
     let bounds = tys.iter().map(|t| {
         let span = syn::spanned::Spanned::span(t);
         quote::quote_spanned!(span=> #t: ::dynplug::__private::Owned,)
     });
-    quote!(where #(#bounds)*)
+    let own = own_predicates(input);
+    quote!(where #own #(#bounds)*)
+}
+
+/// The type's own `where` predicates, each followed by a comma.
+fn own_predicates(input: &DeriveInput) -> TokenStream {
+    let predicates = input
+        .generics
+        .where_clause
+        .iter()
+        .flat_map(|w| w.predicates.iter());
+    quote!(#(#predicates,)*)
+}
+
+/// The generics of an impl for the type (`impl<..> Trait for Name<..>`):
+/// the type's own parameters, after `lifetime` if given, and the type as
+/// named with them.
+fn impl_generics(input: &DeriveInput, lifetime: Option<&str>) -> (TokenStream, TokenStream) {
+    let mut generics = input.generics.clone();
+    if let Some(lifetime) = lifetime {
+        let lifetime = syn::Lifetime::new(lifetime, proc_macro2::Span::call_site());
+        generics
+            .params
+            .insert(0, GenericParam::Lifetime(syn::LifetimeParam::new(lifetime)));
+    }
+    let (impl_generics, _, _) = generics.split_for_impl();
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let name = &input.ident;
+    (quote!(#impl_generics), quote!(#name #ty_generics))
 }
 
 /// `Owned` for the derived type: its fields own their data.
-fn owned_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
+fn owned_impl(input: &DeriveInput, bounds: &TokenStream) -> TokenStream {
+    let (generics, name) = impl_generics(input, None);
     quote! {
         // SAFETY: every field owns its data (the bounds say so).
         #[automatically_derived]
-        unsafe impl ::dynplug::__private::Owned for #name #bounds {}
+        unsafe impl #generics ::dynplug::__private::Owned for #name #bounds {}
     }
 }
 
 /// `CallbackArg` and `Lent` for the derived type: a callback receives it as
 /// a method does, copied into the host's memory (it owns its data).
-fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
+fn callback_arg_impl(input: &DeriveInput, bounds: &TokenStream) -> TokenStream {
+    let (generics, name) = impl_generics(input, None);
+    let (lent_generics, _) = impl_generics(input, Some("'a"));
     quote! {
         // SAFETY: lowered and lifted by the type's `Abi`; the holder is the
         // lifted copy.
         #[automatically_derived]
-        unsafe impl ::dynplug::__private::CallbackArg for #name #bounds {
+        unsafe impl #generics ::dynplug::__private::CallbackArg for #name #bounds {
             type Raw = <Self as ::dynplug::__private::Abi>::Arg;
             type Keep = <Self as ::dynplug::__private::Abi>::Keep;
             type Holder = ::core::mem::ManuallyDrop<Self>;
@@ -188,7 +315,7 @@ fn callback_arg_impl(name: &syn::Ident, bounds: &TokenStream) -> TokenStream {
 
         // SAFETY: the type owns its data (`Owned`): it borrows nothing.
         #[automatically_derived]
-        unsafe impl<'a> ::dynplug::__private::Lent<'a> for #name #bounds {
+        unsafe impl #lent_generics ::dynplug::__private::Lent<'a> for #name #bounds {
             unsafe fn view(holder: &'a mut Self::Holder) -> Self {
                 // SAFETY: the caller views each holder once.
                 unsafe { ::dynplug::__private::view_owned(holder) }
@@ -223,7 +350,8 @@ fn objects_items(tys: &[&Type]) -> TokenStream {
 /// applies, and a field that does not own its data is reported once, on
 /// the field, not again on the type's name.
 fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
-    let name = &input.ident;
+    let (generics, name) = impl_generics(input, Some("'s"));
+    let own = own_predicates(input);
     let bounds = tys.iter().map(|t| {
         let span = syn::spanned::Spanned::span(t);
         quote::quote_spanned! {span=>
@@ -234,8 +362,9 @@ fn return_abi_impl(input: &DeriveInput, tys: &[&Type]) -> TokenStream {
         // SAFETY: the value borrows what its fields borrow, and each field's
         // type is held to the same bound.
         #[automatically_derived]
-        unsafe impl<'s> ::dynplug::__private::ReturnAbi<'s> for #name
+        unsafe impl #generics ::dynplug::__private::ReturnAbi<'s> for #name
         where
+            #own
             #(#bounds)*
         {}
     }
@@ -260,13 +389,13 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
         .map(|m| quote!(::dynplug::__private::Abi::lower_ret(self.#m)))
         .collect();
     let returned = tuple_value(&returned);
-    let index = (0..tys.len()).map(syn::Index::from);
+    let index: Vec<TokenStream> = (0..tys.len()).map(|i| tuple_field(tys.len(), i)).collect();
     let lift = |what: &str| {
         let method = format_ident!("{}", what);
         let values = tys
             .iter()
-            .zip(index.clone())
-            .map(move |(t, i)| abi_path(t, quote!(::#method(raw.#i))));
+            .zip(&index)
+            .map(move |(t, i)| abi_path(t, quote!(::#method(raw #i))));
         match fields {
             Fields::Named(_) => quote!(#name { #(#members: #values),* }),
             Fields::Unnamed(_) => quote!(#name(#(#values),*)),
@@ -279,16 +408,17 @@ fn derive_struct(input: &DeriveInput, fields: &Fields) -> TokenStream {
     let hash = fields_hash(fields, quote!(::dynplug::__private::fnv1a(#kind)));
     let unused_raw = tys.is_empty().then(|| quote!(let _ = raw;));
     let objects = objects_items(&tys);
-    let bounds = field_bounds(&tys);
-    let owned = owned_impl(name, &bounds);
-    let callback_arg = callback_arg_impl(name, &bounds);
+    let bounds = field_bounds(input, &tys);
+    let owned = owned_impl(input, &bounds);
+    let callback_arg = callback_arg_impl(input, &bounds);
     let return_abi = return_abi_impl(input, &tys);
+    let (generics, named) = impl_generics(input, None);
     quote! {
         const _: () = {
             // SAFETY: a struct crosses as the tuple of its fields' lowered
             // forms, each lowered and lifted by its own `Abi`, in order.
             #[automatically_derived]
-            unsafe impl ::dynplug::__private::Abi for #name #bounds {
+            unsafe impl #generics ::dynplug::__private::Abi for #named #bounds {
                 type Arg = #arg_type;
                 type Keep = (#(#keeps,)*);
                 type Ret = #ret_type;
@@ -324,7 +454,8 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let name = &input.ident;
     let variants: Vec<&syn::Variant> = data.variants.iter().collect();
     let count = variants.len();
-    let union = format_ident!("RawUnion{}", count);
+    let union = nest(count, UNION_WIDTH);
+    let keep_nest = nest(count, TUPLE_WIDTH);
     let all_tys: Vec<&Type> = variants
         .iter()
         .flat_map(|v| field_types(&v.fields))
@@ -332,23 +463,33 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
 
     let payload_type = |assoc: &str| {
         let assoc = format_ident!("{}", assoc);
-        let parts = variants.iter().map(|v| {
-            let parts: Vec<TokenStream> = field_types(&v.fields)
-                .iter()
-                .map(|t| abi_path(t, quote!(::#assoc)))
-                .collect();
-            tuple_type(&parts)
-        });
-        quote!(::dynplug::__private::RawEnum<::dynplug::__private::#union<#(#parts),*>>)
+        let parts: Vec<TokenStream> = variants
+            .iter()
+            .map(|v| {
+                let parts: Vec<TokenStream> = field_types(&v.fields)
+                    .iter()
+                    .map(|t| abi_path(t, quote!(::#assoc)))
+                    .collect();
+                tuple_type(&parts)
+            })
+            .collect();
+        let union = union.ty("RawUnion", &parts);
+        quote!(::dynplug::__private::RawEnum<#union>)
     };
     let arg_type = payload_type("Arg");
     let ret_type = payload_type("Ret");
-    let keep_type = variants.iter().map(|v| {
-        let keeps = field_types(&v.fields)
-            .into_iter()
-            .map(|t| abi_path(t, quote!(::Keep)));
-        quote!(::core::option::Option<(#(#keeps,)*)>)
-    });
+    // What a lowered argument keeps alive: one `Option` per variant (the
+    // lowered one's set), nested in tuples that are `Default`.
+    let keep_types: Vec<TokenStream> = variants
+        .iter()
+        .map(|v| {
+            let keeps = field_types(&v.fields)
+                .into_iter()
+                .map(|t| abi_path(t, quote!(::Keep)));
+            quote!(::core::option::Option<(#(#keeps,)*)>)
+        })
+        .collect();
+    let keep_type = keep_nest.plain(&keep_types);
 
     let pattern = |v: &syn::Variant, binds: &[Ident]| {
         let ident = &v.ident;
@@ -371,26 +512,15 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
         let binds = binds(v);
         let pattern = pattern(v, &binds);
         let tag = i as u32;
-        let slot = format_ident!("v{}", i);
         let lowered: Vec<TokenStream> = binds.iter().map(|b| quote!(#b.0)).collect();
-        let lowered = tuple_value(&lowered);
-        let keeps = (0..count).map(|j| {
-            if j == i {
-                quote!(::core::option::Option::Some((#(#binds.1,)*)))
-            } else {
-                quote!(::core::option::Option::None)
-            }
-        });
+        let payload = union.union_with(i, tuple_value(&lowered));
+        let kept = keep_nest.tuple_field(i);
         quote! {
             #pattern => {
                 #(let #binds = ::dynplug::__private::Abi::lower_arg(#binds);)*
-                (
-                    ::dynplug::__private::RawEnum {
-                        tag: #tag,
-                        payload: ::dynplug::__private::#union { #slot: #lowered },
-                    },
-                    (#(#keeps,)*),
-                )
+                let mut keep: Self::Keep = ::core::default::Default::default();
+                keep #kept = ::core::option::Option::Some((#(#binds.1,)*));
+                (::dynplug::__private::RawEnum { tag: #tag, payload: #payload }, keep)
             }
         }
     });
@@ -398,17 +528,13 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
         let binds = binds(v);
         let pattern = pattern(v, &binds);
         let tag = i as u32;
-        let slot = format_ident!("v{}", i);
         let lowered: Vec<TokenStream> = binds
             .iter()
             .map(|b| quote!(::dynplug::__private::Abi::lower_ret(#b)))
             .collect();
-        let lowered = tuple_value(&lowered);
+        let payload = union.union_with(i, tuple_value(&lowered));
         quote! {
-            #pattern => ::dynplug::__private::RawEnum {
-                tag: #tag,
-                payload: ::dynplug::__private::#union { #slot: #lowered },
-            },
+            #pattern => ::dynplug::__private::RawEnum { tag: #tag, payload: #payload },
         }
     });
     let lift_arms = |method: &str| {
@@ -418,14 +544,15 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
             .enumerate()
             .map(|(i, v)| {
                 let tag = i as u32;
-                let slot = format_ident!("v{}", i);
+                let slot = union.union_field(i);
                 let ident = &v.ident;
+                let fields = v.fields.len();
                 let values = field_types(&v.fields)
                     .into_iter()
                     .enumerate()
                     .map(|(k, t)| {
-                        let k = syn::Index::from(k);
-                        abi_path(t, quote!(::#method(payload.#k)))
+                        let k = tuple_field(fields, k);
+                        abi_path(t, quote!(::#method(payload #k)))
                     });
                 let built = match &v.fields {
                     Fields::Named(f) => {
@@ -438,7 +565,7 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
                 quote! {
                     #tag => {
                         #[allow(unused_variables)]
-                        let payload = raw.payload.#slot;
+                        let payload = raw.payload #slot;
                         #built
                     }
                 }
@@ -458,18 +585,19 @@ fn derive_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
     let bad_tag = format!("dynplug: invalid variant of `{name}` at the plugin boundary");
     let return_abi = return_abi_impl(input, &all_tys);
     let objects = objects_items(&all_tys);
-    let bounds = field_bounds(&all_tys);
-    let owned = owned_impl(name, &bounds);
-    let callback_arg = callback_arg_impl(name, &bounds);
+    let bounds = field_bounds(input, &all_tys);
+    let owned = owned_impl(input, &bounds);
+    let callback_arg = callback_arg_impl(input, &bounds);
+    let (generics, named) = impl_generics(input, None);
     quote! {
         const _: () = {
             // SAFETY: an enum crosses as its variant's index and that
             // variant's fields, lowered and lifted by their own `Abi`; the
             // tag says which union field is set.
             #[automatically_derived]
-            unsafe impl ::dynplug::__private::Abi for #name #bounds {
+            unsafe impl #generics ::dynplug::__private::Abi for #named #bounds {
                 type Arg = #arg_type;
-                type Keep = (#(#keep_type,)*);
+                type Keep = #keep_type;
                 type Ret = #ret_type;
                 const TYPE_HASH: ::core::primitive::u64 = {
                     let hash = ::dynplug::__private::fnv1a(#kind);

@@ -86,16 +86,16 @@ pub mod slot {
 
 /// What crosses, counted. The runtime has one function or type per arity up
 /// to each limit (and checks at compile time that it has them all); the
-/// macros refuse more, with a message naming the limit.
+/// macros refuse more arguments or tuple elements, with a message naming the
+/// limit, and nest more fields or variants of a `PluginType`.
 pub mod limit {
     /// Arguments of a method besides its receiver.
     pub const ARGS: usize = 12;
-    /// Elements of a tuple.
+    /// Elements of a tuple (`RawTupleN`); a `PluginType`'s fields cross as
+    /// such tuples, nested when there are more.
     pub const TUPLE: usize = 12;
-    /// Fields of a `PluginType` struct or enum variant (which cross as a
-    /// tuple of their fields).
-    pub const FIELDS: usize = TUPLE;
-    /// Variants of a `PluginType` enum.
+    /// Members of a `RawUnionN`; a `PluginType` enum's variants cross as
+    /// such unions, nested when there are more.
     pub const VARIANTS: usize = 16;
 }
 

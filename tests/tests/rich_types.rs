@@ -8,7 +8,9 @@ use dynplug_tests::fixture;
 #[path = "support/exchange.rs"]
 mod exchange;
 use exchange::exchange_everything;
-use rich_api::{Color, Event, Event2, Inventory, Point, Rich, RichPlugin, Shape, Stamp};
+use rich_api::{
+    Code, Color, Config, Event, Event2, Inventory, Page, Point, Rich, RichPlugin, Shape, Stamp,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
@@ -187,6 +189,81 @@ fn user_types() {
             id: 7,
             point: Some(Point(7, -7))
         }])
+    );
+}
+
+/// 64 fields and 300 variants (one of 14 fields) cross nested in the
+/// runtime's tuples and unions: every field and every variant survives the
+/// trip both ways.
+#[test]
+fn plugin_types_wider_than_a_tuple_or_a_union() {
+    let p = plugin();
+    for seed in [0, 1, 7, u64::MAX] {
+        let config = Config::sample(seed);
+        assert_eq!(p.config(config.clone()), config, "seed {seed}");
+    }
+    let all = Code::all();
+    assert_eq!(all.len(), 300);
+    for code in &all {
+        assert_eq!(&p.code(code.clone()), code);
+    }
+    assert_eq!(p.codes(all.clone()), all);
+    // Arguments of distinct variants are told apart by the plugin too.
+    assert_ne!(p.code(all[299].clone()), all[298]);
+}
+
+/// A generic plugin type crosses as what it is used with, nested in itself.
+#[test]
+fn generic_plugin_types() {
+    let p = plugin();
+    let stamp = |id| Stamp {
+        id,
+        offset: -(id as i128),
+        after: Duration::from_nanos(id as u64),
+    };
+    let page = Page {
+        items: vec![stamp(1), stamp(u128::MAX / 4)],
+        next: Some(41),
+    };
+    let expected: Vec<Stamp> = page
+        .items
+        .iter()
+        .map(|s| Stamp { id: s.id * 2, ..*s })
+        .collect();
+    let doubled = p.page(page);
+    assert_eq!(doubled.items, expected);
+    assert_eq!(doubled.next, Some(42));
+    assert_eq!(
+        p.page(Page {
+            items: Vec::new(),
+            next: None
+        }),
+        Page {
+            items: Vec::new(),
+            next: None
+        }
+    );
+    let inner = Page {
+        items: vec!["a".to_owned(), "ü".to_owned()],
+        next: None,
+    };
+    let outer = Page {
+        items: vec![
+            inner.clone(),
+            Page {
+                items: Vec::new(),
+                next: Some(3),
+            },
+        ],
+        next: Some(9),
+    };
+    assert_eq!(p.first_page(outer), Some(inner));
+    assert_eq!(
+        p.first_page(Page {
+            items: Vec::new(),
+            next: None
+        }),
+        None
     );
 }
 

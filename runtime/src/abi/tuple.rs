@@ -99,9 +99,10 @@ tuples! {
     RawTuple12(A a 0, B b 1, C c 2, D d 3, E e 4, F f 5, G g 6, H h 7, I i 8, J j 9, K k 10, L l 11);
 }
 
-// The macros let a tuple (and a `PluginType`'s fields, which cross as one)
-// have up to `limit::TUPLE` elements: one `RawTupleN` per count up to that.
+// The macros let a tuple have up to `limit::TUPLE` elements, and nest a
+// `PluginType`'s fields in groups of that many: one `RawTupleN` per count up
+// to that.
 const _: () = assert!(
-    dynplug_rules::limit::TUPLE == 12 && dynplug_rules::limit::FIELDS <= 12,
+    dynplug_rules::limit::TUPLE == 12,
     "add the missing `RawTupleN`"
 );

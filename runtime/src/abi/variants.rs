@@ -52,8 +52,8 @@ unions! {
     RawUnion16(A v0, B v1, C v2, D v3, E v4, F v5, G v6, H v7, I v8, J v9, K v10, L v11, M v12, N v13, O v14, P v15);
 }
 
-// The derive lets an enum have up to `limit::VARIANTS` variants: one
-// `RawUnionN` per count up to that.
+// The derive nests an enum's variants in unions of up to `limit::VARIANTS`
+// members: one `RawUnionN` per count up to that.
 const _: () = assert!(
     dynplug_rules::limit::VARIANTS == 16,
     "add the missing `RawUnionN`"

@@ -1,4 +1,4 @@
-// A plugin type with a lifetime would borrow: refused like other generics.
+// A plugin type with a lifetime would borrow: one error, on the lifetime.
 #[derive(dynplug::PluginType)]
 pub struct Named<'a> {
     pub name: &'a str,
