@@ -219,8 +219,9 @@ pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
 /// variant's fields. The definition (field names, types and order, variant
 /// names) is part of every signature that uses the type, so a plugin built
 /// with another definition is refused at load with `InterfaceMismatch`
-/// naming the type. At most 12 fields per struct or variant and 16 variants;
-/// no generic parameters.
+/// naming the type. Any number of fields and variants; type parameters are
+/// allowed (`Page<T>` crosses as `Page<Item>` where it is used, and its
+/// signature includes `Item`'s); lifetime parameters are not.
 #[proc_macro_derive(PluginType)]
 pub fn derive_plugin_type(input: TokenStream) -> TokenStream {
     match syn::parse::<syn::DeriveInput>(input) {
