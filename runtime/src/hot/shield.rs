@@ -292,7 +292,10 @@ thread_local! {
 fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
-        let mode = match !fences_forced() && crate::os::start_process_barrier() {
+        // Where the barrier always exists, readers do not look at the mode.
+        let barrier =
+            crate::os::start_process_barrier() && (crate::os::ALWAYS_BARRIER || !fences_forced());
+        let mode = match barrier {
             true => ASYMMETRIC,
             false => SYMMETRIC,
         };
@@ -300,8 +303,9 @@ fn start() {
     });
 }
 
-/// Tests run the readers' protocol with fences on both sides too, in a
-/// child process that sets this variable.
+/// Tests run the readers' protocol with fences on both sides too (where the
+/// barrier is not always there), in a child process that sets this
+/// variable.
 #[cfg(test)]
 const FORCE_FENCES: &str = "DYNPLUG_SHIELD_FENCES";
 
@@ -320,36 +324,54 @@ fn fences_forced() -> bool {
 /// reloader waits).
 #[inline]
 fn light() {
-    match MODE.load(Ordering::Relaxed) {
-        // The reloader's process-wide barrier orders this thread's
-        // accesses; only the compiler must keep them in order.
-        ASYMMETRIC => compiler_fence(Ordering::SeqCst),
-        _ => fence(Ordering::SeqCst),
+    // The reloader's process-wide barrier orders this thread's accesses;
+    // only the compiler must keep them in order.
+    if crate::os::ALWAYS_BARRIER || MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
     }
 }
 
 /// The reloader's side, between retiring a version and scanning the slots.
 fn heavy() {
-    match MODE.load(Ordering::Acquire) {
-        ASYMMETRIC => crate::os::process_barrier(),
-        _ => fence(Ordering::SeqCst),
+    if crate::os::ALWAYS_BARRIER || MODE.load(Ordering::Acquire) == ASYMMETRIC {
+        crate::os::process_barrier();
+    } else {
+        fence(Ordering::SeqCst);
     }
 }
 
 /// A free slot of this thread's, to write what it is about to read into;
 /// `None` when all are in use, or when the thread is ending (its record
-/// given back).
+/// given back). The first slot, free but for nested handles, is looked at
+/// here; the rest out of line.
 #[inline]
 fn free_slot() -> Option<&'static AtomicPtr<()>> {
     let record = MINE.with(Cell::get);
+    if !record.is_null() {
+        // SAFETY: records are never freed, and this thread owns this one.
+        let first: &'static AtomicPtr<()> = unsafe { &(*record).slots[0] };
+        // Only this thread writes its slots, so what it reads is what it
+        // wrote.
+        if first.load(Ordering::Relaxed).is_null() {
+            return Some(first);
+        }
+    }
+    other_slot(record)
+}
+
+/// A free slot other than the first of `record` (this thread's, or null:
+/// none taken yet).
+#[cold]
+#[inline(never)]
+fn other_slot(record: *const Record) -> Option<&'static AtomicPtr<()>> {
     if record.is_null() {
         return take_record();
     }
-    // SAFETY: records are never freed, and this thread owns this one.
+    // SAFETY: as in `free_slot`.
     let record: &'static Record = unsafe { &*record };
-    // Only this thread writes its slots, so what it reads is what it wrote.
-    record
-        .slots
+    record.slots[1..]
         .iter()
         .find(|slot| slot.load(Ordering::Relaxed).is_null())
 }
@@ -525,13 +547,14 @@ mod tests {
     }
 
     /// Four readers (each holding up to six guards, so slots and counted
-    /// references mix) while 2,000 values are swapped in: no reader sees a
-    /// dropped value, numbers only grow, and every value but the last is
+    /// references mix) while `swaps` values are swapped in: no reader sees
+    /// a dropped value, numbers only grow, and every value but the last is
     /// dropped by the end.
-    fn readers_and_swaps() {
+    fn readers_and_swaps(swaps: u64) {
         let _alone = alone();
+        let last = swaps as usize;
         let states: Vec<Arc<AtomicU8>> =
-            (0..=2000).map(|_| Arc::new(AtomicU8::new(LIVE))).collect();
+            (0..=last).map(|_| Arc::new(AtomicU8::new(LIVE))).collect();
         let tracked = |number: u64| Tracked {
             number,
             state: states[number as usize].clone(),
@@ -564,7 +587,7 @@ mod tests {
                     }
                 });
             }
-            for number in 1..=2000 {
+            for number in 1..=swaps {
                 shared.swap(tracked(number));
                 // Reads between swaps, whatever the scheduler does.
                 if number % 8 == 0 {
@@ -577,12 +600,12 @@ mod tests {
             stop.store(true, Ordering::Relaxed);
         });
         assert!(reads.load(Ordering::Relaxed) > 0);
-        let alive: Vec<_> = (0..=2000)
+        let alive: Vec<_> = (0..=last)
             .filter(|&n| states[n].load(Ordering::SeqCst) == LIVE)
             .collect();
-        assert_eq!(alive, [2000], "values alive with no guard");
+        assert_eq!(alive, [last], "values alive with no guard");
         drop(shared);
-        assert_eq!(states[2000].load(Ordering::SeqCst), DROPPED);
+        assert_eq!(states[last].load(Ordering::SeqCst), DROPPED);
     }
 
     fn tracked(number: u64) -> Tracked {
@@ -679,42 +702,66 @@ mod tests {
 
     #[test]
     fn readers_never_see_a_dropped_value_and_each_goes_with_its_last_guard() {
-        readers_and_swaps();
+        readers_and_swaps(2000);
     }
 
-    /// The same with a fence on both sides (as where no process-wide
-    /// barrier exists), in a child process that forces it.
+    /// What the children of [`the_same_with_each_barrier`] set.
+    const CHILD: &str = "DYNPLUG_SHIELD_CHILD";
+
+    /// The same with each other barrier this system may use, each in a
+    /// child process that forces it: fences on both sides (where the
+    /// process-wide barrier is not always there), and on Linux the global
+    /// `membarrier` and, on x86, a page's protection.
     #[test]
-    fn the_same_with_fences_on_both_sides() {
-        const NAME: &str = "hot::shield::tests::the_same_with_fences_on_both_sides";
-        if std::env::var_os(FORCE_FENCES).is_some() {
+    fn the_same_with_each_barrier() {
+        const NAME: &str = "hot::shield::tests::the_same_with_each_barrier";
+        if let Ok(kind) = std::env::var(CHILD) {
             start();
-            assert_eq!(MODE.load(Ordering::Acquire), super::SYMMETRIC);
-            return readers_and_swaps();
-        }
-        let exe = std::env::current_exe().unwrap();
-        // Through the emulator that runs this binary, if any.
-        let runner = std::env::var("DYNPLUG_TEST_RUNNER").unwrap_or_default();
-        let mut words = runner.split_whitespace();
-        let mut child = match words.next() {
-            Some(program) => {
-                let mut command = std::process::Command::new(program);
-                command.args(words).arg(exe);
-                command
+            if kind == "fences" {
+                assert_eq!(MODE.load(Ordering::Acquire), super::SYMMETRIC);
             }
-            None => std::process::Command::new(exe),
-        };
-        let out = child
-            .args([NAME, "--exact", "--test-threads=1"])
-            .env(FORCE_FENCES, "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{:?}\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
+            // The global barrier takes milliseconds: fewer swaps.
+            return readers_and_swaps(if kind == "global" { 100 } else { 2000 });
+        }
+        let mut kinds: Vec<(&str, &str)> = Vec::new();
+        if !crate::os::ALWAYS_BARRIER {
+            kinds.push(("fences", FORCE_FENCES));
+        }
+        if cfg!(target_os = "linux") {
+            kinds.push(("global", "DYNPLUG_SHIELD_BARRIER"));
+        }
+        if cfg!(all(
+            target_os = "linux",
+            any(target_arch = "x86_64", target_arch = "x86")
+        )) {
+            kinds.push(("pages", "DYNPLUG_SHIELD_BARRIER"));
+        }
+        for (kind, variable) in kinds {
+            let exe = std::env::current_exe().unwrap();
+            // Through the emulator that runs this binary, if any.
+            let runner = std::env::var("DYNPLUG_TEST_RUNNER").unwrap_or_default();
+            let mut words = runner.split_whitespace();
+            let mut child = match words.next() {
+                Some(program) => {
+                    let mut command = std::process::Command::new(program);
+                    command.args(words).arg(exe);
+                    command
+                }
+                None => std::process::Command::new(exe),
+            };
+            let out = child
+                .args([NAME, "--exact", "--test-threads=1"])
+                .env(CHILD, kind)
+                .env(variable, kind)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{kind}: {:?}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }

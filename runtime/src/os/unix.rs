@@ -398,72 +398,10 @@ pub(crate) fn pin_module_of(address: usize) {
     }
 }
 
-/// `membarrier(2)` commands (linux/membarrier.h).
-#[cfg(all(feature = "hot", target_os = "linux"))]
-mod membarrier {
-    pub(super) const QUERY: libc::c_int = 0;
-    pub(super) const GLOBAL: libc::c_int = 1;
-    pub(super) const PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
-    pub(super) const REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
-
-    /// The system call; its result (negative: failed).
-    pub(super) fn call(command: libc::c_int) -> libc::c_long {
-        // SAFETY: `membarrier` reads no memory of ours; an unknown command
-        // is refused with EINVAL (and no such call, ENOSYS).
-        unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                command,
-                0 as libc::c_uint,
-                0 as libc::c_int,
-            )
-        }
-    }
-}
-
-/// Readies the process-wide barrier ([`process_barrier`]): whether this
-/// system has one. Linux's `membarrier` with its private expedited command
-/// (kernel 4.14), which the process registers for here, once.
-#[cfg(all(feature = "hot", target_os = "linux"))]
-pub(crate) fn start_process_barrier() -> bool {
-    let both = membarrier::PRIVATE_EXPEDITED | membarrier::REGISTER_PRIVATE_EXPEDITED;
-    let known = membarrier::call(membarrier::QUERY);
-    known >= 0
-        && known & libc::c_long::from(both) == libc::c_long::from(both)
-        && membarrier::call(membarrier::REGISTER_PRIVATE_EXPEDITED) == 0
-}
-
-/// Readies the process-wide barrier: this system has none.
-#[cfg(all(feature = "hot", not(target_os = "linux")))]
-pub(crate) fn start_process_barrier() -> bool {
-    false
-}
-
-/// A memory barrier on every thread of the process: when it returns, each
-/// thread has passed a point where its memory accesses are in program
-/// order. Only after [`start_process_barrier`] returned `true`.
-#[cfg(all(feature = "hot", target_os = "linux"))]
-pub(crate) fn process_barrier() {
-    if membarrier::call(membarrier::PRIVATE_EXPEDITED) == 0 {
-        return;
-    }
-    // Registered, so this cannot fail; if it ever does, the slower global
-    // barrier gives the same guarantee.
-    if membarrier::call(membarrier::GLOBAL) == 0 {
-        return;
-    }
-    // Readers rely on this barrier instead of their own fence: going on
-    // without it could free what they read.
-    eprintln!("dynplug: membarrier failed after it was registered; aborting");
-    std::process::abort();
-}
-
-/// No process-wide barrier here: never called ([`start_process_barrier`]
-/// said so).
-#[cfg(all(feature = "hot", not(target_os = "linux")))]
-pub(crate) fn process_barrier() {
-    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-}
+#[cfg(feature = "hot")]
+mod barrier;
+#[cfg(feature = "hot")]
+pub(crate) use barrier::{ALWAYS_BARRIER, process_barrier, start_process_barrier};
 
 #[cfg(test)]
 mod tests {

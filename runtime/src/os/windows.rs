@@ -353,6 +353,11 @@ pub(crate) fn pin_module_of(address: usize) {
     }
 }
 
+/// Whether every system of this target has the process-wide barrier:
+/// Windows does, so readers never check.
+#[cfg(feature = "hot")]
+pub(crate) const ALWAYS_BARRIER: bool = true;
+
 /// Readies the process-wide barrier: Windows has one
 /// (`FlushProcessWriteBuffers`, since Vista).
 #[cfg(feature = "hot")]
