@@ -400,6 +400,16 @@ impl Error {
     /// [`Error::Open`] for a file that could not be opened or read.
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
         let reason = match source.kind() {
+            std::io::ErrorKind::NotFound if is_bare_name(path) => format!(
+                "no such file in the current folder{}: a path is opened as given, never \
+                 searched for in the system's library folders as `dlopen` searches a bare \
+                 name; give the library's path (`target/debug/{}`), or find plugins in a \
+                 folder with `dynplug::Catalog::scan`",
+                std::env::current_dir()
+                    .map(|dir| format!(" ({})", dir.display()))
+                    .unwrap_or_default(),
+                libloading::library_filename("my_plugin").to_string_lossy(),
+            ),
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
             std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
             _ if source.raw_os_error() == Some(crate::os::ENAMETOOLONG) => {
@@ -429,6 +439,16 @@ impl Error {
             source: text,
         }
     }
+}
+
+/// Whether `path` is a bare file name (`libgreeter.so`), which `dlopen`
+/// would look for in the system's folders.
+fn is_bare_name(path: &Path) -> bool {
+    let mut parts = path.components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    )
 }
 
 /// The dynamic loader's message, reworded for a person: what `dlerror`

@@ -41,6 +41,54 @@ fn a_missing_file_is_open_with_the_os_text() {
     );
 }
 
+/// A bare file name is opened in the current folder only; not found, the
+/// message says that nothing searched for it, and how to find plugins.
+#[test]
+fn a_bare_name_says_it_is_not_searched_for() {
+    let name = libloading::library_filename("hello_plugin");
+    let path = Path::new(&name);
+    assert!(
+        !path.exists(),
+        "{} is in the current folder",
+        path.display()
+    );
+    let err = load_err(path);
+    assert!(matches!(err, Error::Open { .. }), "{err:?}");
+    let text = err.to_string();
+    for needle in [
+        "no such file in the current folder",
+        "never searched for",
+        "Catalog::scan",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
+
+/// A crate built as an `rlib` (a static archive) is named as one, with the
+/// `crate-type` a plugin needs.
+#[test]
+fn a_static_archive_says_the_plugin_needs_crate_type_cdylib() {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let rlib = std::fs::read_dir(&deps)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with("libfixture_api-") && name.ends_with(".rlib")
+        })
+        .expect("fixture-api's rlib beside this test");
+    let err = load_err(&rlib);
+    assert!(matches!(err, Error::InvalidLibrary { .. }), "{err:?}");
+    let text = err.to_string();
+    for needle in ["static archive", "`.rlib`", r#"crate-type = ["cdylib"]"#] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
+
 // Unix: a file name has at most 255 bytes. Windows takes long names and
 // paths where the system allows them, and says "not found" where not.
 #[cfg(unix)]

@@ -19,6 +19,14 @@ const MAX_PHDRS: u16 = 256;
 /// Checks the ELF header and program headers of `source`.
 pub(crate) fn check(source: &Source<'_>) -> Result<Layout, String> {
     let head = source.head();
+    // The start of an ELF header, cut short.
+    if head.len() < 64 && head.len() >= 4 && &head[..4] == b"\x7fELF" {
+        return Err(format!(
+            "the file is truncated: it is {} bytes long, shorter than the 64-byte ELF header \
+             it starts",
+            source.len
+        ));
+    }
     if head.len() < 64 || &head[..4] != b"\x7fELF" {
         return Err(format!(
             "{NOT_ELF} (the file is {} bytes long, shorter than an ELF header, or does not \

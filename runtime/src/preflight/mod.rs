@@ -519,6 +519,18 @@ fn elf_report(elf: &crate::elf::Elf, file: &File, depth: Depth) -> Result<FileRe
 /// headers its DOS header points to), must be this platform's kind of
 /// shared library.
 fn check_kind<'a, R: object::ReadRef<'a>>(data: R) -> Result<(), String> {
+    // `ar`'s magic: a Rust `rlib` (or `staticlib`), or a C `.a`.
+    if data
+        .read_bytes_at(0, 8)
+        .is_ok_and(|head| head == b"!<arch>\n")
+    {
+        return Err(format!(
+            "it is a static archive (a Rust `.rlib`, or a `.a`), which is linked into a \
+             program, not loaded: a plugin crate needs `crate-type = [\"cdylib\"]` in the \
+             `[lib]` of its Cargo.toml, and the host loads the `{}` cargo then builds",
+            libloading::library_filename("<crate>").to_string_lossy()
+        ));
+    }
     let kind = FileKind::parse(data).map_err(|_| {
         format!(
             "it is not {} (its first bytes are no object file's)",
