@@ -8,6 +8,8 @@ use syn::{ExprPath, Result};
 #[derive(Default)]
 pub struct InterfaceArgs {
     pub loader: Option<Ident>,
+    /// `crate = path`: where dynplug is (see `krate`).
+    pub krate: Option<syn::Path>,
     /// Bind a plain C library instead of a dynplug plugin.
     pub c_library: bool,
 }
@@ -16,6 +18,8 @@ pub struct InterfaceArgs {
 #[derive(Default)]
 pub struct ExportArgs {
     pub new: Option<ExprPath>,
+    /// `crate = path`: where dynplug is (see `krate`).
+    pub krate: Option<syn::Path>,
     /// `name = "fast"`: one more export of the interface, under a name.
     pub name: Option<syn::LitStr>,
 }
@@ -41,11 +45,15 @@ impl InterfaceArgs {
             } else if meta.path.is_ident("c_library") {
                 out.c_library = true;
                 Ok(())
+            } else if meta.path.is_ident("crate") {
+                out.krate = Some(crate::krate::parse_value(&meta)?);
+                Ok(())
             } else {
                 Err(meta.error(
                     "unknown argument; `#[plugin_interface]` takes `loader = Name` \
-                     (the name of the generated loader struct) and `c_library` (bind a \
-                     plain C library)",
+                     (the name of the generated loader struct), `c_library` (bind a \
+                     plain C library) and `crate = path` (where dynplug is, when it is \
+                     re-exported)",
                 ))
             }
         })?;
@@ -79,11 +87,15 @@ impl ExportArgs {
                 }
                 out.name = Some(name);
                 Ok(())
+            } else if meta.path.is_ident("crate") {
+                out.krate = Some(crate::krate::parse_value(&meta)?);
+                Ok(())
             } else {
                 Err(meta.error(
                     "unknown argument; `#[plugin_export]` takes `new = path::to::function` \
-                     (a `fn() -> T` that builds the instance; without it, `T::default()`) and \
-                     `name = \"...\"` (one more export of the interface, under that name)",
+                     (a `fn() -> T` that builds the instance; without it, `T::default()`), \
+                     `name = \"...\"` (one more export of the interface, under that name) \
+                     and `crate = path` (where dynplug is, when it is re-exported)",
                 ))
             }
         })?;

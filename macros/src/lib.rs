@@ -16,6 +16,7 @@ mod callback;
 mod derive;
 mod derive_c;
 mod expand;
+mod krate;
 mod names;
 mod types;
 mod valid;
@@ -71,6 +72,13 @@ use quote::quote;
 /// Variadic functions cannot be bound.
 #[proc_macro_attribute]
 pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
+    let krate = attr::InterfaceArgs::parse(args.clone().into())
+        .ok()
+        .and_then(|args| args.krate);
+    krate::rewrite(interface(args, input).into(), krate.as_ref()).into()
+}
+
+fn interface(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemTrait>(input.clone()) {
         Ok(item) => item,
         Err(_) => {
@@ -159,6 +167,13 @@ pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
 /// unnamed export, or the only one.
 #[proc_macro_attribute]
 pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
+    let krate = attr::ExportArgs::parse(args.clone().into())
+        .ok()
+        .and_then(|args| args.krate);
+    krate::rewrite(export(args, input).into(), krate.as_ref()).into()
+}
+
+fn export(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse::<syn::ItemImpl>(input.clone()) {
         Ok(item) => item,
         Err(_) => {
@@ -222,10 +237,14 @@ pub fn plugin_export(args: TokenStream, input: TokenStream) -> TokenStream {
 /// naming the type. Any number of fields and variants; type parameters are
 /// allowed (`Page<T>` crosses as `Page<Item>` where it is used, and its
 /// signature includes `Item`'s); lifetime parameters are not.
-#[proc_macro_derive(PluginType)]
+#[proc_macro_derive(PluginType, attributes(dynplug))]
 pub fn derive_plugin_type(input: TokenStream) -> TokenStream {
-    match syn::parse::<syn::DeriveInput>(input) {
-        Ok(input) => derive::derive(&input).into(),
+    let input = match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    match krate::derive_arg(&input.attrs) {
+        Ok(krate) => krate::rewrite(derive::derive(&input), krate.as_ref()).into(),
         Err(e) => e.to_compile_error().into(),
     }
 }
@@ -239,10 +258,14 @@ pub fn derive_plugin_type(input: TokenStream) -> TokenStream {
 /// #[repr(C)]
 /// pub struct Vec2 { pub x: f64, pub y: f64 }
 /// ```
-#[proc_macro_derive(CType)]
+#[proc_macro_derive(CType, attributes(dynplug))]
 pub fn derive_c_type(input: TokenStream) -> TokenStream {
-    match syn::parse::<syn::DeriveInput>(input) {
-        Ok(input) => derive_c::derive(&input).into(),
+    let input = match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => input,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    match krate::derive_arg(&input.attrs) {
+        Ok(krate) => krate::rewrite(derive_c::derive(&input), krate.as_ref()).into(),
         Err(e) => e.to_compile_error().into(),
     }
 }
