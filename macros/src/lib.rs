@@ -60,6 +60,16 @@ use quote::quote;
 /// `has_<name>` of an optional method). Each broken rule
 /// is a compile error on the tokens at fault, all of them in one build.
 ///
+/// # Re-exporting dynplug
+///
+/// The generated code names dynplug as `::dynplug`. An interface crate that
+/// re-exports it (`pub use dynplug;`), so that plugin authors depend on the
+/// interface crate alone and get the dynplug version it was built with,
+/// has them write `crate = path` on each attribute:
+/// `#[my_api::dynplug::plugin_export(crate = my_api::dynplug)]`, and
+/// `#[dynplug(crate = my_api::dynplug)]` beside `#[derive(PluginType)]` or
+/// `#[derive(CType)]`. `#[plugin_interface]` takes it too.
+///
 /// # C libraries
 ///
 /// `#[plugin_interface(c_library)]` binds a plain C library instead, with a
