@@ -46,7 +46,7 @@ impl InterfaceArgs {
                 out.c_library = true;
                 Ok(())
             } else if meta.path.is_ident("crate") {
-                out.krate = Some(crate::krate::parse_value(&meta)?);
+                out.krate = Some(crate::krate::parse_value(meta)?);
                 Ok(())
             } else {
                 Err(meta.error(
@@ -88,7 +88,7 @@ impl ExportArgs {
                 out.name = Some(name);
                 Ok(())
             } else if meta.path.is_ident("crate") {
-                out.krate = Some(crate::krate::parse_value(&meta)?);
+                out.krate = Some(crate::krate::parse_value(meta)?);
                 Ok(())
             } else {
                 Err(meta.error(

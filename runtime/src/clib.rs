@@ -159,11 +159,19 @@ impl CLibrary {
     }
 }
 
-impl std::fmt::Debug for CLibrary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CLibrary")
+impl CLibrary {
+    /// The loader's `Debug`: its own type's name and the path.
+    #[doc(hidden)]
+    pub fn debug_as(&self, loader: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(loader)
             .field("path", &self.path())
             .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CLibrary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.debug_as("CLibrary", f)
     }
 }
 

@@ -742,11 +742,20 @@ impl Drop for PluginCore {
     }
 }
 
-impl std::fmt::Debug for PluginCore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin")
+impl PluginCore {
+    /// The loader's `Debug`: its own type's name, the interface and the
+    /// path.
+    #[doc(hidden)]
+    pub fn debug_as(&self, loader: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(loader)
             .field("interface", &self.interface)
             .field("path", &self.path())
             .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PluginCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.debug_as("Plugin", f)
     }
 }

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{arg_names, output_type};
+use super::{output_type, shown_arg_names};
 use crate::ast::{Interface, Method};
 
 pub fn expand(iface: &Interface, item: &syn::ItemTrait) -> TokenStream {
@@ -202,7 +202,7 @@ fn forwarding_method(method: &Method) -> TokenStream {
         _ => None,
     };
     let receiver = sig.receiver();
-    let names = arg_names(method);
+    let names = shown_arg_names(method);
     let params = method.args.iter().zip(&names).map(|(a, n)| {
         let ty = a.ty;
         quote!(#n: #ty)

@@ -5,7 +5,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{abi_item, arg_names, output_type, params, signature_text};
+use super::{abi_item, output_type, params, shown_arg_names, signature_text};
 use crate::ast::{Interface, Method, unraw};
 use crate::{names, types};
 
@@ -263,7 +263,7 @@ pub fn forwarding_method(iface: &Interface, method: &Method, fetch: &TokenStream
     let generics = &sig.generics;
     // The receiver as written, so that a named lifetime (`&'a self`) stays.
     let receiver = sig.receiver();
-    let names = arg_names(method);
+    let names = shown_arg_names(method);
     let params = method.args.iter().zip(&names).map(|(a, n)| {
         let ty = a.ty;
         quote!(#n: #ty)

@@ -109,11 +109,44 @@ pub fn at(ident: &syn::Ident, span: proc_macro2::Span) -> syn::Ident {
     ident
 }
 
-/// Generated names of a method's arguments: `__dynplug_arg0`, ...
+/// Generated names of a method's arguments: `__dynplug_arg0`, ... (in
+/// shims, which nobody reads).
 pub fn arg_names(method: &Method) -> Vec<syn::Ident> {
     (0..method.args.len())
         .map(|i| format_ident!("__dynplug_arg{}", i))
         .collect()
+}
+
+/// The names of a method's arguments in a loader's or proxy's methods: the
+/// trait's own where it names one plainly (`name: &str`), so that the
+/// loader's rustdoc shows it; else (a pattern, `mut x`, `_`)
+/// `__dynplug_arg0`, ...
+pub fn shown_arg_names(method: &Method) -> Vec<syn::Ident> {
+    method
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, arg)| match plain_name(arg.pat) {
+            Some(name) => name.clone(),
+            None => format_ident!("__dynplug_arg{}", i),
+        })
+        .collect()
+}
+
+/// The identifier a parameter's pattern is, if it is only that (not `mut`,
+/// `ref`, `_`, a tuple, or a name of ours).
+fn plain_name(pat: &syn::Pat) -> Option<&syn::Ident> {
+    match pat {
+        syn::Pat::Ident(p)
+            if p.by_ref.is_none()
+                && p.mutability.is_none()
+                && p.subpat.is_none()
+                && !p.ident.to_string().starts_with("__") =>
+        {
+            Some(&p.ident)
+        }
+        _ => None,
+    }
 }
 
 /// The signature as a person reads it, for metadata and messages:
@@ -199,9 +232,10 @@ pub fn forwarding_body(
             #call
         },
         Some(default) => {
-            let bind = method.args.iter().zip(names).map(|(a, n)| {
+            // Parameters named as written are bound already.
+            let bind = method.args.iter().zip(names).filter_map(|(a, n)| {
                 let pat = a.pat;
-                quote!(let #pat = #n;)
+                (plain_name(pat) != Some(n)).then(|| quote!(let #pat = #n;))
             });
             // The body's statements, spliced: `{ { .. } }` would warn.
             let default = &default.stmts;

@@ -64,6 +64,7 @@ pub fn expand(iface: &Interface, kind: &Kind) -> TokenStream {
         quote!(#name: __loaded.#accessor(#index))
     });
     let (core, loaded, doc) = (&kind.core, &kind.loaded, &kind.doc);
+    let loader_name = crate::ast::unraw(loader);
     let build = quote! {
         Self {
             #(#inits,)*
@@ -108,7 +109,7 @@ pub fn expand(iface: &Interface, kind: &Kind) -> TokenStream {
         #[automatically_derived]
         impl ::core::fmt::Debug for #loader {
             fn fmt(&self, __formatter: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                ::core::fmt::Debug::fmt(&self.__dynplug_core, __formatter)
+                self.__dynplug_core.debug_as(#loader_name, __formatter)
             }
         }
 

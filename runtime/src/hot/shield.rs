@@ -89,6 +89,9 @@ pub(super) struct Guard<'a, T> {
     /// reference (`Arc::into_raw`).
     slot: Option<&'static AtomicPtr<()>>,
     from: &'a Shielded<T>,
+    /// Whether the reloader's barrier stands for this thread's fences (the
+    /// mode, read once when the guard was made).
+    barrier: bool,
     /// Bound to its thread's slot: neither `Send` nor `Sync`, whatever the
     /// other fields are.
     _thread: PhantomData<*const ()>,
@@ -118,9 +121,11 @@ impl<T> Shielded<T> {
                 value: unsafe { NonNull::new_unchecked(counted) },
                 slot: None,
                 from: self,
+                barrier: false,
                 _thread: PhantomData,
             };
         };
+        let barrier = barrier();
         let value = loop {
             let seen = self.current.load(Ordering::Relaxed);
             // Release: a collector that reads this address synchronises
@@ -128,7 +133,9 @@ impl<T> Shielded<T> {
             // (cleared with release, then overwritten by this plain store
             // under the memory model) happen before that value is dropped.
             slot.store(seen.cast(), Ordering::Release);
-            light();
+            light(barrier);
+            #[cfg(test)]
+            tests::after_slot_write();
             // Still current after the slot was written: a swap that retires
             // it from now on finds it in the slot.
             let now = self.current.load(Ordering::Relaxed);
@@ -137,13 +144,30 @@ impl<T> Shielded<T> {
                 fence(Ordering::Acquire);
                 break now;
             }
+            self.moved_on(slot, barrier);
         };
         Guard {
             // SAFETY: `current` always holds an `Arc::into_raw`, never null.
             value: unsafe { NonNull::new_unchecked(value) },
             slot: Some(slot),
             from: self,
+            barrier,
             _thread: PhantomData,
+        }
+    }
+
+    /// A reader that wrote a value in `slot` and found another current lets
+    /// go of the first: a swap between the write and the second read may
+    /// have found the slot holding the value it retired and kept that value
+    /// for this thread, which no guard of it will collect. So it is let go
+    /// as a guard's drop lets go.
+    #[cold]
+    #[inline(never)]
+    fn moved_on(&self, slot: &AtomicPtr<()>, barrier: bool) {
+        slot.store(ptr::null_mut(), Ordering::Release);
+        light(barrier);
+        if self.waiting.load(Ordering::Relaxed) {
+            self.collect();
         }
     }
 
@@ -254,7 +278,7 @@ impl<T> Drop for Guard<'_, T> {
                 // Release: every use of the value happens before a collect
                 // that sees the slot clear drops it.
                 slot.store(ptr::null_mut(), Ordering::Release);
-                light();
+                light(self.barrier);
                 // Only a guard on a value swapped out can be what keeps a
                 // retired value: the others leave the call path cheap while
                 // an old value is held elsewhere.
@@ -319,14 +343,21 @@ fn fences_forced() -> bool {
     false
 }
 
+/// Whether the reloader's process-wide barrier stands for a reader's
+/// fence: read once per guard.
+#[inline]
+fn barrier() -> bool {
+    crate::os::ALWAYS_BARRIER || MODE.load(Ordering::Relaxed) == ASYMMETRIC
+}
+
 /// The reader's side of the barrier, between writing a slot and reading
 /// what it guards (and between clearing a slot and reading whether a
-/// reloader waits).
+/// reloader waits); `barrier` from [`barrier`].
 #[inline]
-fn light() {
-    // The reloader's process-wide barrier orders this thread's accesses;
-    // only the compiler must keep them in order.
-    if crate::os::ALWAYS_BARRIER || MODE.load(Ordering::Relaxed) == ASYMMETRIC {
+fn light(barrier: bool) {
+    if barrier {
+        // The reloader's barrier orders this thread's accesses; only the
+        // compiler must keep them in order.
         compiler_fence(Ordering::SeqCst);
     } else {
         fence(Ordering::SeqCst);
@@ -485,6 +516,126 @@ mod tests {
     use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
     use super::{FORCE_FENCES, MODE, SLOTS, Shielded, free_slot, records, shielded, start};
+
+    thread_local! {
+        /// Run once, on this thread, between a guard's slot write and its
+        /// second read of the current value.
+        static AFTER_SLOT_WRITE: std::cell::RefCell<Option<Box<dyn FnMut()>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn after_slot_write() {
+        let hook = AFTER_SLOT_WRITE
+            .try_with(|hook| hook.borrow_mut().take())
+            .ok()
+            .flatten();
+        if let Some(mut hook) = hook {
+            hook();
+        }
+    }
+
+    /// A swap between a reader's slot write and its second read finds the
+    /// slot holding the value it retires, and keeps it; the reader retries
+    /// on the new value. The old value goes then, not at some later swap.
+    /// (Found by review.)
+    #[test]
+    fn a_value_kept_for_a_retrying_reader_goes_when_the_reader_moves_on() {
+        let _alone = alone();
+        let shared = Shielded::new(tracked(0));
+        let old = shared.get().state.clone();
+        let (wrote, written) = std::sync::mpsc::channel();
+        let (swapped, swap_done) = std::sync::mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let shared = &shared;
+            scope.spawn(move || {
+                AFTER_SLOT_WRITE.with_borrow_mut(|hook| {
+                    *hook = Some(Box::new(move || {
+                        wrote.send(()).unwrap();
+                        swap_done.recv().unwrap();
+                    }));
+                });
+                let guard = shared.get();
+                assert_eq!(guard.number, 1, "retried on the new value");
+                drop(guard);
+                for _ in 0..100 {
+                    assert_eq!(shared.get().number, 1);
+                }
+            });
+            written.recv().unwrap();
+            shared.swap(tracked(1));
+            assert_eq!(old.load(Ordering::SeqCst), LIVE, "kept: the slot held it");
+            swapped.send(()).unwrap();
+        });
+        assert_eq!(
+            old.load(Ordering::SeqCst),
+            DROPPED,
+            "value 0 outlived every reader"
+        );
+    }
+
+    /// Where a container's seccomp profile refuses `membarrier`, swaps
+    /// still work (both sides fence), in a child process so filtered.
+    /// (Found by review: the process aborted at the first swap.)
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[test]
+    fn a_swap_without_membarrier_does_not_abort() {
+        const NAME: &str = "hot::shield::tests::a_swap_without_membarrier_does_not_abort";
+        const FILTERED: &str = "DYNPLUG_SHIELD_NO_MEMBARRIER";
+        if std::env::var_os(FILTERED).is_some() {
+            // Every `membarrier` call fails with EPERM, as a profile makes it.
+            let mut filter = [
+                libc::sock_filter {
+                    code: 0x20,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                },
+                libc::sock_filter {
+                    code: 0x15,
+                    jt: 0,
+                    jf: 1,
+                    k: libc::SYS_membarrier as u32,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0x0005_0000 | libc::EPERM as u32,
+                },
+                libc::sock_filter {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0x7fff_0000,
+                },
+            ];
+            let program = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_mut_ptr(),
+            };
+            // SAFETY: plain calls; the filter outlives the second, which
+            // copies it.
+            unsafe {
+                assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+                assert_eq!(libc::prctl(libc::PR_SET_SECCOMP, 2, &raw const program), 0);
+            }
+            start();
+            assert_eq!(MODE.load(Ordering::Acquire), super::SYMMETRIC);
+            return readers_and_swaps(500);
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--test-threads=1"])
+            .env(FILTERED, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     /// Held by each test that starts threads: one counts the records.
     static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -711,7 +862,7 @@ mod tests {
     /// The same with each other barrier this system may use, each in a
     /// child process that forces it: fences on both sides (where the
     /// process-wide barrier is not always there), and on Linux the global
-    /// `membarrier` and, on x86, a page's protection.
+    /// `membarrier`.
     #[test]
     fn the_same_with_each_barrier() {
         const NAME: &str = "hot::shield::tests::the_same_with_each_barrier";
@@ -729,12 +880,6 @@ mod tests {
         }
         if cfg!(target_os = "linux") {
             kinds.push(("global", "DYNPLUG_SHIELD_BARRIER"));
-        }
-        if cfg!(all(
-            target_os = "linux",
-            any(target_arch = "x86_64", target_arch = "x86")
-        )) {
-            kinds.push(("pages", "DYNPLUG_SHIELD_BARRIER"));
         }
         for (kind, variable) in kinds {
             let exe = std::env::current_exe().unwrap();

@@ -6,22 +6,19 @@
 //! Linux has `membarrier(2)`: its private expedited command (4.14) sends an
 //! interrupt to the CPUs running the process's threads, in microseconds; its
 //! global command (4.3) waits for every CPU to pass a scheduling point, in
-//! milliseconds. On x86 a change of a page's protection does the same as the
-//! expedited command, because the kernel flushes the other CPUs' TLBs with
-//! interrupts (.NET's runtime relies on it); on ARM it does not (the flush is
-//! broadcast by the hardware). So x86 Linux always has a barrier, and its
-//! readers never fence ([`ALWAYS_BARRIER`]); elsewhere the shields ask
-//! [`start_process_barrier`] at run time. Other Unixes (macOS) have none.
+//! milliseconds. A container's seccomp profile may refuse both; so may an
+//! emulator. Whether there is one is asked at run time
+//! ([`start_process_barrier`]), and readers fence where there is none.
+//! (Changing a page's protection, which .NET falls back on, is no barrier
+//! where the TLB flush is broadcast by the hardware: ARM, recent AMD CPUs.)
+//! Other Unixes (macOS) have none.
 
 #[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether every system of this target has the barrier, so that readers
-/// need no run-time check.
-pub(crate) const ALWAYS_BARRIER: bool = cfg!(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "x86")
-));
+/// need no run-time check: no Unix.
+pub(crate) const ALWAYS_BARRIER: bool = false;
 
 /// `membarrier(2)` commands (linux/membarrier.h).
 #[cfg(target_os = "linux")]
@@ -61,15 +58,19 @@ static GLOBAL: AtomicBool = AtomicBool::new(false);
 pub(crate) fn start_process_barrier() -> bool {
     let known = membarrier(command::QUERY);
     let has = |command: libc::c_int| known >= 0 && known & libc::c_long::from(command) != 0;
-    let expedited = has(command::PRIVATE_EXPEDITED)
+    // Registered, then tried once, so that a refusal is known before any
+    // reader relies on it.
+    let expedited = !forced("global")
+        && has(command::PRIVATE_EXPEDITED)
         && has(command::REGISTER_PRIVATE_EXPEDITED)
-        && membarrier(command::REGISTER_PRIVATE_EXPEDITED) == 0;
-    EXPEDITED.store(
-        expedited && !forced("global") && !forced("pages"),
-        Ordering::Release,
-    );
-    GLOBAL.store(has(command::GLOBAL), Ordering::Release);
-    ALWAYS_BARRIER || expedited || has(command::GLOBAL)
+        && membarrier(command::REGISTER_PRIVATE_EXPEDITED) == 0
+        && membarrier(command::PRIVATE_EXPEDITED) == 0;
+    EXPEDITED.store(expedited, Ordering::Release);
+    // The global command only where the expedited one fails: it takes
+    // milliseconds.
+    let global = !expedited && has(command::GLOBAL) && membarrier(command::GLOBAL) == 0;
+    GLOBAL.store(global, Ordering::Release);
+    expedited || global
 }
 
 /// Readies the barrier: this system has none.
@@ -82,10 +83,6 @@ pub(crate) fn start_process_barrier() -> bool {
 #[cfg(target_os = "linux")]
 pub(crate) fn process_barrier() {
     if EXPEDITED.load(Ordering::Acquire) && membarrier(command::PRIVATE_EXPEDITED) == 0 {
-        return;
-    }
-    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
-    if !forced("global") && page_barrier() {
         return;
     }
     if GLOBAL.load(Ordering::Acquire) && membarrier(command::GLOBAL) == 0 {
@@ -103,51 +100,8 @@ pub(crate) fn process_barrier() {
     std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
 }
 
-/// The barrier by a page's protection (x86): a page of our own, written,
-/// then made inaccessible, which makes the kernel interrupt every CPU that
-/// may hold its translation, each running one of our threads or none.
-/// Whether it worked.
-#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "x86")))]
-fn page_barrier() -> bool {
-    use std::sync::Mutex;
-    /// The page's address (0: none yet); held while the page is used.
-    static PAGE: Mutex<usize> = Mutex::new(0);
-    let mut page = PAGE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    // SAFETY: `sysconf` has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-    if *page == 0 {
-        // SAFETY: a new private anonymous mapping, which nothing else uses;
-        // kept for the life of the process.
-        let mapped = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if mapped == libc::MAP_FAILED {
-            return false;
-        }
-        *page = mapped as usize;
-    }
-    let address = *page as *mut libc::c_void;
-    // SAFETY: the page is ours (mapped above), and only used under the
-    // lock. Written between the two changes, so that its translation is
-    // present and dirty and the second change must be flushed everywhere.
-    unsafe {
-        if libc::mprotect(address, size, libc::PROT_READ | libc::PROT_WRITE) != 0 {
-            return false;
-        }
-        std::ptr::write_volatile(address.cast::<u64>(), 1);
-        libc::mprotect(address, size, libc::PROT_NONE) == 0
-    }
-}
-
-/// In this crate's tests, `DYNPLUG_SHIELD_BARRIER` names the barrier to use
-/// instead of the expedited command: `pages` or `global`.
+/// In this crate's tests, `DYNPLUG_SHIELD_BARRIER=global` makes the global
+/// command the barrier instead of the expedited one.
 #[cfg(all(test, target_os = "linux"))]
 fn forced(kind: &str) -> bool {
     std::env::var("DYNPLUG_SHIELD_BARRIER").is_ok_and(|forced| forced == kind)
@@ -163,11 +117,8 @@ mod tests {
     /// Each kind of barrier this system has runs and returns.
     #[test]
     fn each_barrier_runs() {
-        assert!(super::start_process_barrier() || !super::ALWAYS_BARRIER);
-        super::process_barrier();
-        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
-        for _ in 0..3 {
-            assert!(super::page_barrier());
+        if super::start_process_barrier() {
+            super::process_barrier();
         }
         if super::GLOBAL.load(std::sync::atomic::Ordering::Acquire) {
             assert_eq!(super::membarrier(super::command::GLOBAL), 0);
