@@ -56,6 +56,17 @@ fn two_loaders_of_one_file_share_the_library_whatever_the_path() {
     a.close().unwrap();
 }
 
+/// A loader's `Debug` names its own type, the interface and the file.
+#[test]
+fn a_loader_debugs_as_its_own_type() {
+    let path = fixture("hello-plugin");
+    let plugin = GreeterPlugin::load(&path).unwrap();
+    let text = format!("{plugin:?}");
+    assert!(text.starts_with("GreeterPlugin {"), "{text}");
+    assert!(text.contains("interface: \"Greeter\""), "{text}");
+    assert!(text.contains(&format!("{:?}", path)), "{text}");
+}
+
 #[test]
 fn the_path_is_the_one_given() {
     let path = fixture("hello-plugin");

@@ -415,3 +415,32 @@ fn description(iface: &Interface) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::Interface;
+
+    /// The generated loader's methods carry the trait's parameter names
+    /// (what its rustdoc shows), and generated ones where the trait has a
+    /// pattern; its `Debug` names the loader.
+    #[test]
+    fn the_loader_shows_the_traits_parameter_names_and_its_own_name() {
+        let item: syn::ItemTrait = syn::parse_quote! {
+            pub trait Greeter {
+                fn greet(&self, name: &str, times: u32) -> String;
+                fn sum(&self, (a, b): (u8, u8)) -> u8 { a + b }
+            }
+        };
+        let iface = Interface::new(&item, None, false);
+        let out = super::expand(&iface, &item).to_string();
+        assert!(
+            out.contains("fn greet (& self , name : & str , times : u32) -> String"),
+            "{out}"
+        );
+        assert!(
+            out.contains("fn sum (& self , __dynplug_arg0 : (u8 , u8)) -> u8"),
+            "{out}"
+        );
+        assert!(out.contains("debug_as (\"GreeterPlugin\""), "{out}");
+    }
+}
