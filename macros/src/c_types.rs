@@ -12,6 +12,14 @@ pub const SUPPORTED_C: &str = "integers, floats, bool, raw pointers (`*const c_c
     `*mut T`), `extern \"C\" fn` pointers (in an `Option` when they may be null), and \
     `#[repr(C)]` types with `#[derive(dynplug::CType)]`";
 
+/// Names that are surely no function pointer, in an `Option`: refused with
+/// the macro's own message rather than left to the compiler.
+const NOT_FN: &[&str] = &[
+    "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+    "f64", "bool", "char", "c_char", "c_int", "c_uint", "c_long", "c_ulong", "c_void", "String",
+    "Vec", "str", "Box", "Rc", "Arc", "Option", "Result", "HashMap", "NonNull",
+];
+
 /// Checks a type of a `c_library` method: it must have a C representation.
 /// Paths are left to the compiler (`CType`), except well-known Rust types.
 pub fn check_c(ty: &Type, errors: &mut Vec<syn::Error>) {
@@ -56,6 +64,19 @@ pub fn check_c(ty: &Type, errors: &mut Vec<syn::Error>) {
                 }
                 "Option" => {
                     let inner = generic_types(&last.arguments);
+                    // A name that may be an alias of an `extern "C" fn`
+                    // (`type Cmp = extern "C" fn(..)`): the compiler checks
+                    // `Option<Cmp>: CType`, which only such pointers are.
+                    let maybe_alias = matches!(
+                        inner.first().map(|t| strip(t)),
+                        Some(Type::Path(q)) if q.qself.is_none()
+                            && !q.path.segments.last().is_some_and(|s| {
+                                NOT_FN.contains(&s.ident.to_string().as_str())
+                            })
+                    );
+                    if maybe_alias {
+                        return;
+                    }
                     if !matches!(inner.first().map(|t| strip(t)), Some(Type::FnPtr(_))) {
                         refuse(
                             errors,

@@ -112,8 +112,8 @@ fn interface(args: TokenStream, input: TokenStream) -> TokenStream {
     let iface = ast::Interface::new(&item, args.loader, args.c_library);
     valid::interface(&iface, &mut errors);
     // The trait as emitted: without our `#[symbol]` attributes, which the
-    // compiler would not know.
-    let emitted = strip_symbol_attributes(&item);
+    // compiler would not know, nor a method declared twice (reported).
+    let emitted = strip_duplicates(strip_symbol_attributes(&item));
     let item = &emitted;
     if errors.is_empty() {
         if iface.c_library {
@@ -283,6 +283,16 @@ pub fn derive_c_type(input: TokenStream) -> TokenStream {
 /// The trait as the compiler is to see it: without our `#[symbol]`
 /// attributes, which it does not know, and without a variadic `...`, which
 /// a trait method cannot have (we report it ourselves).
+/// `item` with each method declared a second time left out.
+fn strip_duplicates(mut item: syn::ItemTrait) -> syn::ItemTrait {
+    let mut seen = std::collections::HashSet::new();
+    item.items.retain(|it| match it {
+        syn::TraitItem::Fn(f) => seen.insert(f.sig.ident.clone()),
+        _ => true,
+    });
+    item
+}
+
 fn strip_symbol_attributes(item: &syn::ItemTrait) -> syn::ItemTrait {
     let mut item = item.clone();
     for it in &mut item.items {

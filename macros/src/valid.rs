@@ -80,7 +80,24 @@ pub fn interface(iface: &Interface, errors: &mut Errors) {
             other => errors.spanned(other, "only methods are supported in a plugin interface"),
         }
     }
-    for method in &iface.methods {
+    for (index, method) in iface.methods.iter().enumerate() {
+        if iface.methods[..index]
+            .iter()
+            .any(|earlier| earlier.ident() == method.ident())
+        {
+            // Reported once, here; the copy is left out of the trait as
+            // emitted (`strip_duplicates`), so the compiler says nothing
+            // more.
+            errors.spanned(
+                method.ident(),
+                format!(
+                    "`{}` is declared twice: a trait has one method of each name (each is \
+                     one entry of the plugin's table); rename or remove this one",
+                    method.ident()
+                ),
+            );
+            continue;
+        }
         if iface.c_library {
             c_method(method, errors);
         } else {

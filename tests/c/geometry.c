@@ -30,3 +30,7 @@ double rect_area(const Rect *r) {
 }
 
 int apply_twice(int (*f)(int, void *), void *ctx, int x) { return f(f(x, ctx), ctx); }
+
+int apply_or(int (*f)(int, void *), void *ctx, int x, int fallback) {
+    return f ? f(x, ctx) : fallback;
+}

@@ -33,4 +33,7 @@ double rect_area(const Rect *r);
 /* `f(f(x, ctx), ctx)`: a callback with a context pointer. */
 int apply_twice(int (*f)(int, void *), void *ctx, int x);
 
+/* `f(x, ctx)`, or `fallback` when `f` is null: an optional callback. */
+int apply_or(int (*f)(int, void *), void *ctx, int x, int fallback);
+
 #endif

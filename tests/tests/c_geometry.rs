@@ -49,6 +49,20 @@ pub trait Geometry: Send + Sync {
     ///
     /// `f` must be sound to call with `ctx`.
     unsafe fn apply_twice(&self, f: Callback, ctx: *mut c_void, x: c_int) -> c_int;
+    /// `f(x, ctx)`, or `fallback` without `f`: a nullable callback, named by
+    /// its alias (which the macro cannot see through: the compiler checks
+    /// it).
+    ///
+    /// # Safety
+    ///
+    /// `f`, if given, must be sound to call with `ctx`.
+    unsafe fn apply_or(
+        &self,
+        f: Option<Callback>,
+        ctx: *mut c_void,
+        x: c_int,
+        fallback: c_int,
+    ) -> c_int;
     /// In the library: the default body must not run.
     fn geometry_version(&self) -> c_int {
         0
@@ -130,6 +144,23 @@ fn a_callback_with_a_context_pointer() {
     assert_eq!(result, 22);
     assert_eq!(counter.calls, 2);
     assert_eq!(counter.seen, [2, 7]);
+}
+
+#[test]
+fn an_optional_callback_named_by_an_alias() {
+    let g = geometry();
+    let mut counter = Counter {
+        calls: 0,
+        seen: Vec::new(),
+    };
+    let ctx: *mut Counter = &mut counter;
+    // SAFETY: as in `a_callback_with_a_context_pointer`; without a function
+    // the context is not used.
+    unsafe {
+        assert_eq!(g.apply_or(Some(record_and_step), ctx.cast(), 5, -1), 16);
+        assert_eq!(g.apply_or(None, ctx.cast(), 5, -1), -1);
+    }
+    assert_eq!(counter.seen, [5]);
 }
 
 #[test]
