@@ -11,7 +11,7 @@ use crate::callback::{self, Callback};
 
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers (u128 and i128 too), f32, f64, (), \
-    Duration, &str, String, Box<str>, Vec<T>, Box<[T]>, PathBuf, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
+    Duration, &str, String, Box<str>, Vec<T>, Box<[T]>, arrays [T; N], PathBuf, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
     `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
     &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
@@ -229,14 +229,8 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
              `&dyn Fn(A..) -> R`, instead"
                 .to_owned(),
         ),
-        Type::Array(a) => push(
-            errors,
-            a,
-            format!(
-                "arrays cannot cross the plugin boundary yet; use `&[T]` or `Vec<T>` \
-                 (supported types: {SUPPORTED})"
-            ),
-        ),
+        // Its length is the compiler's to check (a constant expression).
+        Type::Array(a) => check(&a.elem, position.inner(), errors),
         Type::Slice(s) => push(
             errors,
             s,
@@ -606,6 +600,10 @@ pub fn text(ty: &Type) -> String {
             s + &text(&r.elem)
         }
         Type::Slice(s) => format!("[{}]", text(&s.elem)),
+        Type::Array(a) => {
+            let len = &a.len;
+            format!("[{}; {}]", text(&a.elem), quote::quote!(#len))
+        }
         Type::FnPtr(f) => {
             let mut s = String::new();
             if f.unsafety.is_some() {

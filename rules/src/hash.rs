@@ -130,6 +130,11 @@ pub const fn set(name: &[u8], element: u64) -> u64 {
     mix(fnv1a(name), element)
 }
 
+/// An array `[T; len]`, from its element's hash and its length.
+pub const fn array(element: u64, len: usize) -> u64 {
+    mix(mix(fnv1a(b"array"), element), len as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +168,8 @@ mod tests {
             set(b"HashSet", t),
             set(b"BTreeSet", t),
             vec(mix(fnv1a(b"RawTuple2"), t)),
+            array(t, 2),
+            array(t, 3),
         ];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {

@@ -9,7 +9,8 @@ use dynplug_tests::fixture;
 mod exchange;
 use exchange::exchange_everything;
 use rich_api::{
-    Code, Color, Config, Event, Event2, Inventory, Page, Point, Rich, RichPlugin, Shape, Stamp,
+    Code, Color, Config, Event, Event2, Grid, Inventory, Page, Point, Rich, RichPlugin, Shape,
+    Stamp,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
@@ -210,6 +211,45 @@ fn plugin_types_wider_than_a_tuple_or_a_union() {
     assert_eq!(p.codes(all.clone()), all);
     // Arguments of distinct variants are told apart by the plugin too.
     assert_ne!(p.code(all[299].clone()), all[298]);
+}
+
+/// Arrays cross by value, nested in options, vectors, tuples and plugin
+/// types, empty, and to a host callback.
+#[test]
+fn arrays() {
+    let p = plugin();
+    let words = ["first".to_owned(), "ü".repeat(40)];
+    assert_eq!(
+        p.reverse_arrays([1, 2, 3, u8::MAX], words.clone()),
+        ([u8::MAX, 3, 2, 1], [words[1].clone(), words[0].clone()])
+    );
+    let points = [Point(1, 2), Point(-3, i32::MAX), Point(0, 0)];
+    assert_eq!(
+        p.maybe_points(Some(points)),
+        vec![
+            [1, u128::MAX - 2],
+            [(-3i32) as u128, u128::MAX - i32::MAX as u128],
+            [0, u128::MAX],
+        ]
+    );
+    assert!(p.maybe_points(None).is_empty());
+    assert_eq!(p.nothing([]), [0u64; 0]);
+    let grid = Grid {
+        cells: [[1, 2, 3], [4, 5, 6]],
+        names: [Some("a".to_owned()), None],
+    };
+    assert_eq!(
+        p.grid(grid),
+        Grid {
+            cells: [[4, 5, 6], [1, 2, 3]],
+            names: [None, Some("a".to_owned())],
+        }
+    );
+    let mut rows = Vec::new();
+    p.each_row(vec![[1, -2, i16::MIN], [i16::MAX, 0, 7]], &mut |row| {
+        rows.push(row)
+    });
+    assert_eq!(rows, [[1, -2, i16::MIN], [i16::MAX, 0, 7]]);
 }
 
 /// A generic plugin type crosses as what it is used with, nested in itself.

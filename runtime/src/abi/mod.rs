@@ -48,6 +48,7 @@ macro_rules! with_owned_leaves {
     };
 }
 
+mod array;
 mod lend;
 mod map;
 mod mutref;
@@ -103,7 +104,7 @@ pub use variants::{
     message = "`{Self}` cannot cross the plugin boundary",
     label = "unsupported type in a plugin interface",
     note = "supported: bool, char, integers (u128 and i128 too), f32, f64, (), Duration, &str, \
-            String, Vec<T>, HashMap, BTreeMap, HashSet, BTreeSet, Option<T>, Result<T, E>, \
+            String, Vec<T>, arrays [T; N], HashMap, BTreeMap, HashSet, BTreeSet, Option<T>, Result<T, E>, \
             tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
 )]
 pub unsafe trait Abi: Sized {

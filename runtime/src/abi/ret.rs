@@ -39,6 +39,8 @@ with_owned_leaves!(owned);
 
 // SAFETY: what the elements borrow, if anything, follows `T`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Vec<T> {}
+// SAFETY: an array borrows what its elements borrow.
+unsafe impl<'s, T: ReturnAbi<'s>, const N: usize> ReturnAbi<'s> for [T; N] {}
 // SAFETY: as a `Vec<T>`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Box<[T]> {}
 
@@ -171,6 +173,8 @@ with_owned_leaves!(owned_types);
 
 // SAFETY: owns its elements, which own their data.
 unsafe impl<T: Owned> Owned for Vec<T> {}
+// SAFETY: an array owns what its elements own.
+unsafe impl<T: Owned, const N: usize> Owned for [T; N] {}
 // SAFETY: as a `Vec<T>`.
 unsafe impl<T: Owned> Owned for Box<[T]> {}
 // SAFETY: owns its value, which owns its data.
