@@ -154,7 +154,7 @@ impl<T> ProbeNotAbi for &&BorrowsProbe<T> {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` must be a plugin type that owns its data",
     label = "not an owned plugin type",
-    note = "owned plugin types: scalars, u128, i128, Duration, String, Vec<T>, maps and sets, \
+    note = "owned plugin types: scalars, u128, i128, Duration, String, Vec<T>, arrays, maps and sets, \
             Option<T>, Result<T, E>, tuples of them, and types with \
             `#[derive(dynplug::PluginType)]`; a borrow (`&str`, `&[T]`) \
             cannot be a field, be written back, be returned by a callback, or be behind a \
