@@ -101,9 +101,10 @@
 //! - `String` and `Vec<T>`, moved: copied into the receiver's allocation and
 //!   freed by the allocator they came from, so host and plugin may use
 //!   different global allocators;
-//! - `Option<T>`, `Result<T, E>` and tuples of up to 12, of any of these,
-//!   nested in any combination;
-//! - structs and enums with [`#[derive(PluginType)]`](PluginType).
+//! - `Option<T>`, `Result<T, E>`, tuples of up to 12 and arrays `[T; N]`,
+//!   of any of these, nested in any combination;
+//! - structs and enums with [`#[derive(PluginType)]`](PluginType), generic
+//!   ones included, with any number of fields and variants.
 //!
 //! Arguments may also be `&T` and `&[T]` of any supported type (copied for
 //! the call when they cannot be borrowed in place), `&mut [T]` of scalars
