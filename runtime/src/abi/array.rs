@@ -95,11 +95,10 @@ mod tests {
     #[test]
     fn arrays_lift_as_they_were_lowered_and_their_length_is_in_the_hash() {
         let words = [String::from("a"), String::new(), "ü".repeat(100)];
-        let (arg, keep) = words.lower_arg();
-        // SAFETY: lifted from its own lowering, while `words` and `keep`
+        let (arg, _keep) = words.lower_arg();
+        // SAFETY: lifted from its own lowering, while `words` and `_keep`
         // live.
         let lifted = unsafe { <[String; 3]>::lift_arg(arg) };
-        drop(keep);
         assert_eq!(lifted, words);
         // SAFETY: lifted once, from its own lowering.
         let back = unsafe { <[u128; 2]>::lift_ret([u128::MAX, 1].lower_ret()) };
@@ -107,8 +106,9 @@ mod tests {
         let empty: [u8; 0] = [];
         // SAFETY: as above.
         assert_eq!(unsafe { <[u8; 0]>::lift_ret(empty.lower_ret()) }, empty);
-        assert_ne!(<[u8; 2]>::TYPE_HASH, <[u8; 3]>::TYPE_HASH);
-        assert_ne!(<[u8; 2]>::TYPE_HASH, <[i8; 2]>::TYPE_HASH);
-        assert_ne!(<[u8; 2]>::TYPE_HASH, <Vec<u8>>::TYPE_HASH);
+        let pair = <[u8; 2] as Abi>::TYPE_HASH;
+        assert_ne!(pair, <[u8; 3] as Abi>::TYPE_HASH);
+        assert_ne!(pair, <[i8; 2] as Abi>::TYPE_HASH);
+        assert_ne!(pair, <Vec<u8> as Abi>::TYPE_HASH);
     }
 }
