@@ -370,3 +370,44 @@ pub fn boundaries(bytes: &[u8], regions: &[Region]) -> Vec<usize> {
     cuts.dedup();
     cuts
 }
+
+/// If flipping bit `bit` of the byte at `offset` of `bytes` (a 64-bit ELF
+/// library) changes only the symbol index of a relocation, from one
+/// imported function (or untyped import) to another: what it rebinds, in
+/// words. Such a file is as well-formed as the original (a relocation may
+/// name any symbol the library imports): a change of content, like a
+/// flipped byte of code, which no structure check can refuse and a
+/// signature does (docs/RELIABILITY.md).
+pub fn rebinds_an_import(bytes: &[u8], offset: usize, bit: u8) -> Option<String> {
+    use object::elf::{SHN_UNDEF, STT_FUNC, STT_NOTYPE};
+    use object::read::elf::Sym;
+    let file = ElfFile64::<Endianness>::parse(bytes).ok()?;
+    let endian = file.endian();
+    let table = [".rela.dyn", ".rela.plt"]
+        .into_iter()
+        .filter_map(|name| section(&file, name))
+        .find(|table| table.contains(&offset))?;
+    let within = (offset - table.start) % 24;
+    // The symbol index is the high half of `r_info` (bytes 12..16).
+    if !(12..16).contains(&within) {
+        return None;
+    }
+    let entry = offset - within;
+    let info = u64::from_le_bytes(bytes[entry + 8..entry + 16].try_into().ok()?);
+    let old = (info >> 32) as usize;
+    let new = old ^ (1usize << (u32::from(bit) + 8 * (within as u32 - 12)));
+    let symbols = file.elf_dynamic_symbol_table();
+    let import = |index: usize| {
+        let symbol = symbols.symbol(object::SymbolIndex(index)).ok()?;
+        let kind = symbol.st_type();
+        let imported = symbol.st_shndx(endian) == SHN_UNDEF
+            && (kind == STT_FUNC || kind == STT_NOTYPE)
+            && symbol.st_name(endian) != 0;
+        let name = symbols.symbol_name(endian, symbol).ok()?;
+        imported.then(|| String::from_utf8_lossy(name).into_owned())
+    };
+    let (from, to) = (import(old)?, import(new)?);
+    Some(format!(
+        "rebinds a relocation from the import `{from}` to the import `{to}`"
+    ))
+}
