@@ -689,17 +689,47 @@ fn follow<P: Plugin>(events: &Events, shared: &Weak<Shared<P>>, watched: &Watche
         // A panic can only come from the host's `on_reload` (once the new
         // version serves) or `on_error`; the panic hook has told it, and
         // the watch goes on.
-        let reloaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.reload()));
-        if let Ok(Err(err)) = reloaded {
-            // Reported once the file has stayed untouched for `settle`: a
-            // file still being written is not broken.
-            match quiet(events, watched, settle) {
-                Quiet::Yes => shared.report(&err),
-                Quiet::No(event) => next = Some(event),
-                Quiet::Ended => return,
+        let mut busy_looks = 0;
+        loop {
+            let reloaded =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shared.reload()));
+            if let Ok(Err(err)) = reloaded {
+                // Reported once the file has stayed untouched for `settle`:
+                // a file still being written is not broken.
+                match quiet(events, watched, settle) {
+                    // Held by another program for a moment (Windows: a
+                    // build's rename, an antivirus scan): looked at again,
+                    // for a while, before it is reported.
+                    Quiet::Yes if busy(&err) && busy_looks < BUSY_LOOKS => {
+                        busy_looks += 1;
+                        continue;
+                    }
+                    Quiet::Yes => shared.report(&err),
+                    Quiet::No(event) => next = Some(event),
+                    Quiet::Ended => return,
+                }
             }
+            break;
         }
     }
+}
+
+/// How many times a file that another program holds is looked at again,
+/// `settle` apart, before the failure is reported.
+const BUSY_LOOKS: u32 = 20;
+
+/// Whether `err` says that another program holds the file for now: a
+/// sharing or lock violation (Windows), which passes.
+fn busy(err: &Error) -> bool {
+    let Error::Open { source, .. } = err else {
+        return false;
+    };
+    // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+    cfg!(windows)
+        && source
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::raw_os_error)
+            .is_some_and(|code| code == 32 || code == 33)
 }
 
 /// Reports that the folder went, so the file is no longer watched.

@@ -326,6 +326,41 @@ fn a_thousand_reloads_leave_memory_and_descriptors_flat() {
     println!("child: checks done");
 }
 
+/// A new file that another program holds for a moment (Windows: opened
+/// with no sharing, as a build's rename or an antivirus scan may) is looked
+/// at again until it is free, not reported as failing. (A CI run under wine
+/// reported a sharing violation for a file the test had just put.)
+#[cfg(windows)]
+#[test]
+fn a_file_held_by_another_program_for_a_moment_is_loaded_once_free() {
+    use std::io::Write;
+    use std::os::windows::fs::OpenOptionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = plugin_path(dir.path());
+    put(&path, "hello-plugin");
+    let (options, errors) = reporting();
+    let hot = Hot::<GreeterPlugin>::watch_with(&path, options).unwrap();
+    // Written in place through a handle that shares nothing, kept open
+    // while the watcher looks (every 100 ms).
+    let mut held = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .share_mode(0)
+        .open(&path)
+        .unwrap();
+    held.write_all(&std::fs::read(fixture("loud-plugin")).unwrap())
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(hot.generation(), 1, "loaded while held");
+    drop(held);
+    wait_until("the version once free", || hot.generation() == 2);
+    assert_eq!(hot.get().greet("you"), LOUD);
+    assert!(
+        errors.try_recv().is_err(),
+        "a file held for a moment was reported"
+    );
+}
+
 /// The private copies still mapped (each version's, a memfd): distinct
 /// inodes among the mappings named so.
 #[cfg(target_os = "linux")]
