@@ -29,6 +29,25 @@ fn assert_invalid(err: &Error, path: &Path, what: &str) {
     );
 }
 
+/// `load` of `path`, a copy cut at `cut` bytes, is refused as invalid;
+/// once the file starts an ELF header, it is called truncated, with its
+/// length.
+fn load_refused_as_cut(path: &Path, cut: u64, what: &str) {
+    match GreeterPlugin::load(path) {
+        Ok(_) => panic!("{what}: loaded"),
+        Err(err) => {
+            assert_invalid(&err, path, what);
+            if cut >= 4 {
+                let text = err.to_string();
+                assert!(
+                    text.contains("truncated") && text.contains(&format!("{cut} bytes")),
+                    "{what}: {text}"
+                );
+            }
+        }
+    }
+}
+
 fn inspect_invalid(path: &Path, what: &str) -> Error {
     match dynplug::inspect(path) {
         Ok(info) => panic!("{what}: inspect accepted it: {info:?}"),
@@ -316,21 +335,7 @@ fn every_truncated_copy_is_invalid_for_inspect_and_load() {
         inspect_invalid(&path, &what);
         // Pre-flight must refuse it before dlopen: a truncated ELF mapped
         // by the loader can kill the process with SIGBUS.
-        match GreeterPlugin::load(&path) {
-            Ok(_) => panic!("{what}: loaded"),
-            Err(err) => {
-                assert_invalid(&err, &path, &what);
-                // Once the file starts an ELF header, it is called
-                // truncated, with its length.
-                if cut >= 4 {
-                    let text = err.to_string();
-                    assert!(
-                        text.contains("truncated") && text.contains(&format!("{cut} bytes")),
-                        "{what}: {text}"
-                    );
-                }
-            }
-        }
+        load_refused_as_cut(&path, cut, &what);
     }
 }
 
@@ -424,21 +429,7 @@ fn a_truncated_copy_without_section_headers_is_refused_by_the_segment_check() {
         let what = format!("no sections, cut at {cut} of {loaded_end}");
         let err = inspect_invalid(&path, &what);
         assert!(err.to_string().contains("truncated"), "{what}: {err}");
-        match GreeterPlugin::load(&path) {
-            Ok(_) => panic!("{what}: loaded"),
-            Err(err) => {
-                assert_invalid(&err, &path, &what);
-                // Once the file starts an ELF header, it is called
-                // truncated, with its length.
-                if cut >= 4 {
-                    let text = err.to_string();
-                    assert!(
-                        text.contains("truncated") && text.contains(&format!("{cut} bytes")),
-                        "{what}: {text}"
-                    );
-                }
-            }
-        }
+        load_refused_as_cut(&path, cut as u64, &what);
     }
 }
 
