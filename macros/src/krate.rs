@@ -22,8 +22,11 @@ fn replace(tokens: TokenStream, path: &TokenStream) -> TokenStream {
     let mut out = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
-        let starts_path = i == 0 || !continues_path(&tokens[i - 1]);
-        if let Some(span) = leading_dynplug(&tokens[i..]).filter(|_| starts_path) {
+        let starts_path = i == 0 || !continues_path(&tokens[..i]);
+        // Only what the attributes generate: a `::dynplug` the user wrote
+        // (in a body, in `stringify!`) is theirs, and stays as written.
+        let generated = |span: &proc_macro2::Span| span.source_text().as_deref() != Some("dynplug");
+        if let Some(span) = leading_dynplug(&tokens[i..]).filter(|s| starts_path && generated(s)) {
             out.extend(path.clone().into_iter().map(|mut t| {
                 respan(&mut t, span);
                 t
@@ -44,34 +47,36 @@ fn replace(tokens: TokenStream, path: &TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
-/// Whether a `::` after `token` continues a path (`a::dynplug`,
+/// Whether a `::` after `before` continues a path (`a::dynplug`,
 /// `super::dynplug`) rather than starting one (`as ::dynplug`,
-/// `impl ::dynplug`).
-fn continues_path(token: &TokenTree) -> bool {
+/// `impl ::dynplug`, `-> ::dynplug`).
+fn continues_path(before: &[TokenTree]) -> bool {
     const STARTS: &[&str] = &[
         "as", "box", "break", "const", "dyn", "else", "for", "if", "impl", "in", "let", "match",
         "move", "mut", "pub", "return", "static", "type", "unsafe", "use", "where", "while",
         "yield",
     ];
-    match token {
-        TokenTree::Ident(ident) => !STARTS.iter().any(|k| ident == k),
-        // `-> ::dynplug::X` starts one: `>` there is the arrow's.
+    match before {
+        [.., TokenTree::Ident(ident)] => !STARTS.iter().any(|k| ident == k),
+        // `-> ::dynplug::X`, `impl<T> ::dynplug::X` start one. (`>` also
+        // closes a qualified path, `<Self as Api>::dynplug(..)`: a path
+        // the attributes never generate, whose `dynplug` is a method and
+        // not followed by `::`, see `leading_dynplug`.)
         _ => false,
     }
 }
 
-/// The span of `dynplug` if `tokens` starts with `::dynplug`.
+/// The span of `dynplug` if `tokens` starts with `::dynplug::`, a path
+/// into the crate (what the attributes generate; `::dynplug` alone, or a
+/// method `dynplug` after a qualified path, is not).
 fn leading_dynplug(tokens: &[TokenTree]) -> Option<proc_macro2::Span> {
+    let colons = |a: &TokenTree, b: &TokenTree| {
+        matches!((a, b), (TokenTree::Punct(a), TokenTree::Punct(b))
+            if a.as_char() == ':' && a.spacing() == Spacing::Joint && b.as_char() == ':')
+    };
     match tokens {
-        [
-            TokenTree::Punct(first),
-            TokenTree::Punct(second),
-            TokenTree::Ident(name),
-            ..,
-        ] if first.as_char() == ':'
-            && first.spacing() == Spacing::Joint
-            && second.as_char() == ':'
-            && name == "dynplug" =>
+        [first, second, TokenTree::Ident(name), third, fourth, ..]
+            if colons(first, second) && colons(third, fourth) && name == "dynplug" =>
         {
             Some(name.span())
         }

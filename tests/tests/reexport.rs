@@ -24,4 +24,9 @@ fn a_plugin_built_against_a_reexport_loads_and_answers() {
     assert_eq!(seen, ["home"]);
     assert!(plugin.has_extra());
     assert_eq!(plugin.extra(), 7);
+    // `::dynplug` written by the user (here in `stringify!`) is theirs:
+    // `crate = ..` rewrites only what the attributes generate; a method
+    // named `dynplug`, called as a qualified path, still compiles.
+    assert_eq!(plugin.dynplug(), "plugin :: dynplug :: load");
+    assert_eq!(plugin.qualified(), "plugin :: dynplug :: load");
 }
