@@ -11,9 +11,9 @@ use crate::callback::{self, Callback};
 
 /// What the boundary accepts, for error messages.
 pub const SUPPORTED: &str = "bool, char, integers (u128 and i128 too), f32, f64, (), \
-    Duration, &str, String, Box<str>, Vec<T>, Box<[T]>, arrays [T; N], PathBuf, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
+    Duration, &str, String, Box<str>, Vec<T>, Box<[T]>, Box<T>, arrays [T; N], PathBuf, HashMap<K, V>, BTreeMap<K, V>, HashSet<T>, BTreeSet<T>, \
     Option<T>, Result<T, E>, tuples of up to 12, types with `#[derive(dynplug::PluginType)]`; \
-    `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &[T], \
+    `Box<dyn Trait>` of a `#[plugin_interface]` trait; as arguments also &T, &Path, &[T], \
     &mut [scalar], &mut T, `&dyn Trait`, `&mut dyn Trait`, and callbacks \
     (`&dyn Fn(A..) -> R`, `&mut dyn FnMut(A..) -> R`, either in `Option`), whose \
     arguments may borrow for the call (`&T`, `&[T]`, `Option<&T>`)";
@@ -266,6 +266,8 @@ fn check_reference(
                      `&mut String` or `&mut Vec<T>`"
                 ),
             ),
+            // `&Path`: its own `RefArg`, checked by the compiler.
+            ArgKind::Ref(t) if is_path(t) => {}
             ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutRef(t) => {
                 check(t, Position::Nested, errors)
             }
@@ -286,7 +288,7 @@ fn check_reference(
                      cannot be `&mut`; pass the value, or return the new one"
                 ),
             ),
-            (None, _) if is_str => {}
+            (None, _) if is_str || is_path(elem) => {}
             (None, other) => {
                 let elem = match other {
                     Type::Slice(s) => &*s.elem,
@@ -323,6 +325,14 @@ fn check_reference(
             match elem {
                 _ if is_str => {}
                 Type::Slice(s) => check_scalar(&s.elem, what, errors),
+                other if is_path(other) => push(
+                    errors,
+                    other,
+                    format!(
+                        "`{what}`: a path crosses by reference only as an argument of a \
+                         method or a callback; use `PathBuf` to hand a path over"
+                    ),
+                ),
                 other => push(
                     errors,
                     other,
@@ -334,6 +344,15 @@ fn check_reference(
             }
         }
     }
+}
+
+/// Whether `ty` is written as `Path` (`std::path::Path`): its `&Path` is
+/// lent by the runtime's `RefArg` and `CallbackArg`, which the compiler
+/// checks on the resolved type (another type of that name is checked the
+/// same way).
+fn is_path(ty: &Type) -> bool {
+    matches!(strip(ty), Type::Path(p) if p.qself.is_none()
+        && p.path.segments.last().is_some_and(|l| l.ident == "Path" && l.arguments.is_none()))
 }
 
 fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn::Error>) {
@@ -375,8 +394,8 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
             errors,
             p,
             format!(
-                "`{what}` cannot cross the plugin boundary yet; use `PathBuf`, which crosses \
-                 as the platform holds it"
+                "`{what}` has no size of its own: it crosses as `&Path`, an argument of a \
+                 method or a callback; use `PathBuf` to hand a path over"
             ),
         ),
         n if KNOWN_UNSUPPORTED.contains(&n) => push(
@@ -402,12 +421,14 @@ fn check_box(
     what: &str,
     errors: &mut Vec<syn::Error>,
 ) {
-    // `Box<str>` crosses as a `String`, `Box<[T]>` as a `Vec<T>`.
+    // `Box<str>` crosses as a `String`, `Box<[T]>` as a `Vec<T>`, `Box<T>`
+    // as its `T`.
     if let [ty] = args {
         match strip(ty) {
             Type::Path(s) if s.qself.is_none() && s.path.is_ident("str") => return,
             Type::Slice(s) => return check(&s.elem, position.inner(), errors),
-            _ => {}
+            Type::TraitObject(_) => {}
+            other => return check(other, position.inner(), errors),
         }
     }
     let object = match args {
@@ -422,9 +443,8 @@ fn check_box(
             errors,
             p,
             format!(
-                "`{what}` cannot cross the plugin boundary: a `Box` crosses as an object of a \
-                 `#[plugin_interface]` trait, `Box<dyn Trait>`, or as `Box<str>` or \
-                 `Box<[T]>`; pass the value itself"
+                "`{what}` cannot cross the plugin boundary: a `Box` takes one type, a value \
+                 that crosses or an object of a `#[plugin_interface]` trait (`Box<dyn Trait>`)"
             ),
         );
         return;

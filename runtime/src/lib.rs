@@ -293,9 +293,9 @@ pub use signature::{InvalidKey, PublicKey, signature_path, verify_signature};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::abi::{
-        Abi, BorrowsProbe, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption,
-        RawResult, RawSlice, RawSliceMut, ReturnAbi, Scalar, SliceHolder, fnv1a, hold_owned,
-        lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
+        Abi, BorrowsProbe, Boxed, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption,
+        RawResult, RawSlice, RawSliceMut, RefArg, ReturnAbi, Scalar, SliceHolder, fnv1a,
+        hold_owned, lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
     };
     pub use crate::abi::{
         Args1, Args2, Args3, Args4, Args5, Args6, Args7, Args8, Args9, Args10, Args11, Args12,
@@ -336,10 +336,11 @@ pub mod __private {
         #[cfg(unix)]
         crate::preflight::checked::clear();
     }
+    pub use crate::__object_abi as object_abi;
     pub use crate::object::{
         Instance, LentMut, LentRef, Node as ObjectNode, ObjectCore, ObjectInterface, ObjectTable,
-        OwnedObject, Owner as ObjectOwner, RawObject, RecordRef, TableFor, drop_box, finish,
-        method_entry, nested_record,
+        OwnedObject, Owner as ObjectOwner, RawObject, RecordRef, TableFor, boxed_object, drop_box,
+        finish, method_entry, nested_record,
     };
     pub use crate::vtable::{VTable, vtable, vtable_len};
     pub use core::ffi::c_void;

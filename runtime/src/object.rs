@@ -28,7 +28,6 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::marker::PhantomData;
 
-use crate::abi::{Abi, ReturnAbi};
 use crate::call::{RetSlot, STATUS_CALLBACK_PANICKED, failed};
 use crate::library::{Hold, Library};
 use crate::meta::InterfaceDesc;
@@ -756,58 +755,120 @@ unsafe impl Send for ObjectCore {}
 // SAFETY: as above.
 unsafe impl Sync for ObjectCore {}
 
-// SAFETY: a `RawObject` is plain data; `lift_ret` takes ownership of exactly
-// what `lower_ret` gave up. An object argument (`Box<dyn I>`, `&dyn I`,
-// `&mut dyn I`) is lowered by the generated code itself, which moves or
-// lends it; inside another type it is refused at compile time (`OBJECTS`,
-// checked by the generated code): `lower_arg` and `lift_arg` are never
-// reached, and panic if they are.
-unsafe impl<I: ?Sized + ObjectInterface> Abi for Box<I> {
-    type Arg = RawObject<I>;
-    type Keep = ();
-    type Ret = RawObject<I>;
-    const TYPE_HASH: u64 = crate::abi::hash::object(crate::abi::hash::Object::Boxed, I::NAME);
-    const OBJECTS: bool = true;
+/// `Boxed` of `dyn I` (so `Abi` of `Box<dyn I>`), `ReturnAbi` and `Owned`
+/// of `Box<dyn I>` for an interface `I`, made by `#[plugin_interface]` for
+/// its trait (whose crate may: `dyn I` is its type, and `Box` is
+/// fundamental). Not one impl for every `I: ObjectInterface`: that would
+/// overlap the one for a plain value (`T: Abi`), which a type implementing
+/// both traits could match.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __object_abi {
+    ($object:ty) => {
+        // SAFETY: a `RawObject` is plain data; `lift_ret` takes ownership
+        // of exactly what `lower_ret` gave up. An object argument
+        // (`Box<dyn I>`, `&dyn I`, `&mut dyn I`) is lowered by the
+        // generated code itself, which moves or lends it; inside another
+        // type it is refused at compile time (`OBJECTS`, checked by the
+        // generated code): `lower_arg` and `lift_arg` are never reached,
+        // and panic if they are.
+        #[automatically_derived]
+        unsafe impl $crate::__private::Boxed for $object {
+            type BoxArg = $crate::__private::RawObject<$object>;
+            type BoxKeep = ();
+            type BoxRet = $crate::__private::RawObject<$object>;
+            const BOX_TYPE_HASH: u64 = $crate::__private::boxed_object::type_hash::<$object>();
+            const BOX_OBJECTS: bool = true;
 
-    fn visit_interfaces(visit: &mut dyn FnMut(Node)) {
-        visit(I::NODE);
+            fn box_visit(visit: &mut dyn FnMut($crate::__private::ObjectNode)) {
+                visit(<$object as $crate::__private::ObjectInterface>::NODE);
+            }
+            fn box_lower_arg(_: &$object) -> (Self::BoxArg, ()) {
+                $crate::__private::boxed_object::not_inside()
+            }
+            unsafe fn box_lift_arg(_: Self::BoxArg) -> ::std::boxed::Box<$object> {
+                $crate::__private::boxed_object::not_inside()
+            }
+            #[inline]
+            fn box_lower_ret(object: ::std::boxed::Box<$object>) -> Self::BoxRet {
+                $crate::__private::boxed_object::lower_ret(object)
+            }
+            #[inline]
+            unsafe fn box_lift_ret(ret: Self::BoxRet) -> ::std::boxed::Box<$object> {
+                // SAFETY: the caller's promise.
+                unsafe { $crate::__private::boxed_object::lift_ret(ret) }
+            }
+            #[inline(always)]
+            unsafe fn box_lift_ret_from(
+                ret: Self::BoxRet,
+                owner: $crate::__private::ObjectOwner<'_>,
+            ) -> ::std::boxed::Box<$object> {
+                // SAFETY: the caller's promise.
+                unsafe { $crate::__private::boxed_object::lift_ret_from(ret, owner) }
+            }
+        }
+
+        // SAFETY: an object borrows nothing of the call: it keeps its
+        // library loaded itself (`ObjectCore`).
+        #[automatically_derived]
+        unsafe impl<'s> $crate::__private::ReturnAbi<'s> for ::std::boxed::Box<$object> {}
+
+        // SAFETY: as above: an object owns what it holds.
+        #[automatically_derived]
+        unsafe impl $crate::__private::Owned for ::std::boxed::Box<$object> {}
+    };
+}
+
+/// What `__object_abi!` calls: `Abi` of `Box<I>` for an interface `I`.
+#[doc(hidden)]
+pub mod boxed_object {
+    use super::{ObjectCore, ObjectInterface, Owner, RawObject};
+
+    /// `Abi::TYPE_HASH` of `Box<I>`.
+    pub const fn type_hash<I: ?Sized + ObjectInterface>() -> u64 {
+        crate::abi::hash::object(crate::abi::hash::Object::Boxed, I::NAME)
     }
 
-    fn lower_arg(&self) -> (RawObject<I>, ()) {
+    /// `lower_arg` and `lift_arg`, which the generated code never calls.
+    #[cold]
+    pub fn not_inside() -> ! {
         panic!("dynplug: an object crosses as an argument only as itself, not inside another type")
     }
 
-    unsafe fn lift_arg(_: RawObject<I>) -> Self {
-        panic!("dynplug: an object crosses as an argument only as itself, not inside another type")
+    /// `Abi::lower_ret`: the object handed over.
+    #[inline]
+    pub fn lower_ret<I: ?Sized + ObjectInterface>(object: Box<I>) -> RawObject<I> {
+        I::into_raw(object).into_raw()
     }
 
+    /// `Abi::lift_ret`.
+    ///
+    /// # Safety
+    ///
+    /// `ret` is what `lower_ret` made, for this interface, handed over
+    /// once.
     #[inline]
-    fn lower_ret(self) -> RawObject<I> {
-        I::into_raw(self).into_raw()
-    }
-
-    #[inline]
-    unsafe fn lift_ret(ret: RawObject<I>) -> Self {
-        // SAFETY: the caller's promise: `ret` is what `lower_ret` made, for
-        // this interface, handed over once.
+    pub unsafe fn lift_ret<I: ?Sized + ObjectInterface>(ret: RawObject<I>) -> Box<I> {
+        // SAFETY: the caller's promise.
         unsafe { I::from_raw(|| ObjectCore::new(ret, I::NAME)) }
     }
 
-    // Inlined into the call that returned the object, whose library is at
-    // hand there: the lift is no call of its own.
+    /// `Abi::lift_ret_from`: inlined into the call that returned the
+    /// object, whose library is at hand there, so the lift is no call of
+    /// its own.
+    ///
+    /// # Safety
+    ///
+    /// As for [`lift_ret`]; `owner` is the library of the call.
     #[inline(always)]
-    unsafe fn lift_ret_from(ret: RawObject<I>, owner: Owner<'_>) -> Self {
-        // SAFETY: as for `lift_ret`; `owner` is the library of the call.
+    pub unsafe fn lift_ret_from<I: ?Sized + ObjectInterface>(
+        ret: RawObject<I>,
+        owner: Owner<'_>,
+    ) -> Box<I> {
+        // SAFETY: the caller's promise.
         unsafe { I::from_raw(|| ObjectCore::returned(ret, I::NAME, owner)) }
     }
 }
-
-// SAFETY: an object borrows nothing of the call: it keeps its library
-// loaded itself (`ObjectCore`).
-unsafe impl<'s, I: ?Sized + ObjectInterface> ReturnAbi<'s> for Box<I> {}
-
-// SAFETY: as above: an object owns what it holds.
-unsafe impl<I: ?Sized + ObjectInterface> crate::abi::Owned for Box<I> {}
 
 /// Where a plugin's root table says which records of the interfaces its
 /// root reaches it was built with: the `index`-th, or an empty one past the

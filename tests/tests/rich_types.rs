@@ -591,6 +591,145 @@ fn boxes_and_paths() {
     assert_eq!(&*said, odd.as_os_str().len().to_string());
 }
 
+/// `Box<T>` of a plain value crosses as its value, in arguments, fields,
+/// `Option`s, callbacks (by value and lent) and returns, edge values
+/// included.
+#[test]
+fn boxed_values() {
+    use rich_api::{Boxed, Event2, Point, Stamp};
+    use std::time::Duration;
+    let p = plugin();
+    let stamp = Stamp {
+        id: u128::MAX - 1,
+        offset: i128::MIN,
+        after: Duration::MAX,
+    };
+    let next = Event2 {
+        id: u64::MAX,
+        point: Some(Point(i32::MIN, 0)),
+    };
+    let b = Box::new(Boxed {
+        stamp: Box::new(stamp),
+        next: None,
+    });
+    let lent = std::cell::RefCell::new(Vec::new());
+    let (back, extra) = p.rebox(b, Some(Box::new(u128::MAX)), &|s, point| {
+        lent.borrow_mut().push((*s, **point));
+        Some(Box::new(next.clone()))
+    });
+    let doubled = Stamp {
+        id: (u128::MAX - 1).wrapping_mul(2),
+        ..stamp
+    };
+    assert_eq!(*lent.borrow(), [(doubled, Point(-1, i32::MAX))]);
+    assert_eq!(
+        *back,
+        Boxed {
+            stamp: Box::new(doubled),
+            next: Some(Box::new(next)),
+        }
+    );
+    assert_eq!(*extra, Some(Box::new(u128::MAX)));
+    let (_, none) = p.rebox(back, None, &|_, _| None);
+    assert_eq!(*none, None);
+}
+
+const BIG_ARRAYS_TEST: &str = "large_arrays_cross_on_a_small_stack";
+
+/// Arrays of 64 Ki elements cross both ways, called from a thread with a
+/// 4 MiB stack (this debug build, host and plugin on one stack): an array
+/// argument crosses as a slice, and nothing on either side builds arrays
+/// of references on the way (such an array of `u8` is 8 times its size:
+/// this overflowed a 4 MiB stack and aborted). A large array still costs
+/// many times its size in stack in a debug build: see the README. In a
+/// child process, for the abort.
+#[test]
+fn large_arrays_cross_on_a_small_stack() {
+    use rich_api::BIG;
+    if dynplug_tests::child_case().is_none() {
+        let out = dynplug_tests::run_in_child(BIG_ARRAYS_TEST, "big arrays");
+        dynplug_tests::assert_child_passed(&out);
+        return;
+    }
+    let p = plugin();
+    let done = std::thread::Builder::new()
+        .stack_size(4 << 20)
+        .spawn(move || {
+            let mut a = Box::new([0u8; BIG]);
+            for (i, x) in a.iter_mut().enumerate() {
+                *x = i as u8;
+            }
+            let b: Box<[u32; BIG]> = vec![u32::MAX; BIG].into_boxed_slice().try_into().unwrap();
+            let words = ["a".to_owned(), String::new(), "ü".repeat(3)];
+            let (back, sum, joined) = p.big_arrays(*a, &b, words);
+            assert!(back.iter().rev().eq(a.iter()), "reversed");
+            assert_eq!(sum, u64::from(u32::MAX) * BIG as u64);
+            assert_eq!(joined, "a++üüü");
+        })
+        .unwrap()
+        .join();
+    assert!(done.is_ok(), "the calling thread panicked");
+    println!("child: checks done");
+}
+
+/// A `&Path` argument and a `&Path` lent to a callback, in a tuple and an
+/// `Option`: a path that is not Unicode arrives whole, each component the
+/// plugin lends comes back as the plugin saw it, and on Unix the plugin
+/// reads the host's bytes in place.
+#[test]
+fn borrowed_paths() {
+    use std::path::{Path, PathBuf};
+    let p = plugin();
+    #[cfg(unix)]
+    let odd: PathBuf = {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b"/caf\xe9/\xff x/y.txt").into()
+    };
+    #[cfg(windows)]
+    let odd: PathBuf = {
+        use std::os::windows::ffi::OsStringExt;
+        std::ffi::OsString::from_wide(&[0x63, 0x5C, 0xD800, 0x61, 0x5C, 0x79]).into()
+    };
+    assert!(odd.to_str().is_none(), "the test path is not Unicode");
+    let mut seen: Vec<(usize, PathBuf, Option<PathBuf>)> = Vec::new();
+    let len = p.walk_path(&odd, &mut |(i, part), parent| {
+        seen.push((i, part.to_path_buf(), parent.map(Path::to_path_buf)));
+    });
+    assert_eq!(len, odd.as_os_str().len());
+    let expected: Vec<(usize, PathBuf, Option<PathBuf>)> = odd
+        .components()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i,
+                PathBuf::from(c.as_os_str()),
+                odd.parent().map(Path::to_path_buf),
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 3, "{expected:?}");
+    assert_eq!(seen, expected);
+
+    let mut calls = 0;
+    assert_eq!(p.walk_path(Path::new(""), &mut |_, _| calls += 1), 0);
+    assert_eq!(calls, 0, "an empty path has no components");
+    let mut root = Vec::new();
+    p.walk_path(Path::new("r"), &mut |(i, part), parent| {
+        root.push((i, part.to_path_buf(), parent.map(Path::to_path_buf)));
+    });
+    assert_eq!(root, [(0, PathBuf::from("r"), Some(PathBuf::new()))]);
+
+    let at = p.path_address(&odd);
+    #[cfg(unix)]
+    assert_eq!(
+        at,
+        odd.as_os_str().as_encoded_bytes().as_ptr() as usize,
+        "lent in place"
+    );
+    #[cfg(windows)]
+    assert_ne!(at, 0);
+}
+
 const TOUCHY_TEST: &str = "a_panic_writing_back_a_map_comes_back_to_the_host";
 
 /// A `&mut` map is written back through a function of the host's, which

@@ -77,10 +77,37 @@ pub fn around(
 /// ([`ends`]), so that an unsupported type is reported on the user's
 /// tokens, once.
 pub fn abi(ty: &Type) -> TokenStream {
+    as_trait(ty, Via::Abi)
+}
+
+/// Which of the runtime's traits says how a type crosses: `Abi` for a
+/// value, `RefArg` for the `T` of a `&T` argument (which may be unsized:
+/// `Path`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Abi,
+    RefArg,
+}
+
+/// `<T as ::dynplug::__private::Abi>` (or `RefArg`), spanned whole on the
+/// type.
+pub fn as_trait(ty: &Type, via: Via) -> TokenStream {
     let (first, last) = ends(ty);
     let open = quote_spanned!(first=> <);
-    let close = quote_spanned!(last=> as ::dynplug::__private::Abi>);
+    let close = match via {
+        Via::Abi => quote_spanned!(last=> as ::dynplug::__private::Abi>),
+        Via::RefArg => quote_spanned!(last=> as ::dynplug::__private::RefArg>),
+    };
     quote!(#open #ty #close)
+}
+
+/// `<T as ::dynplug::__private::Abi>::item` (or `RefArg`), spanned whole on
+/// the type.
+pub fn via_item(ty: &Type, via: Via, item: &str) -> TokenStream {
+    let path = as_trait(ty, via);
+    let item = syn::Ident::new(item, ends(ty).1);
+    let colons = quote_spanned!(ends(ty).1=> ::);
+    quote!(#path #colons #item)
 }
 
 /// `<T as ::dynplug::__private::Abi>` then `rest` (`::Arg`, `::lift_ret(x)`),
@@ -93,10 +120,7 @@ pub fn abi_path(ty: &Type, rest: TokenStream) -> TokenStream {
 
 /// `<T as ::dynplug::__private::Abi>::item`, spanned whole on the type.
 pub fn abi_item(ty: &Type, item: &str) -> TokenStream {
-    let abi = abi(ty);
-    let item = syn::Ident::new(item, ends(ty).1);
-    let colons = quote_spanned!(ends(ty).1=> ::);
-    quote!(#abi #colons #item)
+    via_item(ty, Via::Abi, item)
 }
 
 /// `ident`, a generated name, spanned on a user's token (which resolves as
@@ -187,11 +211,19 @@ pub fn type_assertions(methods: &[Method]) -> TokenStream {
     };
     let abi = kinds()
         .flat_map(|(kind, ty)| params::abi_types(&kind, ty))
-        .chain(methods.iter().filter_map(|m| m.output))
-        .filter(|ty| clean(ty, types::Position::Nested))
-        .map(|ty| {
+        .chain(
+            methods
+                .iter()
+                .filter_map(|m| m.output)
+                .map(|t| (t, Via::Abi)),
+        )
+        .filter(|(ty, _)| clean(ty, types::Position::Nested))
+        .map(|(ty, via)| {
             let ty = types::to_static(ty);
-            quote_spanned!(ty.span()=> __dynplug_is_abi::<#ty>();)
+            match via {
+                Via::Abi => quote_spanned!(ty.span()=> __dynplug_is_abi::<#ty>();),
+                Via::RefArg => quote_spanned!(ty.span()=> __dynplug_is_ref_arg::<#ty>();),
+            }
         });
     let lent = kinds()
         .flat_map(|(kind, _)| match kind {
@@ -208,6 +240,7 @@ pub fn type_assertions(methods: &[Method]) -> TokenStream {
             #[allow(dead_code)]
             fn __dynplug_check_types() {
                 fn __dynplug_is_abi<T: ::dynplug::__private::Abi>() {}
+                fn __dynplug_is_ref_arg<T: ?::core::marker::Sized + ::dynplug::__private::RefArg>() {}
                 fn __dynplug_is_callback_arg<T: ::dynplug::__private::CallbackArg>() {}
                 #(#abi)*
                 #(#lent)*

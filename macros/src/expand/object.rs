@@ -9,7 +9,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::loader::forwarding_method;
-use super::{abi_item, arg_names, ends, output_type, params};
+use super::{Via, abi_item, arg_names, ends, output_type, params, via_item};
 use crate::ast::{Interface, Method, Receiver, unraw};
 use crate::types;
 
@@ -103,19 +103,21 @@ pub fn expand(iface: &Interface) -> TokenStream {
     });
     // Each type's items spanned whole on the type (a path joined to tokens
     // of the call site would be reported at the attribute).
-    let mentioned: Vec<syn::Type> = iface
+    let mentioned: Vec<(syn::Type, Via)> = iface
         .methods
         .iter()
         .flat_map(|m| {
             m.args
                 .iter()
                 .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
-                .map(types::to_static)
-                .chain([types::to_static(&super::output_type(m))])
+                .map(|(t, via)| (types::to_static(t), via))
+                .chain([(types::to_static(&super::output_type(m)), Via::Abi)])
                 .collect::<Vec<_>>()
         })
         .collect();
-    let objects_consts = mentioned.iter().map(|t| abi_item(t, "OBJECTS"));
+    let objects_consts = mentioned
+        .iter()
+        .map(|(t, via)| via_item(t, *via, "OBJECTS"));
     let objects: Vec<TokenStream> = iface
         .methods
         .iter()
@@ -128,8 +130,8 @@ pub fn expand(iface: &Interface) -> TokenStream {
         .collect();
     let visits = mentioned
         .iter()
-        .map(|t| {
-            let visit_interfaces = abi_item(t, "visit_interfaces");
+        .map(|(t, via)| {
+            let visit_interfaces = via_item(t, *via, "visit_interfaces");
             let args = quote_spanned!(ends(t).1=> (visit));
             quote!(#visit_interfaces #args;)
         })
@@ -165,9 +167,9 @@ pub fn expand(iface: &Interface) -> TokenStream {
         m.args
             .iter()
             .flat_map(|a| params::abi_types(&types::arg_kind(a.ty), a.ty))
-            .map(|t| {
+            .map(|(t, via)| {
                 let t = types::to_static(t);
-                let objects = abi_item(&t, "OBJECTS");
+                let objects = via_item(&t, via, "OBJECTS");
                 let message = format!(
                     "dynplug: `{}` holds a `Box<dyn ..>`: an object crosses as an argument \
                      only as itself (`Box<dyn Trait>`, `&dyn Trait`, `&mut dyn Trait`), not \
@@ -263,6 +265,9 @@ pub fn expand(iface: &Interface) -> TokenStream {
                 }
             }
 
+            // `Box<dyn Trait>` crosses as this trait's object.
+            ::dynplug::__private::object_abi!(dyn #trait_ident);
+
             // SAFETY: `into_raw` goes through the trait's hidden method, which
             // makes the table generated for the object's own type; `from_raw`
             // wraps the core in the proxy, which calls the table as this
@@ -342,6 +347,7 @@ fn table_entry(method: &Method, name: &syn::Ident) -> TokenStream {
         suspects.extend(
             abi_types
                 .into_iter()
+                .map(|(t, _)| t)
                 .filter(|t| !types::known_to_cross(t))
                 .map(ends),
         );

@@ -8,17 +8,21 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::Type;
 use syn::spanned::Spanned;
 
-use super::{abi_item, at, ends};
+use super::{Via, abi_item, at, ends, via_item};
 use crate::callback::{self, Callback};
 use crate::types::{self, ArgKind};
 
 /// The types of a parameter that must implement `Abi` (a callback's result
-/// included; its arguments are `CallbackArg`s instead).
-pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<&'a Type> {
+/// included; its arguments are `CallbackArg`s instead), or `RefArg` (the
+/// `T` of a `&T`).
+pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<(&'a Type, Via)> {
     match kind {
-        ArgKind::Value => vec![ty],
-        ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![t],
-        ArgKind::Callback(cb) | ArgKind::OptionalCallback(cb, _) => cb.output.into_iter().collect(),
+        ArgKind::Value => vec![(ty, Via::Abi)],
+        ArgKind::Ref(t) => vec![(t, Via::RefArg)],
+        ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![(t, Via::Abi)],
+        ArgKind::Callback(cb) | ArgKind::OptionalCallback(cb, _) => {
+            cb.output.into_iter().map(|t| (t, Via::Abi)).collect()
+        }
         ArgKind::ObjectRef(_) | ArgKind::ObjectMut(_) | ArgKind::ObjectBox(_) => Vec::new(),
     }
 }
@@ -129,18 +133,19 @@ fn on_inputs(
 /// The parameter's part in the signature hash.
 pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
     // The constructors' hashes are the shared rules' (`dynplug_rules::hash`).
-    let tag = |constructor: &str, t: &Type| {
-        let hash = abi_item(&types::to_static(t), "TYPE_HASH");
+    let tag_via = |constructor: &str, t: &Type, via: Via| {
+        let hash = via_item(&types::to_static(t), via, "TYPE_HASH");
         let constructor = format_ident!("{}", constructor);
         quote! {
             ::dynplug::__private::rules::hash::#constructor(#hash)
         }
     };
+    let tag = |constructor: &str, t: &Type| tag_via(constructor, t, Via::Abi);
     match kind {
         ArgKind::Value => abi_item(&types::to_static(ty), "TYPE_HASH"),
         // `&[T]` hashes as the `&[T]` value type does.
         ArgKind::Slice(t) => tag("slice", t),
-        ArgKind::Ref(t) => tag("reference", t),
+        ArgKind::Ref(t) => tag_via("reference", t, Via::RefArg),
         ArgKind::MutSlice(t) => tag("mut_slice", t),
         ArgKind::MutRef(t) => tag("mut_reference", t),
         ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
@@ -193,7 +198,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Ref(t) => {
-            let lower_arg = abi_item(t, "lower_arg");
+            let lower_arg = via_item(t, Via::RefArg, "lower_ref");
             let last = ends(t).1;
             let args = quote_spanned!(last=> (#name));
             quote!(let (#lowered, #keep) = #lower_arg #args;)
@@ -422,16 +427,21 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
             pass: quote!(#held),
             after: none,
         },
+        // Held for the call (a lifted copy, or a `Path`'s units) and lent
+        // to the method as `&T`.
         ArgKind::Ref(t) => Lifted {
             param: {
-                let l = lowered_of(t);
+                let l = via_item(&types::to_static(t), Via::RefArg, "Arg");
                 quote!(#raw: #l)
             },
             setup: {
-                let lift = lift(t, raw);
-                quote!(let #held: #t = unsafe { #lift };)
+                let hold = via_item(t, Via::RefArg, "hold");
+                quote!(let #held = unsafe { #hold(#raw) };)
             },
-            pass: quote!(&#held),
+            pass: {
+                let view = via_item(t, Via::RefArg, "view");
+                quote!(unsafe { #view(&#held) })
+            },
             after: none,
         },
         ArgKind::Slice(t) => Lifted {

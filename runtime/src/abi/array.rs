@@ -1,9 +1,15 @@
-//! Arrays `[T; N]` of any supported `T`: each element lowered in place, in
-//! a `#[repr(C)]` wrapper (a bare array is no C argument). The length is
-//! part of the type's hash.
+//! Arrays `[T; N]` of any supported `T`. An argument crosses as a slice
+//! (scalars in place); a return value and a callback's argument as each
+//! element lowered in place, in a `#[repr(C)]` wrapper (a bare array is no
+//! C argument). Nothing is built through arrays of references or pairs,
+//! which for a large array would be several times its size on the stack.
+//! The length is part of the type's hash.
+
+use std::mem::{ManuallyDrop, MaybeUninit};
 
 use super::hash::array as hash;
-use super::{Abi, CallbackArg, Lent};
+use super::seq::SliceKeep;
+use super::{Abi, CallbackArg, Lent, RawSlice, lower_slice};
 
 /// A lowered array: each element's lowered form, in order.
 #[repr(C)]
@@ -18,17 +24,53 @@ impl<T: Copy, const N: usize> std::fmt::Debug for RawArray<T, N> {
     }
 }
 
-/// `pairs` split into their first and second halves.
-fn split<A: Copy, B, const N: usize>(pairs: [(A, B); N]) -> ([A; N], [B; N]) {
-    let firsts = std::array::from_fn(|i| pairs[i].0);
-    (firsts, pairs.map(|(_, second)| second))
+/// Each of `items` lowered by `lower`, written in place into the two
+/// arrays (no array of references or pairs on the way: an array may be
+/// large, and the stack is not). A panic in `lower` leaks what was lowered
+/// before it.
+fn lower_each<T, A, K, const N: usize>(
+    items: &[T; N],
+    lower: impl Fn(&T) -> (A, K),
+) -> ([A; N], [K; N]) {
+    let mut args = MaybeUninit::<[A; N]>::uninit();
+    let mut keeps = MaybeUninit::<[K; N]>::uninit();
+    let (a, k) = (
+        args.as_mut_ptr().cast::<A>(),
+        keeps.as_mut_ptr().cast::<K>(),
+    );
+    for (i, item) in items.iter().enumerate() {
+        let (arg, keep) = lower(item);
+        // SAFETY: `i < N`: within both arrays; each slot is written once.
+        unsafe {
+            a.add(i).write(arg);
+            k.add(i).write(keep);
+        }
+    }
+    // SAFETY: all `N` slots of each were written above.
+    unsafe { (args.assume_init(), keeps.assume_init()) }
 }
 
-// SAFETY: each element is lowered and lifted by its own `Abi`, in order;
-// the array's length is fixed by the type on both sides (and hashed).
+/// An array of `N` values made by `make(i)`, written in place. A panic in
+/// `make` leaks what was made before it.
+fn make_each<T, const N: usize>(mut make: impl FnMut(usize) -> T) -> [T; N] {
+    let mut out = MaybeUninit::<[T; N]>::uninit();
+    let base = out.as_mut_ptr().cast::<T>();
+    for i in 0..N {
+        // SAFETY: `i < N`: within the array; each slot is written once.
+        unsafe { base.add(i).write(make(i)) };
+    }
+    // SAFETY: all `N` slots were written above.
+    unsafe { out.assume_init() }
+}
+
+// SAFETY: an argument crosses as a slice does (in place for `DIRECT`
+// elements, else through a kept temporary array: never by value, as an
+// array may be larger than the stack can copy several times); its length
+// is fixed by the type on both sides (and hashed). A return value is each
+// element's lowered form, in order, each lifted once.
 unsafe impl<T: Abi, const N: usize> Abi for [T; N] {
-    type Arg = RawArray<T::Arg, N>;
-    type Keep = [T::Keep; N];
+    type Arg = RawSlice<T::Arg>;
+    type Keep = SliceKeep<T>;
     type Ret = RawArray<T::Ret, N>;
     const TYPE_HASH: u64 = hash(T::TYPE_HASH, N);
     const OBJECTS: bool = T::OBJECTS;
@@ -39,23 +81,36 @@ unsafe impl<T: Abi, const N: usize> Abi for [T; N] {
 
     #[inline]
     fn lower_arg(&self) -> (Self::Arg, Self::Keep) {
-        let (args, keeps) = split(self.each_ref().map(T::lower_arg));
-        (RawArray(args), keeps)
+        lower_slice(self)
     }
     #[inline]
     unsafe fn lift_arg(arg: Self::Arg) -> Self {
-        // SAFETY: the caller's promise for the array covers each element.
-        std::array::from_fn(|i| unsafe { T::lift_arg(arg.0[i]) })
+        // SAFETY: the caller's promise: `N` lowered elements, kept alive.
+        let args = unsafe { arg.get() };
+        debug_assert_eq!(args.len(), N);
+        if T::DIRECT {
+            // SAFETY: `DIRECT`: the elements are `T`s as they lie in
+            // memory, plain values, `N` of them: one bitwise copy.
+            unsafe { args.as_ptr().cast::<[T; N]>().read() }
+        } else {
+            // SAFETY: each element came from `T::lower_arg`, kept alive.
+            make_each(|i| unsafe { T::lift_arg(args[i]) })
+        }
     }
     #[inline]
     fn lower_ret(self) -> Self::Ret {
-        RawArray(self.map(T::lower_ret))
+        let values = ManuallyDrop::new(self);
+        // SAFETY: each value is read out once and lowered (taking it over);
+        // the array itself is never dropped.
+        RawArray(make_each(|i| {
+            T::lower_ret(unsafe { std::ptr::read(&values[i]) })
+        }))
     }
     #[inline]
     unsafe fn lift_ret(ret: Self::Ret) -> Self {
         // SAFETY: the caller's promise for the array covers each element,
         // each lifted once.
-        std::array::from_fn(|i| unsafe { T::lift_ret(ret.0[i]) })
+        make_each(|i| unsafe { T::lift_ret(ret.0[i]) })
     }
 }
 
@@ -69,13 +124,13 @@ unsafe impl<T: CallbackArg, const N: usize> CallbackArg for [T; N] {
 
     #[inline]
     fn lower(&self) -> (Self::Raw, Self::Keep) {
-        let (raws, keeps) = split(self.each_ref().map(T::lower));
+        let (raws, keeps) = lower_each(self, T::lower);
         (RawArray(raws), keeps)
     }
     #[inline]
     unsafe fn hold(raw: Self::Raw) -> Self::Holder {
         // SAFETY: the caller's promise for the array covers each element.
-        std::array::from_fn(|i| unsafe { T::hold(raw.0[i]) })
+        make_each(|i| unsafe { T::hold(raw.0[i]) })
     }
 }
 
@@ -83,8 +138,10 @@ unsafe impl<T: CallbackArg, const N: usize> CallbackArg for [T; N] {
 unsafe impl<'a, T: Lent<'a>, const N: usize> Lent<'a> for [T; N] {
     #[inline]
     unsafe fn view(holder: &'a mut Self::Holder) -> Self {
-        // SAFETY: the caller views each holder once; so each element's.
-        holder.each_mut().map(|h| unsafe { T::view(h) })
+        let base = holder.as_mut_ptr();
+        // SAFETY: the caller views each holder once; so each element's,
+        // each borrowed once for `'a`, as the holder is (`i < N`).
+        make_each(|i| unsafe { T::view(&mut *base.add(i)) })
     }
 }
 

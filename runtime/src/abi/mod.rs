@@ -49,6 +49,7 @@ macro_rules! with_owned_leaves {
 }
 
 mod array;
+mod byref;
 mod lend;
 mod map;
 mod mutref;
@@ -63,6 +64,7 @@ mod tuple;
 mod variants;
 mod wide;
 
+pub use byref::RefArg;
 /// The hash primitives and type constructors, from the rules both sides
 /// share.
 pub use dynplug_rules::hash::{self, fnv1a, mix, signature as signature_hash};
@@ -72,6 +74,7 @@ pub use lend::{
 };
 pub use mutref::{MutHolder, RawMut, RawSliceMut};
 pub use option::RawOption;
+pub use owned::Boxed;
 pub use result::RawResult;
 pub use ret::{BorrowsProbe, Owned, ProbeAbi, ProbeNotAbi, ReturnAbi};
 pub use scalar::Scalar;
@@ -104,8 +107,10 @@ pub use variants::{
     message = "`{Self}` cannot cross the plugin boundary",
     label = "unsupported type in a plugin interface",
     note = "supported: bool, char, integers (u128 and i128 too), f32, f64, (), Duration, &str, \
-            String, Vec<T>, arrays [T; N], HashMap, BTreeMap, HashSet, BTreeSet, Option<T>, Result<T, E>, \
-            tuples of up to 12, and types with `#[derive(dynplug::PluginType)]`"
+            String, Vec<T>, Box<T>, PathBuf, arrays [T; N], HashMap, BTreeMap, HashSet, BTreeSet, \
+            Option<T>, Result<T, E>, tuples of up to 12, types with \
+            `#[derive(dynplug::PluginType)]`, and `Box<dyn Trait>` of a trait with \
+            `#[dynplug::plugin_interface]` (add it to the trait's definition)"
 )]
 pub unsafe trait Abi: Sized {
     /// The lowered form of an argument, borrowed from the caller.

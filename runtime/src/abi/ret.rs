@@ -43,6 +43,8 @@ unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Vec<T> {}
 unsafe impl<'s, T: ReturnAbi<'s>, const N: usize> ReturnAbi<'s> for [T; N] {}
 // SAFETY: as a `Vec<T>`.
 unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Box<[T]> {}
+// SAFETY: borrows what its value borrows.
+unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Box<T> {}
 
 // SAFETY: what the value or error borrows follows `T` and `E`.
 unsafe impl<'s, T: ReturnAbi<'s>, E: ReturnAbi<'s>> ReturnAbi<'s> for Result<T, E> {}
@@ -84,9 +86,9 @@ unsafe impl<'s, T: ReturnAbi<'s>> ReturnAbi<'s> for Option<T> {}
 /// at, so an `Abi` type is always checked, `'static` borrows and all; and
 /// the checked type is the one named in the call, not one inferred through
 /// the probe (where a `&'static str` could pass for a shorter borrow).
-pub struct BorrowsProbe<T>(core::marker::PhantomData<fn(T) -> T>);
+pub struct BorrowsProbe<T: ?Sized>(core::marker::PhantomData<fn(&T) -> &T>);
 
-impl<T> BorrowsProbe<T> {
+impl<T: ?Sized> BorrowsProbe<T> {
     /// The probe (no value of `T` is needed).
     pub const NEW: Self = Self(core::marker::PhantomData);
 
@@ -118,7 +120,7 @@ impl<T: Abi> ProbeAbi for &BorrowsProbe<T> {}
 pub trait ProbeNotAbi: Sized {
     /// Nothing to check (`'a` is named in a bound so that the call may
     /// name it, as for [`ProbeAbi::borrows_for`]).
-    fn borrows_for<'a, U>(self)
+    fn borrows_for<'a, U: ?Sized>(self)
     where
         'a: 'a,
     {
@@ -136,7 +138,7 @@ pub trait ProbeNotAbi: Sized {
     }
 }
 
-impl<T> ProbeNotAbi for &&BorrowsProbe<T> {}
+impl<T: ?Sized> ProbeNotAbi for &&BorrowsProbe<T> {}
 
 /// A type that owns all of its data: no borrowed part at all. Required of
 /// what crosses back to the caller and may outlive the call: the value a
@@ -177,6 +179,8 @@ unsafe impl<T: Owned> Owned for Vec<T> {}
 unsafe impl<T: Owned, const N: usize> Owned for [T; N] {}
 // SAFETY: as a `Vec<T>`.
 unsafe impl<T: Owned> Owned for Box<[T]> {}
+// SAFETY: owns its value, which owns its data.
+unsafe impl<T: Owned> Owned for Box<T> {}
 // SAFETY: owns its value, which owns its data.
 unsafe impl<T: Owned> Owned for Option<T> {}
 // SAFETY: owns its value or error, which own their data.
