@@ -63,6 +63,21 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
     };
     for fields in fields {
         for field in fields {
+            // A type that holds itself: its structural hash would contain
+            // itself, and the compiler's own refusal is a page of
+            // overflows. One error, on the use, saying what to do.
+            if let Some(inner) = self_reference(&field.ty, &input.ident) {
+                errors.spanned(
+                    inner,
+                    format!(
+                        "`{}` holds itself here: a recursive type cannot cross the plugin \
+                         boundary (its signature hash would contain itself); keep the nodes \
+                         in a `Vec` and refer to them by index",
+                        input.ident
+                    ),
+                );
+                continue;
+            }
             let mut type_errors = Vec::new();
             types::check(&field.ty, Position::Nested, &mut type_errors);
             if types::has_reference(&field.ty) {
@@ -76,6 +91,27 @@ fn check(input: &DeriveInput, errors: &mut Errors) {
             }
         }
     }
+}
+
+/// The first path in `ty` that names the type being derived (`Self`, or
+/// its own name alone: `Box<Expr>` in `enum Expr`, `Vec<Tree>`).
+fn self_reference<'a>(ty: &'a syn::Type, ident: &syn::Ident) -> Option<&'a syn::TypePath> {
+    struct Finder<'a, 'i> {
+        ident: &'i syn::Ident,
+        found: Option<&'a syn::TypePath>,
+    }
+    impl<'a> syn::visit::Visit<'a> for Finder<'a, '_> {
+        fn visit_type_path(&mut self, p: &'a syn::TypePath) {
+            let own = p.qself.is_none() && (p.path.is_ident("Self") || p.path.is_ident(self.ident));
+            if own && self.found.is_none() {
+                self.found = Some(p);
+            }
+            syn::visit::visit_type_path(self, p);
+        }
+    }
+    let mut finder = Finder { ident, found: None };
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.found
 }
 
 /// How `count` items are grouped when a group holds at most `width`: one

@@ -91,8 +91,9 @@
 //! - scalars (`bool`, `char`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`,
 //!   `f32`, `f64`) and `()`, by value;
 //! - `u128`, `i128` and `std::time::Duration`, by value (as two words);
-//! - `Box<str>` and `Box<[T]>`, as `String` and `Vec<T>`; `PathBuf`, as the
-//!   platform holds it (any bytes on Unix, UTF-16 units on Windows);
+//! - `Box<str>` and `Box<[T]>`, as `String` and `Vec<T>`; `Box<T>` of any
+//!   of these, as its `T` (a new box on the receiving side); `PathBuf`, as
+//!   the platform holds it (any bytes on Unix, UTF-16 units on Windows);
 //! - `HashMap`, `BTreeMap`, `HashSet` and `BTreeSet`, as their entries:
 //!   copied like a `Vec` of them and rebuilt by the receiver;
 //! - `&str` and `&[T]` of scalars, borrowed in place without a copy (a
@@ -107,7 +108,9 @@
 //!   ones included, with any number of fields and variants.
 //!
 //! Arguments may also be `&T` and `&[T]` of any supported type (copied for
-//! the call when they cannot be borrowed in place), `&mut [T]` of scalars
+//! the call when they cannot be borrowed in place), `&Path` (in place on
+//! Unix; on Windows its UTF-16 units, made into a path for the call; to
+//! callbacks too), `&mut [T]` of scalars
 //! (lent in place), `&mut T` of any supported type (copied in and written
 //! back after the call: the plugin may grow a `String` or `Vec`), and
 //! callbacks, `&dyn Fn(A..) -> R` or `&mut dyn FnMut(A..) -> R`, which the
