@@ -226,7 +226,7 @@ pub fn check(ty: &Type, position: Position, errors: &mut Vec<syn::Error>) {
             errors,
             f,
             "function pointers cannot cross the plugin boundary; take a callback, \
-             `&dyn Fn(A..) -> R`, instead"
+             `&dyn Fn(A..) -> R`, instead (`Option<&dyn Fn(A..) -> R>` when it is optional)"
                 .to_owned(),
         ),
         // Its length is the compiler's to check (a constant expression).
@@ -325,6 +325,16 @@ fn check_reference(
             match elem {
                 _ if is_str => {}
                 Type::Slice(s) => check_scalar(&s.elem, what, errors),
+                Type::TraitObject(t) if is_closure(t) => push(
+                    errors,
+                    r,
+                    format!(
+                        "`{what}`: a callback crosses only as a method's argument, by itself \
+                         (`&dyn Fn(A..) -> R`), or as an optional callback \
+                         (`Option<&dyn Fn(A..) -> R>`); not returned, and not inside another \
+                         type"
+                    ),
+                ),
                 other if is_path(other) => push(
                     errors,
                     other,
@@ -449,6 +459,19 @@ fn check_box(
         );
         return;
     };
+    if is_closure(object) {
+        push(
+            errors,
+            p,
+            format!(
+                "`{what}`: a closure cannot be handed over, its code is in the library that \
+                 made it; take a callback for the call, `&dyn Fn(A..) -> R` (or \
+                 `Option<&dyn Fn(A..) -> R>` when it is optional), or for the other side \
+                 to keep, an object of a `#[plugin_interface]` trait, `Box<dyn Trait>`"
+            ),
+        );
+        return;
+    }
     check_object(object, what, errors);
     if let Some(l) = object.bounds.iter().find_map(|b| match b {
         syn::TypeParamBound::Lifetime(l) if l.ident != "static" => Some(l),
@@ -475,6 +498,18 @@ fn check_box(
             ),
         );
     }
+}
+
+/// Whether `object` is a closure's trait object (`dyn Fn(..)`,
+/// `dyn FnMut(..)`, `dyn FnOnce(..)`), which only a callback argument lends.
+fn is_closure(object: &syn::TypeTraitObject) -> bool {
+    object.bounds.iter().any(|b| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|l| {
+            matches!(l.ident.to_string().as_str(), "Fn" | "FnMut" | "FnOnce")
+                && matches!(l.arguments, syn::PathArguments::Parenthesized(_))
+        }),
+        _ => false,
+    })
 }
 
 /// The trait object of an object (`Box<dyn Trait>`, `&dyn Trait`): one
