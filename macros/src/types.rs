@@ -74,6 +74,9 @@ pub enum ArgKind<'a> {
     Ref(&'a Type),
     /// `&[T]`: in place for scalars, else copied for the call.
     Slice(&'a Type),
+    /// `&[T; N]`: as `&[T]`, and viewed as the array (never copied onto
+    /// the stack whole: it may be large).
+    ArrayRef(&'a syn::TypeArray),
     /// `&mut [T]` of scalars: lent in place.
     MutSlice(&'a Type),
     /// `&mut T`: copied in, written back after the call.
@@ -160,6 +163,7 @@ pub fn arg_kind(ty: &Type) -> ArgKind<'_> {
         (Type::Slice(s), true) => ArgKind::MutSlice(&s.elem),
         (_, true) => ArgKind::MutRef(&r.elem),
         (Type::Slice(s), false) => ArgKind::Slice(&s.elem),
+        (Type::Array(a), false) => ArgKind::ArrayRef(a),
         (Type::Path(p), false) if p.qself.is_none() && p.path.is_ident("str") => ArgKind::Value,
         (_, false) => ArgKind::Ref(&r.elem),
     }
@@ -271,6 +275,7 @@ fn check_reference(
             ArgKind::Ref(t) | ArgKind::Slice(t) | ArgKind::MutRef(t) => {
                 check(t, Position::Nested, errors)
             }
+            ArgKind::ArrayRef(a) => check(&a.elem, Position::Nested, errors),
             ArgKind::MutSlice(t) => check_scalar(t, what, errors),
             ArgKind::Callback(cb) => callback::check(r, &cb, what, errors),
             ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
@@ -365,6 +370,14 @@ fn is_path(ty: &Type) -> bool {
         && p.path.segments.last().is_some_and(|l| l.ident == "Path" && l.arguments.is_none()))
 }
 
+/// Whether `p` may name std's `Path`: `Path` alone, or by its module
+/// (`std::path::Path`, `path::Path`). A type of the user's own of that
+/// name is named by its module instead (`crate::model::Path`).
+fn is_std_path(p: &TypePath) -> bool {
+    let n = p.path.segments.len();
+    n == 1 || p.path.segments[n - 2].ident == "path"
+}
+
 fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn::Error>) {
     let Some(last) = p.path.segments.last() else {
         return;
@@ -400,12 +413,15 @@ fn check_path(p: &TypePath, position: Position, what: &str, errors: &mut Vec<syn
             }
         }
         "Box" => check_box(p, &args, position, what, errors),
-        "Path" => push(
+        // std's `Path`, as it is spelled (a user's type of that name, named
+        // by its module, is the compiler's to check).
+        "Path" if is_std_path(p) => push(
             errors,
             p,
             format!(
                 "`{what}` has no size of its own: it crosses as `&Path`, an argument of a \
-                 method or a callback; use `PathBuf` to hand a path over"
+                 method or a callback; use `PathBuf` to hand a path over (a type of your \
+                 own named `Path`: name it by its module, `crate::..::Path`)"
             ),
         ),
         n if KNOWN_UNSUPPORTED.contains(&n) => push(

@@ -351,6 +351,24 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
                 types::ArgKind::Callback(_) | types::ArgKind::OptionalCallback(..)
             ) && types::mentions_lifetime(arg.ty, receiver)
         });
+        // A `&T` is held by the plugin as a copy made for the call (or, for
+        // a `&Path` on Windows, a path made for it), freed as the call
+        // returns: the result cannot borrow from it. (`&[T]` and `&[T; N]`
+        // are lent in place for scalars: checked by the compiler,
+        // `expand::loader::argument_lifetimes`.)
+        if let (Some(receiver), types::ArgKind::Ref(_)) = (borrowed, types::arg_kind(arg.ty)) {
+            errors.spanned(
+                arg.ty,
+                format!(
+                    "`{}`: the result may borrow from this argument (it names the \
+                     receiver's lifetime `{receiver}`), but the plugin gets a copy of it made \
+                     for the call; elide its lifetime and return an owned value (only `&str` \
+                     and `&[T]` of scalars are lent in place)",
+                    types::text(arg.ty)
+                ),
+            );
+            continue;
+        }
         let other =
             borrowed.and_then(|receiver| Some((receiver, other_lifetime(arg.ty, receiver)?)));
         if let Some((receiver, other)) = other {

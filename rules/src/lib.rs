@@ -36,8 +36,10 @@ pub mod hash;
 /// Version 5: a fifth fixed entry hands over the plugin's package record.
 /// Version 6: panics are relayed to the host's slot (the root table's third
 /// entry joins the plugin to the host's relay; an object's table has no
-/// panic function).
-pub const ABI_VERSION: u32 = 6;
+/// panic function). Version 7: an array argument crosses as a slice of its
+/// lowered elements (it was the elements by value), and `&[T; N]` as the
+/// slice of the caller's elements.
+pub const ABI_VERSION: u32 = 7;
 
 /// The symbols a plugin exports, one pair per interface it implements: the
 /// interface's name follows each prefix. The metadata record's prefix never

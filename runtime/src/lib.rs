@@ -297,7 +297,7 @@ pub use signature::{InvalidKey, PublicKey, signature_path, verify_signature};
 pub mod __private {
     pub use crate::abi::{
         Abi, BorrowsProbe, Boxed, CallbackArg, Lent, MutHolder, Owned, OwnedBuf, RawMut, RawOption,
-        RawResult, RawSlice, RawSliceMut, RefArg, ReturnAbi, Scalar, SliceHolder, fnv1a,
+        RawResult, RawSlice, RawSliceMut, RefArg, ReturnAbi, Scalar, SliceHolder, as_array, fnv1a,
         hold_owned, lift_slice, lower_owned, lower_slice, mix, signature_hash, view_owned,
     };
     pub use crate::abi::{

@@ -672,6 +672,29 @@ fn large_arrays_cross_on_a_small_stack() {
     println!("child: checks done");
 }
 
+/// A `&[T; N]` argument is lent as the caller's elements: a 16 MiB array
+/// (more than the stack) is read in place (it was copied onto the
+/// plugin's stack whole, and the process aborted), and a result borrowed
+/// from a lent array points into the caller's array.
+#[test]
+fn arrays_lent_by_reference() {
+    use rich_api::HUGE;
+    let p = plugin();
+    let mut huge: Box<[u8; HUGE]> = vec![0u8; HUGE].into_boxed_slice().try_into().unwrap();
+    for i in (0..HUGE).step_by(4096) {
+        huge[i] = 1;
+    }
+    huge[HUGE - 1] = 9;
+    assert_eq!(p.count_ref(&huge), HUGE / 4096 + 1);
+    let a = [1, 2, 3, 4, 5, 6, 7, u64::MAX];
+    let tail = p.tail(&a);
+    assert_eq!(tail, [5, 6, 7, u64::MAX]);
+    assert!(
+        std::ptr::eq(tail.as_ptr(), &a[4]),
+        "borrowed from the caller's array"
+    );
+}
+
 /// A `&Path` argument and a `&Path` lent to a callback, in a tuple and an
 /// `Option`: a path that is not Unicode arrives whole, each component the
 /// plugin lends comes back as the plugin saw it, and on Unix the plugin

@@ -50,11 +50,39 @@ pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>)
         let own: Vec<&syn::Lifetime> = m.sig.generics.lifetimes().map(|l| &l.lifetime).collect();
         let x = &x;
         m.args.iter().enumerate().filter_map(move |(i, a)| {
-            let ty = match types::arg_kind(a.ty) {
+            let kind = types::arg_kind(a.ty);
+            let ty = match &kind {
                 types::ArgKind::Value => a.ty,
                 types::ArgKind::Ref(t) | types::ArgKind::Slice(t) => t,
+                types::ArgKind::ArrayRef(a) => &*a.elem,
                 _ => return None,
             };
+            // A `&[T]` or `&[T; N]` the result borrows from must be lent in
+            // place (scalars): any other is a copy made for the call, which
+            // the shim frees as it returns, under the result. (A `&T` is
+            // refused by the macro: `valid::lifetimes`.)
+            let in_place = m
+                .receiver_lifetime
+                .filter(|r| types::mentions_lifetime(a.ty, r))
+                .and(match &kind {
+                    types::ArgKind::Slice(t) => Some(*t),
+                    types::ArgKind::ArrayRef(a) => Some(&*a.elem),
+                    _ => None,
+                })
+                .map(|t| {
+                    let t = types::to_static(t);
+                    let direct = super::abi_item(&t, "DIRECT");
+                    let message = syn::LitStr::new(
+                        &format!(
+                            "dynplug: `{}`: the result may borrow from this argument, which the \
+                             plugin gets as a copy made for the call (only scalars are lent in \
+                             place); return an owned value, or pass a `&[T]` of scalars",
+                            types::text(a.ty)
+                        ),
+                        a.ty.span(),
+                    );
+                    quote_spanned!(a.ty.span()=> const _: () = ::core::assert!(#direct, #message);)
+                });
             let all = crate::callback::rebind(ty, &own, x);
             let check = format_ident!("__dynplug_lent_{}_{}", unraw(m.ident()), i);
             // An argument that names the receiver's lifetime is one the
@@ -91,6 +119,7 @@ pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>)
                         .borrows_for::<#x, #all>();
                 }
                 #linked
+                #in_place
             })
         })
     });

@@ -20,6 +20,7 @@ pub fn abi_types<'a>(kind: &ArgKind<'a>, ty: &'a Type) -> Vec<(&'a Type, Via)> {
         ArgKind::Value => vec![(ty, Via::Abi)],
         ArgKind::Ref(t) => vec![(t, Via::RefArg)],
         ArgKind::Slice(t) | ArgKind::MutSlice(t) | ArgKind::MutRef(t) => vec![(t, Via::Abi)],
+        ArgKind::ArrayRef(a) => vec![(&a.elem, Via::Abi)],
         ArgKind::Callback(cb) | ArgKind::OptionalCallback(cb, _) => {
             cb.output.into_iter().map(|t| (t, Via::Abi)).collect()
         }
@@ -146,6 +147,8 @@ pub fn hash(kind: &ArgKind, ty: &Type) -> TokenStream {
         // `&[T]` hashes as the `&[T]` value type does.
         ArgKind::Slice(t) => tag("slice", t),
         ArgKind::Ref(t) => tag_via("reference", t, Via::RefArg),
+        // As the `&[T; N]` it is (the array's hash has its length).
+        ArgKind::ArrayRef(a) => tag("reference", &Type::Array((*a).clone())),
         ArgKind::MutSlice(t) => tag("mut_slice", t),
         ArgKind::MutRef(t) => tag("mut_reference", t),
         ArgKind::ObjectRef(t) | ArgKind::ObjectMut(t) | ArgKind::ObjectBox(t) => {
@@ -204,6 +207,10 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
             quote!(let (#lowered, #keep) = #lower_arg #args;)
         }
         ArgKind::Slice(t) => {
+            quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
+        }
+        ArgKind::ArrayRef(a) => {
+            let t = &a.elem;
             quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
         }
         ArgKind::MutSlice(t) => {
@@ -453,6 +460,22 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
             pass: quote!(&*#held),
             after: none,
         },
+        // In place for scalars, else copied into a vector: never onto the
+        // stack whole. The length is the array's (in the hash).
+        ArgKind::ArrayRef(a) => {
+            let (t, len) = (&a.elem, &a.len);
+            Lifted {
+                param: {
+                    let l = lowered_of(t);
+                    quote!(#raw: ::dynplug::__private::RawSlice<#l>)
+                },
+                setup: quote! {
+                    let #held = unsafe { ::dynplug::__private::lift_slice::<#t>(#raw) };
+                },
+                pass: quote!(::dynplug::__private::as_array::<_, { #len }>(&*#held)),
+                after: none,
+            }
+        }
         ArgKind::MutSlice(t) => {
             let t_static = types::to_static(t);
             Lifted {

@@ -63,6 +63,21 @@ fn make_each<T, const N: usize>(mut make: impl FnMut(usize) -> T) -> [T; N] {
     unsafe { out.assume_init() }
 }
 
+/// A `&[T; N]` argument, lifted as a slice of `N` elements, viewed as the
+/// array again.
+#[inline(always)]
+pub fn as_array<T, const N: usize>(slice: &[T]) -> &[T; N] {
+    match slice.try_into() {
+        Ok(array) => array,
+        // Both sides hash the array's length: a caller of another length
+        // is refused at load.
+        Err(_) => unreachable!(
+            "dynplug: an array argument of {} elements, not {N}",
+            slice.len()
+        ),
+    }
+}
+
 // SAFETY: an argument crosses as a slice does (in place for `DIRECT`
 // elements, else through a kept temporary array: never by value, as an
 // array may be larger than the stack can copy several times); its length

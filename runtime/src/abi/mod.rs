@@ -64,6 +64,7 @@ mod tuple;
 mod variants;
 mod wide;
 
+pub use array::as_array;
 pub use byref::RefArg;
 /// The hash primitives and type constructors, from the rules both sides
 /// share.

@@ -31,6 +31,19 @@ pub trait Everyday {
 
 type Where = Path;
 
+// A type of one's own named `Path`, named by its module.
+mod model {
+    #[derive(dynplug::PluginType)]
+    pub struct Path {
+        pub parts: Vec<String>,
+    }
+}
+
+#[dynplug::plugin_interface]
+pub trait Routes {
+    fn route(&self, from: &model::Path, to: crate::model::Path) -> Vec<model::Path>;
+}
+
 #[dynplug::plugin_interface]
 pub trait Sink: Send + Sync {
     fn changed(&self, path: &Path, was: Option<PathBuf>);
