@@ -356,6 +356,19 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
         // returns: the result cannot borrow from it. (`&[T]` and `&[T; N]`
         // are lent in place for scalars: checked by the compiler,
         // `expand::loader::argument_lifetimes`.)
+        if let (Some(receiver), types::ArgKind::MutRef(_)) = (borrowed, types::arg_kind(arg.ty)) {
+            errors.spanned(
+                arg.ty,
+                format!(
+                    "`{}`: the result may borrow from this argument (it names the \
+                     receiver's lifetime `{receiver}`), but a `&mut` argument is a copy the \
+                     plugin writes back after the call; elide its lifetime and return an \
+                     owned value",
+                    types::text(arg.ty)
+                ),
+            );
+            continue;
+        }
         if let (Some(receiver), types::ArgKind::Ref(_)) = (borrowed, types::arg_kind(arg.ty)) {
             errors.spanned(
                 arg.ty,

@@ -16,6 +16,7 @@ pub trait Lend {
     fn from_words<'a>(&'a self, v: &'a [String; 2]) -> &'a str;
     fn from_bytes<'a>(&'a self, v: &'a [u64; 8]) -> &'a [u64];
     fn from_slice<'a>(&'a self, v: &'a [u8], w: &'a str) -> &'a [u8];
+    fn from_written<'a>(&'a self, s: &'a mut String) -> &'a str;
 }
 
 fn main() {}
