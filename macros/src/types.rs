@@ -655,6 +655,23 @@ pub fn to_static(ty: &Type) -> Type {
     ty
 }
 
+/// `ty` with every named lifetime but `'static` made `'_`, to be inferred:
+/// for a type named in an expression of a shim, which does not declare the
+/// method's own lifetimes (`lift_slice::<&'_ str>` for `&'b [&'b str]`).
+pub fn to_elided(ty: &Type) -> Type {
+    struct Elide;
+    impl VisitMut for Elide {
+        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+            if l.ident != "static" {
+                *l = Lifetime::new("'_", l.apostrophe);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Elide.visit_type_mut(&mut ty);
+    ty
+}
+
 /// A type as a person writes it: `&str`, `Option<Vec<u8>>`.
 pub fn text(ty: &Type) -> String {
     match ty {

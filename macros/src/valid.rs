@@ -360,10 +360,10 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
             errors.spanned(
                 arg.ty,
                 format!(
-                    "`{}`: the result may borrow from this argument (it names the \
-                     receiver's lifetime `{receiver}`), but a `&mut` argument is a copy the \
-                     plugin writes back after the call; elide its lifetime and return an \
-                     owned value",
+                    "`{}`: this argument names the receiver's lifetime `{receiver}`, so the \
+                     result may borrow from it, but a `&mut` argument is a copy the plugin \
+                     writes back after the call; elide its lifetime (and return an owned \
+                     value)",
                     types::text(arg.ty)
                 ),
             );
@@ -373,10 +373,10 @@ fn lifetimes(method: &Method, errors: &mut Errors) {
             errors.spanned(
                 arg.ty,
                 format!(
-                    "`{}`: the result may borrow from this argument (it names the \
-                     receiver's lifetime `{receiver}`), but the plugin gets a copy of it made \
-                     for the call; elide its lifetime and return an owned value (only `&str` \
-                     and `&[T]` of scalars are lent in place)",
+                    "`{}`: this argument names the receiver's lifetime `{receiver}`, so the \
+                     result may borrow from it, but the plugin gets a copy of it made for the \
+                     call; elide its lifetime (and return an owned value): only `&str` and \
+                     `&[T]` of scalars are lent in place",
                     types::text(arg.ty)
                 ),
             );

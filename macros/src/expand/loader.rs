@@ -74,9 +74,10 @@ pub fn argument_lifetimes<'a>(methods: impl IntoIterator<Item = &'a Method<'a>>)
                     let direct = super::abi_item(&t, "DIRECT");
                     let message = syn::LitStr::new(
                         &format!(
-                            "dynplug: `{}`: the result may borrow from this argument, which the \
-                             plugin gets as a copy made for the call (only scalars are lent in \
-                             place); return an owned value, or pass a `&[T]` of scalars",
+                            "dynplug: `{}`: this argument names the receiver's lifetime, so the \
+                             result may borrow from it, but the plugin gets a copy of it made for \
+                             the call (only scalars are lent in place); elide its lifetime (and \
+                             return an owned value), or pass a `&[T]` of scalars",
                             types::text(a.ty)
                         ),
                         a.ty.span(),

@@ -442,11 +442,11 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 quote!(#raw: #l)
             },
             setup: {
-                let hold = via_item(t, Via::RefArg, "hold");
+                let hold = via_item(&types::to_elided(t), Via::RefArg, "hold");
                 quote!(let #held = unsafe { #hold(#raw) };)
             },
             pass: {
-                let view = via_item(t, Via::RefArg, "view");
+                let view = via_item(&types::to_elided(t), Via::RefArg, "view");
                 quote!(unsafe { #view(&#held) })
             },
             after: none,
@@ -456,7 +456,10 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
                 let l = lowered_of(t);
                 quote!(#raw: ::dynplug::__private::RawSlice<#l>)
             },
-            setup: quote!(let #held = unsafe { ::dynplug::__private::lift_slice::<#t>(#raw) };),
+            setup: {
+                let t = types::to_elided(t);
+                quote!(let #held = unsafe { ::dynplug::__private::lift_slice::<#t>(#raw) };)
+            },
             pass: quote!(&*#held),
             after: none,
         },
@@ -464,13 +467,14 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
         // stack whole. The length is the array's (in the hash).
         ArgKind::ArrayRef(a) => {
             let (t, len) = (&a.elem, &a.len);
+            let elided = types::to_elided(t);
             Lifted {
                 param: {
                     let l = lowered_of(t);
                     quote!(#raw: ::dynplug::__private::RawSlice<#l>)
                 },
                 setup: quote! {
-                    let #held = unsafe { ::dynplug::__private::lift_slice::<#t>(#raw) };
+                    let #held = unsafe { ::dynplug::__private::lift_slice::<#elided>(#raw) };
                 },
                 pass: quote!(::dynplug::__private::as_array::<_, { #len }>(&*#held)),
                 after: none,

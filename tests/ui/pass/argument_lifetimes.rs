@@ -25,6 +25,7 @@ pub trait Api {
         t: (&str, Result<&[u8], String>),
     ) -> usize;
     fn refs(&self, item: &Item, items: &[Item], names: &mut Vec<String>, buf: &mut [u8]);
+    fn own<'b>(&self, s: &'b [&'b str], a: &'b [&'b str; 2], t: &'b (&'b str, u8)) -> usize;
 }
 
 #[derive(Default)]
@@ -55,12 +56,16 @@ impl Api for Plugin {
         names.extend(items.iter().map(|i| i.name.clone()));
         buf.fill(0);
     }
+    fn own<'b>(&self, s: &'b [&'b str], a: &'b [&'b str; 2], t: &'b (&'b str, u8)) -> usize {
+        s.len() + a[1].len() + t.0.len()
+    }
 }
 
 pub fn use_it(api: &ApiPlugin) -> usize {
     let local = String::from("local");
     let kept = api.first("static", &local);
-    kept.len() + api.pair(("a", "b"), ("c", None)).len()
+    let words = [local.as_str(), "b"];
+    kept.len() + api.pair(("a", "b"), ("c", None)).len() + api.own(&words, &words, &("d", 1))
 }
 
 fn main() {}
