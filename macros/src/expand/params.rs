@@ -209,10 +209,7 @@ pub fn host_lower(kind: &ArgKind, ty: &Type, name: &Ident, lowered: &Ident) -> T
         ArgKind::Slice(t) => {
             quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
         }
-        ArgKind::ArrayRef(a) => {
-            let t = &a.elem;
-            quote!(let (#lowered, #keep) = ::dynplug::__private::lower_slice::<#t>(#name);)
-        }
+        ArgKind::ArrayRef(a) => return host_lower(&ArgKind::Slice(&a.elem), ty, name, lowered),
         ArgKind::MutSlice(t) => {
             quote!(let #lowered = ::dynplug::__private::RawSliceMut::<#t>::new(#name);)
         }
@@ -466,18 +463,10 @@ pub fn plugin_lift(kind: &ArgKind, ty: &Type, raw: &Ident) -> Lifted {
         // In place for scalars, else copied into a vector: never onto the
         // stack whole. The length is the array's (in the hash).
         ArgKind::ArrayRef(a) => {
-            let (t, len) = (&a.elem, &a.len);
-            let elided = types::to_elided(t);
+            let len = &a.len;
             Lifted {
-                param: {
-                    let l = lowered_of(t);
-                    quote!(#raw: ::dynplug::__private::RawSlice<#l>)
-                },
-                setup: quote! {
-                    let #held = unsafe { ::dynplug::__private::lift_slice::<#elided>(#raw) };
-                },
                 pass: quote!(::dynplug::__private::as_array::<_, { #len }>(&*#held)),
-                after: none,
+                ..plugin_lift(&ArgKind::Slice(&a.elem), ty, raw)
             }
         }
         ArgKind::MutSlice(t) => {
